@@ -1,0 +1,65 @@
+//! `control-tower events [--shipment ID] [--follow]`: every valid event as
+//! one JSON line; with `--follow`, keeps printing what any process appends.
+
+use std::io::Write;
+use std::sync::mpsc;
+
+use clap::Args;
+
+use super::{Context, parse_id};
+use crate::domain::ShipmentId;
+use crate::domain::line::parse_line;
+use crate::error::{Error, Result};
+use crate::tail::{LogTailer, TailPoll};
+use crate::watch::{FALLBACK_POLL, LogWatcher};
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Only this shipment's events
+    #[arg(long, value_parser = parse_id)]
+    pub shipment: Option<ShipmentId>,
+    /// Keep streaming events as they are appended (Ctrl-C to stop)
+    #[arg(long)]
+    pub follow: bool,
+}
+
+pub fn run(ctx: &Context, args: &EventsArgs) -> Result<i32> {
+    let mut tailer = LogTailer::new(&ctx.paths.events);
+    let (wake, woken) = mpsc::channel();
+    let _watcher = args.follow.then(|| {
+        LogWatcher::start(&ctx.paths, move || {
+            let _ = wake.send(());
+        })
+    });
+    let stdout = std::io::stdout();
+    loop {
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let mut write_error = None;
+        let poll = tailer.poll(|line| {
+            let Ok(record) = parse_line(line.bytes) else {
+                return;
+            };
+            if args.shipment.is_some_and(|id| id != record.shipment_id) {
+                return;
+            }
+            if let Ok(text) = serde_json::to_string(&record.to_event()) {
+                if let Err(e) = writeln!(out, "{text}") {
+                    write_error.get_or_insert(e);
+                }
+            }
+        })?;
+        if let TailPoll::Reset { reason } = poll {
+            eprintln!("warning: {reason}; reading it again from the start");
+        }
+        if let Some(e) = write_error.or_else(|| out.flush().err()) {
+            return Err(Error::io("write to", "standard output", e));
+        }
+        drop(out);
+        if !args.follow {
+            return Ok(0);
+        }
+        if woken.recv_timeout(FALLBACK_POLL).is_ok() {
+            while woken.try_recv().is_ok() {}
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The command line: argument parsing and dispatch. Each command lives in
+//! its own file and returns `Result<ExitCode>`; errors print once, in `main`.
+
+mod advance;
+mod audit;
+mod create;
+mod events;
+mod list;
+mod output;
+mod show;
+mod simulate;
+mod verify;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::{Map, Value};
+
+use crate::domain::{Actor, EventType, ShipmentId};
+use crate::error::{Error, Result};
+use crate::store::LogPaths;
+
+pub const DEFAULT_DATA_DIR: &str = "data/logs";
+pub const DEMO_DATA_DIR: &str = "data/demo";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "control-tower",
+    version,
+    about = "Event-sourced shipment tracker and live control-tower dashboard"
+)]
+pub struct Cli {
+    /// Directory holding shipments.jsonl and shipment_counter.jsonl [default: data/logs]
+    #[arg(
+        long,
+        global = true,
+        env = "CONTROL_TOWER_DATA_DIR",
+        value_name = "DIR"
+    )]
+    pub data_dir: Option<PathBuf>,
+
+    /// Who is acting, recorded in every event written [default: the OS user]
+    #[arg(
+        long,
+        global = true,
+        env = "CONTROL_TOWER_OPERATOR",
+        value_name = "NAME"
+    )]
+    pub operator: Option<String>,
+
+    /// Starting role in the dashboard
+    #[arg(long, global = true, value_name = "ROLE", value_parser = parse_actor)]
+    pub role: Option<Actor>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a shipment; prints its new ID
+    Create(create::CreateArgs),
+    /// Append the next event to a shipment
+    Advance(advance::AdvanceArgs),
+    /// Show a shipment's state and full history
+    Show(show::ShowArgs),
+    /// List shipments, newest activity first
+    List(list::ListArgs),
+    /// Print events as JSON lines (--follow to keep streaming)
+    Events(events::EventsArgs),
+    /// Tower-wide figures and the integrity verdict
+    Audit(JsonFlag),
+    /// Check the whole log; exit 1 if it is corrupted
+    Verify(JsonFlag),
+    /// Drive shipments through realistic lifecycles
+    Simulate(simulate::SimulateArgs),
+    /// Measure append latency, throughput, load time and memory
+    Bench(JsonFlag),
+    /// Open the dashboard on data/demo with simulated live traffic
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct JsonFlag {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Simulated events per second
+    #[arg(long, default_value_t = 5.0)]
+    pub rate: f64,
+}
+
+pub fn parse_actor(s: &str) -> std::result::Result<Actor, String> {
+    s.parse()
+}
+
+pub fn parse_event_type(s: &str) -> std::result::Result<EventType, String> {
+    s.parse()
+}
+
+pub fn parse_id(s: &str) -> std::result::Result<ShipmentId, String> {
+    s.trim()
+        .parse()
+        .map_err(|e: crate::domain::id::BadShipmentId| e.to_string())
+}
+
+/// `KEY=VALUE`; VALUE is JSON when it parses as JSON, else a string.
+pub fn parse_set(s: &str) -> std::result::Result<(String, Value), String> {
+    let (key, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not KEY=VALUE"))?;
+    if key.trim().is_empty() {
+        return Err(format!("'{s}' has an empty key"));
+    }
+    let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+    Ok((key.trim().to_string(), value))
+}
+
+pub fn payload_from_sets(sets: &[(String, Value)]) -> Map<String, Value> {
+    sets.iter().cloned().collect()
+}
+
+/// What every command needs: where the log is and who is acting.
+pub struct Context {
+    pub paths: LogPaths,
+    operator: Option<String>,
+}
+
+impl Context {
+    pub fn operator(&self) -> String {
+        self.operator
+            .clone()
+            .unwrap_or_else(crate::operator::os_user_name)
+    }
+}
+
+pub fn data_dir(cli: &Cli, default: &str) -> PathBuf {
+    cli.data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(default))
+}
+
+/// Runs a CLI command (not the dashboard); returns the exit code.
+pub fn run(cli: Cli) -> Result<i32> {
+    let Some(command) = cli.command.as_ref() else {
+        return Err(Error::Usage("no command".into()));
+    };
+    let ctx = Context {
+        paths: LogPaths::new(data_dir(&cli, DEFAULT_DATA_DIR)),
+        operator: cli.operator.clone(),
+    };
+    match command {
+        Command::Create(args) => create::run(&ctx, args),
+        Command::Advance(args) => advance::run(&ctx, args),
+        Command::Show(args) => show::run(&ctx, args),
+        Command::List(args) => list::run(&ctx, args),
+        Command::Events(args) => events::run(&ctx, args),
+        Command::Audit(flag) => audit::run(&ctx, flag.json),
+        Command::Verify(flag) => verify::run(&ctx, flag.json),
+        Command::Simulate(args) => simulate::run(&ctx, args),
+        Command::Bench(flag) => crate::bench::run(flag.json),
+        Command::Demo(_) => Err(Error::Usage("internal: demo is the dashboard".into())),
+    }
+}

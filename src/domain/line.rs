@@ -1,0 +1,289 @@
+//! The JSONL line format: parsing one line (borrowing, no payload parse
+//! unless asked), encoding a new line, and the hash that chains lines.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::{Actor, Event, EventType, ShipmentId, Timestamp};
+
+/// SHA-256 of a line's exact bytes, without its `\n`.
+pub type LineHash = [u8; 32];
+
+pub const GENESIS_HASH: LineHash = [0; 32];
+
+pub fn hash_line(line: &[u8]) -> LineHash {
+    Sha256::digest(line).into()
+}
+
+pub fn hash_hex(hash: &LineHash) -> String {
+    hex::encode(hash)
+}
+
+/// The keys as they stand in a line; unknown keys are ignored.
+#[derive(Deserialize)]
+struct WireLine<'a> {
+    #[serde(borrow)]
+    shipment_id: Cow<'a, str>,
+    event_seq: i64,
+    #[serde(borrow)]
+    event_type: Cow<'a, str>,
+    #[serde(borrow)]
+    timestamp: Cow<'a, str>,
+    #[serde(borrow)]
+    actor: Cow<'a, str>,
+    #[serde(borrow)]
+    payload: &'a RawValue,
+    #[serde(default, borrow)]
+    operator: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    prev_hash: Option<Cow<'a, str>>,
+}
+
+/// A well-formed event line, borrowed from the bytes it was read from.
+#[derive(Debug, Clone)]
+pub struct LineRecord<'a> {
+    pub shipment_id: ShipmentId,
+    pub event_seq: u32,
+    pub event_type: EventType,
+    pub timestamp: Timestamp,
+    pub actor: Actor,
+    pub payload: &'a RawValue,
+    pub operator: Option<Cow<'a, str>>,
+    pub prev_hash: Option<LineHash>,
+}
+
+/// Why a line is not a well-formed event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineError {
+    /// The JSON ends early: a write that was cut off (torn).
+    Truncated,
+    NotJson(String),
+    BadShipmentId(String),
+    BadSeq(String),
+    UnknownEventType(String),
+    UnknownActor(String),
+    BadTimestamp(String),
+    PayloadNotObject,
+    BadPrevHash,
+}
+
+impl LineError {
+    pub fn is_torn_write(&self) -> bool {
+        matches!(self, LineError::Truncated)
+    }
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LineError::Truncated => f.write_str("line ends mid-event (torn write)"),
+            LineError::NotJson(e) => write!(f, "not a JSON event: {e}"),
+            LineError::BadShipmentId(s) => write!(f, "bad shipment ID {s:?}"),
+            LineError::BadSeq(s) => write!(f, "bad event_seq {s}"),
+            LineError::UnknownEventType(s) => write!(f, "unknown event type {s:?}"),
+            LineError::UnknownActor(s) => write!(f, "unknown actor {s:?}"),
+            LineError::BadTimestamp(s) => write!(f, "bad timestamp {s:?}"),
+            LineError::PayloadNotObject => f.write_str("payload is not a JSON object"),
+            LineError::BadPrevHash => f.write_str("prev_hash is not 64 lowercase hex digits"),
+        }
+    }
+}
+
+fn clip(text: &str) -> String {
+    text.chars().take(40).collect()
+}
+
+/// Parses one line (without its `\n`).
+pub fn parse_line(line: &[u8]) -> Result<LineRecord<'_>, LineError> {
+    let wire: WireLine<'_> = serde_json::from_slice(line).map_err(|e| {
+        if e.classify() == serde_json::error::Category::Eof {
+            LineError::Truncated
+        } else {
+            LineError::NotJson(e.to_string())
+        }
+    })?;
+    let shipment_id = wire
+        .shipment_id
+        .parse::<ShipmentId>()
+        .ok()
+        .filter(|_| wire.shipment_id.starts_with("SHP-"))
+        .ok_or_else(|| LineError::BadShipmentId(clip(&wire.shipment_id)))?;
+    let event_seq = u32::try_from(wire.event_seq)
+        .ok()
+        .filter(|&s| s >= 1)
+        .ok_or_else(|| LineError::BadSeq(wire.event_seq.to_string()))?;
+    let event_type = EventType::from_log_name(&wire.event_type)
+        .ok_or_else(|| LineError::UnknownEventType(clip(&wire.event_type)))?;
+    let actor = Actor::from_log_name(&wire.actor)
+        .ok_or_else(|| LineError::UnknownActor(clip(&wire.actor)))?;
+    let timestamp = Timestamp::parse(&wire.timestamp)
+        .ok_or_else(|| LineError::BadTimestamp(clip(&wire.timestamp)))?;
+    if !wire.payload.get().starts_with('{') {
+        return Err(LineError::PayloadNotObject);
+    }
+    let prev_hash = match wire.prev_hash {
+        None => None,
+        Some(text) => Some(parse_hash(&text).ok_or(LineError::BadPrevHash)?),
+    };
+    Ok(LineRecord {
+        shipment_id,
+        event_seq,
+        event_type,
+        timestamp,
+        actor,
+        payload: wire.payload,
+        operator: wire.operator,
+        prev_hash,
+    })
+}
+
+fn parse_hash(text: &str) -> Option<LineHash> {
+    if text.len() != 64 || text.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let mut hash = [0u8; 32];
+    hex::decode_to_slice(text, &mut hash).ok()?;
+    Some(hash)
+}
+
+impl LineRecord<'_> {
+    pub fn payload_map(&self) -> Map<String, Value> {
+        serde_json::from_str(self.payload.get()).unwrap_or_default()
+    }
+
+    pub fn to_event(&self) -> Event {
+        Event {
+            shipment_id: self.shipment_id,
+            event_seq: self.event_seq,
+            event_type: self.event_type,
+            timestamp: self.timestamp,
+            actor: self.actor,
+            payload: self.payload_map(),
+            operator: self.operator.as_deref().map(str::to_owned),
+            prev_hash: self.prev_hash.as_ref().map(hash_hex),
+        }
+    }
+}
+
+/// A line this project writes: every key, extensions included, in order.
+#[derive(Serialize)]
+pub struct NewLine<'a> {
+    pub shipment_id: ShipmentId,
+    pub event_seq: u32,
+    pub event_type: EventType,
+    pub timestamp: Timestamp,
+    pub actor: Actor,
+    pub payload: &'a Map<String, Value>,
+    pub operator: &'a str,
+    pub prev_hash: String,
+}
+
+impl NewLine<'_> {
+    /// The line's bytes without the `\n`.
+    pub fn encode(&self) -> Vec<u8> {
+        // A struct of strings, numbers and a `Map` always serialises.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// One line of `shipment_counter.jsonl`, in the original tool's spacing.
+pub fn encode_counter_line(counter: u64, timestamp: &Timestamp) -> String {
+    format!(
+        "{{\"counter\": {counter}, \"timestamp\": \"{timestamp}\", \"action\": \"ID_GENERATED\"}}\n"
+    )
+}
+
+#[derive(Deserialize)]
+struct CounterWire {
+    counter: u64,
+}
+
+/// The counter of a counter-log line, if the line is well-formed.
+pub fn parse_counter_line(line: &[u8]) -> Option<u64> {
+    serde_json::from_slice::<CounterWire>(line)
+        .ok()
+        .map(|c| c.counter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PYTHON_LINE: &str = r#"{"shipment_id": "SHP-0000000001", "event_seq": 1, "event_type": "CREATED", "timestamp": "2026-11-29T10:33:44.508181Z", "actor": "SENDER", "payload": {"source": "Chennai", "destination": "Kolkata", "weight_kg": 428.6, "delivery_type": "EXPRESS", "priority": "high"}}"#;
+
+    #[test]
+    fn reads_lines_without_extensions() {
+        let record = parse_line(PYTHON_LINE.as_bytes()).unwrap();
+        assert_eq!(record.shipment_id.number(), 1);
+        assert_eq!(record.event_type, EventType::Created);
+        assert_eq!(record.timestamp.to_string(), "2026-11-29T10:33:44.508181Z");
+        assert!(record.prev_hash.is_none() && record.operator.is_none());
+        assert_eq!(record.payload_map()["priority"], "high");
+    }
+
+    #[test]
+    fn encodes_keys_in_contract_order_and_reads_back() {
+        let payload = record_payload();
+        let line = NewLine {
+            shipment_id: ShipmentId::new(7).unwrap(),
+            event_seq: 2,
+            event_type: EventType::ManagerApproved,
+            timestamp: Timestamp::parse("2026-01-21T12:00:00.000Z").unwrap(),
+            actor: Actor::SenderManager,
+            payload: &payload,
+            operator: "asha",
+            prev_hash: hash_hex(&GENESIS_HASH),
+        }
+        .encode();
+        let text = String::from_utf8(line.clone()).unwrap();
+        assert!(text.starts_with(r#"{"shipment_id":"SHP-0000000007","event_seq":2,"event_type":"MANAGER_APPROVED","timestamp":"2026-01-21T12:00:00.000Z","actor":"SENDER_MANAGER","payload":{"approval_type":"manual"},"operator":"asha","prev_hash":"000"#), "{text}");
+        let back = parse_line(&line).unwrap();
+        assert_eq!(back.prev_hash, Some(GENESIS_HASH));
+        assert_eq!(back.operator.as_deref(), Some("asha"));
+    }
+
+    fn record_payload() -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("approval_type".into(), "manual".into());
+        m
+    }
+
+    #[test]
+    fn classifies_bad_lines() {
+        let cut = &PYTHON_LINE.as_bytes()[..PYTHON_LINE.len() - 10];
+        assert_eq!(parse_line(cut).unwrap_err(), LineError::Truncated);
+        assert!(matches!(
+            parse_line(b"garbage").unwrap_err(),
+            LineError::NotJson(_)
+        ));
+        let bad_id = PYTHON_LINE.replace("SHP-0000000001", "SHP-1");
+        assert!(matches!(
+            parse_line(bad_id.as_bytes()).unwrap_err(),
+            LineError::BadShipmentId(_)
+        ));
+        let array = PYTHON_LINE
+            .replace(r#""payload": {"#, r#""payload": [{"#)
+            .replace("}}", "}]}");
+        assert_eq!(
+            parse_line(array.as_bytes()).unwrap_err(),
+            LineError::PayloadNotObject
+        );
+        let seq0 = PYTHON_LINE.replace(r#""event_seq": 1"#, r#""event_seq": 0"#);
+        assert!(matches!(
+            parse_line(seq0.as_bytes()).unwrap_err(),
+            LineError::BadSeq(_)
+        ));
+    }
+
+    #[test]
+    fn counter_lines_round_trip() {
+        let ts = Timestamp::parse("2026-01-21T12:00:00.000Z").unwrap();
+        let line = encode_counter_line(42, &ts);
+        assert_eq!(parse_counter_line(line.trim_end().as_bytes()), Some(42));
+    }
+}

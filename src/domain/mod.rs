@@ -1,0 +1,14 @@
+//! The vocabulary of the tower: IDs, roles, event types, timestamps, the line
+//! format, the lifecycle tables and payload rules. Pure: no I/O here.
+
+pub mod event;
+pub mod id;
+pub mod lifecycle;
+pub mod line;
+pub mod payload;
+pub mod rules;
+pub mod timestamp;
+
+pub use event::{Actor, Event, EventType};
+pub use id::ShipmentId;
+pub use timestamp::Timestamp;

@@ -1,0 +1,128 @@
+//! `Timestamp`: an instant in UTC that remembers how many fraction digits it
+//! was written with, so logs written by other tools (microseconds) read back
+//! and print exactly as written, while this project writes milliseconds.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Timestamp {
+    instant: DateTime<Utc>,
+    fraction_digits: u8,
+}
+
+impl Timestamp {
+    /// Now, truncated to milliseconds: the precision this project writes.
+    pub fn now_millis() -> Self {
+        Self::from_instant_millis(Utc::now())
+    }
+
+    pub fn from_instant_millis(instant: DateTime<Utc>) -> Self {
+        Timestamp {
+            instant: instant.trunc_subsecs(3),
+            fraction_digits: 3,
+        }
+    }
+
+    pub fn instant(&self) -> DateTime<Utc> {
+        self.instant
+    }
+
+    /// Parses any RFC 3339 timestamp; the instant is kept in UTC.
+    pub fn parse(text: &str) -> Option<Self> {
+        let instant = DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc);
+        let fraction_digits = text
+            .find('.')
+            .map(|dot| {
+                text[dot + 1..]
+                    .bytes()
+                    .take_while(u8::is_ascii_digit)
+                    .count()
+                    .min(9)
+            })
+            .unwrap_or(0) as u8;
+        Some(Timestamp {
+            instant,
+            fraction_digits,
+        })
+    }
+}
+
+impl PartialEq for Timestamp {
+    fn eq(&self, other: &Self) -> bool {
+        self.instant == other.instant
+    }
+}
+impl Eq for Timestamp {}
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.instant.cmp(&other.instant)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.instant.format("%Y-%m-%dT%H:%M:%S"))?;
+        if self.fraction_digits > 0 {
+            let digits = u32::from(self.fraction_digits);
+            let fraction = self.instant.timestamp_subsec_nanos() / 10u32.pow(9 - digits);
+            write!(f, ".{:0width$}", fraction, width = digits as usize)?;
+        }
+        f.write_str("Z")
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        Timestamp::parse(&s).ok_or_else(|| serde::de::Error::custom("not an RFC 3339 timestamp"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_precision_it_was_written_with() {
+        for text in [
+            "2026-11-29T10:33:44.508181Z",
+            "2026-01-21T12:00:00.000Z",
+            "2026-01-21T12:00:00Z",
+        ] {
+            assert_eq!(Timestamp::parse(text).unwrap().to_string(), text);
+        }
+    }
+
+    #[test]
+    fn offsets_are_normalised_to_utc() {
+        let t = Timestamp::parse("2026-01-21T17:30:00.250+05:30").unwrap();
+        assert_eq!(t.to_string(), "2026-01-21T12:00:00.250Z");
+    }
+
+    #[test]
+    fn now_is_written_with_milliseconds() {
+        let text = Timestamp::now_millis().to_string();
+        assert_eq!(text.len(), "2026-01-21T12:00:00.000Z".len(), "{text}");
+    }
+
+    #[test]
+    fn rejects_non_rfc3339() {
+        assert!(Timestamp::parse("yesterday").is_none());
+        assert!(Timestamp::parse("2026-13-01T00:00:00Z").is_none());
+    }
+}

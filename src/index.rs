@@ -1,0 +1,201 @@
+//! `LogIndex`: the read side in one place. Tails the event log and the
+//! counter log, feeds every line to the verifier and the projection, and
+//! answers the questions the CLI and the dashboard ask.
+
+use std::fs::File;
+
+use crate::audit::AuditReport;
+use crate::domain::line::parse_line;
+use crate::domain::{Event, EventType, ShipmentId};
+use crate::error::{Error, Result};
+use crate::projection::{LineSpan, Projection, ShipmentSummary};
+use crate::state::ShipmentState;
+use crate::store::files::{self, LogPaths};
+use crate::store::lines::LineRef;
+use crate::tail::{LogTailer, TailPoll};
+use crate::verify::{CounterSet, Verifier, VerifyReport};
+
+pub struct LogIndex {
+    paths: LogPaths,
+    events: LogTailer,
+    counter: LogTailer,
+    projection: Projection,
+    verifier: Verifier,
+    counters: CounterSet,
+}
+
+/// What a refresh changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Refresh {
+    /// Shipments that got new events, in log order (may repeat).
+    pub touched: Vec<ShipmentId>,
+    pub new_lines: u64,
+    /// Set when the log shrank or was replaced and was read again from the start.
+    pub reloaded: Option<String>,
+    /// More bytes remain (a refresh with a byte limit stopped early).
+    pub more: bool,
+}
+
+impl LogIndex {
+    /// An empty index on `paths`; nothing read yet.
+    pub fn new(paths: &LogPaths) -> Self {
+        LogIndex {
+            paths: paths.clone(),
+            events: LogTailer::new(&paths.events),
+            counter: LogTailer::new(&paths.counter),
+            projection: Projection::default(),
+            verifier: Verifier::default(),
+            counters: CounterSet::default(),
+        }
+    }
+
+    /// Reads the whole log.
+    pub fn load(paths: &LogPaths) -> Result<Self> {
+        let mut index = Self::new(paths);
+        index.refresh()?;
+        Ok(index)
+    }
+
+    pub fn paths(&self) -> &LogPaths {
+        &self.paths
+    }
+
+    pub fn projection(&self) -> &Projection {
+        &self.projection
+    }
+
+    /// Reads everything appended since the last refresh.
+    pub fn refresh(&mut self) -> Result<Refresh> {
+        self.refresh_at_most(u64::MAX)
+    }
+
+    /// Reads at most `max_bytes` of the event log (for a progress gauge).
+    pub fn refresh_at_most(&mut self, max_bytes: u64) -> Result<Refresh> {
+        let mut refresh = Refresh::default();
+        let mut poll = self.poll_events(max_bytes, &mut refresh)?;
+        if let TailPoll::Reset { reason } = poll {
+            self.projection = Projection::default();
+            self.verifier = Verifier::default();
+            self.counters = CounterSet::default();
+            self.counter = LogTailer::new(&self.paths.counter);
+            refresh = Refresh {
+                reloaded: Some(reason),
+                ..Refresh::default()
+            };
+            poll = self.poll_events(max_bytes, &mut refresh)?;
+        }
+        refresh.more = matches!(poll, TailPoll::Read { more: true, .. });
+        // The counter line of a creation is written before its event, so
+        // reading the counter log after the event log never misses one.
+        let counters = &mut self.counters;
+        if let TailPoll::Reset { .. } = self
+            .counter
+            .poll(|line| counters.apply_line(line.line_no, line.bytes))?
+        {
+            self.counters = CounterSet::default();
+            let counters = &mut self.counters;
+            self.counter
+                .poll(|line| counters.apply_line(line.line_no, line.bytes))?;
+        }
+        Ok(refresh)
+    }
+
+    fn poll_events(&mut self, max_bytes: u64, refresh: &mut Refresh) -> Result<TailPoll> {
+        let (projection, verifier) = (&mut self.projection, &mut self.verifier);
+        self.events.poll_at_most(max_bytes, |line: LineRef<'_>| {
+            refresh.new_lines += 1;
+            if line.oversized {
+                verifier.malformed(
+                    line.line_no,
+                    &crate::domain::line::LineError::NotJson(String::new()),
+                    true,
+                );
+                return;
+            }
+            match parse_line(line.bytes) {
+                Ok(record) => {
+                    verifier.check(line.line_no, line.bytes, &record, projection);
+                    let span = LineSpan {
+                        offset: line.offset,
+                        len: line.len.min(u64::from(u32::MAX)) as u32,
+                    };
+                    projection.apply(&record, span, line.line_no);
+                    refresh.touched.push(record.shipment_id);
+                }
+                Err(error) => verifier.malformed(line.line_no, &error, false),
+            }
+        })
+    }
+
+    /// Bytes of the event log read so far and its current size.
+    pub fn progress(&self) -> (u64, u64) {
+        (
+            self.events.offset() + self.events.pending_bytes(),
+            self.events.file_len(),
+        )
+    }
+
+    pub fn verify_report(&self) -> VerifyReport {
+        let pending = self.events.pending_bytes();
+        let unterminated = (pending > 0).then(|| (self.events.next_line_no(), pending));
+        self.verifier
+            .report(&self.projection, &self.counters, unterminated)
+    }
+
+    pub fn audit_report(&self) -> AuditReport {
+        AuditReport::new(&self.projection, self.verify_report())
+    }
+
+    pub fn summary(&self, id: ShipmentId) -> Option<&ShipmentSummary> {
+        self.projection.get(id)
+    }
+
+    /// A shipment's events, read back from the file by their offsets.
+    pub fn history(&self, id: ShipmentId) -> Result<Vec<Event>> {
+        let Some(summary) = self.projection.get(id) else {
+            return Err(Error::UnknownShipment(id));
+        };
+        let Some(file) = files::open_for_read(&self.paths.events)? else {
+            return Err(Error::UnknownShipment(id));
+        };
+        read_spans(&file, &self.paths, &summary.lines)
+    }
+
+    pub fn state(&self, id: ShipmentId) -> Result<ShipmentState> {
+        ShipmentState::from_events(self.history(id)?).ok_or(Error::UnknownShipment(id))
+    }
+
+    /// Reconstructed states of every shipment in `state`, newest activity first.
+    pub fn states_in(&self, state: Option<EventType>) -> Result<Vec<ShipmentState>> {
+        let Some(file) = files::open_for_read(&self.paths.events)? else {
+            return Ok(Vec::new());
+        };
+        self.projection
+            .newest_first(state)
+            .into_iter()
+            .filter_map(|s| {
+                read_spans(&file, &self.paths, &s.lines)
+                    .map(ShipmentState::from_events)
+                    .transpose()
+            })
+            .collect()
+    }
+}
+
+fn read_spans(file: &File, paths: &LogPaths, spans: &[LineSpan]) -> Result<Vec<Event>> {
+    let mut events = Vec::with_capacity(spans.len());
+    for span in spans {
+        let bytes = files::read_exact_at(file, &paths.events, span.offset, span.len as usize)?;
+        match parse_line(&bytes) {
+            Ok(record) => events.push(record.to_event()),
+            Err(_) => {
+                return Err(Error::Usage(format!(
+                    "{} changed under the reader (offset {} no longer holds an event); reload",
+                    paths.events.display(),
+                    span.offset
+                )));
+            }
+        }
+    }
+    Ok(events)
+}

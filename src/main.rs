@@ -1,0 +1,27 @@
+//! The `control-tower` binary: parse arguments, dispatch, map errors to
+//! exit codes. No logic lives here.
+
+use clap::Parser;
+use control_tower::cli::{self, Cli, Command};
+
+fn main() {
+    // SAFETY: setting signal dispositions at start-up, before any thread.
+    unsafe {
+        // A file-size limit must fail the write (EFBIG), not kill us.
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        // `control-tower events | head` ends quietly, like any Unix tool.
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None | Some(Command::Demo(_)) => control_tower::tui::run(cli),
+        Some(_) => cli::run(cli),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(error.exit_code());
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! `Projection`: the in-memory index every view reads. One compact
+//! `ShipmentSummary` per shipment plus where its lines are in the file (the
+//! history itself is read back by offset), and the tower-wide counts.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use serde::Deserialize;
+
+use crate::domain::line::LineRecord;
+use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
+
+/// Where one event's line is in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineSpan {
+    pub offset: u64,
+    pub len: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct ShipmentSummary {
+    pub id: ShipmentId,
+    pub state: EventType,
+    /// `event_seq` of the last event: what an operator "saw".
+    pub seq: u32,
+    pub event_count: u32,
+    pub created_at: Timestamp,
+    pub last_updated: Timestamp,
+    pub last_actor: Actor,
+    pub last_operator: Option<Box<str>>,
+    pub source: Box<str>,
+    pub destination: Box<str>,
+    pub weight_kg: Option<f64>,
+    pub delivery_type: Box<str>,
+    /// Line number of the shipment's first event.
+    pub first_line: u64,
+    /// Position of the last event in the whole log (1-based event number):
+    /// orders shipments by newest activity.
+    pub last_event_no: u64,
+    pub lines: Vec<LineSpan>,
+}
+
+/// A multiplicative hasher for IDs: they are already well spread numbers.
+#[derive(Default)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (n ^ (n >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+pub type IdMap<V> = HashMap<ShipmentId, V, BuildHasherDefault<IdHasher>>;
+
+#[derive(Debug, Default, Clone)]
+pub struct Projection {
+    shipments: Vec<ShipmentSummary>,
+    index: IdMap<usize>,
+    event_type_counts: [u64; EventType::ALL.len()],
+    actor_counts: [u64; Actor::ALL.len()],
+    state_counts: [u64; EventType::ALL.len()],
+    total_events: u64,
+    first_event_time: Option<Timestamp>,
+    last_event_time: Option<Timestamp>,
+}
+
+#[derive(Deserialize)]
+struct CreatedFields<'a> {
+    #[serde(default, borrow)]
+    source: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    destination: Option<Cow<'a, str>>,
+    #[serde(default)]
+    weight_kg: Option<serde_json::Value>,
+    #[serde(default, borrow)]
+    delivery_type: Option<Cow<'a, str>>,
+}
+
+fn event_index(e: EventType) -> usize {
+    EventType::ALL.iter().position(|&x| x == e).unwrap_or(0)
+}
+
+fn actor_index(a: Actor) -> usize {
+    Actor::ALL.iter().position(|&x| x == a).unwrap_or(0)
+}
+
+impl Projection {
+    pub fn apply(&mut self, record: &LineRecord<'_>, span: LineSpan, line_no: u64) {
+        self.total_events += 1;
+        self.event_type_counts[event_index(record.event_type)] += 1;
+        self.actor_counts[actor_index(record.actor)] += 1;
+        if self.first_event_time.is_none() {
+            self.first_event_time = Some(record.timestamp);
+        }
+        self.last_event_time = Some(record.timestamp);
+        let event_no = self.total_events;
+        let slot = match self.index.get(&record.shipment_id) {
+            Some(&i) => {
+                let old_state = self.shipments[i].state;
+                self.state_counts[event_index(old_state)] -= 1;
+                i
+            }
+            None => {
+                self.index.insert(record.shipment_id, self.shipments.len());
+                self.shipments.push(ShipmentSummary {
+                    id: record.shipment_id,
+                    state: record.event_type,
+                    seq: 0,
+                    event_count: 0,
+                    created_at: record.timestamp,
+                    last_updated: record.timestamp,
+                    last_actor: record.actor,
+                    last_operator: None,
+                    source: "".into(),
+                    destination: "".into(),
+                    weight_kg: None,
+                    delivery_type: "".into(),
+                    first_line: line_no,
+                    last_event_no: 0,
+                    lines: Vec::with_capacity(8),
+                });
+                self.shipments.len() - 1
+            }
+        };
+        let summary = &mut self.shipments[slot];
+        summary.state = record.event_type;
+        summary.seq = record.event_seq;
+        summary.event_count += 1;
+        summary.last_updated = record.timestamp;
+        summary.last_actor = record.actor;
+        summary.last_operator = record.operator.as_deref().map(Box::from);
+        summary.last_event_no = event_no;
+        summary.lines.push(span);
+        if record.event_type == EventType::Created {
+            if let Ok(fields) = serde_json::from_str::<CreatedFields<'_>>(record.payload.get()) {
+                if let Some(s) = fields.source {
+                    summary.source = s.into();
+                }
+                if let Some(d) = fields.destination {
+                    summary.destination = d.into();
+                }
+                if let Some(w) = fields.weight_kg {
+                    summary.weight_kg = w.as_f64();
+                }
+                if let Some(t) = fields.delivery_type {
+                    summary.delivery_type = t.into();
+                }
+            }
+        }
+        self.state_counts[event_index(record.event_type)] += 1;
+    }
+
+    pub fn get(&self, id: ShipmentId) -> Option<&ShipmentSummary> {
+        self.index.get(&id).map(|&i| &self.shipments[i])
+    }
+
+    /// Every shipment, in order of first appearance.
+    pub fn shipments(&self) -> &[ShipmentSummary] {
+        &self.shipments
+    }
+
+    pub fn total_events(&self) -> u64 {
+        self.total_events
+    }
+
+    pub fn total_shipments(&self) -> usize {
+        self.shipments.len()
+    }
+
+    pub fn first_event_time(&self) -> Option<Timestamp> {
+        self.first_event_time
+    }
+
+    pub fn last_event_time(&self) -> Option<Timestamp> {
+        self.last_event_time
+    }
+
+    /// Shipments whose current state is `state`.
+    pub fn state_count(&self, state: EventType) -> u64 {
+        self.state_counts[event_index(state)]
+    }
+
+    pub fn event_type_count(&self, event: EventType) -> u64 {
+        self.event_type_counts[event_index(event)]
+    }
+
+    pub fn actor_count(&self, actor: Actor) -> u64 {
+        self.actor_counts[actor_index(actor)]
+    }
+
+    /// Shipments in `state` (all if `None`), newest activity first.
+    pub fn newest_first(&self, state: Option<EventType>) -> Vec<&ShipmentSummary> {
+        let mut rows: Vec<&ShipmentSummary> = self
+            .shipments
+            .iter()
+            .filter(|s| state.is_none_or(|st| s.state == st))
+            .collect();
+        rows.sort_by(|a, b| b.last_event_no.cmp(&a.last_event_no));
+        rows
+    }
+}

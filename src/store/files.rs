@@ -1,0 +1,112 @@
+//! Where the log lives and low-level reads of it: a range streamed through a
+//! `LineSplitter`, the identity of the file (to notice replacement).
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use super::lines::{LineRef, LineSplitter};
+use crate::error::{Error, Result};
+
+pub const EVENTS_FILE: &str = "shipments.jsonl";
+pub const COUNTER_FILE: &str = "shipment_counter.jsonl";
+pub const POLICY_FILE: &str = "policy.toml";
+
+const READ_CHUNK: usize = 4 << 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogPaths {
+    pub dir: PathBuf,
+    pub events: PathBuf,
+    pub counter: PathBuf,
+    pub policy: PathBuf,
+}
+
+impl LogPaths {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        LogPaths {
+            events: dir.join(EVENTS_FILE),
+            counter: dir.join(COUNTER_FILE),
+            policy: dir.join(POLICY_FILE),
+            dir,
+        }
+    }
+
+    pub fn create_dir(&self) -> Result<()> {
+        fs::create_dir_all(&self.dir)
+            .map_err(|e| Error::io("create the data directory", &self.dir, e))
+    }
+
+    /// Opens the event log for reading, `None` if it does not exist yet.
+    pub fn open_events_for_read(&self) -> Result<Option<File>> {
+        open_for_read(&self.events)
+    }
+}
+
+pub fn open_for_read(path: &Path) -> Result<Option<File>> {
+    match File::open(path) {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("read", path, e)),
+    }
+}
+
+pub fn open_for_append(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| Error::io("open for appending", path, e))
+}
+
+/// Device and inode: a different pair means the file was replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FileIdentity {
+    dev: u64,
+    ino: u64,
+}
+
+impl FileIdentity {
+    pub fn of(meta: &fs::Metadata) -> Self {
+        FileIdentity {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        }
+    }
+}
+
+/// Streams bytes `[from, to)` of `file` through `splitter`.
+pub fn read_range(
+    file: &File,
+    path: &Path,
+    from: u64,
+    to: u64,
+    splitter: &mut LineSplitter,
+    mut on_line: impl FnMut(LineRef<'_>),
+) -> Result<()> {
+    let mut buf = vec![0u8; READ_CHUNK.min((to.saturating_sub(from)) as usize).max(1)];
+    let mut pos = from;
+    while pos < to {
+        let want = buf.len().min((to - pos) as usize);
+        let n = file
+            .read_at(&mut buf[..want], pos)
+            .map_err(|e| Error::io("read", path, e))?;
+        if n == 0 {
+            break; // the file shrank under us: the caller notices on its next stat
+        }
+        splitter.feed(&buf[..n], &mut on_line);
+        pos += n as u64;
+    }
+    Ok(())
+}
+
+/// Reads `len` bytes at `offset` (a line whose position the index recorded).
+pub fn read_exact_at(file: &File, path: &Path, offset: u64, len: usize) -> Result<Vec<u8>> {
+    let mut buf = vec![0u8; len];
+    file.read_exact_at(&mut buf, offset)
+        .map_err(|e| Error::io("read", path, e))?;
+    Ok(buf)
+}

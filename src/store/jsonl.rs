@@ -1,0 +1,409 @@
+//! `JsonlStore`: the file implementation of `EventStore`. Every write takes
+//! the exclusive lock on `shipments.jsonl`, catches up on what others
+//! appended (from its byte offset), validates, writes whole lines with one
+//! `write_all`, and syncs before it reports success.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+
+use fs2::FileExt as _;
+
+use super::files::{self, FileIdentity, LogPaths};
+use super::lines::LineSplitter;
+use super::policy::Policy;
+use super::scan::{self, TailInfo};
+use super::writer_view::WriterView;
+use super::{AppendRequest, Appended, EventStore, Target};
+use crate::domain::id::MAX_SHIPMENT_NUMBER;
+use crate::domain::line::{
+    GENESIS_HASH, NewLine, encode_counter_line, hash_hex, parse_counter_line,
+};
+use crate::domain::rules::{ShipmentHead, check_append};
+use crate::domain::{Event, ShipmentId, Timestamp};
+use crate::error::{Error, Result};
+
+pub const MAX_OPERATOR_CHARS: usize = 64;
+
+pub struct JsonlStore {
+    paths: LogPaths,
+    file: File,
+    operator: String,
+    policy: Option<Policy>,
+    /// Index every shipment while catching up (long-running writers), or
+    /// start at the tail and look shipments up on demand (one-shot calls).
+    index_everything: bool,
+    view: Option<WriterView>,
+}
+
+impl JsonlStore {
+    /// For one-shot writers: cheap to open on a log of any size.
+    pub fn open(paths: &LogPaths, operator: &str) -> Result<Self> {
+        Self::open_with(paths, operator, false)
+    }
+
+    /// For long-running writers (simulator, dashboard, batches): reads the
+    /// log once, then only what is appended.
+    pub fn open_indexed(paths: &LogPaths, operator: &str) -> Result<Self> {
+        Self::open_with(paths, operator, true)
+    }
+
+    fn open_with(paths: &LogPaths, operator: &str, index_everything: bool) -> Result<Self> {
+        let operator = operator.trim();
+        if operator.is_empty()
+            || operator.chars().count() > MAX_OPERATOR_CHARS
+            || operator.chars().any(char::is_control)
+        {
+            return Err(Error::Usage(format!(
+                "operator name must be 1 to {MAX_OPERATOR_CHARS} printable characters (set --operator or CONTROL_TOWER_OPERATOR)"
+            )));
+        }
+        paths.create_dir()?;
+        let policy = Policy::load(&paths.policy)?;
+        let file = files::open_for_append(&paths.events)?;
+        Ok(JsonlStore {
+            paths: paths.clone(),
+            file,
+            operator: operator.to_string(),
+            policy,
+            index_everything,
+            view: None,
+        })
+    }
+
+    pub fn paths(&self) -> &LogPaths {
+        &self.paths
+    }
+
+    pub fn operator(&self) -> &str {
+        &self.operator
+    }
+
+    pub fn policy(&self) -> Option<&Policy> {
+        self.policy.as_ref()
+    }
+
+    /// Runs `f` holding the exclusive lock, on a file that is the one at the
+    /// path (a log replaced under us is reopened first).
+    fn with_lock<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        loop {
+            self.file
+                .lock_exclusive()
+                .map_err(|e| Error::io("lock", &self.paths.events, e))?;
+            let held = self.file.metadata().map(|m| FileIdentity::of(&m));
+            let at_path = fs::metadata(&self.paths.events).map(|m| FileIdentity::of(&m));
+            match (held, at_path) {
+                (Ok(a), Ok(b)) if a == b => break,
+                _ => {
+                    let _ = fs2::FileExt::unlock(&self.file);
+                    self.file = files::open_for_append(&self.paths.events)?;
+                    self.view = None;
+                }
+            }
+        }
+        let result = f(self);
+        let _ = fs2::FileExt::unlock(&self.file);
+        result
+    }
+
+    /// Under the lock: read what others appended since our last read.
+    /// Returns whether the file ends in a torn (unterminated) line.
+    fn catch_up(&mut self) -> Result<bool> {
+        let meta = self
+            .file
+            .metadata()
+            .map_err(|e| Error::io("read", &self.paths.events, e))?;
+        let len = meta.len();
+        let identity = FileIdentity::of(&meta);
+        let stale = match &self.view {
+            None => true,
+            Some(v) => v.identity != identity || len < v.read_up_to(),
+        };
+        if stale {
+            self.view = Some(if self.index_everything {
+                WriterView::full(identity)
+            } else {
+                let tail = scan::scan_tail(&self.file, &self.paths.events, len)?;
+                WriterView::lazy(identity, tail)
+            });
+        }
+        let Some(view) = self.view.as_mut() else {
+            return Ok(false);
+        };
+        let from = view.read_up_to();
+        let mut splitter = std::mem::take(&mut view.splitter);
+        let read = files::read_range(
+            &self.file,
+            &self.paths.events,
+            from,
+            len,
+            &mut splitter,
+            |line| view.apply_line(line.bytes),
+        );
+        view.splitter = splitter;
+        read?;
+        Ok(view.splitter.pending_bytes() > 0)
+    }
+
+    fn append_locked(&mut self, requests: &[AppendRequest]) -> Result<Vec<Result<Appended>>> {
+        let torn = self.catch_up()?;
+        let start_len = self
+            .file
+            .metadata()
+            .map_err(|e| Error::io("read", &self.paths.events, e))?
+            .len();
+        let creates = requests.iter().filter(|r| r.target == Target::New).count();
+        let mut next_counter = if creates > 0 {
+            Some(self.last_counter()?)
+        } else {
+            None
+        };
+
+        let mut out: Vec<u8> = Vec::with_capacity(requests.len() * 320);
+        if torn {
+            out.push(b'\n'); // end the torn line: it stays visible as malformed
+        }
+        let mut counter_out = String::new();
+        let mut results = Vec::with_capacity(requests.len());
+        for request in requests {
+            let offset = start_len + out.len() as u64;
+            let result = self
+                .stage(request, &mut next_counter, &mut counter_out)
+                .map(|(event, line)| {
+                    out.extend_from_slice(&line);
+                    out.push(b'\n');
+                    Appended { event, offset }
+                });
+            results.push(result);
+        }
+        if results.iter().all(|r| r.is_err()) {
+            return Ok(results);
+        }
+        if let Err(e) = self.write_durably(&counter_out, &out, start_len) {
+            self.view = None; // what we staged did not land: re-read next time
+            return Err(e);
+        }
+        if let Some(view) = self.view.as_mut() {
+            view.splitter = LineSplitter::starting_at(start_len + out.len() as u64, 1);
+        }
+        Ok(results)
+    }
+
+    /// Validates one request against the view and builds its line; the view
+    /// is updated as if the line were written.
+    fn stage(
+        &mut self,
+        request: &AppendRequest,
+        next_counter: &mut Option<u64>,
+        counter_out: &mut String,
+    ) -> Result<(Event, Vec<u8>)> {
+        if let Some(policy) = &self.policy {
+            policy.check(&self.operator, request.actor)?;
+        }
+        let view = self
+            .view
+            .as_mut()
+            .ok_or_else(|| Error::Usage("internal: no writer view".into()))?;
+        let (id, head) = match request.target {
+            Target::Existing(id) => {
+                let head = view.head(&self.file, &self.paths.events, id)?.cloned();
+                (Some(id), head)
+            }
+            Target::New => (None, None),
+        };
+        check_append(
+            id,
+            head.as_ref(),
+            request.event_type,
+            request.actor,
+            &request.payload,
+            request.expected_seq,
+        )?;
+
+        let timestamp = next_timestamp(view.last_timestamp);
+        let id = match id {
+            Some(id) => id,
+            None => {
+                let last = next_counter.unwrap_or(0).max(view.max_id);
+                let id = ShipmentId::new(last + 1)
+                    .filter(|id| id.number() <= MAX_SHIPMENT_NUMBER)
+                    .ok_or(Error::IdsExhausted)?;
+                counter_out.push_str(&encode_counter_line(id.number(), &timestamp));
+                *next_counter = Some(id.number());
+                id
+            }
+        };
+        let event_seq = head.as_ref().map_or(1, |h| h.seq + 1);
+        let line = NewLine {
+            shipment_id: id,
+            event_seq,
+            event_type: request.event_type,
+            timestamp,
+            actor: request.actor,
+            payload: &request.payload,
+            operator: &self.operator,
+            prev_hash: hash_hex(&view.last_hash.unwrap_or(GENESIS_HASH)),
+        };
+        let bytes = line.encode();
+        let event = Event {
+            shipment_id: id,
+            event_seq,
+            event_type: request.event_type,
+            timestamp,
+            actor: request.actor,
+            payload: request.payload.clone(),
+            operator: Some(self.operator.clone()),
+            prev_hash: Some(line.prev_hash.clone()),
+        };
+        let head = ShipmentHead {
+            state: request.event_type,
+            seq: event_seq,
+            actor: request.actor,
+            operator: Some(self.operator.as_str().into()),
+            at: timestamp,
+        };
+        view.note_event(&bytes, &head, id);
+        Ok((event, bytes))
+    }
+
+    /// Counter lines first (an ID is never handed out twice even if we die
+    /// between the two writes), then the events; each synced.
+    fn write_durably(&mut self, counter_out: &str, out: &[u8], start_len: u64) -> Result<()> {
+        if !counter_out.is_empty() {
+            let mut counter = files::open_for_append(&self.paths.counter)?;
+            let mut bytes = Vec::with_capacity(counter_out.len() + 1);
+            if ends_torn(&counter, &self.paths.counter)? {
+                bytes.push(b'\n');
+            }
+            bytes.extend_from_slice(counter_out.as_bytes());
+            counter
+                .write_all(&bytes)
+                .and_then(|_| counter.sync_data())
+                .map_err(|e| Error::io("append to", &self.paths.counter, e))?;
+        }
+        let written = (&self.file)
+            .write_all(out)
+            .and_then(|_| self.file.sync_data());
+        if let Err(e) = written {
+            // Leave no partial line behind: nobody else can have written
+            // after us while we hold the lock.
+            let _ = self.file.set_len(start_len);
+            return Err(Error::io("append to", &self.paths.events, e));
+        }
+        Ok(())
+    }
+
+    /// The last counter in the counter log (0 if none). Lines are short, so
+    /// the last 64 KiB almost always hold it; otherwise read the whole file.
+    fn last_counter(&self) -> Result<u64> {
+        let Some(file) = files::open_for_read(&self.paths.counter)? else {
+            return Ok(0);
+        };
+        let path = &self.paths.counter;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::io("read", path, e))?
+            .len();
+        let tail_start = len.saturating_sub(64 * 1024);
+        if let Some(counter) = last_counter_in(&file, path, tail_start, len)? {
+            return Ok(counter);
+        }
+        if tail_start > 0 {
+            return Ok(last_counter_in(&file, path, 0, len)?.unwrap_or(0));
+        }
+        Ok(0)
+    }
+
+    /// The tail of the log as a fresh writer would see it (for tests and tools).
+    pub fn tail_info(&self) -> Result<TailInfo> {
+        let len = self
+            .file
+            .metadata()
+            .map_err(|e| Error::io("read", &self.paths.events, e))?
+            .len();
+        scan::scan_tail(&self.file, &self.paths.events, len)
+    }
+}
+
+fn last_counter_in(file: &File, path: &std::path::Path, from: u64, to: u64) -> Result<Option<u64>> {
+    let mut last = None;
+    let mut splitter = LineSplitter::starting_at(from, 1);
+    let mut first = true;
+    files::read_range(file, path, from, to, &mut splitter, |line| {
+        // A read that starts mid-file starts mid-line: skip that piece.
+        if !(first && from > 0) {
+            if let Some(counter) = parse_counter_line(line.bytes) {
+                last = Some(counter);
+            }
+        }
+        first = false;
+    })?;
+    Ok(last)
+}
+
+fn ends_torn(file: &File, path: &std::path::Path) -> Result<bool> {
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io("read", path, e))?
+        .len();
+    if len == 0 {
+        return Ok(false);
+    }
+    let mut last = [0u8; 1];
+    file.read_exact_at(&mut last, len - 1)
+        .map_err(|e| Error::io("read", path, e))?;
+    Ok(last[0] != b'\n')
+}
+
+/// Now, unless the clock stepped back: then the previous line's time,
+/// rounded up to the millisecond so it is never earlier.
+fn next_timestamp(previous: Option<Timestamp>) -> Timestamp {
+    let now = Timestamp::now_millis();
+    match previous {
+        Some(prev) if now < prev => {
+            let truncated = Timestamp::from_instant_millis(prev.instant());
+            if truncated < prev {
+                Timestamp::from_instant_millis(prev.instant() + chrono::Duration::milliseconds(1))
+            } else {
+                truncated
+            }
+        }
+        _ => now,
+    }
+}
+
+impl EventStore for JsonlStore {
+    fn append(&mut self, request: &AppendRequest) -> Result<Appended> {
+        let mut results = self.append_batch(std::slice::from_ref(request))?;
+        results
+            .pop()
+            .unwrap_or_else(|| Err(Error::Usage("internal: empty batch".into())))
+    }
+
+    fn append_batch(&mut self, requests: &[AppendRequest]) -> Result<Vec<Result<Appended>>> {
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.with_lock(|store| store.append_locked(requests))
+    }
+
+    fn shipment_events(&mut self, id: ShipmentId) -> Result<Vec<Event>> {
+        read_shipment_events(&self.paths, id)
+    }
+}
+
+/// Every event of `id`, read from the file by byte search.
+pub fn read_shipment_events(paths: &LogPaths, id: ShipmentId) -> Result<Vec<Event>> {
+    let Some(file) = paths.open_events_for_read()? else {
+        return Ok(Vec::new());
+    };
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io("read", &paths.events, e))?
+        .len();
+    let lines = scan::find_shipment_lines(&file, &paths.events, len, id)?;
+    Ok(lines
+        .iter()
+        .filter_map(|l| l.record().map(|r| r.to_event()))
+        .collect())
+}

@@ -1,0 +1,133 @@
+//! Fast reads that avoid parsing the whole log, for one-shot commands on big
+//! logs: the tail (last hash, last timestamp, highest ID) read backwards, and
+//! one shipment's lines found by byte search.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use memchr::memmem;
+
+use super::files::read_range;
+use super::lines::LineSplitter;
+use crate::domain::line::{LineHash, LineRecord, hash_line, parse_line};
+use crate::domain::{ShipmentId, Timestamp};
+use crate::error::{Error, Result};
+
+const BACK_CHUNK: u64 = 256 * 1024;
+
+/// What a writer needs to know about the end of the log.
+#[derive(Debug, Clone, Default)]
+pub struct TailInfo {
+    /// Hash of the last well-formed line; `None` when there is none.
+    pub last_hash: Option<LineHash>,
+    pub last_timestamp: Option<Timestamp>,
+    /// Highest shipment number seen scanning back to the newest creation.
+    pub max_id: u64,
+    /// Offset just past the last `\n` (a torn fragment after it is excluded).
+    pub complete_len: u64,
+}
+
+/// Reads `file` backwards from `len` until it has seen the last well-formed
+/// line and the newest CREATED with seq 1 (IDs are handed out in order, so
+/// that is the highest). A log with no creation is read whole.
+pub fn scan_tail(file: &File, path: &Path, len: u64) -> Result<TailInfo> {
+    let mut info = TailInfo::default();
+    let mut end = len;
+    let mut carry: Vec<u8> = Vec::new(); // the start of a line cut by a chunk edge
+    let mut first_chunk = true;
+    let mut found_creation = false;
+    while end > 0 && !(found_creation && info.last_hash.is_some()) {
+        let start = end.saturating_sub(BACK_CHUNK);
+        let mut buf = vec![0u8; (end - start) as usize];
+        file.read_exact_at(&mut buf, start)
+            .map_err(|e| Error::io("read", path, e))?;
+        buf.extend_from_slice(&carry);
+        if first_chunk {
+            // Exclude a torn (unterminated) fragment at the very end.
+            let cut = buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            info.complete_len = start + cut as u64;
+            buf.truncate(cut);
+            first_chunk = false;
+        }
+        // The first line of the chunk may be incomplete unless we are at 0.
+        let first_full = if start == 0 {
+            0
+        } else {
+            match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => i + 1,
+                None => {
+                    carry = buf;
+                    end = start;
+                    continue;
+                }
+            }
+        };
+        for line in buf[first_full..].split(|&b| b == b'\n').rev() {
+            if line.is_empty() {
+                continue;
+            }
+            if let Ok(record) = parse_line(line) {
+                if info.last_hash.is_none() {
+                    info.last_hash = Some(hash_line(line));
+                    info.last_timestamp = Some(record.timestamp);
+                }
+                info.max_id = info.max_id.max(record.shipment_id.number());
+                if record.event_seq == 1 {
+                    found_creation = true;
+                }
+            }
+            if found_creation && info.last_hash.is_some() {
+                break;
+            }
+        }
+        carry = buf[..first_full].to_vec();
+        if let Some(b'\n') = carry.last() {
+            carry.pop();
+        }
+        end = start;
+    }
+    Ok(info)
+}
+
+/// A line of one shipment, found by `find_shipment_lines`.
+pub struct FoundLine {
+    pub offset: u64,
+    pub bytes: Vec<u8>,
+}
+
+impl FoundLine {
+    pub fn record(&self) -> Option<LineRecord<'_>> {
+        parse_line(&self.bytes).ok()
+    }
+}
+
+/// Every well-formed line of `id` in `[0, end)`, in file order, found by
+/// searching the bytes for the ID instead of parsing every line.
+pub fn find_shipment_lines(
+    file: &File,
+    path: &Path,
+    end: u64,
+    id: ShipmentId,
+) -> Result<Vec<FoundLine>> {
+    let needle = id.to_string();
+    let finder = memmem::Finder::new(needle.as_bytes());
+    let mut found = Vec::new();
+    let mut splitter = LineSplitter::starting_at(0, 1);
+    // Search chunk-sized spans of whole lines: cheap, and a hit is parsed only
+    // when its line is complete.
+    read_range(file, path, 0, end, &mut splitter, |line| {
+        if finder.find(line.bytes).is_none() {
+            return;
+        }
+        if let Ok(record) = parse_line(line.bytes) {
+            if record.shipment_id == id {
+                found.push(FoundLine {
+                    offset: line.offset,
+                    bytes: line.bytes.to_vec(),
+                });
+            }
+        }
+    })?;
+    Ok(found)
+}

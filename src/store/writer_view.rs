@@ -1,0 +1,105 @@
+//! What a writer knows of the log between appends: where it read up to, the
+//! hash and time of the last line, the highest ID, and the head of every
+//! shipment seen. Lazy views (one-shot CLI calls) start at the end of the
+//! file and look older shipments up by byte search.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::Path;
+
+use super::files::FileIdentity;
+use super::lines::LineSplitter;
+use super::scan::{self, TailInfo};
+use crate::domain::line::{LineHash, hash_line, parse_line};
+use crate::domain::rules::ShipmentHead;
+use crate::domain::{ShipmentId, Timestamp};
+use crate::error::Result;
+
+pub(super) struct WriterView {
+    pub identity: FileIdentity,
+    /// Lines before this offset were not indexed: heads of shipments whose
+    /// lines all lie there are found by `find_shipment_lines`.
+    indexed_from: u64,
+    pub splitter: LineSplitter,
+    pub last_hash: Option<LineHash>,
+    pub last_timestamp: Option<Timestamp>,
+    pub max_id: u64,
+    heads: HashMap<ShipmentId, ShipmentHead>,
+}
+
+impl WriterView {
+    /// A view that indexes the whole file as it catches up.
+    pub fn full(identity: FileIdentity) -> Self {
+        WriterView {
+            identity,
+            indexed_from: 0,
+            splitter: LineSplitter::starting_at(0, 1),
+            last_hash: None,
+            last_timestamp: None,
+            max_id: 0,
+            heads: HashMap::new(),
+        }
+    }
+
+    /// A view that starts at the end of the file, from its tail.
+    pub fn lazy(identity: FileIdentity, tail: TailInfo) -> Self {
+        WriterView {
+            identity,
+            indexed_from: tail.complete_len,
+            splitter: LineSplitter::starting_at(tail.complete_len, 1),
+            last_hash: tail.last_hash,
+            last_timestamp: tail.last_timestamp,
+            max_id: tail.max_id,
+            heads: HashMap::new(),
+        }
+    }
+
+    /// The offset up to which the file has been read (pending bytes included).
+    pub fn read_up_to(&self) -> u64 {
+        self.splitter.complete_offset() + self.splitter.pending_bytes()
+    }
+
+    /// Applies one complete line read from the file.
+    pub fn apply_line(&mut self, bytes: &[u8]) {
+        if let Ok(record) = parse_line(bytes) {
+            self.note_event(bytes, &record_head(&record), record.shipment_id);
+        }
+    }
+
+    /// Records a well-formed line (read, or just written by us).
+    pub fn note_event(&mut self, bytes: &[u8], head: &ShipmentHead, id: ShipmentId) {
+        self.last_hash = Some(hash_line(bytes));
+        self.last_timestamp = Some(head.at);
+        self.max_id = self.max_id.max(id.number());
+        self.heads.insert(id, head.clone());
+    }
+
+    /// The head of `id`, looking in the unindexed prefix if need be.
+    pub fn head(
+        &mut self,
+        file: &File,
+        path: &Path,
+        id: ShipmentId,
+    ) -> Result<Option<&ShipmentHead>> {
+        if !self.heads.contains_key(&id) && self.indexed_from > 0 {
+            let lines = scan::find_shipment_lines(file, path, self.indexed_from, id)?;
+            if let Some(head) = lines
+                .last()
+                .and_then(|l| l.record().map(|r| record_head(&r)))
+            {
+                self.heads.insert(id, head);
+            }
+        }
+        Ok(self.heads.get(&id))
+    }
+}
+
+pub(super) fn record_head(record: &crate::domain::line::LineRecord<'_>) -> ShipmentHead {
+    ShipmentHead {
+        state: record.event_type,
+        seq: record.event_seq,
+        actor: record.actor,
+        operator: record.operator.as_deref().map(Box::from),
+        at: record.timestamp,
+    }
+}

@@ -1,0 +1,377 @@
+//! The verifier: checks each line as it is read (DESIGN.md section 3) and
+//! turns what it found into a report of errors (log CORRUPTED) and warnings
+//! (log stays VALID), each with its line number and shipment.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use crate::domain::line::{GENESIS_HASH, LineError, LineHash, LineRecord, hash_line};
+use crate::domain::{EventType, ShipmentId, lifecycle};
+use crate::projection::Projection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    MalformedLine,
+    BadShipmentId,
+    SeqGap,
+    SeqRepeat,
+    FirstEventNotCreated,
+    TransitionNotAllowed,
+    TimestampWentBack,
+    ChainBroken,
+    MissingFromCounter,
+    TornWrite,
+    ActorNotPermitted,
+    CounterWithoutShipment,
+    UnchainedPrefix,
+    MalformedCounterLine,
+}
+
+impl FindingKind {
+    pub fn severity(self) -> Severity {
+        use FindingKind::*;
+        match self {
+            TornWrite
+            | ActorNotPermitted
+            | CounterWithoutShipment
+            | UnchainedPrefix
+            | MalformedCounterLine => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    pub kind: FindingKind,
+    /// 1-based line number in `shipments.jsonl` (or the counter log for
+    /// counter findings); `None` when the finding is not about one line.
+    pub line: Option<u64>,
+    pub shipment_id: Option<ShipmentId>,
+    pub message: String,
+}
+
+impl Finding {
+    fn new(
+        kind: FindingKind,
+        line: Option<u64>,
+        shipment_id: Option<ShipmentId>,
+        message: String,
+    ) -> Self {
+        let prefix = match (line, shipment_id) {
+            (Some(l), Some(id)) => format!("line {l}: {id}: "),
+            (Some(l), None) => format!("line {l}: "),
+            (None, Some(id)) => format!("{id}: "),
+            (None, None) => String::new(),
+        };
+        Finding {
+            severity: kind.severity(),
+            kind,
+            line,
+            shipment_id,
+            message: format!("{prefix}{message}"),
+        }
+    }
+}
+
+/// Per-line checks; state that spans lines (the chain) lives here, state
+/// per shipment is read from the projection before it applies the line.
+#[derive(Debug, Default, Clone)]
+pub struct Verifier {
+    findings: Vec<Finding>,
+    last_hash: Option<LineHash>,
+    last_line: Option<(u64, ShipmentId)>,
+    chain_started_at: Option<u64>,
+    unchained_lines: u64,
+    first_unchained_line: Option<u64>,
+}
+
+impl Verifier {
+    /// A line that is not a well-formed event.
+    pub fn malformed(&mut self, line_no: u64, error: &LineError, oversized: bool) {
+        let (kind, message) = if oversized {
+            (
+                FindingKind::MalformedLine,
+                "line longer than 1 MiB: not an event".to_string(),
+            )
+        } else {
+            match error {
+                LineError::Truncated => (
+                    FindingKind::TornWrite,
+                    format!("{error}; kept, never parsed as an event"),
+                ),
+                LineError::BadShipmentId(_) => (FindingKind::BadShipmentId, error.to_string()),
+                _ => (FindingKind::MalformedLine, error.to_string()),
+            }
+        };
+        self.findings
+            .push(Finding::new(kind, Some(line_no), None, message));
+    }
+
+    /// A well-formed event, checked against its shipment's summary as it
+    /// was before this event.
+    pub fn check(
+        &mut self,
+        line_no: u64,
+        bytes: &[u8],
+        record: &LineRecord<'_>,
+        projection: &Projection,
+    ) {
+        let id = record.shipment_id;
+        let mut push = |kind, message: String| {
+            self.findings
+                .push(Finding::new(kind, Some(line_no), Some(id), message))
+        };
+        match projection.get(id) {
+            None => {
+                if record.event_type != EventType::Created {
+                    push(
+                        FindingKind::FirstEventNotCreated,
+                        format!("first event is {}, not CREATED", record.event_type),
+                    );
+                }
+                if record.event_seq != 1 {
+                    push(
+                        FindingKind::SeqGap,
+                        format!("first event has seq {}; expected 1", record.event_seq),
+                    );
+                }
+            }
+            Some(prev) => {
+                let expected = prev.seq + 1;
+                if record.event_seq < expected {
+                    push(
+                        FindingKind::SeqRepeat,
+                        format!(
+                            "seq {} repeats or goes back (last was {})",
+                            record.event_seq, prev.seq
+                        ),
+                    );
+                } else if record.event_seq > expected {
+                    push(
+                        FindingKind::SeqGap,
+                        format!("seq {} skips ahead (expected {expected})", record.event_seq),
+                    );
+                }
+                if !lifecycle::is_allowed(Some(prev.state), record.event_type) {
+                    push(
+                        FindingKind::TransitionNotAllowed,
+                        format!("{} may not follow {}", record.event_type, prev.state),
+                    );
+                }
+                if record.timestamp < prev.last_updated {
+                    push(
+                        FindingKind::TimestampWentBack,
+                        format!(
+                            "timestamp {} is earlier than the shipment's previous event ({})",
+                            record.timestamp, prev.last_updated
+                        ),
+                    );
+                }
+            }
+        }
+        if !lifecycle::may_append(record.actor, record.event_type) {
+            push(
+                FindingKind::ActorNotPermitted,
+                format!(
+                    "{} appended {}, which only {} may append",
+                    record.actor,
+                    record.event_type,
+                    names(lifecycle::permitted_actors(record.event_type))
+                ),
+            );
+        }
+        self.check_chain(line_no, bytes, record);
+    }
+
+    fn check_chain(&mut self, line_no: u64, bytes: &[u8], record: &LineRecord<'_>) {
+        match (record.prev_hash, self.chain_started_at) {
+            (Some(recorded), _) => {
+                self.chain_started_at.get_or_insert(line_no);
+                let expected = self.last_hash.unwrap_or(GENESIS_HASH);
+                if recorded != expected {
+                    let finding = match self.last_line {
+                        Some((prev_line, prev_id)) => Finding::new(
+                            FindingKind::ChainBroken,
+                            Some(prev_line),
+                            Some(prev_id),
+                            format!("hash chain broken: line {line_no} records a different hash for line {prev_line}: line {prev_line} was altered, or lines were removed or inserted between them"),
+                        ),
+                        None => Finding::new(
+                            FindingKind::ChainBroken,
+                            Some(line_no),
+                            Some(record.shipment_id),
+                            "hash chain broken: the first event does not start the chain (lines before it were removed?)".into(),
+                        ),
+                    };
+                    self.findings.push(finding);
+                }
+            }
+            (None, Some(start)) => self.findings.push(Finding::new(
+                FindingKind::ChainBroken,
+                Some(line_no),
+                Some(record.shipment_id),
+                format!("hash chain broken: line has no prev_hash although the chain started at line {start} (inserted by a tool that does not chain, or edited)"),
+            )),
+            (None, None) => {
+                self.unchained_lines += 1;
+                self.first_unchained_line.get_or_insert(line_no);
+            }
+        }
+        self.last_hash = Some(hash_line(bytes));
+        self.last_line = Some((line_no, record.shipment_id));
+    }
+
+    /// The hash the next appended line will carry as `prev_hash`.
+    pub fn head_hash(&self) -> LineHash {
+        self.last_hash.unwrap_or(GENESIS_HASH)
+    }
+
+    /// Findings made while reading, plus those that need the whole log.
+    pub fn report(
+        &self,
+        projection: &Projection,
+        counters: &CounterSet,
+        unterminated: Option<(u64, u64)>,
+    ) -> VerifyReport {
+        let mut findings = self.findings.clone();
+        if self.unchained_lines > 0 {
+            let first = self.first_unchained_line.unwrap_or(1);
+            let message = match self.chain_started_at {
+                Some(start) => format!(
+                    "{} line(s) from line {first} carry no prev_hash (written by an older tool); the hash chain starts at line {start}",
+                    self.unchained_lines
+                ),
+                None => format!(
+                    "{} line(s) carry no prev_hash (written by an older tool): not tamper-evident",
+                    self.unchained_lines
+                ),
+            };
+            findings.push(Finding::new(
+                FindingKind::UnchainedPrefix,
+                Some(first),
+                None,
+                message,
+            ));
+        }
+        for summary in projection.shipments() {
+            if !counters.contains(summary.id.number()) {
+                findings.push(Finding::new(
+                    FindingKind::MissingFromCounter,
+                    Some(summary.first_line),
+                    Some(summary.id),
+                    "ID is missing from shipment_counter.jsonl".into(),
+                ));
+            }
+        }
+        for &(counter, line) in counters.entries() {
+            let exists = ShipmentId::new(counter).is_some_and(|id| projection.get(id).is_some());
+            if !exists {
+                findings.push(Finding::new(
+                    FindingKind::CounterWithoutShipment,
+                    None,
+                    ShipmentId::new(counter),
+                    format!("shipment_counter.jsonl line {line} generated counter {counter} but no event names it (a crash between the two appends?)"),
+                ));
+            }
+        }
+        for &line in counters.malformed_lines() {
+            findings.push(Finding::new(
+                FindingKind::MalformedCounterLine,
+                None,
+                None,
+                format!("shipment_counter.jsonl line {line} is not a counter line"),
+            ));
+        }
+        if let Some((line_no, bytes)) = unterminated {
+            findings.push(Finding::new(
+                FindingKind::TornWrite,
+                Some(line_no),
+                None,
+                format!("last line has no newline ({bytes} bytes): a write in progress or a torn write; the next append will end it"),
+            ));
+        }
+        findings.sort_by_key(|f| (f.severity == Severity::Warning, f.line.unwrap_or(u64::MAX)));
+        VerifyReport::new(findings, self.head_hash(), projection.total_events())
+    }
+}
+
+fn names(items: &[crate::domain::Actor]) -> String {
+    items
+        .iter()
+        .map(|a| a.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The counters of `shipment_counter.jsonl`, with their line numbers.
+#[derive(Debug, Default, Clone)]
+pub struct CounterSet {
+    seen: HashSet<u64>,
+    entries: Vec<(u64, u64)>,
+    malformed: Vec<u64>,
+}
+
+impl CounterSet {
+    pub fn apply_line(&mut self, line_no: u64, bytes: &[u8]) {
+        match crate::domain::line::parse_counter_line(bytes) {
+            Some(counter) => {
+                if self.seen.insert(counter) {
+                    self.entries.push((counter, line_no));
+                }
+            }
+            None if bytes.iter().all(u8::is_ascii_whitespace) => {}
+            None => self.malformed.push(line_no),
+        }
+    }
+
+    pub fn contains(&self, counter: u64) -> bool {
+        self.seen.contains(&counter)
+    }
+
+    pub fn entries(&self) -> &[(u64, u64)] {
+        &self.entries
+    }
+
+    pub fn malformed_lines(&self) -> &[u64] {
+        &self.malformed
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub valid: bool,
+    /// `VALID` or `CORRUPTED`.
+    pub log_integrity: &'static str,
+    pub total_events: u64,
+    pub head_hash: String,
+    pub errors: Vec<Finding>,
+    pub warnings: Vec<Finding>,
+}
+
+impl VerifyReport {
+    fn new(findings: Vec<Finding>, head: LineHash, total_events: u64) -> Self {
+        let (errors, warnings): (Vec<_>, Vec<_>) = findings
+            .into_iter()
+            .partition(|f| f.severity == Severity::Error);
+        let valid = errors.is_empty();
+        VerifyReport {
+            valid,
+            log_integrity: if valid { "VALID" } else { "CORRUPTED" },
+            total_events,
+            head_hash: hex::encode(head),
+            errors,
+            warnings,
+        }
+    }
+}
