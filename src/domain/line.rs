@@ -100,7 +100,11 @@ fn clip(text: &str) -> String {
 
 /// Parses one line (without its `\n`).
 pub fn parse_line(line: &[u8]) -> Result<LineRecord<'_>, LineError> {
-    let wire: WireLine<'_> = serde_json::from_slice(line).map_err(|e| {
+    // One UTF-8 check for the whole line; the string reader then skips
+    // per-string checks.
+    let text = std::str::from_utf8(line)
+        .map_err(|e| LineError::NotJson(format!("not UTF-8 text: {e}")))?;
+    let wire: WireLine<'_> = serde_json::from_str(text).map_err(|e| {
         if e.classify() == serde_json::error::Category::Eof {
             LineError::Truncated
         } else {
@@ -142,13 +146,36 @@ pub fn parse_line(line: &[u8]) -> Result<LineRecord<'_>, LineError> {
     })
 }
 
+/// Hex digit values; 0xFF marks a byte that is not a lowercase hex digit.
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Table-driven: this runs for every line of every load.
 fn parse_hash(text: &str) -> Option<LineHash> {
-    if text.len() != 64 || text.bytes().any(|b| b.is_ascii_uppercase()) {
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
         return None;
     }
     let mut hash = [0u8; 32];
-    hex::decode_to_slice(text, &mut hash).ok()?;
-    Some(hash)
+    let mut invalid = 0u8;
+    for (out, pair) in hash.iter_mut().zip(bytes.chunks_exact(2)) {
+        let (hi, lo) = (HEX_VALUES[pair[0] as usize], HEX_VALUES[pair[1] as usize]);
+        invalid |= (hi | lo) & 0xF0;
+        *out = (hi << 4) | (lo & 0x0F);
+    }
+    (invalid == 0).then_some(hash)
 }
 
 impl LineRecord<'_> {
