@@ -365,7 +365,7 @@ impl VerifyReport {
             valid,
             log_integrity: if valid { "VALID" } else { "CORRUPTED" },
             total_events,
-            head_hash: hex::encode(head),
+            head_hash: crate::domain::line::hash_hex(&head),
             errors,
             warnings,
         }

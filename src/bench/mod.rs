@@ -21,6 +21,8 @@ use crate::store::{AppendRequest, EventStore, JsonlStore, LogPaths};
 
 const BIG_LOG_EVENTS: u64 = 1_000_000;
 const SINGLE_APPENDS: usize = 400;
+/// Requests per `append_batch` call: one lock, one catch-up, one sync.
+const BATCH: usize = 10_000;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Figure {
@@ -103,7 +105,7 @@ pub fn measure(progress: impl Fn(&str)) -> Result<Vec<Figure>> {
 
     progress("batched appends");
     let batched = LogPaths::new(tmp.path().join("batched"));
-    let (events, elapsed) = batched_appends(&batched, 12_500)?;
+    let (events, elapsed) = batched_appends(&batched, 25_000)?;
     figures.push(figure(
         "batched appends (1,000 per lock + sync)",
         events as f64 / elapsed.as_secs_f64(),
@@ -302,13 +304,13 @@ fn single_appends(store: &mut JsonlStore, n: usize) -> Result<Vec<Duration>> {
 }
 
 /// Creates `shipments` shipments and walks each through the standard flow,
-/// 1,000 requests per batch. Returns (events, time).
+/// `BATCH` requests per batch. Returns (events, time).
 fn batched_appends(paths: &LogPaths, shipments: usize) -> Result<(u64, Duration)> {
     let mut store = JsonlStore::open_indexed(paths, "bench")?;
     let started = Instant::now();
     let mut ids = Vec::with_capacity(shipments);
     let mut events = 0u64;
-    for chunk in (0..shipments).collect::<Vec<_>>().chunks(1000) {
+    for chunk in (0..shipments).collect::<Vec<_>>().chunks(BATCH) {
         let requests: Vec<AppendRequest> = chunk.iter().map(|_| sample_create()).collect();
         for result in store.append_batch(&requests)? {
             ids.push(result?.event.shipment_id);
@@ -317,7 +319,7 @@ fn batched_appends(paths: &LogPaths, shipments: usize) -> Result<(u64, Duration)
     }
     for (step, &event) in lifecycle::STANDARD_FLOW.iter().enumerate().skip(1) {
         let actor = lifecycle::permitted_actors(event)[0];
-        for chunk in ids.chunks(1000) {
+        for chunk in ids.chunks(BATCH) {
             let requests: Vec<AppendRequest> = chunk
                 .iter()
                 .map(|&id| {

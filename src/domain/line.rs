@@ -21,7 +21,13 @@ pub fn hash_line(line: &[u8]) -> LineHash {
 }
 
 pub fn hash_hex(hash: &LineHash) -> String {
-    hex::encode(hash)
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(64);
+    for &byte in hash {
+        out.push(DIGITS[(byte >> 4) as usize] as char);
+        out.push(DIGITS[(byte & 0x0F) as usize] as char);
+    }
+    out
 }
 
 /// The keys as they stand in a line; unknown keys are ignored.

@@ -117,8 +117,30 @@ impl Ord for Timestamp {
 }
 
 impl fmt::Display for Timestamp {
+    /// Formatted by hand: every written line formats one, and chrono's
+    /// strftime machinery is slow for so fixed a shape.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.instant.format("%Y-%m-%dT%H:%M:%S"))?;
+        use chrono::{Datelike, Timelike};
+        let (date, time) = (self.instant.date_naive(), self.instant.time());
+        let year = date.year();
+        if !(0..=9999).contains(&year) {
+            write!(f, "{}", self.instant.format("%Y-%m-%dT%H:%M:%S"))?;
+        } else {
+            let mut buf = *b"0000-00-00T00:00:00";
+            let mut put = |at: usize, width: usize, mut value: u32| {
+                for i in (0..width).rev() {
+                    buf[at + i] = b'0' + (value % 10) as u8;
+                    value /= 10;
+                }
+            };
+            put(0, 4, year as u32);
+            put(5, 2, date.month());
+            put(8, 2, date.day());
+            put(11, 2, time.hour());
+            put(14, 2, time.minute());
+            put(17, 2, time.second());
+            f.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)?;
+        }
         if self.fraction_digits > 0 {
             let digits = u32::from(self.fraction_digits);
             let fraction = self.instant.timestamp_subsec_nanos() / 10u32.pow(9 - digits);

@@ -3,7 +3,6 @@
 //! shipment seen. Lazy views (one-shot CLI calls) start at the end of the
 //! file and look older shipments up by byte search.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
 
@@ -14,6 +13,7 @@ use crate::domain::line::{LineHash, hash_line, parse_line};
 use crate::domain::rules::ShipmentHead;
 use crate::domain::{ShipmentId, Timestamp};
 use crate::error::Result;
+use crate::projection::IdMap;
 
 pub(super) struct WriterView {
     pub identity: FileIdentity,
@@ -24,7 +24,7 @@ pub(super) struct WriterView {
     pub last_hash: Option<LineHash>,
     pub last_timestamp: Option<Timestamp>,
     pub max_id: u64,
-    heads: HashMap<ShipmentId, ShipmentHead>,
+    heads: IdMap<ShipmentHead>,
 }
 
 impl WriterView {
@@ -37,7 +37,7 @@ impl WriterView {
             last_hash: None,
             last_timestamp: None,
             max_id: 0,
-            heads: HashMap::new(),
+            heads: IdMap::default(),
         }
     }
 
@@ -50,7 +50,7 @@ impl WriterView {
             last_hash: tail.last_hash,
             last_timestamp: tail.last_timestamp,
             max_id: tail.max_id,
-            heads: HashMap::new(),
+            heads: IdMap::default(),
         }
     }
 
