@@ -6,11 +6,13 @@ use std::fs::File;
 
 use crate::audit::AuditReport;
 use crate::domain::line::parse_line;
+use crate::domain::rules::ShipmentHead;
 use crate::domain::{Event, EventType, ShipmentId};
 use crate::error::{Error, Result};
 use crate::projection::{LineSpan, Projection, ShipmentSummary};
 use crate::replay::{self, IndexedLine};
 use crate::state::ShipmentState;
+use crate::store::WriterSeed;
 use crate::store::files::{self, LogPaths};
 use crate::tail::{LogTailer, TailPoll};
 use crate::verify::{CounterSet, Verifier, VerifyReport};
@@ -141,6 +143,31 @@ impl LogIndex {
             self.events.offset() + self.events.pending_bytes(),
             self.events.file_len(),
         )
+    }
+
+    /// What a writer in this process needs to start where this index is.
+    pub fn writer_seed(&self) -> WriterSeed {
+        let summaries = self.projection.shipments();
+        WriterSeed {
+            identity: self.events.identity(),
+            offset: self.events.offset(),
+            last_hash: (self.projection.total_events() > 0).then(|| self.verifier.head_hash()),
+            last_timestamp: self.projection.last_event_time(),
+            max_id: summaries.iter().map(|s| s.id.number()).max().unwrap_or(0),
+            heads: summaries
+                .iter()
+                .map(|s| {
+                    let head = ShipmentHead {
+                        state: s.state,
+                        seq: s.seq,
+                        actor: s.last_actor,
+                        operator: s.last_operator.as_deref().map(Box::from),
+                        at: s.last_updated,
+                    };
+                    (s.id, head)
+                })
+                .collect(),
+        }
     }
 
     pub fn verify_report(&self) -> VerifyReport {

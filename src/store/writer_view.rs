@@ -54,6 +54,22 @@ impl WriterView {
         }
     }
 
+    /// A view handed over by a reader that already read the log up to
+    /// `seed.offset` (the dashboard's index), so the writer need not read it again.
+    pub fn seeded(seed: WriterSeed) -> Self {
+        let mut heads = IdMap::default();
+        heads.extend(seed.heads);
+        WriterView {
+            identity: seed.identity,
+            indexed_from: 0,
+            splitter: LineSplitter::starting_at(seed.offset, 1),
+            last_hash: seed.last_hash,
+            last_timestamp: seed.last_timestamp,
+            max_id: seed.max_id,
+            heads,
+        }
+    }
+
     /// The offset up to which the file has been read (pending bytes included).
     pub fn read_up_to(&self) -> u64 {
         self.splitter.complete_offset() + self.splitter.pending_bytes()
@@ -92,6 +108,19 @@ impl WriterView {
         }
         Ok(self.heads.get(&id))
     }
+}
+
+/// What a reader that has read the whole log up to `offset` knows, handed to
+/// a writer (`JsonlStore::open_seeded`).
+#[derive(Debug, Clone)]
+pub struct WriterSeed {
+    pub identity: FileIdentity,
+    /// Offset just past the last complete line read.
+    pub offset: u64,
+    pub last_hash: Option<LineHash>,
+    pub last_timestamp: Option<Timestamp>,
+    pub max_id: u64,
+    pub heads: Vec<(ShipmentId, ShipmentHead)>,
 }
 
 pub(super) fn record_head(record: &crate::domain::line::LineRecord<'_>) -> ShipmentHead {
