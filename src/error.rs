@@ -51,10 +51,6 @@ pub enum Error {
         path: PathBuf,
         source: io::Error,
     },
-    /// `verify` found the log corrupted; the report has the details.
-    VerificationFailed {
-        errors: usize,
-    },
     /// Every ten-digit ID has been used.
     IdsExhausted,
 }
@@ -188,9 +184,6 @@ impl fmt::Display for Error {
                     }
                     _ => Ok(()),
                 }
-            }
-            Error::VerificationFailed { errors } => {
-                write!(f, "the log is CORRUPTED: {errors} integrity error(s)")
             }
             Error::IdsExhausted => f.write_str("every shipment ID up to SHP-9999999999 is taken"),
         }

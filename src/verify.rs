@@ -85,11 +85,35 @@ impl Finding {
     }
 }
 
+/// At most this many findings are kept in detail; the rest are counted, so a
+/// hostile or badly broken log cannot exhaust memory.
+pub const MAX_KEPT_FINDINGS: usize = 10_000;
+
+/// Findings, capped at `MAX_KEPT_FINDINGS`, with exact counts.
+#[derive(Debug, Default, Clone)]
+pub struct FindingList {
+    kept: Vec<Finding>,
+    errors: u64,
+    warnings: u64,
+}
+
+impl FindingList {
+    pub fn push(&mut self, finding: Finding) {
+        match finding.severity {
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
+        }
+        if self.kept.len() < MAX_KEPT_FINDINGS {
+            self.kept.push(finding);
+        }
+    }
+}
+
 /// Per-line checks; state that spans lines (the chain) lives here, state
 /// per shipment is read from the projection before it applies the line.
 #[derive(Debug, Default, Clone)]
 pub struct Verifier {
-    findings: Vec<Finding>,
+    findings: FindingList,
     last_hash: Option<LineHash>,
     last_line: Option<(u64, ShipmentId)>,
     chain_started_at: Option<u64>,
@@ -297,7 +321,6 @@ impl Verifier {
                 format!("last line has no newline ({bytes} bytes): a write in progress or a torn write; the next append will end it"),
             ));
         }
-        findings.sort_by_key(|f| (f.severity == Severity::Warning, f.line.unwrap_or(u64::MAX)));
         VerifyReport::new(findings, self.head_hash(), projection.total_events())
     }
 }
@@ -351,18 +374,29 @@ pub struct VerifyReport {
     pub log_integrity: &'static str,
     pub total_events: u64,
     pub head_hash: String,
+    /// Exact counts; the lists below hold at most `MAX_KEPT_FINDINGS` in all.
+    pub error_count: u64,
+    pub warning_count: u64,
     pub errors: Vec<Finding>,
     pub warnings: Vec<Finding>,
 }
 
 impl VerifyReport {
-    fn new(findings: Vec<Finding>, head: LineHash, total_events: u64) -> Self {
-        let (errors, warnings): (Vec<_>, Vec<_>) = findings
+    fn new(findings: FindingList, head: LineHash, total_events: u64) -> Self {
+        let FindingList {
+            mut kept,
+            errors: error_count,
+            warnings: warning_count,
+        } = findings;
+        kept.sort_by_key(|f| (f.severity == Severity::Warning, f.line.unwrap_or(u64::MAX)));
+        let (errors, warnings): (Vec<_>, Vec<_>) = kept
             .into_iter()
             .partition(|f| f.severity == Severity::Error);
-        let valid = errors.is_empty();
+        let valid = error_count == 0;
         VerifyReport {
             valid,
+            error_count,
+            warning_count,
             log_integrity: if valid { "VALID" } else { "CORRUPTED" },
             total_events,
             head_hash: crate::domain::line::hash_hex(&head),

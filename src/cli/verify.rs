@@ -3,6 +3,7 @@
 use super::{Context, output};
 use crate::error::Result;
 use crate::index::LogIndex;
+use crate::verify::Severity;
 
 pub fn run(ctx: &Context, json: bool) -> Result<i32> {
     let report = LogIndex::load(&ctx.paths)?.verify_report();
@@ -17,12 +18,17 @@ pub fn run(ctx: &Context, json: bool) -> Result<i32> {
             report.head_hash
         );
         for f in report.errors.iter().chain(&report.warnings) {
-            let tag = if f.severity == crate::verify::Severity::Error {
+            let tag = if f.severity == Severity::Error {
                 "error"
             } else {
                 "warning"
             };
             println!("{tag}: {}", output::cell(&f.message, 300));
+        }
+        let listed = (report.errors.len() + report.warnings.len()) as u64;
+        let total = report.error_count + report.warning_count;
+        if total > listed {
+            println!("… and {} more finding(s) not listed", total - listed);
         }
     }
     if report.valid {
@@ -30,7 +36,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<i32> {
     } else {
         eprintln!(
             "the log is CORRUPTED: {} integrity error(s)",
-            report.errors.len()
+            report.error_count
         );
         Ok(1)
     }
