@@ -147,6 +147,15 @@ impl JsonlStore {
 
     fn append_locked(&mut self, requests: &[AppendRequest]) -> Result<Vec<Result<Appended>>> {
         let torn = self.catch_up()?;
+        if torn {
+            // Our `\n` ends the fragment. If only the `\n` had been lost (power
+            // cut), it becomes a well-formed event every reader will see: the
+            // chain and that shipment's seq must continue from it.
+            if let Some(view) = self.view.as_mut() {
+                let fragment = view.splitter.pending().to_vec();
+                view.apply_line(&fragment);
+            }
+        }
         let start_len = self
             .file
             .metadata()
