@@ -9,7 +9,7 @@ use std::path::Path;
 use memchr::memmem;
 
 use super::files::read_range;
-use super::lines::LineSplitter;
+use super::lines::{LineSplitter, MAX_LINE_BYTES};
 use crate::domain::line::{LineHash, LineRecord, hash_line, parse_line};
 use crate::domain::{ShipmentId, Timestamp};
 use crate::error::{Error, Result};
@@ -64,7 +64,8 @@ pub fn scan_tail(file: &File, path: &Path, len: u64) -> Result<TailInfo> {
             }
         };
         for line in buf[first_full..].split(|&b| b == b'\n').rev() {
-            if line.is_empty() {
+            // Over 1 MiB every reader (LineSplitter) treats a line as malformed.
+            if line.is_empty() || line.len() > MAX_LINE_BYTES {
                 continue;
             }
             if let Ok(record) = parse_line(line) {
