@@ -146,6 +146,9 @@ impl JsonlStore {
     }
 
     fn append_locked(&mut self, requests: &[AppendRequest]) -> Result<Vec<Result<Appended>>> {
+        // The policy in force now, not when this writer opened (a dashboard
+        // may run for days while the policy file is added or changed).
+        self.policy = Policy::load(&self.paths.policy)?;
         let torn = self.catch_up()?;
         if torn {
             // Our `\n` ends the fragment. If only the `\n` had been lost (power
