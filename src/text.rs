@@ -80,7 +80,10 @@ mod tests {
         let text = "a\u{1b}[2J\u{9b}\u{202e}\u{7f}\u{2028}b";
         let json = serde_json::to_string_pretty(&serde_json::json!({ "k": text })).unwrap();
         let safe = escape_json_unsafe(&json);
-        assert!(!safe.chars().any(|c| is_terminal_unsafe(c) && c != '\n'), "{safe}");
+        assert!(
+            !safe.chars().any(|c| is_terminal_unsafe(c) && c != '\n'),
+            "{safe}"
+        );
         let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
         assert_eq!(back["k"], text);
     }

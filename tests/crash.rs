@@ -84,7 +84,14 @@ fn simulate_killer(dir: PathBuf, seed: u64, stop: Arc<AtomicBool>, kills: Arc<At
     let mut tally = Tally::default();
     while !stop.load(Ordering::Relaxed) && kills.load(Ordering::Relaxed) < SIM_KILLS {
         let child = ct(&dir)
-            .args(["simulate", "--shipments", "1000000", "--rate", "0", "--seed"])
+            .args([
+                "simulate",
+                "--shipments",
+                "1000000",
+                "--rate",
+                "0",
+                "--seed",
+            ])
             .arg(rng.next_u64().to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -241,7 +248,15 @@ fn sigkilled_writers_lose_nothing_acknowledged() {
 
     // A writer that is never killed mid-run keeps appending throughout.
     let steady = ct(&dir)
-        .args(["simulate", "--shipments", "1000000", "--rate", "150", "--seed", "7"])
+        .args([
+            "simulate",
+            "--shipments",
+            "1000000",
+            "--rate",
+            "150",
+            "--seed",
+            "7",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -276,7 +291,11 @@ fn sigkilled_writers_lose_nothing_acknowledged() {
     watchdog.join().unwrap();
     let _ = steady.kill();
     let steady_status = steady.wait().unwrap();
-    assert_eq!(steady_status.signal(), Some(libc::SIGKILL), "steady writer died early");
+    assert_eq!(
+        steady_status.signal(),
+        Some(libc::SIGKILL),
+        "steady writer died early"
+    );
     let steady_printed: Vec<LoggedEvent> = complete_lines(&steady_out.join().unwrap())
         .iter()
         .map(|l| parse_sim_line(l))

@@ -45,7 +45,11 @@ fn check_splitter(bytes: &[u8], pieces: &[usize]) -> Result<(), TestCaseError> {
     let mut rest = bytes;
     let mut i = 0;
     while !rest.is_empty() {
-        let n = pieces.get(i).copied().unwrap_or(rest.len()).clamp(1, rest.len());
+        let n = pieces
+            .get(i)
+            .copied()
+            .unwrap_or(rest.len())
+            .clamp(1, rest.len());
         i += 1;
         splitter.feed(&rest[..n], |l| {
             got.push((l.offset, l.line_no, l.bytes.to_vec(), l.len, l.oversized))
@@ -82,7 +86,12 @@ fn check_splitter(bytes: &[u8], pieces: &[usize]) -> Result<(), TestCaseError> {
 /// The read side on a log holding `bytes`: a fresh load (verify, audit,
 /// every state read back by offset) and an index tailing the file as it
 /// grows in `steps` must agree. With `append`, a writer then appends to it.
-fn check_index(dir: &Path, bytes: &[u8], steps: &[usize], append: bool) -> Result<(), TestCaseError> {
+fn check_index(
+    dir: &Path,
+    bytes: &[u8],
+    steps: &[usize],
+    append: bool,
+) -> Result<(), TestCaseError> {
     let _ = fs::remove_dir_all(dir);
     let paths = LogPaths::new(dir);
     fs::create_dir_all(dir).unwrap();
@@ -143,8 +152,16 @@ fn base_log() -> &'static (Vec<u8>, Vec<u8>) {
         let tmp = tempfile::tempdir().unwrap();
         let paths = LogPaths::new(tmp.path());
         let mut store = JsonlStore::open(&paths, "base").unwrap();
-        let a = store.append(&AppendRequest::create(created())).unwrap().event.shipment_id;
-        let b = store.append(&AppendRequest::create(created())).unwrap().event.shipment_id;
+        let a = store
+            .append(&AppendRequest::create(created()))
+            .unwrap()
+            .event
+            .shipment_id;
+        let b = store
+            .append(&AppendRequest::create(created()))
+            .unwrap()
+            .event
+            .shipment_id;
         for (id, e, r) in [
             (a, EventType::ManagerApproved, Actor::SenderManager),
             (b, EventType::OverrideApplied, Actor::SenderManager),
@@ -232,12 +249,7 @@ fn check_mutations(dir: &Path, muts: &[Mutation], steps: &[usize]) -> Result<(),
         let empty_line = matches!(m, Mutation::Insert(_, b'\n'))
             && (*p == 0 || base[*p - 1] == b'\n' || base.get(*p) == Some(&b'\n'));
         if *p < last_start && !empty_line {
-            prop_assert!(
-                !report.valid,
-                "mutation {:?} at {} went unnoticed",
-                m,
-                p
-            );
+            prop_assert!(!report.valid, "mutation {:?} at {} went unnoticed", m, p);
         }
     }
     Ok(())
@@ -303,11 +315,21 @@ fn huge_lines_are_capped() {
     bytes.push(b'\n');
     bytes.extend_from_slice(&base_log().0);
     bytes.extend(std::iter::repeat_n(b'x', 2 * MAX_LINE_BYTES));
-    for pieces in [vec![1 << 20], vec![4095, 1 << 16, 7], vec![3 * MAX_LINE_BYTES + 18]] {
+    for pieces in [
+        vec![1 << 20],
+        vec![4095, 1 << 16, 7],
+        vec![3 * MAX_LINE_BYTES + 18],
+    ] {
         check_splitter(&bytes, &pieces).unwrap();
     }
     let tmp = tempfile::tempdir().unwrap();
-    check_index(&tmp.path().join("logs"), &bytes, &[100, MAX_LINE_BYTES * 2], true).unwrap();
+    check_index(
+        &tmp.path().join("logs"),
+        &bytes,
+        &[100, MAX_LINE_BYTES * 2],
+        true,
+    )
+    .unwrap();
 }
 
 // ---------------------------------------------------------------- corpus
@@ -348,7 +370,13 @@ fn corpus_replays_to_recorded_verdicts() {
         let kinds = |fs: &[control_tower::verify::Finding]| {
             let mut k: Vec<String> = fs
                 .iter()
-                .map(|f| serde_json::to_value(f.kind).unwrap().as_str().unwrap().to_string())
+                .map(|f| {
+                    serde_json::to_value(f.kind)
+                        .unwrap()
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
                 .collect();
             k.dedup();
             k.join(",")
@@ -362,12 +390,22 @@ fn corpus_replays_to_recorded_verdicts() {
         ));
         // The CLI reads it too, with no panic and the same verdict.
         let v = common::run(common::ct(&dir).args(["verify"]));
-        assert_eq!(v.code, Some(if report.valid { 0 } else { 1 }), "{name}: {}", v.stderr);
+        assert_eq!(
+            v.code,
+            Some(if report.valid { 0 } else { 1 }),
+            "{name}: {}",
+            v.stderr
+        );
         for cmd in [&["audit"][..], &["list"], &["events"], &["list", "--json"]] {
             let r = common::run(common::ct(&dir).args(cmd));
             assert_eq!(r.code, Some(0), "{name} {cmd:?}: {}", r.stderr);
         }
-        for id in index.projection().shipments().iter().map(|s| s.id.to_string()) {
+        for id in index
+            .projection()
+            .shipments()
+            .iter()
+            .map(|s| s.id.to_string())
+        {
             let r = common::run(common::ct(&dir).args(["show", &id]));
             assert_eq!(r.code, Some(0), "{name} show {id}: {}", r.stderr);
         }
@@ -411,16 +449,25 @@ fn fuzz_time_boxed() {
         })
         .unwrap();
         let mut r = TestRunner::new(config.clone());
-        r.run(&(hostile_bytes(), proptest::collection::vec(1usize..300, 0..16)), |(b, p)| {
-            executions[1].set(executions[1].get() + 1);
-            check_splitter(&b, &p)
-        })
+        r.run(
+            &(
+                hostile_bytes(),
+                proptest::collection::vec(1usize..300, 0..16),
+            ),
+            |(b, p)| {
+                executions[1].set(executions[1].get() + 1);
+                check_splitter(&b, &p)
+            },
+        )
         .unwrap();
         let mut r = TestRunner::new(config.clone());
-        r.run(&(hostile_bytes(), steps(), proptest::bool::weighted(0.05)), |(b, s, a)| {
-            executions[2].set(executions[2].get() + 1);
-            check_index(&dir, &b, &s, a)
-        })
+        r.run(
+            &(hostile_bytes(), steps(), proptest::bool::weighted(0.05)),
+            |(b, s, a)| {
+                executions[2].set(executions[2].get() + 1);
+                check_index(&dir, &b, &s, a)
+            },
+        )
         .unwrap();
         let mut r = TestRunner::new(config.clone());
         r.run(&(mutation(), steps()), |(m, s)| {
@@ -429,10 +476,13 @@ fn fuzz_time_boxed() {
         })
         .unwrap();
         let mut r = TestRunner::new(config.clone());
-        r.run(&(proptest::collection::vec(mutation(), 1..16), steps()), |(m, s)| {
-            executions[4].set(executions[4].get() + 1);
-            check_mutations(&dir, &m, &s)
-        })
+        r.run(
+            &(proptest::collection::vec(mutation(), 1..16), steps()),
+            |(m, s)| {
+                executions[4].set(executions[4].get() + 1);
+                check_mutations(&dir, &m, &s)
+            },
+        )
         .unwrap();
     }
     let executions: Vec<u64> = executions.iter().map(std::cell::Cell::get).collect();
@@ -465,7 +515,11 @@ fn writers_agree_with_readers_on_oversized_lines() {
         let big = line
             .replace("\"event_seq\":1", "\"event_seq\":2")
             .replace("\"note\"", "\"n\"")
-            .replacen("\"payload\":{", &format!("\"payload\":{{\"pad\":\"{}\",", "x".repeat(MAX_LINE_BYTES)), 1);
+            .replacen(
+                "\"payload\":{",
+                &format!("\"payload\":{{\"pad\":\"{}\",", "x".repeat(MAX_LINE_BYTES)),
+                1,
+            );
         huge.extend_from_slice(big.as_bytes());
         huge.push(b'\n');
         fs::write(&paths.events, &huge).unwrap();

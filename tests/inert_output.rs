@@ -125,20 +125,39 @@ fn human_output_is_inert_and_bounded() {
         let r = run(ct(&paths.dir).args(&args));
         assert_eq!(r.code, Some(0), "{args:?}: {}", r.stderr);
         assert_inert(&format!("{args:?}"), &r.raw_stdout, 1_000);
-        assert!(!r.stdout.contains(&"L".repeat(1_000)), "{args:?}: long text not cut");
+        assert!(
+            !r.stdout.contains(&"L".repeat(1_000)),
+            "{args:?}: long text not cut"
+        );
     }
     let show = run(ct(&paths.dir).args(["show", &id]));
-    assert!(show.stdout.contains("\\x00\\x7f"), "escapes shown as text: {}", show.stdout);
-    assert!(show.stdout.contains("\\u{2028}"), "separators shown as text: {}", show.stdout);
+    assert!(
+        show.stdout.contains("\\x00\\x7f"),
+        "escapes shown as text: {}",
+        show.stdout
+    );
+    assert!(
+        show.stdout.contains("\\u{2028}"),
+        "separators shown as text: {}",
+        show.stdout
+    );
     assert!(show.stdout.contains("\\u{202e}"), "bidi shown as text");
 
     let bad = tmp.path().join("bad");
     write_corrupted_log(&bad);
     for args in [vec!["verify"], vec!["audit"], vec!["list"]] {
         let r = run(ct(&bad).args(&args));
-        assert!(matches!(r.code, Some(0) | Some(1)), "{args:?}: {}", r.stderr);
+        assert!(
+            matches!(r.code, Some(0) | Some(1)),
+            "{args:?}: {}",
+            r.stderr
+        );
         assert_inert(&format!("corrupted {args:?}"), &r.raw_stdout, 1_000);
-        assert_inert(&format!("corrupted {args:?} stderr"), r.stderr.as_bytes(), 1_000);
+        assert_inert(
+            &format!("corrupted {args:?} stderr"),
+            r.stderr.as_bytes(),
+            1_000,
+        );
     }
 }
 
@@ -162,7 +181,10 @@ fn json_output_escapes_and_keeps_the_text() {
     let show = run(ct(&paths.dir).args(["show", &id, "--json"]));
     let v: Value = serde_json::from_str(&show.stdout).unwrap();
     assert_eq!(v["current_payload"]["source"], Value::from(hostile("src")));
-    assert_eq!(v["current_payload"][hostile("key")], Value::from(hostile("value")));
+    assert_eq!(
+        v["current_payload"][hostile("key")],
+        Value::from(hostile("value"))
+    );
     assert_eq!(v["full_history"][0]["operator"], Value::from(hostile("op")));
     let events = run(ct(&paths.dir).args(["events"]));
     let first: Value = serde_json::from_str(events.stdout.lines().next().unwrap()).unwrap();
@@ -184,15 +206,37 @@ fn cli_written_values_are_escaped_on_the_way_out() {
     let dir = tmp.path().join("logs");
     let id = common::create(&dir);
     let note = format!("note={ESC}{C1}{BIDI}");
-    let r = run(ct(&dir).args(["advance", &id, "HOLD_FOR_REVIEW", "--actor", "SENDER_MANAGER", "--set", &note, "--json"]));
+    let r = run(ct(&dir).args([
+        "advance",
+        &id,
+        "HOLD_FOR_REVIEW",
+        "--actor",
+        "SENDER_MANAGER",
+        "--set",
+        &note,
+        "--json",
+    ]));
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert_inert("advance --json", &r.raw_stdout, usize::MAX);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(v["payload"]["note"], Value::from(format!("{ESC}{C1}{BIDI}")));
+    assert_eq!(
+        v["payload"]["note"],
+        Value::from(format!("{ESC}{C1}{BIDI}"))
+    );
     let show = run(ct(&dir).args(["show", &id]));
     assert_inert("show", &show.raw_stdout, 1_000);
     // Places refuse them on write, naming the rule.
-    let r = run(ct(&dir).args(["create", "--source", &format!("A{ESC}"), "--destination", "B", "--weight-kg", "1", "--delivery-type", "EXPRESS"]));
+    let r = run(ct(&dir).args([
+        "create",
+        "--source",
+        &format!("A{ESC}"),
+        "--destination",
+        "B",
+        "--weight-kg",
+        "1",
+        "--delivery-type",
+        "EXPRESS",
+    ]));
     assert_eq!(r.code, Some(1));
     assert!(r.stderr.contains("control characters"), "{}", r.stderr);
 }

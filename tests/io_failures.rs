@@ -23,9 +23,8 @@ fn created(pad: usize) -> Map<String, Value> {
 
 /// The binary under `ulimit -f blocks` (1024-byte blocks in bash).
 fn ct_limited(blocks: u64, dir: &Path, args: &[&str]) -> common::Run {
-    let mut script = format!(
-        "ulimit -f {blocks}; exec \"$0\" --data-dir \"$1\" --operator limited"
-    );
+    let mut script =
+        format!("ulimit -f {blocks}; exec \"$0\" --data-dir \"$1\" --operator limited");
     for i in 0..args.len() {
         script.push_str(&format!(" \"${{{}}}\"", i + 2));
     }
@@ -71,27 +70,56 @@ fn file_size_limit_fails_cleanly_and_reading_still_works() {
     let r = ct_limited(
         blocks,
         &paths.dir,
-        &["advance", &id, "MANAGER_APPROVED", "--actor", "SENDER_MANAGER"],
+        &[
+            "advance",
+            &id,
+            "MANAGER_APPROVED",
+            "--actor",
+            "SENDER_MANAGER",
+        ],
     );
-    assert_eq!(r.code, Some(2), "not exit 2 (killed by SIGXFSZ?): {}", r.stderr);
+    assert_eq!(
+        r.code,
+        Some(2),
+        "not exit 2 (killed by SIGXFSZ?): {}",
+        r.stderr
+    );
     assert!(
         r.stderr.contains("file-size limit") && r.stderr.contains("shipments.jsonl"),
         "unclear error: {}",
         r.stderr
     );
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-    assert_eq!(fs::read(&paths.events).unwrap(), events_before, "partial line left");
+    assert_eq!(
+        fs::read(&paths.events).unwrap(),
+        events_before,
+        "partial line left"
+    );
     assert_eq!(fs::read(&paths.counter).unwrap(), counter_before);
 
     // A creation: its counter line fits (the counter log is small), its event does not.
     let r = ct_limited(
         blocks,
         &paths.dir,
-        &["create", "--source", "A", "--destination", "B", "--weight-kg", "1", "--delivery-type", "EXPRESS"],
+        &[
+            "create",
+            "--source",
+            "A",
+            "--destination",
+            "B",
+            "--weight-kg",
+            "1",
+            "--delivery-type",
+            "EXPRESS",
+        ],
     );
     assert_eq!(r.code, Some(2), "{}", r.stderr);
     assert!(r.stderr.contains("file-size limit"), "{}", r.stderr);
-    assert_eq!(fs::read(&paths.events).unwrap(), events_before, "partial line left");
+    assert_eq!(
+        fs::read(&paths.events).unwrap(),
+        events_before,
+        "partial line left"
+    );
 
     // Reading works under the same limit.
     let show = ct_limited(blocks, &paths.dir, &["show", &id]);
@@ -102,7 +130,13 @@ fn file_size_limit_fails_cleanly_and_reading_still_works() {
     assert!(verify.stdout.starts_with("VALID"), "{}", verify.stdout);
 
     // Without the limit, the same append goes through and the log is intact.
-    let r = run(ct(&paths.dir).args(["advance", &id, "MANAGER_APPROVED", "--actor", "SENDER_MANAGER"]));
+    let r = run(ct(&paths.dir).args([
+        "advance",
+        &id,
+        "MANAGER_APPROVED",
+        "--actor",
+        "SENDER_MANAGER",
+    ]));
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let verify = run(ct(&paths.dir).args(["verify"]));
     assert_eq!(verify.code, Some(0), "{}", verify.stdout);
@@ -129,7 +163,17 @@ fn file_size_limit_on_the_counter_log_leaves_no_partial_line() {
     let r = ct_limited(
         2,
         &paths.dir,
-        &["create", "--source", "A", "--destination", "B", "--weight-kg", "1", "--delivery-type", "EXPRESS"],
+        &[
+            "create",
+            "--source",
+            "A",
+            "--destination",
+            "B",
+            "--weight-kg",
+            "1",
+            "--delivery-type",
+            "EXPRESS",
+        ],
     );
     assert_eq!(r.code, Some(2), "{}", r.stderr);
     assert!(
@@ -150,7 +194,10 @@ fn nobody_available() -> Result<(), String> {
     if unsafe { libc::geteuid() } != 0 {
         return Err("not root: cannot switch to nobody".into());
     }
-    match Command::new("runuser").args(["-u", "nobody", "--", BIN, "--version"]).output() {
+    match Command::new("runuser")
+        .args(["-u", "nobody", "--", BIN, "--version"])
+        .output()
+    {
         Ok(o) if o.status.success() => Ok(()),
         Ok(o) => Err(format!(
             "runuser -u nobody failed: {}",
@@ -162,7 +209,15 @@ fn nobody_available() -> Result<(), String> {
 
 fn as_nobody(dir: &Path, args: &[&str]) -> common::Run {
     run(Command::new("runuser")
-        .args(["-u", "nobody", "--", BIN, "--operator", "nobody", "--data-dir"])
+        .args([
+            "-u",
+            "nobody",
+            "--",
+            BIN,
+            "--operator",
+            "nobody",
+            "--data-dir",
+        ])
         .arg(dir)
         .args(args)
         .env_remove("CONTROL_TOWER_DATA_DIR")
@@ -188,8 +243,24 @@ fn unwritable_log_refuses_appends_and_still_reads() {
     let counter_before = fs::read(&paths.counter).unwrap();
 
     for args in [
-        vec!["advance", &id, "MANAGER_APPROVED", "--actor", "SENDER_MANAGER"],
-        vec!["create", "--source", "A", "--destination", "B", "--weight-kg", "1", "--delivery-type", "EXPRESS"],
+        vec![
+            "advance",
+            &id,
+            "MANAGER_APPROVED",
+            "--actor",
+            "SENDER_MANAGER",
+        ],
+        vec![
+            "create",
+            "--source",
+            "A",
+            "--destination",
+            "B",
+            "--weight-kg",
+            "1",
+            "--delivery-type",
+            "EXPRESS",
+        ],
         vec!["simulate", "--shipments", "1"],
     ] {
         let r = as_nobody(&dir, &args);

@@ -41,15 +41,50 @@ const EVENTS: [&str; 11] = [
 
 fn allowed_next(state: &str) -> &'static [&'static str] {
     match state {
-        "CREATED" => &["MANAGER_APPROVED", "OVERRIDE_APPLIED", "HOLD_FOR_REVIEW", "CANCELLED"],
-        "MANAGER_APPROVED" => &["SUPERVISOR_APPROVED", "OVERRIDE_APPLIED", "HOLD_FOR_REVIEW", "CANCELLED"],
-        "SUPERVISOR_APPROVED" => &["IN_TRANSIT", "OVERRIDE_APPLIED", "HOLD_FOR_REVIEW", "CANCELLED"],
-        "IN_TRANSIT" => &["RECEIVER_ACKNOWLEDGED", "OVERRIDE_APPLIED", "HOLD_FOR_REVIEW", "CANCELLED"],
+        "CREATED" => &[
+            "MANAGER_APPROVED",
+            "OVERRIDE_APPLIED",
+            "HOLD_FOR_REVIEW",
+            "CANCELLED",
+        ],
+        "MANAGER_APPROVED" => &[
+            "SUPERVISOR_APPROVED",
+            "OVERRIDE_APPLIED",
+            "HOLD_FOR_REVIEW",
+            "CANCELLED",
+        ],
+        "SUPERVISOR_APPROVED" => &[
+            "IN_TRANSIT",
+            "OVERRIDE_APPLIED",
+            "HOLD_FOR_REVIEW",
+            "CANCELLED",
+        ],
+        "IN_TRANSIT" => &[
+            "RECEIVER_ACKNOWLEDGED",
+            "OVERRIDE_APPLIED",
+            "HOLD_FOR_REVIEW",
+            "CANCELLED",
+        ],
         "RECEIVER_ACKNOWLEDGED" => &["WAREHOUSE_INTAKE", "OVERRIDE_APPLIED", "HOLD_FOR_REVIEW"],
         "WAREHOUSE_INTAKE" => &["OUT_FOR_DELIVERY", "OVERRIDE_APPLIED", "HOLD_FOR_REVIEW"],
-        "OUT_FOR_DELIVERY" => &["DELIVERED", "OVERRIDE_APPLIED", "HOLD_FOR_REVIEW", "CANCELLED"],
-        "OVERRIDE_APPLIED" => &["MANAGER_APPROVED", "HOLD_FOR_REVIEW", "CANCELLED", "CREATED"],
-        "HOLD_FOR_REVIEW" => &["MANAGER_APPROVED", "OVERRIDE_APPLIED", "CANCELLED", "CREATED"],
+        "OUT_FOR_DELIVERY" => &[
+            "DELIVERED",
+            "OVERRIDE_APPLIED",
+            "HOLD_FOR_REVIEW",
+            "CANCELLED",
+        ],
+        "OVERRIDE_APPLIED" => &[
+            "MANAGER_APPROVED",
+            "HOLD_FOR_REVIEW",
+            "CANCELLED",
+            "CREATED",
+        ],
+        "HOLD_FOR_REVIEW" => &[
+            "MANAGER_APPROVED",
+            "OVERRIDE_APPLIED",
+            "CANCELLED",
+            "CREATED",
+        ],
         "DELIVERED" | "CANCELLED" => &[],
         other => panic!("model has no state {other}"),
     }
@@ -102,7 +137,10 @@ enum Expect {
 #[derive(Debug, Clone)]
 enum Cmd {
     /// `None`: a SENDER; else any role.
-    Create { actor: Option<Index>, payload: Payload },
+    Create {
+        actor: Option<Index>,
+        payload: Payload,
+    },
     Advance {
         target: Index,
         unknown: bool,
@@ -187,7 +225,9 @@ fn run_case(cmds: &[Cmd], indexed: bool) -> Result<(), TestCaseError> {
         }
     };
     let mut store = open(indexed);
-    let mut model = Model { shipments: Vec::new() };
+    let mut model = Model {
+        shipments: Vec::new(),
+    };
     let mut reopen_indexed = indexed;
     for (step, c) in cmds.iter().enumerate() {
         match c {
@@ -213,15 +253,33 @@ fn run_case(cmds: &[Cmd], indexed: bool) -> Result<(), TestCaseError> {
                 };
                 let result = store.append(&request);
                 let got = verdict_of(&result);
-                prop_assert_eq!(got, expected, "step {}: {:?} -> {:?}", step, c, result.as_ref().err().map(ToString::to_string));
+                prop_assert_eq!(
+                    got,
+                    expected,
+                    "step {}: {:?} -> {:?}",
+                    step,
+                    c,
+                    result.as_ref().err().map(ToString::to_string)
+                );
                 if let Ok(a) = result {
                     model.shipments.push(("CREATED", 1));
                     prop_assert_eq!(a.event.shipment_id.number(), model.shipments.len() as u64);
                 }
             }
-            Cmd::Advance { target, unknown, sensible, event, actor, expect } => {
+            Cmd::Advance {
+                target,
+                unknown,
+                sensible,
+                event,
+                actor,
+                expect,
+            } => {
                 let known = !model.shipments.is_empty() && !unknown;
-                let i = if known { target.index(model.shipments.len()) } else { model.shipments.len() };
+                let i = if known {
+                    target.index(model.shipments.len())
+                } else {
+                    model.shipments.len()
+                };
                 let (state, seq) = model.shipments.get(i).copied().unwrap_or(("CREATED", 0));
                 let options = allowed_next(state);
                 let event_name = if *sensible && !options.is_empty() {
@@ -263,7 +321,19 @@ fn run_case(cmds: &[Cmd], indexed: bool) -> Result<(), TestCaseError> {
                 };
                 let result = store.append(&request);
                 let got = verdict_of(&result);
-                prop_assert_eq!(got, expected, "step {}: {} {} by {} (seq {:?}) on {}@{}: {:?}", step, i + 1, event_name, actor_name, expected_seq, state, seq, result.as_ref().err().map(ToString::to_string));
+                prop_assert_eq!(
+                    got,
+                    expected,
+                    "step {}: {} {} by {} (seq {:?}) on {}@{}: {:?}",
+                    step,
+                    i + 1,
+                    event_name,
+                    actor_name,
+                    expected_seq,
+                    state,
+                    seq,
+                    result.as_ref().err().map(ToString::to_string)
+                );
                 if let Ok(a) = result {
                     model.shipments[i] = (event_name, seq + 1);
                     prop_assert_eq!(a.event.event_seq, seq + 1);
@@ -278,16 +348,29 @@ fn run_case(cmds: &[Cmd], indexed: bool) -> Result<(), TestCaseError> {
     let total: u32 = model.shipments.iter().map(|s| s.1).sum();
     prop_assert_eq!(projection.total_events(), u64::from(total));
     for (i, (state, seq)) in model.shipments.iter().enumerate() {
-        let s = projection.get(ShipmentId::new(i as u64 + 1).unwrap()).unwrap();
-        prop_assert_eq!((s.state.as_str(), s.seq, s.event_count), (*state, *seq, *seq));
+        let s = projection
+            .get(ShipmentId::new(i as u64 + 1).unwrap())
+            .unwrap();
+        prop_assert_eq!(
+            (s.state.as_str(), s.seq, s.event_count),
+            (*state, *seq, *seq)
+        );
     }
     let report = index.verify_report();
-    prop_assert!(report.valid && report.warnings.is_empty(), "{:?} {:?}", report.errors, report.warnings);
+    prop_assert!(
+        report.valid && report.warnings.is_empty(),
+        "{:?} {:?}",
+        report.errors,
+        report.warnings
+    );
     Ok(())
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(48)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(48)
 }
 
 proptest! {

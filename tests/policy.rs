@@ -38,7 +38,13 @@ fn setup() -> (tempfile::TempDir, std::path::PathBuf, String, String) {
 fn refused(dir: &Path, operator: &str, args: &[&str], role: &str, words: &[&str]) {
     let before = log_bytes(dir);
     let r = run(ct_as(dir, operator).args(args));
-    assert_eq!(r.code, Some(1), "{operator} {args:?}: {}{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.code,
+        Some(1),
+        "{operator} {args:?}: {}{}",
+        r.stdout,
+        r.stderr
+    );
     let policy = dir.join("policy.toml");
     for w in [
         format!("operator '{operator}'"),
@@ -49,7 +55,11 @@ fn refused(dir: &Path, operator: &str, args: &[&str], role: &str, words: &[&str]
     .map(String::as_str)
     .chain(words.iter().copied())
     {
-        assert!(r.stderr.contains(w), "{operator} {args:?}: {w:?} not in {:?}", r.stderr);
+        assert!(
+            r.stderr.contains(w),
+            "{operator} {args:?}: {w:?} not in {:?}",
+            r.stderr
+        );
     }
     assert_eq!(log_bytes(dir), before, "{operator} {args:?} appended");
 }
@@ -58,20 +68,54 @@ fn refused(dir: &Path, operator: &str, args: &[&str], role: &str, words: &[&str]
 fn listed_roles_are_granted_and_others_refused_by_name() {
     let (_tmp, dir, a, b) = setup();
     // asha may approve as manager and supervisor.
-    for (event, role) in [("MANAGER_APPROVED", "SENDER_MANAGER"), ("SUPERVISOR_APPROVED", "SENDER_SUPERVISOR")] {
+    for (event, role) in [
+        ("MANAGER_APPROVED", "SENDER_MANAGER"),
+        ("SUPERVISOR_APPROVED", "SENDER_SUPERVISOR"),
+    ] {
         let r = run(ct_as(&dir, "asha").args(["advance", &a, event, "--actor", role]));
         assert_eq!(r.code, Some(0), "{}", r.stderr);
         assert!(r.stdout.contains("(asha)"), "{}", r.stdout);
     }
     // ... but not as a carrier, even for an allowed transition.
-    refused(&dir, "asha", &["advance", &a, "IN_TRANSIT", "--actor", "CARRIER"], "CARRIER", &["allows only SENDER_MANAGER, SENDER_SUPERVISOR"]);
+    refused(
+        &dir,
+        "asha",
+        &["advance", &a, "IN_TRANSIT", "--actor", "CARRIER"],
+        "CARRIER",
+        &["allows only SENDER_MANAGER, SENDER_SUPERVISOR"],
+    );
     // ravi is a warehouse hand only.
-    refused(&dir, "ravi", &["advance", &b, "MANAGER_APPROVED", "--actor", "SENDER_MANAGER"], "SENDER_MANAGER", &["allows only WAREHOUSE"]);
-    refused(&dir, "ravi", &["advance", &b, "CANCELLED", "--actor", "SENDER"], "SENDER", &[]);
+    refused(
+        &dir,
+        "ravi",
+        &[
+            "advance",
+            &b,
+            "MANAGER_APPROVED",
+            "--actor",
+            "SENDER_MANAGER",
+        ],
+        "SENDER_MANAGER",
+        &["allows only WAREHOUSE"],
+    );
+    refused(
+        &dir,
+        "ravi",
+        &["advance", &b, "CANCELLED", "--actor", "SENDER"],
+        "SENDER",
+        &[],
+    );
     // The policy is checked before the lifecycle: a wrong role is refused
     // as such even where the transition would be refused anyway.
-    refused(&dir, "ravi", &["advance", &b, "DELIVERED", "--actor", "CUSTOMER"], "CUSTOMER", &[]);
-    let r = run(ct_as(&dir, "ravi").args(["advance", &b, "WAREHOUSE_INTAKE", "--actor", "WAREHOUSE"]));
+    refused(
+        &dir,
+        "ravi",
+        &["advance", &b, "DELIVERED", "--actor", "CUSTOMER"],
+        "CUSTOMER",
+        &[],
+    );
+    let r =
+        run(ct_as(&dir, "ravi").args(["advance", &b, "WAREHOUSE_INTAKE", "--actor", "WAREHOUSE"]));
     assert_eq!(r.code, Some(1), "the lifecycle still applies: {}", r.stderr);
     assert!(r.stderr.contains("allowed next"), "{}", r.stderr);
 }
@@ -80,24 +124,65 @@ fn listed_roles_are_granted_and_others_refused_by_name() {
 fn auditors_and_strangers_may_only_read() {
     let (_tmp, dir, a, _b) = setup();
     for who in ["meera", "stranger"] {
-        refused(&dir, who, &["advance", &a, "MANAGER_APPROVED", "--actor", "SENDER_MANAGER"], "SENDER_MANAGER", &["read-only"]);
         refused(
             &dir,
             who,
-            &["create", "--source", "A", "--destination", "B", "--weight-kg", "1", "--delivery-type", "EXPRESS"],
+            &[
+                "advance",
+                &a,
+                "MANAGER_APPROVED",
+                "--actor",
+                "SENDER_MANAGER",
+            ],
+            "SENDER_MANAGER",
+            &["read-only"],
+        );
+        refused(
+            &dir,
+            who,
+            &[
+                "create",
+                "--source",
+                "A",
+                "--destination",
+                "B",
+                "--weight-kg",
+                "1",
+                "--delivery-type",
+                "EXPRESS",
+            ],
             "SENDER",
             &["read-only"],
         );
         // The simulator writes through the same core and is refused at once.
-        refused(&dir, who, &["simulate", "--shipments", "3", "--seed", "1"], "SENDER", &["read-only"]);
-        for args in [vec!["show", a.as_str()], vec!["list"], vec!["audit"], vec!["verify"], vec!["events"], vec!["list", "--json"]] {
+        refused(
+            &dir,
+            who,
+            &["simulate", "--shipments", "3", "--seed", "1"],
+            "SENDER",
+            &["read-only"],
+        );
+        for args in [
+            vec!["show", a.as_str()],
+            vec!["list"],
+            vec!["audit"],
+            vec!["verify"],
+            vec!["events"],
+            vec!["list", "--json"],
+        ] {
             let r = run(ct_as(&dir, who).args(&args));
             assert_eq!(r.code, Some(0), "{who} {args:?}: {}", r.stderr);
         }
     }
     // A permitted operator's simulator is refused on its first creation too
     // (nobody in the example may act as SENDER).
-    refused(&dir, "asha", &["simulate", "--shipments", "3"], "SENDER", &[]);
+    refused(
+        &dir,
+        "asha",
+        &["simulate", "--shipments", "3"],
+        "SENDER",
+        &[],
+    );
 }
 
 #[test]
@@ -120,15 +205,31 @@ fn the_core_enforces_it_for_library_writers() {
 #[test]
 fn a_broken_policy_refuses_writes_and_names_the_file() {
     let (_tmp, dir, a, _b) = setup();
-    for broken in ["[operators]\nasha = [\"PILOT\"]\n", "[operators\nasha = 1", "[operators]\nasha = \"SENDER\"\n", "[staff]\nasha = []\n"] {
+    for broken in [
+        "[operators]\nasha = [\"PILOT\"]\n",
+        "[operators\nasha = 1",
+        "[operators]\nasha = \"SENDER\"\n",
+        "[staff]\nasha = []\n",
+    ] {
         fs::write(dir.join("policy.toml"), broken).unwrap();
         let before = log_bytes(&dir);
-        let r = run(ct_as(&dir, "asha").args(["advance", &a, "MANAGER_APPROVED", "--actor", "SENDER_MANAGER"]));
+        let r = run(ct_as(&dir, "asha").args([
+            "advance",
+            &a,
+            "MANAGER_APPROVED",
+            "--actor",
+            "SENDER_MANAGER",
+        ]));
         assert_eq!(r.code, Some(2), "{broken:?}: {}", r.stderr);
         assert!(r.stderr.contains("policy.toml"), "{}", r.stderr);
         assert_eq!(log_bytes(&dir), before);
         let r = run(ct_as(&dir, "asha").args(["show", &a]));
-        assert_eq!(r.code, Some(0), "reading does not need the policy: {}", r.stderr);
+        assert_eq!(
+            r.code,
+            Some(0),
+            "reading does not need the policy: {}",
+            r.stderr
+        );
     }
 }
 

@@ -42,9 +42,21 @@ fn every_cut_of_the_last_lines_reads_flags_and_continues() {
         let a = store.append(&AppendRequest::create(created())).unwrap();
         let b = store.append(&AppendRequest::create(created())).unwrap();
         for (id, event, actor) in [
-            (a.event.shipment_id, EventType::ManagerApproved, Actor::SenderManager),
-            (b.event.shipment_id, EventType::HoldForReview, Actor::SenderSupervisor),
-            (a.event.shipment_id, EventType::SupervisorApproved, Actor::SenderSupervisor),
+            (
+                a.event.shipment_id,
+                EventType::ManagerApproved,
+                Actor::SenderManager,
+            ),
+            (
+                b.event.shipment_id,
+                EventType::HoldForReview,
+                Actor::SenderSupervisor,
+            ),
+            (
+                a.event.shipment_id,
+                EventType::SupervisorApproved,
+                Actor::SenderSupervisor,
+            ),
             (a.event.shipment_id, EventType::InTransit, Actor::System),
         ] {
             let mut payload = Map::new();
@@ -80,7 +92,10 @@ fn every_cut_of_the_last_lines_reads_flags_and_continues() {
         assert_eq!(index.projection().total_events(), whole, "cut {cut}");
         let report = index.verify_report();
         assert!(report.valid, "cut {cut}: {:?}", report.errors);
-        let flagged = report.warnings.iter().any(|w| w.kind == FindingKind::TornWrite);
+        let flagged = report
+            .warnings
+            .iter()
+            .any(|w| w.kind == FindingKind::TornWrite);
         assert_eq!(flagged, torn, "cut {cut}: {:?}", report.warnings);
         assert_eq!(
             report.head_hash,
@@ -97,7 +112,10 @@ fn every_cut_of_the_last_lines_reads_flags_and_continues() {
         };
         let new = store.append(&AppendRequest::create(created())).unwrap();
         let after = fs::read(&paths.events).unwrap();
-        assert!(after.starts_with(&full[..cut]), "cut {cut}: history altered");
+        assert!(
+            after.starts_with(&full[..cut]),
+            "cut {cut}: history altered"
+        );
         let before_new = &after[..new.offset as usize];
         assert_eq!(
             new.event.prev_hash.as_deref(),
@@ -108,9 +126,16 @@ fn every_cut_of_the_last_lines_reads_flags_and_continues() {
         let report = index.verify_report();
         assert!(report.valid, "cut {cut}: {:?}", report.errors);
         let expected_total = whole + u64::from(fragment_is_event) + 1;
-        assert_eq!(index.projection().total_events(), expected_total, "cut {cut}");
         assert_eq!(
-            report.warnings.iter().any(|w| w.kind == FindingKind::TornWrite),
+            index.projection().total_events(),
+            expected_total,
+            "cut {cut}"
+        );
+        assert_eq!(
+            report
+                .warnings
+                .iter()
+                .any(|w| w.kind == FindingKind::TornWrite),
             torn && !fragment_is_event,
             "cut {cut}: {:?}",
             report.warnings

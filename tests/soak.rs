@@ -96,16 +96,18 @@ fn soak_worker_entry() {
             let (event, actor) = standard_step(s.state.as_str()).unwrap();
             let mut payload = Map::new();
             payload.insert("by_worker".into(), json!(n));
-            let request =
-                AppendRequest::advance(s.id, event_of(event), actor_of(actor), payload)
-                    .expecting_seq(s.seq);
+            let request = AppendRequest::advance(s.id, event_of(event), actor_of(actor), payload)
+                .expecting_seq(s.seq);
             (request, true)
         } else {
             // Unguarded, arbitrary event and role: the rules decide.
             let s = &shipments[rng.below(shipments.len() as u64) as usize];
             let event = *rng.pick(EventType::ALL);
             let actor = *rng.pick(Actor::ALL);
-            (AppendRequest::advance(s.id, event, actor, Map::new()), false)
+            (
+                AppendRequest::advance(s.id, event, actor, Map::new()),
+                false,
+            )
         };
         let t = Instant::now();
         let result = store.append(&request);
@@ -185,7 +187,13 @@ fn soak_four_processes() {
         .map(|n| {
             let out = tmp.path().join(format!("worker-{n}.json"));
             let child = Command::new(&exe)
-                .args(["soak_worker_entry", "--exact", "--nocapture", "--test-threads", "1"])
+                .args([
+                    "soak_worker_entry",
+                    "--exact",
+                    "--nocapture",
+                    "--test-threads",
+                    "1",
+                ])
                 .env("CT_SOAK_DIR", &dir)
                 .env("CT_SOAK_OUT", &out)
                 .env("CT_SOAK_WORKER", n.to_string())
@@ -252,7 +260,11 @@ fn soak_four_processes() {
         let status = child.wait().unwrap();
         assert!(status.success(), "worker failed: {status}");
         let report: WorkerReport = serde_json::from_slice(&fs::read(&out).unwrap()).unwrap();
-        assert!(report.failures.is_empty(), "worker failures: {:?}", report.failures);
+        assert!(
+            report.failures.is_empty(),
+            "worker failures: {:?}",
+            report.failures
+        );
         reports.push(report);
     }
     let wall = started.elapsed().as_secs_f64();
@@ -268,17 +280,29 @@ fn soak_four_processes() {
     let logged = unique_events(&events);
     let mut reported = cli_appended.clone();
     for r in &reports {
-        reported.extend(r.appended.iter().map(|(id, seq, event, actor)| LoggedEvent {
-            id: id.clone(),
-            seq: *seq,
-            event: event.clone(),
-            actor: actor.clone(),
-        }));
+        reported.extend(
+            r.appended
+                .iter()
+                .map(|(id, seq, event, actor)| LoggedEvent {
+                    id: id.clone(),
+                    seq: *seq,
+                    event: event.clone(),
+                    actor: actor.clone(),
+                }),
+        );
     }
     for e in &reported {
-        assert_eq!(logged.get(&(e.id.clone(), e.seq)), Some(e), "lost or altered");
+        assert_eq!(
+            logged.get(&(e.id.clone(), e.seq)),
+            Some(e),
+            "lost or altered"
+        );
     }
-    assert_eq!(reported.len() + 1, events.len(), "events no writer reported");
+    assert_eq!(
+        reported.len() + 1,
+        events.len(),
+        "events no writer reported"
+    );
     let counters = fs::read_to_string(&paths.counter).unwrap();
     let mut ids: Vec<&str> = counters.lines().collect();
     let n_ids = ids.len();
@@ -292,12 +316,18 @@ fn soak_four_processes() {
     let fresh = LogIndex::load(&paths).unwrap();
     common::assert_index_matches_replay(&tailing, &fresh);
 
-    let mut lat: Vec<u64> = reports.iter().flat_map(|r| r.latencies_us.clone()).collect();
+    let mut lat: Vec<u64> = reports
+        .iter()
+        .flat_map(|r| r.latencies_us.clone())
+        .collect();
     lat.sort_unstable();
     let appends = lat.len() as u64;
     let conflicts: u64 = reports.iter().map(|r| r.conflicts).sum();
     let refused: u64 = reports.iter().map(|r| r.refused).sum();
-    let ops: u64 = reports.iter().map(|r| r.appended.len() as u64 + r.conflicts + r.refused).sum();
+    let ops: u64 = reports
+        .iter()
+        .map(|r| r.appended.len() as u64 + r.conflicts + r.refused)
+        .sum();
     assert!(conflicts > 0, "no race was lost: the soak did not contend");
     println!(
         "soak: {WORKERS} processes x {} ops in {wall:.1} s: {appends} appends ({:.0} appends/s, {:.0} ops/s), \

@@ -292,9 +292,7 @@ impl JsonlStore {
                 bytes.push(b'\n');
             }
             bytes.extend_from_slice(counter_out.as_bytes());
-            let written = counter
-                .write_all(&bytes)
-                .and_then(|_| counter.sync_data());
+            let written = counter.write_all(&bytes).and_then(|_| counter.sync_data());
             if let Err(e) = written {
                 // No partial counter line either (we hold the lock).
                 let _ = counter.set_len(counter_len);
