@@ -11,8 +11,8 @@ use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -33,15 +33,26 @@ struct Tally {
     spawned: u64,
 }
 
-/// Spawns `child`, collecting its stdout on a thread.
-fn with_stdout(mut child: Child) -> (Child, thread::JoinHandle<Vec<u8>>) {
+/// Spawns `child`, collecting its stdout on a thread; the receiver hears
+/// when the first complete line has arrived.
+fn with_stdout(mut child: Child) -> (Child, thread::JoinHandle<Vec<u8>>, mpsc::Receiver<()>) {
     let mut out = child.stdout.take().unwrap();
+    let (first_line, heard) = mpsc::channel();
     let reader = thread::spawn(move || {
         let mut buf = Vec::new();
-        let _ = out.read_to_end(&mut buf);
+        let mut chunk = [0u8; 8192];
+        while let Ok(n) = out.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if buf.contains(&b'\n') {
+                let _ = first_line.send(());
+            }
+        }
         buf
     });
-    (child, reader)
+    (child, reader, heard)
 }
 
 /// Complete lines only: a line cut by the kill claims nothing.
@@ -98,8 +109,10 @@ fn simulate_killer(dir: PathBuf, seed: u64, stop: Arc<AtomicBool>, kills: Arc<At
             .spawn()
             .unwrap();
         tally.spawned += 1;
-        let (mut child, reader) = with_stdout(child);
-        thread::sleep(Duration::from_millis(10 + rng.below(200)));
+        let (mut child, reader, heard) = with_stdout(child);
+        // Kill it while it appends: after its first event, at a random moment.
+        let _ = heard.recv_timeout(Duration::from_secs(20));
+        thread::sleep(Duration::from_millis(rng.below(150)));
         let _ = child.kill(); // SIGKILL
         let status = child.wait().unwrap();
         let out = reader.join().unwrap();
@@ -168,7 +181,7 @@ fn cli_killer(dir: PathBuf, seed: u64, stop: Arc<AtomicBool>) -> Tally {
             .spawn()
             .unwrap();
         tally.spawned += 1;
-        let (mut child, reader) = with_stdout(child);
+        let (mut child, reader, _) = with_stdout(child);
         // A one-shot append lives a few milliseconds: kill most of them
         // somewhere inside that window, let some finish.
         if rng.chance(85) {
@@ -261,7 +274,7 @@ fn sigkilled_writers_lose_nothing_acknowledged() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let (mut steady, steady_out) = with_stdout(steady);
+    let (mut steady, steady_out, _) = with_stdout(steady);
 
     let sim_kills = Arc::new(AtomicU64::new(0));
     let deadline = Arc::new(AtomicBool::new(false));
