@@ -7,6 +7,33 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{061C}')
 }
 
+/// Characters that must not reach a terminal raw even inside JSON: C0 and
+/// C1 controls, DEL, bidi controls, the BOM and the Unicode line separators.
+pub fn is_terminal_unsafe(c: char) -> bool {
+    c.is_control() || is_bidi_control(c) || matches!(c, '\u{FEFF}' | '\u{2028}' | '\u{2029}')
+}
+
+/// JSON text (as serde_json writes it) with every terminal-unsafe character
+/// written as a `\uXXXX` escape. Such characters can only stand inside JSON
+/// strings, where the escape means the same character: the data is unchanged.
+pub fn escape_json_unsafe(json: &str) -> String {
+    if !json.chars().any(is_terminal_unsafe) {
+        return json.to_string();
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_terminal_unsafe(c) && c != '\n' {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `text` with every control or bidi character shown as an escape
 /// (`\x1b`, `\u{202e}`) and at most `max_chars` characters (`…` when cut).
 pub fn inert(text: &str, max_chars: usize) -> String {
@@ -19,7 +46,7 @@ pub fn inert(text: &str, max_chars: usize) -> String {
             "\\t".to_string()
         } else if (c as u32) < 0x20 || c == '\u{7f}' {
             format!("\\x{:02x}", c as u32)
-        } else if c.is_control() || is_bidi_control(c) || c == '\u{FEFF}' {
+        } else if is_terminal_unsafe(c) {
             format!("\\u{{{:x}}}", c as u32)
         } else {
             c.to_string()
@@ -45,6 +72,20 @@ mod tests {
         assert_eq!(inert("x\u{202e}y", 100), "x\\u{202e}y");
         assert_eq!(inert("line\nbreak", 100), "line\\nbreak");
         assert!(!inert("\u{9b}2J", 100).contains('\u{9b}'));
+        assert_eq!(inert("a\u{2028}b", 100), "a\\u{2028}b");
+    }
+
+    #[test]
+    fn json_keeps_its_meaning_with_unsafe_characters_escaped() {
+        let text = "a\u{1b}[2J\u{9b}\u{202e}\u{7f}\u{2028}b";
+        let json = serde_json::to_string_pretty(&serde_json::json!({ "k": text })).unwrap();
+        let safe = escape_json_unsafe(&json);
+        assert!(
+            !safe.chars().any(|c| is_terminal_unsafe(c) && c != '\n'),
+            "{safe}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back["k"], text);
     }
 
     #[test]

@@ -4,13 +4,21 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::text::inert;
+use crate::text::{escape_json_unsafe, inert};
 
+/// Pretty JSON in which no control or bidi character stands raw.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| Error::Usage(format!("cannot encode JSON: {e}")))?;
-    println!("{text}");
+    println!("{}", escape_json_unsafe(&text));
     Ok(())
+}
+
+/// One-line JSON in which no control or bidi character stands raw.
+pub fn json_line<T: Serialize + ?Sized>(value: &T) -> Option<String> {
+    serde_json::to_string(value)
+        .ok()
+        .map(|text| escape_json_unsafe(&text))
 }
 
 /// A cell: inert and capped at `width` characters.

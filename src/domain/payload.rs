@@ -83,7 +83,11 @@ fn check_place(field: &str, value: &Value) -> Result<(), String> {
 pub fn check_weight(value: &Value) -> Result<(), String> {
     let weight = value
         .as_f64()
-        .ok_or_else(|| format!("weight_kg must be a finite number of kilograms, got {value}"))?;
+        .ok_or_else(|| {
+        format!(
+            "weight_kg must be a finite number of kilograms, more than 0 and at most {MAX_WEIGHT_KG} kg, got {value}"
+        )
+    })?;
     if !weight.is_finite() || weight <= 0.0 || weight > MAX_WEIGHT_KG {
         return Err(format!(
             "weight_kg must be more than 0 and at most {MAX_WEIGHT_KG} kg, got {weight}"

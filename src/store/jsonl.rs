@@ -154,7 +154,19 @@ impl JsonlStore {
     }
 
     fn append_locked(&mut self, requests: &[AppendRequest]) -> Result<Vec<Result<Appended>>> {
+        // The policy in force now, not when this writer opened (a dashboard
+        // may run for days while the policy file is added or changed).
+        self.policy = Policy::load(&self.paths.policy)?;
         let torn = self.catch_up()?;
+        if torn {
+            // Our `\n` ends the fragment. If only the `\n` had been lost (power
+            // cut), it becomes a well-formed event every reader will see: the
+            // chain and that shipment's seq must continue from it.
+            if let Some(view) = self.view.as_mut() {
+                let fragment = view.splitter.pending().to_vec();
+                view.apply_line(&fragment);
+            }
+        }
         let start_len = self
             .file
             .metadata()
@@ -279,15 +291,21 @@ impl JsonlStore {
     fn write_durably(&mut self, counter_out: &str, out: &[u8], start_len: u64) -> Result<()> {
         if !counter_out.is_empty() {
             let mut counter = files::open_for_append(&self.paths.counter)?;
+            let counter_len = counter
+                .metadata()
+                .map_err(|e| Error::io("read", &self.paths.counter, e))?
+                .len();
             let mut bytes = Vec::with_capacity(counter_out.len() + 1);
             if ends_torn(&counter, &self.paths.counter)? {
                 bytes.push(b'\n');
             }
             bytes.extend_from_slice(counter_out.as_bytes());
-            counter
-                .write_all(&bytes)
-                .and_then(|_| counter.sync_data())
-                .map_err(|e| Error::io("append to", &self.paths.counter, e))?;
+            let written = counter.write_all(&bytes).and_then(|_| counter.sync_data());
+            if let Err(e) = written {
+                // No partial counter line either (we hold the lock).
+                let _ = counter.set_len(counter_len);
+                return Err(Error::io("append to", &self.paths.counter, e));
+            }
         }
         let written = (&self.file)
             .write_all(out)

@@ -64,7 +64,8 @@ pub fn scan_tail(file: &File, path: &Path, len: u64) -> Result<TailInfo> {
             }
         };
         for line in buf[first_full..].split(|&b| b == b'\n').rev() {
-            if line.is_empty() {
+            // Over 1 MiB every reader (LineSplitter) treats a line as malformed.
+            if line.is_empty() || line.len() > MAX_LINE_BYTES {
                 continue;
             }
             if let Ok(record) = parse_line(line) {
@@ -151,7 +152,8 @@ pub fn find_shipment_lines(
                 .map_or(complete, |i| hit + i);
             next_line_start = stop + 1;
             let line = &buf[start..stop];
-            if parse_line(line).is_ok_and(|r| r.shipment_id == id) {
+            // Lines over the cap are malformed for every reader: skip them here too.
+            if line.len() <= MAX_LINE_BYTES && parse_line(line).is_ok_and(|r| r.shipment_id == id) {
                 found.push(FoundLine {
                     offset: base + start as u64,
                     bytes: line.to_vec(),

@@ -1,0 +1,287 @@
+//! Writes that the system refuses: the file-size limit (`ulimit -f`, EFBIG;
+//! SIGXFSZ must not kill the process) and a log the user may not write.
+//! Each gives a clear error and exit 2, leaves no partial line behind, and
+//! reading still works.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+use common::{BIN, ct, run};
+use control_tower::store::{AppendRequest, EventStore, JsonlStore, LogPaths};
+use serde_json::{Map, Value, json};
+
+fn created(pad: usize) -> Map<String, Value> {
+    json!({"source": "Jaipur, Rajasthan", "destination": "Bhopal, Madhya Pradesh", "weight_kg": 3.0, "delivery_type": "STANDARD", "pad": "x".repeat(pad)})
+        .as_object()
+        .cloned()
+        .unwrap()
+}
+
+/// The binary under `ulimit -f blocks` (1024-byte blocks in bash).
+fn ct_limited(blocks: u64, dir: &Path, args: &[&str]) -> common::Run {
+    let mut script =
+        format!("ulimit -f {blocks}; exec \"$0\" --data-dir \"$1\" --operator limited");
+    for i in 0..args.len() {
+        script.push_str(&format!(" \"${{{}}}\"", i + 2));
+    }
+    run(Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .arg(BIN)
+        .arg(dir)
+        .args(args))
+}
+
+fn size(path: &Path) -> u64 {
+    fs::metadata(path).unwrap().len()
+}
+
+/// Pads the event log with one creation so that it ends `room` bytes below
+/// a 1024-byte boundary; returns the ID of that creation and the block count.
+fn fill_to_room(paths: &LogPaths, room: u64) -> (String, u64) {
+    let mut store = JsonlStore::open(paths, "filler").unwrap();
+    store.append(&AppendRequest::create(created(0))).unwrap();
+    let base = size(&paths.events);
+    store.append(&AppendRequest::create(created(0))).unwrap();
+    let line = size(&paths.events) - base;
+    let now = size(&paths.events);
+    let blocks = (now + line + room) / 1024 + 1;
+    let target = blocks * 1024 - room;
+    let pad = (target - now - line) as usize;
+    let last = store.append(&AppendRequest::create(created(pad))).unwrap();
+    assert_eq!(size(&paths.events), target);
+    (last.event.shipment_id.to_string(), blocks)
+}
+
+#[test]
+fn file_size_limit_fails_cleanly_and_reading_still_works() {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = LogPaths::new(tmp.path().join("logs"));
+    // 100 bytes of room: an event line (~330 bytes) is written in part,
+    // then the kernel says EFBIG.
+    let (id, blocks) = fill_to_room(&paths, 100);
+    let events_before = fs::read(&paths.events).unwrap();
+    let counter_before = fs::read(&paths.counter).unwrap();
+
+    let r = ct_limited(
+        blocks,
+        &paths.dir,
+        &[
+            "advance",
+            &id,
+            "MANAGER_APPROVED",
+            "--actor",
+            "SENDER_MANAGER",
+        ],
+    );
+    assert_eq!(
+        r.code,
+        Some(2),
+        "not exit 2 (killed by SIGXFSZ?): {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("file-size limit") && r.stderr.contains("shipments.jsonl"),
+        "unclear error: {}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert_eq!(
+        fs::read(&paths.events).unwrap(),
+        events_before,
+        "partial line left"
+    );
+    assert_eq!(fs::read(&paths.counter).unwrap(), counter_before);
+
+    // A creation: its counter line fits (the counter log is small), its event does not.
+    let r = ct_limited(
+        blocks,
+        &paths.dir,
+        &[
+            "create",
+            "--source",
+            "A",
+            "--destination",
+            "B",
+            "--weight-kg",
+            "1",
+            "--delivery-type",
+            "EXPRESS",
+        ],
+    );
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(r.stderr.contains("file-size limit"), "{}", r.stderr);
+    assert_eq!(
+        fs::read(&paths.events).unwrap(),
+        events_before,
+        "partial line left"
+    );
+
+    // Reading works under the same limit.
+    let show = ct_limited(blocks, &paths.dir, &["show", &id]);
+    assert_eq!(show.code, Some(0), "{}", show.stderr);
+    assert!(show.stdout.contains(&id));
+    let verify = ct_limited(blocks, &paths.dir, &["verify"]);
+    assert_eq!(verify.code, Some(0), "{}{}", verify.stdout, verify.stderr);
+    assert!(verify.stdout.starts_with("VALID"), "{}", verify.stdout);
+
+    // Without the limit, the same append goes through and the log is intact.
+    let r = run(ct(&paths.dir).args([
+        "advance",
+        &id,
+        "MANAGER_APPROVED",
+        "--actor",
+        "SENDER_MANAGER",
+    ]));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let verify = run(ct(&paths.dir).args(["verify"]));
+    assert_eq!(verify.code, Some(0), "{}", verify.stdout);
+}
+
+#[test]
+fn file_size_limit_on_the_counter_log_leaves_no_partial_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = LogPaths::new(tmp.path().join("logs"));
+    let mut store = JsonlStore::open(&paths, "filler").unwrap();
+    store.append(&AppendRequest::create(created(0))).unwrap();
+    // Grow the counter log (repeating its one valid line) to 30 bytes under
+    // 2 KiB, while the event log stays small.
+    let line = fs::read(&paths.counter).unwrap();
+    let mut counter = Vec::new();
+    while counter.len() + line.len() <= 2048 - 30 {
+        counter.extend_from_slice(&line);
+    }
+    counter.extend(std::iter::repeat_n(b' ', 2048 - 30 - counter.len() - 1));
+    counter.push(b'\n');
+    fs::write(&paths.counter, &counter).unwrap();
+    let events_before = fs::read(&paths.events).unwrap();
+
+    let r = ct_limited(
+        2,
+        &paths.dir,
+        &[
+            "create",
+            "--source",
+            "A",
+            "--destination",
+            "B",
+            "--weight-kg",
+            "1",
+            "--delivery-type",
+            "EXPRESS",
+        ],
+    );
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("file-size limit") && r.stderr.contains("shipment_counter.jsonl"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        fs::read(&paths.counter).unwrap() == counter,
+        "partial counter line left behind"
+    );
+    assert_eq!(fs::read(&paths.events).unwrap(), events_before);
+}
+
+/// Runs as `nobody` when that works here (CI runs as root, which ignores
+/// file permissions); `None` with the reason otherwise.
+fn nobody_available() -> Result<(), String> {
+    if unsafe { libc::geteuid() } != 0 {
+        return Err("not root: cannot switch to nobody".into());
+    }
+    match Command::new("runuser")
+        .args(["-u", "nobody", "--", BIN, "--version"])
+        .output()
+    {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => Err(format!(
+            "runuser -u nobody failed: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Err(format!("runuser unavailable: {e}")),
+    }
+}
+
+fn as_nobody(dir: &Path, args: &[&str]) -> common::Run {
+    run(Command::new("runuser")
+        .args([
+            "-u",
+            "nobody",
+            "--",
+            BIN,
+            "--operator",
+            "nobody",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .args(args)
+        .env_remove("CONTROL_TOWER_DATA_DIR")
+        .env_remove("CONTROL_TOWER_OPERATOR"))
+}
+
+#[test]
+fn unwritable_log_refuses_appends_and_still_reads() {
+    if let Err(why) = nobody_available() {
+        println!("SKIPPED unwritable_log_refuses_appends_and_still_reads: {why}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("logs");
+    let id = common::create(&dir);
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    for f in fs::read_dir(&dir).unwrap() {
+        fs::set_permissions(f.unwrap().path(), fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let paths = LogPaths::new(&dir);
+    let events_before = fs::read(&paths.events).unwrap();
+    let counter_before = fs::read(&paths.counter).unwrap();
+
+    for args in [
+        vec![
+            "advance",
+            &id,
+            "MANAGER_APPROVED",
+            "--actor",
+            "SENDER_MANAGER",
+        ],
+        vec![
+            "create",
+            "--source",
+            "A",
+            "--destination",
+            "B",
+            "--weight-kg",
+            "1",
+            "--delivery-type",
+            "EXPRESS",
+        ],
+        vec!["simulate", "--shipments", "1"],
+    ] {
+        let r = as_nobody(&dir, &args);
+        assert_eq!(r.code, Some(2), "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("ermission denied") && r.stderr.contains("shipments.jsonl"),
+            "{args:?}: unclear error: {}",
+            r.stderr
+        );
+        assert_eq!(fs::read(&paths.events).unwrap(), events_before);
+        assert_eq!(fs::read(&paths.counter).unwrap(), counter_before);
+    }
+    for args in [
+        vec!["show", &id],
+        vec!["list"],
+        vec!["verify"],
+        vec!["audit", "--json"],
+        vec!["events"],
+    ] {
+        let r = as_nobody(&dir, &args);
+        assert_eq!(r.code, Some(0), "{args:?}: {}", r.stderr);
+    }
+    assert!(as_nobody(&dir, &["show", &id]).stdout.contains("CREATED"));
+}

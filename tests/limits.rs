@@ -1,0 +1,283 @@
+//! Limits are enforced on write and named in the error: payload 16 KiB,
+//! place and key lengths, weight range, delivery types, shipment IDs out of
+//! range, the last ID, operator names. Refusals append nothing.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{ct, ct_as, run};
+use control_tower::domain::payload::{MAX_KEY_CHARS, MAX_PAYLOAD_BYTES, MAX_PLACE_CHARS};
+use control_tower::domain::{Actor, EventType, ShipmentId};
+use control_tower::error::Error;
+use control_tower::store::{AppendRequest, EventStore, JsonlStore, LogPaths};
+use serde_json::{Map, Value, json};
+
+fn log_bytes(dir: &Path) -> Vec<u8> {
+    fs::read(dir.join("shipments.jsonl")).unwrap_or_default()
+}
+
+fn create_args<'a>(
+    source: &'a str,
+    destination: &'a str,
+    weight: &'a str,
+    kind: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "create",
+        "--source",
+        source,
+        "--destination",
+        destination,
+        "--weight-kg",
+        weight,
+        "--delivery-type",
+        kind,
+    ]
+}
+
+/// Runs `args`, expects `code` and every `words` in stderr, and nothing appended.
+fn refused(dir: &Path, args: &[&str], code: i32, words: &[&str]) {
+    let before = log_bytes(dir);
+    let r = run(ct(dir).args(args));
+    let shown: Vec<&str> = args.iter().map(|a| &a[..a.len().min(40)]).collect();
+    assert_eq!(r.code, Some(code), "{shown:?}: {}{}", r.stdout, r.stderr);
+    for w in words {
+        assert!(
+            r.stderr.contains(w),
+            "{shown:?}: {w:?} not in {:?}",
+            r.stderr
+        );
+    }
+    assert!(!r.stderr.contains("panicked"));
+    assert_eq!(log_bytes(dir), before, "{shown:?} appended something");
+}
+
+#[test]
+fn payload_size_is_capped_at_16_kib_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = LogPaths::new(tmp.path().join("logs"));
+    let id = common::create(&paths.dir);
+    let id: ShipmentId = id.parse().unwrap();
+    let mut store = JsonlStore::open(&paths, "tester").unwrap();
+    // {"note":"…"} is 11 bytes plus the text.
+    let payload = |n: usize| -> Map<String, Value> {
+        json!({"note": "x".repeat(n)}).as_object().cloned().unwrap()
+    };
+    let hold = |p| AppendRequest::advance(id, EventType::HoldForReview, Actor::SenderManager, p);
+    let err = store
+        .append(&hold(payload(MAX_PAYLOAD_BYTES - 10)))
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidPayload(_)), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("16385 bytes") && text.contains("16 KiB"),
+        "{text}"
+    );
+    store
+        .append(&hold(payload(MAX_PAYLOAD_BYTES - 11)))
+        .unwrap();
+
+    let big = format!("note={}", "y".repeat(17 * 1024));
+    refused(
+        &paths.dir,
+        &[
+            "advance",
+            &id.to_string(),
+            "CANCELLED",
+            "--actor",
+            "SENDER",
+            "--set",
+            &big,
+        ],
+        1,
+        &["16 KiB", "nothing appended"],
+    );
+    let mut args = create_args("A", "B", "1", "EXPRESS");
+    args.extend(["--set", &big]);
+    refused(&paths.dir, &args, 1, &["16 KiB"]);
+}
+
+#[test]
+fn field_lengths_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("logs");
+    let at_limit = "é".repeat(MAX_PLACE_CHARS); // characters, not bytes
+    let r = run(ct(&dir).args(create_args(&at_limit, &at_limit, "1", "STANDARD")));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let over = "p".repeat(MAX_PLACE_CHARS + 1);
+    refused(
+        &dir,
+        &create_args(&over, "B", "1", "EXPRESS"),
+        1,
+        &["source", "200 characters"],
+    );
+    refused(
+        &dir,
+        &create_args("A", &over, "1", "EXPRESS"),
+        1,
+        &["destination", "200 characters"],
+    );
+    refused(
+        &dir,
+        &create_args("  ", "B", "1", "EXPRESS"),
+        1,
+        &["source must not be blank"],
+    );
+    refused(
+        &dir,
+        &create_args("A", "", "1", "EXPRESS"),
+        1,
+        &["destination must not be blank"],
+    );
+
+    let key_ok = format!("{}=1", "k".repeat(MAX_KEY_CHARS));
+    let mut args = create_args("A", "B", "1", "EXPRESS");
+    args.extend(["--set", &key_ok]);
+    assert_eq!(run(ct(&dir).args(&args)).code, Some(0));
+    let key_long = format!("{}=1", "k".repeat(MAX_KEY_CHARS + 1));
+    let mut args = create_args("A", "B", "1", "EXPRESS");
+    args.extend(["--set", &key_long]);
+    refused(&dir, &args, 1, &["payload key", "1 to 64"]);
+}
+
+#[test]
+fn weight_range_and_delivery_type_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("logs");
+    for ok in ["0.001", "100000", "5"] {
+        let r = run(ct(&dir).args(create_args("A", "B", ok, "SAME_DAY")));
+        assert_eq!(r.code, Some(0), "{ok}: {}", r.stderr);
+    }
+    for bad in ["0", "-1", "100000.01", "1e9", "NaN", "inf"] {
+        refused(
+            &dir,
+            &create_args("A", "B", bad, "EXPRESS"),
+            1,
+            &["weight_kg", "100000"],
+        );
+    }
+    let mut args = create_args("A", "B", "1", "EXPRESS");
+    args.retain(|a| *a != "--weight-kg" && *a != "1");
+    args.push("--weight-kg=-inf");
+    refused(&dir, &args, 1, &["weight_kg", "100000"]);
+    refused(
+        &dir,
+        &create_args("A", "B", "1", "TELEPORT"),
+        1,
+        &["delivery_type", "STANDARD, EXPRESS, SAME_DAY"],
+    );
+    refused(
+        &dir,
+        &create_args("A", "B", "heavy", "EXPRESS"),
+        2,
+        &["heavy"],
+    );
+}
+
+#[test]
+fn shipment_ids_out_of_range_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("logs");
+    common::create(&dir);
+    for bad in [
+        "SHP-99999999999",
+        "SHP-0000000000",
+        "SHP-1",
+        "SHP--000000001",
+        "SHP-00000000x1",
+        "XYZ-0000000001",
+    ] {
+        refused(
+            &dir,
+            &["show", bad],
+            2,
+            &["is not a shipment ID", "SHP-0000000042"],
+        );
+        refused(
+            &dir,
+            &["advance", bad, "CANCELLED", "--actor", "SENDER"],
+            2,
+            &["is not a shipment ID"],
+        );
+        refused(
+            &dir,
+            &["events", "--shipment", bad],
+            2,
+            &["is not a shipment ID"],
+        );
+    }
+    // In range but never created.
+    refused(
+        &dir,
+        &["show", "SHP-9999999999"],
+        1,
+        &["SHP-9999999999 does not exist"],
+    );
+    refused(
+        &dir,
+        &[
+            "advance",
+            "SHP-9999999999",
+            "CANCELLED",
+            "--actor",
+            "SENDER",
+        ],
+        1,
+        &["does not exist"],
+    );
+}
+
+#[test]
+fn the_last_id_is_never_exceeded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("logs");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("shipment_counter.jsonl"),
+        "{\"counter\": 9999999998, \"timestamp\": \"2026-01-21T12:00:00.000Z\", \"action\": \"ID_GENERATED\"}\n",
+    )
+    .unwrap();
+    assert_eq!(common::create(&dir), "SHP-9999999999");
+    refused(
+        &dir,
+        &create_args("A", "B", "1", "EXPRESS"),
+        1,
+        &["SHP-9999999999 is taken"],
+    );
+}
+
+#[test]
+fn operator_names_are_bounded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("logs");
+    let id = common::create(&dir);
+    let ok = "o".repeat(64);
+    let r = run(ct_as(&dir, &ok).args([
+        "advance",
+        &id,
+        "MANAGER_APPROVED",
+        "--actor",
+        "SENDER_MANAGER",
+    ]));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    for bad in [
+        "o".repeat(65),
+        String::new(),
+        "   ".into(),
+        "ev\u{1b}[31mil".into(),
+        "a\nb".into(),
+    ] {
+        let before = log_bytes(&dir);
+        let r = run(ct_as(&dir, &bad).args(["advance", &id, "CANCELLED", "--actor", "SENDER"]));
+        assert_eq!(r.code, Some(2), "{bad:?}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .contains("operator name must be 1 to 64 printable characters"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(log_bytes(&dir), before);
+    }
+}

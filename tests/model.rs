@@ -1,0 +1,383 @@
+//! Model-based test: random command sequences from random actors, applied
+//! both to a real `JsonlStore` (reopened at random, so both writer views
+//! are exercised) and to a small model of DESIGN.md's tables written here
+//! from the document (not from src/domain/lifecycle.rs). Every accept /
+//! refuse decision, the reason for each refusal, and the final states
+//! (replayed by a fresh `LogIndex`) must agree.
+
+use control_tower::domain::{Actor, EventType, ShipmentId};
+use control_tower::error::Error;
+use control_tower::index::LogIndex;
+use control_tower::store::{AppendRequest, EventStore, JsonlStore, LogPaths, Target};
+use proptest::prelude::*;
+use proptest::sample::Index;
+use proptest::test_runner::Config;
+use serde_json::{Map, Value, json};
+
+// DESIGN.md section 2, copied as text.
+const ACTORS: [&str; 8] = [
+    "SENDER",
+    "SENDER_MANAGER",
+    "SENDER_SUPERVISOR",
+    "SYSTEM",
+    "CARRIER",
+    "RECEIVER",
+    "WAREHOUSE",
+    "CUSTOMER",
+];
+const EVENTS: [&str; 11] = [
+    "CREATED",
+    "MANAGER_APPROVED",
+    "SUPERVISOR_APPROVED",
+    "IN_TRANSIT",
+    "RECEIVER_ACKNOWLEDGED",
+    "WAREHOUSE_INTAKE",
+    "OUT_FOR_DELIVERY",
+    "DELIVERED",
+    "OVERRIDE_APPLIED",
+    "HOLD_FOR_REVIEW",
+    "CANCELLED",
+];
+
+fn allowed_next(state: &str) -> &'static [&'static str] {
+    match state {
+        "CREATED" => &[
+            "MANAGER_APPROVED",
+            "OVERRIDE_APPLIED",
+            "HOLD_FOR_REVIEW",
+            "CANCELLED",
+        ],
+        "MANAGER_APPROVED" => &[
+            "SUPERVISOR_APPROVED",
+            "OVERRIDE_APPLIED",
+            "HOLD_FOR_REVIEW",
+            "CANCELLED",
+        ],
+        "SUPERVISOR_APPROVED" => &[
+            "IN_TRANSIT",
+            "OVERRIDE_APPLIED",
+            "HOLD_FOR_REVIEW",
+            "CANCELLED",
+        ],
+        "IN_TRANSIT" => &[
+            "RECEIVER_ACKNOWLEDGED",
+            "OVERRIDE_APPLIED",
+            "HOLD_FOR_REVIEW",
+            "CANCELLED",
+        ],
+        "RECEIVER_ACKNOWLEDGED" => &["WAREHOUSE_INTAKE", "OVERRIDE_APPLIED", "HOLD_FOR_REVIEW"],
+        "WAREHOUSE_INTAKE" => &["OUT_FOR_DELIVERY", "OVERRIDE_APPLIED", "HOLD_FOR_REVIEW"],
+        "OUT_FOR_DELIVERY" => &[
+            "DELIVERED",
+            "OVERRIDE_APPLIED",
+            "HOLD_FOR_REVIEW",
+            "CANCELLED",
+        ],
+        "OVERRIDE_APPLIED" => &[
+            "MANAGER_APPROVED",
+            "HOLD_FOR_REVIEW",
+            "CANCELLED",
+            "CREATED",
+        ],
+        "HOLD_FOR_REVIEW" => &[
+            "MANAGER_APPROVED",
+            "OVERRIDE_APPLIED",
+            "CANCELLED",
+            "CREATED",
+        ],
+        "DELIVERED" | "CANCELLED" => &[],
+        other => panic!("model has no state {other}"),
+    }
+}
+
+fn who_may(event: &str) -> &'static [&'static str] {
+    match event {
+        "CREATED" => &["SENDER"],
+        "MANAGER_APPROVED" | "OVERRIDE_APPLIED" => &["SENDER_MANAGER"],
+        "SUPERVISOR_APPROVED" => &["SENDER_SUPERVISOR"],
+        "HOLD_FOR_REVIEW" => &["SENDER_MANAGER", "SENDER_SUPERVISOR"],
+        "IN_TRANSIT" => &["SYSTEM", "CARRIER"],
+        "RECEIVER_ACKNOWLEDGED" => &["RECEIVER"],
+        "WAREHOUSE_INTAKE" | "OUT_FOR_DELIVERY" => &["WAREHOUSE"],
+        "DELIVERED" => &["CUSTOMER"],
+        "CANCELLED" => &ACTORS,
+        other => panic!("model has no event {other}"),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Accepted,
+    Unknown,
+    Conflict,
+    Transition,
+    Role,
+    Payload,
+}
+
+#[derive(Debug, Clone)]
+enum Payload {
+    Valid,
+    ZeroWeight,
+    HugeWeight,
+    BlankSource,
+    LongDestination,
+    BadDeliveryType,
+    Oversized,
+}
+
+#[derive(Debug, Clone)]
+enum Expect {
+    None,
+    Current,
+    Stale(u32),
+    Ahead(u32),
+}
+
+#[derive(Debug, Clone)]
+enum Cmd {
+    /// `None`: a SENDER; else any role.
+    Create {
+        actor: Option<Index>,
+        payload: Payload,
+    },
+    Advance {
+        target: Index,
+        unknown: bool,
+        /// Pick an allowed event and a permitted actor (else any).
+        sensible: bool,
+        event: Index,
+        actor: Index,
+        expect: Expect,
+    },
+    Reopen,
+}
+
+fn cmd() -> impl Strategy<Value = Cmd> {
+    let payload = prop_oneof![
+        6 => Just(Payload::Valid),
+        1 => Just(Payload::ZeroWeight),
+        1 => Just(Payload::HugeWeight),
+        1 => Just(Payload::BlankSource),
+        1 => Just(Payload::LongDestination),
+        1 => Just(Payload::BadDeliveryType),
+        1 => Just(Payload::Oversized),
+    ];
+    let expect = prop_oneof![
+        3 => Just(Expect::None),
+        4 => Just(Expect::Current),
+        1 => (0u32..3).prop_map(Expect::Stale),
+        1 => (0u32..3).prop_map(Expect::Ahead),
+    ];
+    prop_oneof![
+        2 => (any::<Index>(), payload, proptest::bool::weighted(0.7)).prop_map(|(actor, payload, sender)| {
+            Cmd::Create { actor: (!sender).then_some(actor), payload }
+        }),
+        7 => (any::<Index>(), proptest::bool::weighted(0.05), proptest::bool::weighted(0.7), any::<Index>(), any::<Index>(), expect)
+            .prop_map(|(target, unknown, sensible, event, actor, expect)| Cmd::Advance { target, unknown, sensible, event, actor, expect }),
+        1 => Just(Cmd::Reopen),
+    ]
+}
+
+fn payload_of(p: &Payload) -> Map<String, Value> {
+    let mut m = json!({"source": "Mumbai, Maharashtra", "destination": "Delhi, Delhi", "weight_kg": 5.0, "delivery_type": "EXPRESS"});
+    match p {
+        Payload::Valid => {}
+        Payload::ZeroWeight => m["weight_kg"] = json!(0),
+        Payload::HugeWeight => m["weight_kg"] = json!(100000.01),
+        Payload::BlankSource => m["source"] = json!("   "),
+        Payload::LongDestination => m["destination"] = json!("d".repeat(201)),
+        Payload::BadDeliveryType => m["delivery_type"] = json!("TELEPORT"),
+        Payload::Oversized => m["notes"] = json!("n".repeat(16 * 1024)),
+    }
+    m.as_object().cloned().unwrap()
+}
+
+fn payload_valid(p: &Payload) -> bool {
+    matches!(p, Payload::Valid)
+}
+
+fn verdict_of(result: &Result<control_tower::store::Appended, Error>) -> Verdict {
+    match result {
+        Ok(_) => Verdict::Accepted,
+        Err(Error::UnknownShipment(_)) => Verdict::Unknown,
+        Err(Error::Conflict { .. }) => Verdict::Conflict,
+        Err(Error::TransitionNotAllowed { .. }) => Verdict::Transition,
+        Err(Error::RoleNotPermitted { .. }) => Verdict::Role,
+        Err(Error::InvalidPayload(_)) => Verdict::Payload,
+        Err(other) => panic!("unexpected error: {other}"),
+    }
+}
+
+/// The model: (state, seq) per shipment, in creation order (ID = index + 1).
+struct Model {
+    shipments: Vec<(&'static str, u32)>,
+}
+
+fn run_case(cmds: &[Cmd], indexed: bool) -> Result<(), TestCaseError> {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = LogPaths::new(tmp.path().join("logs"));
+    let open = |indexed: bool| {
+        if indexed {
+            JsonlStore::open_indexed(&paths, "model").unwrap()
+        } else {
+            JsonlStore::open(&paths, "model").unwrap()
+        }
+    };
+    let mut store = open(indexed);
+    let mut model = Model {
+        shipments: Vec::new(),
+    };
+    let mut reopen_indexed = indexed;
+    for (step, c) in cmds.iter().enumerate() {
+        match c {
+            Cmd::Reopen => {
+                reopen_indexed = !reopen_indexed;
+                store = open(reopen_indexed);
+            }
+            Cmd::Create { actor, payload } => {
+                let actor_name = actor.map_or("SENDER", |a| ACTORS[a.index(ACTORS.len())]);
+                let expected = if !who_may("CREATED").contains(&actor_name) {
+                    Verdict::Role
+                } else if !payload_valid(payload) {
+                    Verdict::Payload
+                } else {
+                    Verdict::Accepted
+                };
+                let request = AppendRequest {
+                    target: Target::New,
+                    event_type: EventType::Created,
+                    actor: Actor::from_log_name(actor_name).unwrap(),
+                    payload: payload_of(payload),
+                    expected_seq: None,
+                };
+                let result = store.append(&request);
+                let got = verdict_of(&result);
+                prop_assert_eq!(
+                    got,
+                    expected,
+                    "step {}: {:?} -> {:?}",
+                    step,
+                    c,
+                    result.as_ref().err().map(ToString::to_string)
+                );
+                if let Ok(a) = result {
+                    model.shipments.push(("CREATED", 1));
+                    prop_assert_eq!(a.event.shipment_id.number(), model.shipments.len() as u64);
+                }
+            }
+            Cmd::Advance {
+                target,
+                unknown,
+                sensible,
+                event,
+                actor,
+                expect,
+            } => {
+                let known = !model.shipments.is_empty() && !unknown;
+                let i = if known {
+                    target.index(model.shipments.len())
+                } else {
+                    model.shipments.len()
+                };
+                let (state, seq) = model.shipments.get(i).copied().unwrap_or(("CREATED", 0));
+                let options = allowed_next(state);
+                let event_name = if *sensible && !options.is_empty() {
+                    options[event.index(options.len())]
+                } else {
+                    EVENTS[event.index(EVENTS.len())]
+                };
+                let actors = who_may(event_name);
+                let actor_name = if *sensible {
+                    actors[actor.index(actors.len())]
+                } else {
+                    ACTORS[actor.index(ACTORS.len())]
+                };
+                let expected_seq = match expect {
+                    Expect::None => None,
+                    Expect::Current => Some(seq),
+                    Expect::Stale(k) => Some(seq.saturating_sub(1 + k)),
+                    Expect::Ahead(k) => Some(seq + 1 + k),
+                };
+                let expected = if !known {
+                    Verdict::Unknown
+                } else if expected_seq.is_some_and(|s| s != seq) {
+                    Verdict::Conflict
+                } else if !allowed_next(state).contains(&event_name) {
+                    Verdict::Transition
+                } else if !actors.contains(&actor_name) {
+                    Verdict::Role
+                } else {
+                    Verdict::Accepted
+                };
+                let mut payload = Map::new();
+                payload.insert("step".into(), json!(step));
+                let request = AppendRequest {
+                    target: Target::Existing(ShipmentId::new(i as u64 + 1).unwrap()),
+                    event_type: EventType::from_log_name(event_name).unwrap(),
+                    actor: Actor::from_log_name(actor_name).unwrap(),
+                    payload,
+                    expected_seq,
+                };
+                let result = store.append(&request);
+                let got = verdict_of(&result);
+                prop_assert_eq!(
+                    got,
+                    expected,
+                    "step {}: {} {} by {} (seq {:?}) on {}@{}: {:?}",
+                    step,
+                    i + 1,
+                    event_name,
+                    actor_name,
+                    expected_seq,
+                    state,
+                    seq,
+                    result.as_ref().err().map(ToString::to_string)
+                );
+                if let Ok(a) = result {
+                    model.shipments[i] = (event_name, seq + 1);
+                    prop_assert_eq!(a.event.event_seq, seq + 1);
+                }
+            }
+        }
+    }
+    // Final states: a fresh replay equals the model, and the log verifies clean.
+    let index = LogIndex::load(&paths).unwrap();
+    let projection = index.projection();
+    prop_assert_eq!(projection.total_shipments(), model.shipments.len());
+    let total: u32 = model.shipments.iter().map(|s| s.1).sum();
+    prop_assert_eq!(projection.total_events(), u64::from(total));
+    for (i, (state, seq)) in model.shipments.iter().enumerate() {
+        let s = projection
+            .get(ShipmentId::new(i as u64 + 1).unwrap())
+            .unwrap();
+        prop_assert_eq!(
+            (s.state.as_str(), s.seq, s.event_count),
+            (*state, *seq, *seq)
+        );
+    }
+    let report = index.verify_report();
+    prop_assert!(
+        report.valid && report.warnings.is_empty(),
+        "{:?} {:?}",
+        report.errors,
+        report.warnings
+    );
+    Ok(())
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(48)
+}
+
+proptest! {
+    #![proptest_config(Config { cases: cases(), ..Config::default() })]
+
+    #[test]
+    fn store_agrees_with_the_design_tables(cmds in proptest::collection::vec(cmd(), 1..60), indexed in any::<bool>()) {
+        run_case(&cmds, indexed)?;
+    }
+}
