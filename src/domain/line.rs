@@ -105,13 +105,15 @@ fn clip(text: &str) -> String {
 }
 
 fn serde_wire(text: &str) -> Result<WireLine<'_>, LineError> {
-    serde_json::from_str(text).map_err(|e| {
-        if e.classify() == serde_json::error::Category::Eof {
-            LineError::Truncated
-        } else {
-            LineError::NotJson(e.to_string())
-        }
-    })
+    serde_json::from_str(text).map_err(classify)
+}
+
+fn classify(e: serde_json::Error) -> LineError {
+    if e.classify() == serde_json::error::Category::Eof {
+        LineError::Truncated
+    } else {
+        LineError::NotJson(e.to_string())
+    }
 }
 
 /// A fast path for the lines nearly every log is made of: known keys, each
@@ -247,11 +249,14 @@ fn fast_wire(text: &str) -> Option<WireLine<'_>> {
 pub fn parse_line(line: &[u8]) -> Result<LineRecord<'_>, LineError> {
     // One UTF-8 check for the whole line; the string reader then skips
     // per-string checks.
-    let text = std::str::from_utf8(line)
-        .map_err(|e| LineError::NotJson(format!("not UTF-8 text: {e}")))?;
-    let wire = match fast_wire(text) {
-        Some(wire) => wire,
-        None => serde_wire(text)?,
+    let wire = match std::str::from_utf8(line) {
+        Ok(text) => match fast_wire(text) {
+            Some(wire) => wire,
+            None => serde_wire(text)?,
+        },
+        // Let serde say what is wrong: a character cut at the end of the
+        // line is a torn write, not corruption.
+        Err(_) => serde_json::from_slice::<WireLine<'_>>(line).map_err(classify)?,
     };
     let shipment_id = wire
         .shipment_id
