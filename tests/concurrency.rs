@@ -182,9 +182,7 @@ fn racing_approvals_at_one_seq_exactly_one_wins() {
     for round in 0..3 {
         let id = env.create();
         let runs = race(&env, n, |i| {
-            env.command(&[
-                "--operator",
-                &format!("racer-{i}"),
+            env.command_as(&format!("racer-{i}"), &[
                 "advance",
                 &id,
                 "MANAGER_APPROVED",

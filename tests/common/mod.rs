@@ -183,11 +183,15 @@ impl Env {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
+        self.command_as("tester", args)
+    }
+
+    pub fn command_as(&self, operator: &str, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.arg("--data-dir")
             .arg(&self.dir)
             .arg("--operator")
-            .arg("tester")
+            .arg(operator)
             .args(args)
             .env_remove("CONTROL_TOWER_DATA_DIR")
             .env_remove("CONTROL_TOWER_OPERATOR")
