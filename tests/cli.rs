@@ -70,8 +70,7 @@ fn lines_have_contract_keys_order_and_millisecond_utc_timestamps() {
     let env = Env::new();
     let a = env.create();
     env.advance(&a, "manager_approved", "sender_manager").ok();
-    env.advance(&a, "HOLD_FOR_REVIEW", "SENDER_SUPERVISOR")
-        .ok();
+    env.advance(&a, "HOLD_FOR_REVIEW", "SENDER_SUPERVISOR").ok();
     let lines = env.lines();
     assert_eq!(lines.len(), 3);
     let mut prev_hash = "0".repeat(64);
@@ -258,13 +257,19 @@ fn list_state_is_newest_activity_first() {
             .collect()
     };
     assert_eq!(ids(&["--state", "CREATED"]), [d.clone()]);
-    assert_eq!(ids(&["--state", "MANAGER_APPROVED"]), [c.clone(), a.clone()]);
+    assert_eq!(
+        ids(&["--state", "MANAGER_APPROVED"]),
+        [c.clone(), a.clone()]
+    );
     assert_eq!(ids(&["--state", "cancelled"]), [b.clone()]);
     assert!(ids(&["--state", "DELIVERED"]).is_empty());
     assert_eq!(ids(&[]), [b.clone(), c.clone(), a.clone(), d.clone()]);
 
     // A listed state carries the seed's fields.
-    let v = env.run(&["list", "--json", "--state", "CANCELLED"]).ok().json();
+    let v = env
+        .run(&["list", "--json", "--state", "CANCELLED"])
+        .ok()
+        .json();
     let s = &v[0];
     for key in [
         "shipment_id",
@@ -282,7 +287,10 @@ fn list_state_is_newest_activity_first() {
     assert_eq!(s["actors_involved"], json!(["CUSTOMER", "SENDER"]));
 
     // The table: same order.
-    let text = env.run(&["list", "--state", "MANAGER_APPROVED"]).ok().stdout;
+    let text = env
+        .run(&["list", "--state", "MANAGER_APPROVED"])
+        .ok()
+        .stdout;
     let (pc, pa) = (text.find(&c).unwrap(), text.find(&a).unwrap());
     assert!(pc < pa, "{text}");
     assert!(!text.contains(&b) && !text.contains(&d));
@@ -297,7 +305,10 @@ fn events_prints_every_event_and_filters_by_shipment() {
     let b = env.create();
     env.advance(&a, "MANAGER_APPROVED", "SENDER_MANAGER").ok();
     let out = env.run(&["events"]).ok().stdout;
-    let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[2]["event_type"], "MANAGER_APPROVED");
     assert_eq!(lines, env.events(), "events prints the log's events");
@@ -326,12 +337,36 @@ fn usage_and_io_errors_exit_2_without_panicking() {
     let id = env.create();
     let before = snapshot(&env);
     for args in [
-        vec!["advance", "SHP-42", "MANAGER_APPROVED", "--actor", "SENDER_MANAGER"],
+        vec![
+            "advance",
+            "SHP-42",
+            "MANAGER_APPROVED",
+            "--actor",
+            "SENDER_MANAGER",
+        ],
         vec!["advance", &id, "SHIPPED", "--actor", "SENDER_MANAGER"],
         vec!["advance", &id, "MANAGER_APPROVED", "--actor", "PILOT"],
         vec!["advance", &id, "MANAGER_APPROVED"],
-        vec!["advance", &id, "MANAGER_APPROVED", "--actor", "SENDER_MANAGER", "--expect-seq", "x"],
-        vec!["create", "--source", "A", "--destination", "B", "--weight-kg", "heavy", "--delivery-type", "EXPRESS"],
+        vec![
+            "advance",
+            &id,
+            "MANAGER_APPROVED",
+            "--actor",
+            "SENDER_MANAGER",
+            "--expect-seq",
+            "x",
+        ],
+        vec![
+            "create",
+            "--source",
+            "A",
+            "--destination",
+            "B",
+            "--weight-kg",
+            "heavy",
+            "--delivery-type",
+            "EXPRESS",
+        ],
         vec!["create", "--source", "A"],
         vec!["frobnicate"],
     ] {
@@ -348,7 +383,15 @@ fn usage_and_io_errors_exit_2_without_panicking() {
         std::process::Command::new(BIN)
             .arg("--data-dir")
             .arg(&file)
-            .args(["--operator", "t", "create", "--source", "A", "--destination", "B"])
+            .args([
+                "--operator",
+                "t",
+                "create",
+                "--source",
+                "A",
+                "--destination",
+                "B",
+            ])
             .args(["--weight-kg", "1", "--delivery-type", "STANDARD"])
             .output()
             .unwrap(),
@@ -357,10 +400,18 @@ fn usage_and_io_errors_exit_2_without_panicking() {
 
     // The operator comes from --operator, or the environment.
     let run = Run::from_output(
-        env.command(&["create", "--source", "A", "--destination", "B", "--weight-kg", "1"])
-            .args(["--delivery-type", "STANDARD"])
-            .output()
-            .unwrap(),
+        env.command(&[
+            "create",
+            "--source",
+            "A",
+            "--destination",
+            "B",
+            "--weight-kg",
+            "1",
+        ])
+        .args(["--delivery-type", "STANDARD"])
+        .output()
+        .unwrap(),
     )
     .ok();
     assert!(is_shipment_id(run.stdout.trim()));
@@ -368,7 +419,58 @@ fn usage_and_io_errors_exit_2_without_panicking() {
     let mut cmd = std::process::Command::new(BIN);
     cmd.arg("--data-dir").arg(&env.dir);
     cmd.env("CONTROL_TOWER_OPERATOR", "from-env");
-    cmd.args(["advance", &id, "MANAGER_APPROVED", "--actor", "SENDER_MANAGER"]);
+    cmd.args([
+        "advance",
+        &id,
+        "MANAGER_APPROVED",
+        "--actor",
+        "SENDER_MANAGER",
+    ]);
     Run::from_output(cmd.output().unwrap()).ok();
     assert_eq!(env.events().last().unwrap()["operator"], "from-env");
+}
+
+#[test]
+fn operator_names_must_be_printable_and_short() {
+    let env = Env::new();
+    let id = env.create();
+    let before = snapshot(&env);
+    let long = "o".repeat(65);
+    for bad in ["", "   ", "tab\tbed", long.as_str()] {
+        let run = Run::from_output(
+            env.command_as(
+                bad,
+                &[
+                    "advance",
+                    &id,
+                    "MANAGER_APPROVED",
+                    "--actor",
+                    "SENDER_MANAGER",
+                ],
+            )
+            .output()
+            .unwrap(),
+        );
+        assert_eq!(run.code, 2, "operator {bad:?}: {run:?}");
+        assert!(run.stderr.contains("operator"), "{}", run.stderr);
+    }
+    assert_unchanged(&env, &before, "bad operators");
+    // 64 characters, not bytes.
+    let ok = "ö".repeat(64);
+    Run::from_output(
+        env.command_as(
+            &ok,
+            &[
+                "advance",
+                &id,
+                "MANAGER_APPROVED",
+                "--actor",
+                "SENDER_MANAGER",
+            ],
+        )
+        .output()
+        .unwrap(),
+    )
+    .ok();
+    assert_eq!(env.events()[1]["operator"], ok.as_str());
 }

@@ -34,10 +34,18 @@ fn assert_log_consistent(env: &Env) -> Vec<Value> {
     let counters: Vec<u64> = String::from_utf8(env.counter_bytes())
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap()["counter"].as_u64().unwrap())
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["counter"]
+                .as_u64()
+                .unwrap()
+        })
         .collect();
     let unique: BTreeSet<u64> = counters.iter().copied().collect();
-    assert_eq!(unique.len(), counters.len(), "a counter was handed out twice");
+    assert_eq!(
+        unique.len(),
+        counters.len(),
+        "a counter was handed out twice"
+    );
     let created: BTreeSet<u64> = next_seq
         .keys()
         .map(|id| id[4..].parse::<u64>().unwrap())
@@ -51,8 +59,16 @@ fn assert_log_consistent(env: &Env) -> Vec<Value> {
 fn expect_seq_conflict_names_the_new_state_and_appends_nothing() {
     let env = Env::new();
     let id = env.create();
-    env.run(&["advance", &id, "MANAGER_APPROVED", "--actor", "SENDER_MANAGER", "--expect-seq", "1"])
-        .ok();
+    env.run(&[
+        "advance",
+        &id,
+        "MANAGER_APPROVED",
+        "--actor",
+        "SENDER_MANAGER",
+        "--expect-seq",
+        "1",
+    ])
+    .ok();
     // Someone else saw seq 1 too, and pressed a different key.
     for (event, actor, seen) in [
         ("HOLD_FOR_REVIEW", "SENDER_SUPERVISOR", "1"),
@@ -62,7 +78,15 @@ fn expect_seq_conflict_names_the_new_state_and_appends_nothing() {
     ] {
         let before = snapshot(&env);
         let run = env
-            .run(&["advance", &id, event, "--actor", actor, "--expect-seq", seen])
+            .run(&[
+                "advance",
+                &id,
+                event,
+                "--actor",
+                actor,
+                "--expect-seq",
+                seen,
+            ])
             .refused();
         assert!(
             run.stderr.contains("MANAGER_APPROVED") && run.stderr.contains("seq 2"),
@@ -73,18 +97,35 @@ fn expect_seq_conflict_names_the_new_state_and_appends_nothing() {
         assert_unchanged(&env, &before, event);
     }
     // The right seq goes through.
-    env.run(&["advance", &id, "SUPERVISOR_APPROVED", "--actor", "SENDER_SUPERVISOR", "--expect-seq", "2"])
-        .ok();
+    env.run(&[
+        "advance",
+        &id,
+        "SUPERVISOR_APPROVED",
+        "--actor",
+        "SENDER_SUPERVISOR",
+        "--expect-seq",
+        "2",
+    ])
+    .ok();
 
     // The library reports a typed conflict.
     let mut store = JsonlStore::open(&env.paths(), "lib").unwrap();
     let sid = id.parse().unwrap();
     let r = store.append(
-        &AppendRequest::advance(sid, EventType::InTransit, Actor::Carrier, Map::new()).expecting_seq(2),
+        &AppendRequest::advance(sid, EventType::InTransit, Actor::Carrier, Map::new())
+            .expecting_seq(2),
     );
     match r {
-        Err(Error::Conflict { current_seq, state, expected_seq, .. }) => {
-            assert_eq!((current_seq, state, expected_seq), (3, EventType::SupervisorApproved, 2));
+        Err(Error::Conflict {
+            current_seq,
+            state,
+            expected_seq,
+            ..
+        }) => {
+            assert_eq!(
+                (current_seq, state, expected_seq),
+                (3, EventType::SupervisorApproved, 2)
+            );
         }
         other => panic!("expected a conflict, got {other:?}"),
     }
@@ -144,12 +185,18 @@ fn four_processes_creating_at_once_get_distinct_ids() {
     // The printed ID is the one written with that process's payload.
     for (p, out) in outputs.iter().enumerate() {
         for (i, id) in out.iter().enumerate() {
-            let e = events.iter().find(|e| e["shipment_id"] == id.as_str()).unwrap();
+            let e = events
+                .iter()
+                .find(|e| e["shipment_id"] == id.as_str())
+                .unwrap();
             assert_eq!(e["payload"]["writer"], json!(p));
             assert_eq!(e["payload"]["n"], json!(i));
         }
     }
-    let ids: BTreeSet<String> = events.iter().map(|e| e["shipment_id"].as_str().unwrap().into()).collect();
+    let ids: BTreeSet<String> = events
+        .iter()
+        .map(|e| e["shipment_id"].as_str().unwrap().into())
+        .collect();
     assert_eq!(ids.len(), 201);
     assert_eq!(ids.last().unwrap(), "SHP-0000000201", "IDs are dense");
 }
@@ -182,15 +229,18 @@ fn racing_approvals_at_one_seq_exactly_one_wins() {
     for round in 0..3 {
         let id = env.create();
         let runs = race(&env, n, |i| {
-            env.command_as(&format!("racer-{i}"), &[
-                "advance",
-                &id,
-                "MANAGER_APPROVED",
-                "--actor",
-                "SENDER_MANAGER",
-                "--expect-seq",
-                "1",
-            ])
+            env.command_as(
+                &format!("racer-{i}"),
+                &[
+                    "advance",
+                    &id,
+                    "MANAGER_APPROVED",
+                    "--actor",
+                    "SENDER_MANAGER",
+                    "--expect-seq",
+                    "1",
+                ],
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -221,11 +271,17 @@ fn racing_approvals_at_one_seq_exactly_one_wins() {
     // Without --expect-seq the table itself lets only one approval in.
     let id = env.create();
     let runs = race(&env, n, |_| {
-        env.command(&["advance", &id, "MANAGER_APPROVED", "--actor", "SENDER_MANAGER"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+        env.command(&[
+            "advance",
+            &id,
+            "MANAGER_APPROVED",
+            "--actor",
+            "SENDER_MANAGER",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
     });
     assert_eq!(runs.iter().filter(|r| r.code == 0).count(), 1, "{runs:#?}");
     assert!(runs.iter().all(|r| r.code == 0 || r.code == 1));
@@ -238,14 +294,25 @@ fn racing_creates_released_together_get_distinct_ids() {
     env.create();
     let runs = race(&env, 8, |_| {
         env.command(&[
-            "create", "--source", "Agra", "--destination", "Jaipur", "--weight-kg", "1", "--delivery-type", "STANDARD",
+            "create",
+            "--source",
+            "Agra",
+            "--destination",
+            "Jaipur",
+            "--weight-kg",
+            "1",
+            "--delivery-type",
+            "STANDARD",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
     });
-    let ids: HashSet<String> = runs.into_iter().map(|r| r.ok().stdout.trim().to_string()).collect();
+    let ids: HashSet<String> = runs
+        .into_iter()
+        .map(|r| r.ok().stdout.trim().to_string())
+        .collect();
     assert_eq!(ids.len(), 8);
     assert_log_consistent(&env);
 }
@@ -297,11 +364,19 @@ fn concurrent_simulators_and_cli_writers_keep_the_log_valid() {
     env.create();
     let sims: Vec<Child> = (0..3)
         .map(|i| {
-            env.command(&["simulate", "--shipments", "8", "--rate", "0", "--seed", &format!("{}", 7 + i)])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            env.command(&[
+                "simulate",
+                "--shipments",
+                "8",
+                "--rate",
+                "0",
+                "--seed",
+                &format!("{}", 7 + i),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
         })
         .collect();
     let mut cli_ids = Vec::new();
@@ -313,7 +388,10 @@ fn concurrent_simulators_and_cli_writers_keep_the_log_valid() {
         assert_eq!(run.code, 0, "{run:?}");
     }
     let events = assert_log_consistent(&env);
-    let shipments: HashSet<&str> = events.iter().map(|e| e["shipment_id"].as_str().unwrap()).collect();
+    let shipments: HashSet<&str> = events
+        .iter()
+        .map(|e| e["shipment_id"].as_str().unwrap())
+        .collect();
     assert_eq!(shipments.len(), 1 + 10 + 3 * 8);
     for id in &cli_ids {
         assert_eq!(env.show(id)["event_count"], 1);

@@ -54,7 +54,10 @@ fn audit_reproduces_every_field_of_audit_json() {
     assert_eq!(audit["head_hash"], sha256_hex(last.as_bytes()).as_str());
     let warnings = audit["warnings"].as_array().unwrap();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].as_str().unwrap().contains("prev_hash"), "{warnings:?}");
+    assert!(
+        warnings[0].as_str().unwrap().contains("prev_hash"),
+        "{warnings:?}"
+    );
     assert!(audit.get("health").is_none(), "not EMPTY");
 
     let (code, report) = env.verify();
@@ -79,7 +82,10 @@ fn show_reproduces_every_state_of_states_json() {
             .expect("show --json has full_history");
         assert_eq!(&shown, expected, "{id}");
         let history = history.as_array().unwrap();
-        assert_eq!(history.len() as u64, expected["event_count"].as_u64().unwrap());
+        assert_eq!(
+            history.len() as u64,
+            expected["event_count"].as_u64().unwrap()
+        );
         // History is the log's lines, microseconds and all.
         assert_eq!(history[0]["timestamp"], expected["created_at"]);
         assert!(history.iter().all(|e| e.get("prev_hash").is_none()));
@@ -95,7 +101,10 @@ fn show_reproduces_every_state_of_states_json() {
         assert_eq!(&Value::Object(state.clone()), &states[id], "list: {id}");
     }
     // Newest activity first: last_updated never increases down the list.
-    let times: Vec<&str> = listed.iter().map(|s| s["last_updated"].as_str().unwrap()).collect();
+    let times: Vec<&str> = listed
+        .iter()
+        .map(|s| s["last_updated"].as_str().unwrap())
+        .collect();
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
 }
 
@@ -129,7 +138,8 @@ fn appending_to_the_python_log_continues_it_with_a_chained_line() {
 
     // A forbidden step on a Python shipment is refused like any other.
     let before = snapshot(&env);
-    env.advance("SHP-0000000002", "CANCELLED", "SENDER").refused();
+    env.advance("SHP-0000000002", "CANCELLED", "SENDER")
+        .refused();
     assert_unchanged(&env, &before, "after DELIVERED");
 
     // The next ID follows the Python counter.
@@ -137,12 +147,25 @@ fn appending_to_the_python_log_continues_it_with_a_chained_line() {
     assert_eq!(id, "SHP-0000000061");
     let lines = env.lines();
     assert_eq!(lines.len(), 442);
-    assert_eq!(&lines[..440], &python_lines[..], "the Python lines are untouched");
+    assert_eq!(
+        &lines[..440],
+        &python_lines[..],
+        "the Python lines are untouched"
+    );
     let created: Value = serde_json::from_str(&lines[441]).unwrap();
-    assert_eq!(created["prev_hash"], sha256_hex(lines[440].as_bytes()).as_str());
+    assert_eq!(
+        created["prev_hash"],
+        sha256_hex(lines[440].as_bytes()).as_str()
+    );
     let counter = String::from_utf8(env.counter_bytes()).unwrap();
     assert_eq!(counter.lines().count(), 61);
-    assert!(counter.lines().last().unwrap().starts_with("{\"counter\": 61, "));
+    assert!(
+        counter
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("{\"counter\": 61, ")
+    );
 
     let state = env.show("SHP-0000000026");
     assert_eq!(state["current_state"], "RECEIVER_ACKNOWLEDGED");
@@ -155,13 +178,22 @@ fn appending_to_the_python_log_continues_it_with_a_chained_line() {
     assert_eq!(warnings.len(), 1, "{report:#}");
     assert_eq!(warnings[0]["kind"], "unchained_prefix");
     assert!(
-        warnings[0]["message"].as_str().unwrap().contains("starts at line 441"),
+        warnings[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("starts at line 441"),
         "{report:#}"
     );
     let audit = env.run(&["audit", "--json"]).ok().json();
     assert_eq!(audit["total_shipments"], 61);
-    assert_eq!(audit["current_state_distribution"]["IN_TRANSIT"], Value::Null);
-    assert_eq!(audit["current_state_distribution"]["RECEIVER_ACKNOWLEDGED"], 13);
+    assert_eq!(
+        audit["current_state_distribution"]["IN_TRANSIT"],
+        Value::Null
+    );
+    assert_eq!(
+        audit["current_state_distribution"]["RECEIVER_ACKNOWLEDGED"],
+        13
+    );
 
     assert_eq!(
         fs::read(fixture_dir().join("shipments.jsonl")).unwrap(),

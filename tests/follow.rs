@@ -112,7 +112,10 @@ fn follow_streams_what_other_processes_append() {
     v.insert("event_seq".into(), 2.into());
     v.insert("event_type".into(), "HOLD_FOR_REVIEW".into());
     v.insert("actor".into(), "SENDER_SUPERVISOR".into());
-    v.insert("prev_hash".into(), sha256_hex(env.lines()[2].as_bytes()).into());
+    v.insert(
+        "prev_hash".into(),
+        sha256_hex(env.lines()[2].as_bytes()).into(),
+    );
     let whole = serde_json::to_string(&v).unwrap();
     let (head, tail) = whole.split_at(whole.len() / 2);
     env.append_raw(head.as_bytes());
@@ -124,7 +127,8 @@ fn follow_streams_what_other_processes_append() {
 
     // Malformed lines are not printed; the next event is.
     env.append_raw(b"not an event\n");
-    env.advance(&a, "SUPERVISOR_APPROVED", "SENDER_SUPERVISOR").ok();
+    env.advance(&a, "SUPERVISOR_APPROVED", "SENDER_SUPERVISOR")
+        .ok();
     assert_eq!(follower.next_event()["event_type"], "SUPERVISOR_APPROVED");
     assert_eq!(only_a.next_event()["event_type"], "SUPERVISOR_APPROVED");
     only_a.assert_quiet(Duration::from_millis(50));
@@ -147,7 +151,10 @@ fn follow_waits_for_a_log_that_does_not_exist_yet() {
     let env = Env::new();
     let follower = Follower::start(&env, &[]);
     follower.assert_quiet(Duration::from_millis(100));
-    assert!(!env.events_path().exists(), "following must not create the log");
+    assert!(
+        !env.events_path().exists(),
+        "following must not create the log"
+    );
     let id = env.create();
     let e = follower.next_event();
     assert_eq!(e["shipment_id"], id.as_str());

@@ -46,10 +46,7 @@ fn routes() -> Vec<Route> {
     routes.push(Route {
         name: "CREATED (resubmitted after a hold)",
         state: "CREATED",
-        steps: vec![
-            ("HOLD_FOR_REVIEW", "SENDER_MANAGER"),
-            ("CREATED", "SENDER"),
-        ],
+        steps: vec![("HOLD_FOR_REVIEW", "SENDER_MANAGER"), ("CREATED", "SENDER")],
     });
     routes.push(Route {
         name: "MANAGER_APPROVED (after an override)",
@@ -133,7 +130,11 @@ fn every_transition_of_the_table_through_the_store() {
         if allowed_next(route.state).contains(event) {
             allowed_seen += 1;
             let appended = result.unwrap_or_else(|e| panic!("{what} must be allowed: {e}"));
-            assert_eq!(appended.event.event_seq, route.steps.len() as u32 + 2, "{what}");
+            assert_eq!(
+                appended.event.event_seq,
+                route.steps.len() as u32 + 2,
+                "{what}"
+            );
             assert_eq!(appended.event.event_type, et(event));
             let after = env.log_bytes();
             assert!(after.starts_with(&before.0), "{what}: history changed");
@@ -148,7 +149,9 @@ fn every_transition_of_the_table_through_the_store() {
         } else {
             forbidden_seen += 1;
             match result {
-                Err(Error::TransitionNotAllowed { state, event: e, .. }) => {
+                Err(Error::TransitionNotAllowed {
+                    state, event: e, ..
+                }) => {
                     assert_eq!(state, et(route.state), "{what}");
                     assert_eq!(e, et(event), "{what}");
                 }
@@ -170,7 +173,9 @@ fn every_transition_of_the_table_through_the_store() {
 fn nothing_but_created_starts_a_shipment() {
     let env = Env::new();
     let mut store = JsonlStore::open(&env.paths(), "tester").unwrap();
-    store.append(&AppendRequest::create(created_payload())).unwrap();
+    store
+        .append(&AppendRequest::create(created_payload()))
+        .unwrap();
     let unknown = ShipmentId::new(2).unwrap();
     for event in EVENTS {
         let who = actor(permitted_actors(event)[0]);
@@ -210,7 +215,13 @@ fn nothing_but_created_starts_a_shipment() {
 #[test]
 fn transition_rows_through_the_cli() {
     let env = Env::new();
-    let states = ["CREATED", "IN_TRANSIT", "RECEIVER_ACKNOWLEDGED", "HOLD_FOR_REVIEW", "DELIVERED"];
+    let states = [
+        "CREATED",
+        "IN_TRANSIT",
+        "RECEIVER_ACKNOWLEDGED",
+        "HOLD_FOR_REVIEW",
+        "DELIVERED",
+    ];
     let cases: Vec<(&str, &str)> = states
         .iter()
         .flat_map(|&s| EVENTS.iter().map(move |&e| (s, e)))
@@ -250,7 +261,10 @@ fn state_allowing(event: &str) -> Vec<(&'static str, &'static str)> {
         "CREATED" => path_to("HOLD_FOR_REVIEW"),
         "MANAGER_APPROVED" | "OVERRIDE_APPLIED" | "HOLD_FOR_REVIEW" | "CANCELLED" => vec![],
         _ => {
-            let n = STANDARD_STEPS.iter().position(|(e, _)| *e == event).unwrap();
+            let n = STANDARD_STEPS
+                .iter()
+                .position(|(e, _)| *e == event)
+                .unwrap();
             STANDARD_STEPS[..n].to_vec()
         }
     }
@@ -270,14 +284,23 @@ fn every_role_rule_through_the_store() {
     let mut permitted = 0;
     for ((event, who), &id) in cases.iter().zip(&ids) {
         let before = snapshot(&env);
-        let r = store.append(&AppendRequest::advance(id, et(event), actor(who), Map::new()));
+        let r = store.append(&AppendRequest::advance(
+            id,
+            et(event),
+            actor(who),
+            Map::new(),
+        ));
         if permitted_actors(event).contains(who) {
             permitted += 1;
-            let e = r.unwrap_or_else(|e| panic!("{who} may append {event}: {e}")).event;
+            let e = r
+                .unwrap_or_else(|e| panic!("{who} may append {event}: {e}"))
+                .event;
             assert_eq!(e.actor, actor(who));
         } else {
             match r {
-                Err(Error::RoleNotPermitted { actor: a, event: e, .. }) => {
+                Err(Error::RoleNotPermitted {
+                    actor: a, event: e, ..
+                }) => {
                     assert_eq!((a, e), (actor(who), et(event)));
                 }
                 other => panic!("{who} must not append {event}: {other:?}"),

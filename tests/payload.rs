@@ -40,22 +40,49 @@ fn refuse(env: &Env, args: &[&str], field: &str) {
 fn weight_must_be_finite_positive_and_at_most_100000() {
     let env = Env::new();
     for w in [
-        "-1", "-0.5", "0", "-0", "0.0", "NaN", "nan", "inf", "-inf", "infinity", "100000.001",
-        "100001", "1e308", "1e999",
+        "-1",
+        "-0.5",
+        "0",
+        "-0",
+        "0.0",
+        "NaN",
+        "nan",
+        "inf",
+        "-inf",
+        "infinity",
+        "100000.001",
+        "100001",
+        "1e308",
+        "1e999",
     ] {
         // `--weight-kg=-inf`: a separate `-inf` would read as a flag.
         let weight = format!("--weight-kg={w}");
         let args = [
-            "create", "--source", "Pune", "--destination", "Goa", &weight, "--delivery-type", "STANDARD",
+            "create",
+            "--source",
+            "Pune",
+            "--destination",
+            "Goa",
+            &weight,
+            "--delivery-type",
+            "STANDARD",
         ];
         refuse(&env, &args, "weight_kg");
         if !w.starts_with("-i") {
-            refuse(&env, &create_args("Pune", "Goa", w, "STANDARD"), "weight_kg");
+            refuse(
+                &env,
+                &create_args("Pune", "Goa", w, "STANDARD"),
+                "weight_kg",
+            );
         }
     }
     // No refused create used up an ID.
     assert_eq!(env.counter_bytes(), b"");
-    for (w, stored) in [("100000", json!(100000.0)), ("0.001", json!(0.001)), ("42", json!(42.0))] {
+    for (w, stored) in [
+        ("100000", json!(100000.0)),
+        ("0.001", json!(0.001)),
+        ("42", json!(42.0)),
+    ] {
         env.run(&create_args("Pune", "Goa", w, "STANDARD")).ok();
         assert_eq!(env.events().last().unwrap()["payload"]["weight_kg"], stored);
     }
@@ -93,11 +120,22 @@ fn places_must_be_non_blank_and_at_most_200_chars() {
 fn delivery_type_must_be_known() {
     let env = Env::new();
     for kind in ["OVERNIGHT", "", "   ", "EXPRESS!", "STANDARD EXPRESS"] {
-        refuse(&env, &create_args("Pune", "Goa", "5", kind), "delivery_type");
+        refuse(
+            &env,
+            &create_args("Pune", "Goa", "5", kind),
+            "delivery_type",
+        );
     }
-    for (typed, stored) in [("STANDARD", "STANDARD"), ("express", "EXPRESS"), ("Same_Day", "SAME_DAY")] {
+    for (typed, stored) in [
+        ("STANDARD", "STANDARD"),
+        ("express", "EXPRESS"),
+        ("Same_Day", "SAME_DAY"),
+    ] {
         env.run(&create_args("Pune", "Goa", "5", typed)).ok();
-        assert_eq!(env.events().last().unwrap()["payload"]["delivery_type"], stored);
+        assert_eq!(
+            env.events().last().unwrap()["payload"]["delivery_type"],
+            stored
+        );
     }
 }
 
@@ -132,7 +170,13 @@ fn set_cannot_smuggle_bad_created_fields() {
         assert_unchanged(&env, &before, set);
     }
     env.run(&[
-        "advance", &id, "CREATED", "--actor", "SENDER", "--set", "destination=Surat",
+        "advance",
+        &id,
+        "CREATED",
+        "--actor",
+        "SENDER",
+        "--set",
+        "destination=Surat",
     ])
     .ok();
     let state = env.show(&id);
@@ -140,7 +184,13 @@ fn set_cannot_smuggle_bad_created_fields() {
     assert_eq!(state["current_payload"]["destination"], "Surat");
     assert_eq!(state["current_payload"]["source"], "Mumbai, Maharashtra");
     // A resubmission never generates an ID.
-    assert_eq!(String::from_utf8(env.counter_bytes()).unwrap().lines().count(), 1);
+    assert_eq!(
+        String::from_utf8(env.counter_bytes())
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -154,14 +204,30 @@ fn payload_over_16_kib_is_refused() {
     refuse(&env, &args, "16 KiB");
     let before = snapshot(&env);
     let run = env
-        .run(&["advance", &id, "HOLD_FOR_REVIEW", "--actor", "SENDER_MANAGER", "--set", &big])
+        .run(&[
+            "advance",
+            &id,
+            "HOLD_FOR_REVIEW",
+            "--actor",
+            "SENDER_MANAGER",
+            "--set",
+            &big,
+        ])
         .refused();
     assert!(run.stderr.contains("16 KiB"), "{}", run.stderr);
     assert_unchanged(&env, &before, "big advance");
 
     // Many small values adding up to more than 16 KiB.
-    let sets: Vec<String> = (0..40).map(|i| format!("k{i}={}", "v".repeat(450))).collect();
-    let mut args = vec!["advance", &id, "HOLD_FOR_REVIEW", "--actor", "SENDER_MANAGER"];
+    let sets: Vec<String> = (0..40)
+        .map(|i| format!("k{i}={}", "v".repeat(450)))
+        .collect();
+    let mut args = vec![
+        "advance",
+        &id,
+        "HOLD_FOR_REVIEW",
+        "--actor",
+        "SENDER_MANAGER",
+    ];
     for s in &sets {
         args.extend(["--set", s.as_str()]);
     }
@@ -171,10 +237,19 @@ fn payload_over_16_kib_is_refused() {
 
     // Just under the limit is fine.
     let fits = format!("note={}", "x".repeat(16 * 1024 - 20));
-    env.run(&["advance", &id, "HOLD_FOR_REVIEW", "--actor", "SENDER_MANAGER", "--set", &fits])
-        .ok();
+    env.run(&[
+        "advance",
+        &id,
+        "HOLD_FOR_REVIEW",
+        "--actor",
+        "SENDER_MANAGER",
+        "--set",
+        &fits,
+    ])
+    .ok();
     let line = env.lines().pop().unwrap();
-    let payload = serde_json::to_vec(&serde_json::from_str::<Value>(&line).unwrap()["payload"]).unwrap();
+    let payload =
+        serde_json::to_vec(&serde_json::from_str::<Value>(&line).unwrap()["payload"]).unwrap();
     assert!(payload.len() <= 16 * 1024 && payload.len() > 16 * 1024 - 40);
     env.assert_verifies();
 }
@@ -192,7 +267,11 @@ fn bad_payload_keys_are_refused_by_the_store() {
     ] {
         created.insert(k.into(), v);
     }
-    let id = store.append(&AppendRequest::create(created.clone())).unwrap().event.shipment_id;
+    let id = store
+        .append(&AppendRequest::create(created.clone()))
+        .unwrap()
+        .event
+        .shipment_id;
     for key in ["", "   ", "a\u{0}b", "line\nbreak", &"k".repeat(65)] {
         let mut payload = Map::new();
         payload.insert(key.to_string(), json!(1));
@@ -203,7 +282,10 @@ fn bad_payload_keys_are_refused_by_the_store() {
             Actor::SenderManager,
             payload,
         ));
-        assert!(matches!(r, Err(Error::InvalidPayload(_))), "key {key:?}: {r:?}");
+        assert!(
+            matches!(r, Err(Error::InvalidPayload(_))),
+            "key {key:?}: {r:?}"
+        );
         assert_unchanged(&env, &before, &format!("key {key:?}"));
     }
     // Missing CREATED fields, and weights JSON cannot even carry.
@@ -216,12 +298,27 @@ fn bad_payload_keys_are_refused_by_the_store() {
             other => panic!("missing {missing}: {other:?}"),
         }
     }
-    for w in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 1e-300 * -1.0] {
+    for w in [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -0.0,
+        1e-300 * -1.0,
+    ] {
         let p = control_tower::domain::payload::created_payload("A", "B", w, "EXPRESS", Map::new());
         let r = store.append(&AppendRequest::create(p));
-        assert!(matches!(r, Err(Error::InvalidPayload(_))), "weight {w}: {r:?}");
+        assert!(
+            matches!(r, Err(Error::InvalidPayload(_))),
+            "weight {w}: {r:?}"
+        );
     }
     // Only one shipment and one counter line exist.
     assert_eq!(env.lines().len(), 1);
-    assert_eq!(String::from_utf8(env.counter_bytes()).unwrap().lines().count(), 1);
+    assert_eq!(
+        String::from_utf8(env.counter_bytes())
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
 }

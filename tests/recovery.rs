@@ -49,7 +49,8 @@ fn torn_tail_is_ended_kept_and_reported_as_a_warning() {
     // The next writer ends the fragment with `\n` and carries on.
     let b = env.create();
     assert_eq!(b, "SHP-0000000002");
-    env.advance(&a, "SUPERVISOR_APPROVED", "SENDER_SUPERVISOR").ok();
+    env.advance(&a, "SUPERVISOR_APPROVED", "SENDER_SUPERVISOR")
+        .ok();
     let lines = env.lines();
     assert_eq!(lines.len(), 5);
     assert_eq!(lines[2], fragment, "the fragment stays, on its own line");
@@ -57,7 +58,11 @@ fn torn_tail_is_ended_kept_and_reported_as_a_warning() {
     let l4: Value = serde_json::from_str(&lines[3]).unwrap();
     let l5: Value = serde_json::from_str(&lines[4]).unwrap();
     assert_eq!(l4["shipment_id"], b.as_str());
-    assert_eq!(l4["prev_hash"], sha256_hex(lines[1].as_bytes()).as_str(), "chain skips the fragment");
+    assert_eq!(
+        l4["prev_hash"],
+        sha256_hex(lines[1].as_bytes()).as_str(),
+        "chain skips the fragment"
+    );
     assert_eq!(l5["prev_hash"], sha256_hex(lines[3].as_bytes()).as_str());
     assert_eq!(l5["event_seq"], 3, "the fragment was never parsed as seq 3");
 
@@ -72,10 +77,15 @@ fn torn_tail_is_ended_kept_and_reported_as_a_warning() {
     let report = env.assert_verifies();
     let torn = findings(&report, "warnings", "torn_write");
     assert_eq!(
-        torn.iter().map(|f| f["line"].as_u64().unwrap()).collect::<Vec<_>>(),
+        torn.iter()
+            .map(|f| f["line"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
         [3, 6]
     );
-    assert!(torn[0]["message"].as_str().unwrap().contains("line 3"), "{torn:?}");
+    assert!(
+        torn[0]["message"].as_str().unwrap().contains("line 3"),
+        "{torn:?}"
+    );
     assert_eq!(report["errors"], json!([]));
     assert_eq!(report["total_events"], 5);
     assert_eq!(env.run(&["events"]).ok().stdout.lines().count(), 5);
@@ -101,7 +111,11 @@ fn a_whole_event_missing_only_its_newline_is_counted_by_the_next_writer() {
         env.append_raw(cut.as_bytes());
         let report = env.assert_verifies();
         assert_eq!(finding_lines(&report, "warnings", "torn_write"), [2]);
-        assert_eq!(env.show(&a)["event_count"], 1, "held back while unterminated");
+        assert_eq!(
+            env.show(&a)["event_count"],
+            1,
+            "held back while unterminated"
+        );
 
         if via_library {
             let mut store = JsonlStore::open(&env.paths(), "tester").unwrap();
@@ -119,13 +133,29 @@ fn a_whole_event_missing_only_its_newline_is_counted_by_the_next_writer() {
             // Approving again must be refused: it was approved (seq 2).
             let before = snapshot(&env);
             let run = env
-                .run(&["advance", &a, "MANAGER_APPROVED", "--actor", "SENDER_MANAGER", "--expect-seq", "1"])
+                .run(&[
+                    "advance",
+                    &a,
+                    "MANAGER_APPROVED",
+                    "--actor",
+                    "SENDER_MANAGER",
+                    "--expect-seq",
+                    "1",
+                ])
                 .refused();
             assert!(run.stderr.contains("seq 2"), "{}", run.stderr);
             // A refusal appends nothing, not even the `\n`.
             assert_unchanged(&env, &before, "refused after a cut line");
-            env.run(&["advance", &a, "SUPERVISOR_APPROVED", "--actor", "SENDER_SUPERVISOR", "--expect-seq", "2"])
-                .ok();
+            env.run(&[
+                "advance",
+                &a,
+                "SUPERVISOR_APPROVED",
+                "--actor",
+                "SENDER_SUPERVISOR",
+                "--expect-seq",
+                "2",
+            ])
+            .ok();
         }
         let lines = env.lines();
         assert_eq!(lines.len(), 3);
@@ -147,9 +177,11 @@ fn a_whole_creation_missing_its_newline_keeps_its_id_taken() {
     let env = Env::new();
     let a = env.create();
     let line1 = env.lines()[0].clone();
-    let cut = line1
-        .replace(&a, "SHP-0000000007")
-        .replacen(&"0".repeat(64), &sha256_hex(line1.as_bytes()), 1);
+    let cut = line1.replace(&a, "SHP-0000000007").replacen(
+        &"0".repeat(64),
+        &sha256_hex(line1.as_bytes()),
+        1,
+    );
     env.append_raw(cut.as_bytes());
     fs::remove_file(env.counter_path()).unwrap();
     assert_eq!(env.create(), "SHP-0000000008");
@@ -160,7 +192,10 @@ fn a_whole_creation_missing_its_newline_keeps_its_id_taken() {
         .iter()
         .map(|f| f["kind"].as_str().unwrap())
         .collect();
-    assert!(kinds.iter().all(|k| *k == "missing_from_counter"), "{report:#}");
+    assert!(
+        kinds.iter().all(|k| *k == "missing_from_counter"),
+        "{report:#}"
+    );
 }
 
 #[test]
@@ -195,9 +230,17 @@ fn malformed_lines_are_skipped_and_reported_with_their_line_numbers() {
     env.append_raw(bad("null", &b).as_bytes()); // line 7
     env.append_raw(bad(r#""text""#, &b).as_bytes()); // line 8
     env.append_raw(b"{\"not\": \"an event\"}\n"); // line 9
-    env.append_raw(bad("{}", &b).replace("HOLD_FOR_REVIEW", "TELEPORTED").as_bytes()); // line 10
+    env.append_raw(
+        bad("{}", &b)
+            .replace("HOLD_FOR_REVIEW", "TELEPORTED")
+            .as_bytes(),
+    ); // line 10
     env.append_raw(bad("{}", &b).replace("SENDER_MANAGER", "PILOT").as_bytes()); // line 11
-    env.append_raw(bad("{}", &b).replace("2026-01-21T12:00:00.000Z", "yesterday").as_bytes()); // line 12
+    env.append_raw(
+        bad("{}", &b)
+            .replace("2026-01-21T12:00:00.000Z", "yesterday")
+            .as_bytes(),
+    ); // line 12
     let c = env.create(); // line 13
 
     // Readers skip them.
@@ -212,7 +255,15 @@ fn malformed_lines_are_skipped_and_reported_with_their_line_numbers() {
     assert_eq!(env.show(&a)["event_count"], 2);
     assert_eq!(env.show(&b)["event_count"], 1, "no bad line counts for {b}");
     assert_eq!(env.show(&b)["current_state"], "CREATED");
-    assert_eq!(env.run(&["list", "--json"]).ok().json().as_array().unwrap().len(), 3);
+    assert_eq!(
+        env.run(&["list", "--json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 
     // The chain skips malformed lines.
     let lines = env.lines();
@@ -236,27 +287,53 @@ fn malformed_lines_are_skipped_and_reported_with_their_line_numbers() {
     assert_eq!(finding_lines(&report, "errors", "bad_shipment_id"), [5]);
     for f in report["errors"].as_array().unwrap() {
         let line = f["line"].as_u64().unwrap();
-        assert!(f["message"].as_str().unwrap().starts_with(&format!("line {line}:")), "{f}");
+        assert!(
+            f["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("line {line}:")),
+            "{f}"
+        );
         assert_eq!(f["severity"], "error");
     }
-    assert!(findings(&report, "warnings", "torn_write").is_empty(), "not torn writes");
+    assert!(
+        findings(&report, "warnings", "torn_write").is_empty(),
+        "not torn writes"
+    );
 
     let run = env.run(&["verify"]);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.contains("CORRUPTED") && run.stdout.contains("line 3"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("CORRUPTED") && run.stdout.contains("line 3"),
+        "{}",
+        run.stdout
+    );
     let audit = env.run(&["audit", "--json"]).ok().json();
     assert_eq!(audit["log_integrity"], "CORRUPTED");
     assert_eq!(audit["total_events"], 4);
     assert_eq!(audit["integrity_errors"].as_array().unwrap().len(), 9);
-    assert!(audit["integrity_errors"][0].as_str().unwrap().starts_with("line 3:"));
+    assert!(
+        audit["integrity_errors"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("line 3:")
+    );
 }
 
 /// A small chained log written by the tool: 6 lines.
 fn chained_log(env: &Env) -> Vec<String> {
     let a = env.create(); // 1
     let b = env.create(); // 2
-    env.run(&["advance", &a, "MANAGER_APPROVED", "--actor", "SENDER_MANAGER", "--set", "approval_type=manual"])
-        .ok(); // 3
+    env.run(&[
+        "advance",
+        &a,
+        "MANAGER_APPROVED",
+        "--actor",
+        "SENDER_MANAGER",
+        "--set",
+        "approval_type=manual",
+    ])
+    .ok(); // 3
     let c = env.create(); // 4
     env.advance(&b, "HOLD_FOR_REVIEW", "SENDER_MANAGER").ok(); // 5
     env.advance(&c, "CANCELLED", "SENDER").ok(); // 6
@@ -289,7 +366,10 @@ fn an_edited_line_is_caught_at_that_line() {
         assert_eq!(errors[0]["kind"], "chain_broken");
         assert_eq!(errors[0]["line"], k as u64, "{report:#}");
         assert!(
-            errors[0]["message"].as_str().unwrap().contains(&format!("line {k}")),
+            errors[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("line {k}")),
             "{report:#}"
         );
         let run = env.run(&["verify"]);
@@ -307,7 +387,10 @@ fn removed_inserted_or_unchained_lines_break_the_chain() {
     rewrite(&env, &lines);
     let (code, report) = env.verify();
     assert_eq!(code, 1, "{report:#}");
-    assert!(!findings(&report, "errors", "chain_broken").is_empty(), "{report:#}");
+    assert!(
+        !findings(&report, "errors", "chain_broken").is_empty(),
+        "{report:#}"
+    );
 
     // Two lines swapped.
     let env = Env::new();
@@ -328,7 +411,11 @@ fn removed_inserted_or_unchained_lines_break_the_chain() {
     rewrite(&env, &lines);
     let (code, report) = env.verify();
     assert_eq!(code, 1);
-    assert_eq!(finding_lines(&report, "errors", "chain_broken"), [7], "{report:#}");
+    assert_eq!(
+        finding_lines(&report, "errors", "chain_broken"),
+        [7],
+        "{report:#}"
+    );
 
     // The last line has no successor to vouch for it: the audit head hash
     // is what an auditor compares.
@@ -365,7 +452,10 @@ fn deleted_or_truncated_counter_log_never_reuses_an_id() {
     // Missing counters are corruption (DESIGN.md section 3), yet writes go on.
     let (code, report) = env.verify();
     assert_eq!(code, 1);
-    assert_eq!(finding_lines(&report, "errors", "missing_from_counter"), [1, 2, 3]);
+    assert_eq!(
+        finding_lines(&report, "errors", "missing_from_counter"),
+        [1, 2, 3]
+    );
 
     env.create();
     env.create();
@@ -383,7 +473,11 @@ fn deleted_or_truncated_counter_log_never_reuses_an_id() {
     assert_eq!(text.lines().count(), 2, "{text}");
     assert_eq!(counter_values(&env), [9]);
 
-    let ids: Vec<Value> = env.events().iter().map(|e| e["shipment_id"].clone()).collect();
+    let ids: Vec<Value> = env
+        .events()
+        .iter()
+        .map(|e| e["shipment_id"].clone())
+        .collect();
     let unique: std::collections::HashSet<String> = ids.iter().map(|v| v.to_string()).collect();
     assert_eq!(unique.len(), ids.len(), "an ID was reused: {ids:?}");
 }
@@ -395,17 +489,29 @@ fn deleted_counter_with_the_last_creation_far_back_in_a_big_log() {
     let env = Env::new();
     let paths = env.paths();
     let mut store = JsonlStore::open(&paths, "tester").unwrap();
-    let payload = json!({"source": "A", "destination": "B", "weight_kg": 1, "delivery_type": "EXPRESS"});
+    let payload =
+        json!({"source": "A", "destination": "B", "weight_kg": 1, "delivery_type": "EXPRESS"});
     for _ in 0..3 {
-        store.append(&AppendRequest::create(payload.as_object().unwrap().clone())).unwrap();
+        store
+            .append(&AppendRequest::create(payload.as_object().unwrap().clone()))
+            .unwrap();
     }
     let id = ShipmentId::new(3).unwrap();
     let mut note = Map::new();
     note.insert("note".into(), json!("n".repeat(12_000)));
     let mut requests = Vec::new();
     for i in 0..40 {
-        let event = if i % 2 == 0 { EventType::HoldForReview } else { EventType::ManagerApproved };
-        requests.push(AppendRequest::advance(id, event, Actor::SenderManager, note.clone()));
+        let event = if i % 2 == 0 {
+            EventType::HoldForReview
+        } else {
+            EventType::ManagerApproved
+        };
+        requests.push(AppendRequest::advance(
+            id,
+            event,
+            Actor::SenderManager,
+            note.clone(),
+        ));
     }
     for r in store.append_batch(&requests).unwrap() {
         r.unwrap();
@@ -417,7 +523,9 @@ fn deleted_counter_with_the_last_creation_far_back_in_a_big_log() {
     // And through a long-running (indexed) writer too.
     fs::remove_file(env.counter_path()).unwrap();
     let mut store = JsonlStore::open_indexed(&paths, "tester").unwrap();
-    let e = store.append(&AppendRequest::create(payload.as_object().unwrap().clone())).unwrap();
+    let e = store
+        .append(&AppendRequest::create(payload.as_object().unwrap().clone()))
+        .unwrap();
     assert_eq!(e.event.shipment_id.to_string(), "SHP-0000000005");
 }
 
@@ -426,7 +534,10 @@ fn counter_ahead_of_the_log_is_respected_and_only_warned_about() {
     // A crash between the counter append and the event append.
     let env = Env::new();
     env.create();
-    let mut counter = fs::OpenOptions::new().append(true).open(env.counter_path()).unwrap();
+    let mut counter = fs::OpenOptions::new()
+        .append(true)
+        .open(env.counter_path())
+        .unwrap();
     std::io::Write::write_all(
         &mut counter,
         b"{\"counter\": 20, \"timestamp\": \"2026-01-21T12:00:00.000Z\", \"action\": \"ID_GENERATED\"}\n",
@@ -476,7 +587,10 @@ fn reader_reloads_a_log_that_was_replaced_or_shrank() {
     let refresh = index.refresh().unwrap();
     assert_eq!(refresh.reloaded, None);
     assert_eq!(index.projection().total_shipments(), 3);
-    let f = fs::OpenOptions::new().write(true).open(env.events_path()).unwrap();
+    let f = fs::OpenOptions::new()
+        .write(true)
+        .open(env.events_path())
+        .unwrap();
     f.set_len((first.len() + 1) as u64).unwrap();
     let refresh = index.refresh().unwrap();
     let reason = refresh.reloaded.expect("a shrunk log must be reloaded");
@@ -509,7 +623,12 @@ fn writer_follows_a_log_that_was_replaced_or_shrank() {
         let id1 = ShipmentId::new(1).unwrap();
         let id3 = ShipmentId::new(3).unwrap();
         store
-            .append(&AppendRequest::advance(id1, EventType::ManagerApproved, Actor::SenderManager, Map::new()))
+            .append(&AppendRequest::advance(
+                id1,
+                EventType::ManagerApproved,
+                Actor::SenderManager,
+                Map::new(),
+            ))
             .unwrap();
 
         // Replaced by a log holding only the first line.
@@ -518,24 +637,52 @@ fn writer_follows_a_log_that_was_replaced_or_shrank() {
         fs::write(&replacement, format!("{first}\n")).unwrap();
         fs::rename(&replacement, env.events_path()).unwrap();
         let r = store
-            .append(&AppendRequest::advance(id1, EventType::ManagerApproved, Actor::SenderManager, Map::new()))
+            .append(&AppendRequest::advance(
+                id1,
+                EventType::ManagerApproved,
+                Actor::SenderManager,
+                Map::new(),
+            ))
             .unwrap();
-        assert_eq!(r.event.event_seq, 2, "indexed={indexed}: seq from the new file");
+        assert_eq!(
+            r.event.event_seq, 2,
+            "indexed={indexed}: seq from the new file"
+        );
         let lines = env.lines();
         assert_eq!(lines.len(), 2);
         let e: Value = serde_json::from_str(&lines[1]).unwrap();
         assert_eq!(e["prev_hash"], sha256_hex(first.as_bytes()).as_str());
-        let gone = store.append(&AppendRequest::advance(id3, EventType::Cancelled, Actor::Sender, Map::new()));
-        assert!(matches!(gone, Err(Error::UnknownShipment(_))), "indexed={indexed}: {gone:?}");
+        let gone = store.append(&AppendRequest::advance(
+            id3,
+            EventType::Cancelled,
+            Actor::Sender,
+            Map::new(),
+        ));
+        assert!(
+            matches!(gone, Err(Error::UnknownShipment(_))),
+            "indexed={indexed}: {gone:?}"
+        );
         // The counter log still knows 1..3: no ID is handed out again.
-        let created_id = store.append(&AppendRequest::create(created())).unwrap().event.shipment_id;
+        let created_id = store
+            .append(&AppendRequest::create(created()))
+            .unwrap()
+            .event
+            .shipment_id;
         assert_eq!(created_id.number(), 4, "indexed={indexed}");
 
         // Shrunk in place to its first line.
-        let f = fs::OpenOptions::new().write(true).open(env.events_path()).unwrap();
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .open(env.events_path())
+            .unwrap();
         f.set_len((first.len() + 1) as u64).unwrap();
         let r = store
-            .append(&AppendRequest::advance(id1, EventType::HoldForReview, Actor::SenderManager, Map::new()))
+            .append(&AppendRequest::advance(
+                id1,
+                EventType::HoldForReview,
+                Actor::SenderManager,
+                Map::new(),
+            ))
             .unwrap();
         assert_eq!(r.event.event_seq, 2, "indexed={indexed}");
         let lines = env.lines();

@@ -87,8 +87,18 @@ pub fn allowed_next(state: &str) -> &'static [&'static str] {
             "HOLD_FOR_REVIEW",
             "CANCELLED",
         ],
-        "OVERRIDE_APPLIED" => &["MANAGER_APPROVED", "HOLD_FOR_REVIEW", "CANCELLED", "CREATED"],
-        "HOLD_FOR_REVIEW" => &["MANAGER_APPROVED", "OVERRIDE_APPLIED", "CANCELLED", "CREATED"],
+        "OVERRIDE_APPLIED" => &[
+            "MANAGER_APPROVED",
+            "HOLD_FOR_REVIEW",
+            "CANCELLED",
+            "CREATED",
+        ],
+        "HOLD_FOR_REVIEW" => &[
+            "MANAGER_APPROVED",
+            "OVERRIDE_APPLIED",
+            "CANCELLED",
+            "CREATED",
+        ],
         "DELIVERED" | "CANCELLED" => &[],
         other => panic!("not a state: {other}"),
     }
