@@ -140,20 +140,20 @@ impl Projection {
         summary.last_operator = record.operator.as_deref().map(Box::from);
         summary.last_event_no = event_no;
         summary.lines.push(span);
-        if record.event_type == EventType::Created {
-            if let Ok(fields) = serde_json::from_str::<CreatedFields<'_>>(record.payload.get()) {
-                if let Some(s) = fields.source {
-                    summary.source = s.into();
-                }
-                if let Some(d) = fields.destination {
-                    summary.destination = d.into();
-                }
-                if let Some(w) = fields.weight_kg {
-                    summary.weight_kg = w.as_f64();
-                }
-                if let Some(t) = fields.delivery_type {
-                    summary.delivery_type = t.into();
-                }
+        if record.event_type == EventType::Created
+            && let Ok(fields) = serde_json::from_str::<CreatedFields<'_>>(record.payload.get())
+        {
+            if let Some(s) = fields.source {
+                summary.source = s.into();
+            }
+            if let Some(d) = fields.destination {
+                summary.destination = d.into();
+            }
+            if let Some(w) = fields.weight_kg {
+                summary.weight_kg = w.as_f64();
+            }
+            if let Some(t) = fields.delivery_type {
+                summary.delivery_type = t.into();
             }
         }
         self.state_counts[event_index(record.event_type)] += 1;
@@ -204,7 +204,7 @@ impl Projection {
             .iter()
             .filter(|s| state.is_none_or(|st| s.state == st))
             .collect();
-        rows.sort_by(|a, b| b.last_event_no.cmp(&a.last_event_no));
+        rows.sort_by_key(|s| std::cmp::Reverse(s.last_event_no));
         rows
     }
 }

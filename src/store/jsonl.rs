@@ -339,10 +339,10 @@ fn last_counter_in(file: &File, path: &std::path::Path, from: u64, to: u64) -> R
     let mut first = true;
     files::read_range(file, path, from, to, &mut splitter, |line| {
         // A read that starts mid-file starts mid-line: skip that piece.
-        if !(first && from > 0) {
-            if let Some(counter) = parse_counter_line(line.bytes) {
-                last = Some(counter);
-            }
+        if !(first && from > 0)
+            && let Some(counter) = parse_counter_line(line.bytes)
+        {
+            last = Some(counter);
         }
         first = false;
     })?;

@@ -120,13 +120,13 @@ pub fn find_shipment_lines(
         if finder.find(line.bytes).is_none() {
             return;
         }
-        if let Ok(record) = parse_line(line.bytes) {
-            if record.shipment_id == id {
-                found.push(FoundLine {
-                    offset: line.offset,
-                    bytes: line.bytes.to_vec(),
-                });
-            }
+        if let Ok(record) = parse_line(line.bytes)
+            && record.shipment_id == id
+        {
+            found.push(FoundLine {
+                offset: line.offset,
+                bytes: line.bytes.to_vec(),
+            });
         }
     })?;
     Ok(found)
