@@ -256,14 +256,14 @@ fn list_state_is_newest_activity_first() {
             .map(|s| s["shipment_id"].as_str().unwrap().to_string())
             .collect()
     };
-    assert_eq!(ids(&["--state", "CREATED"]), [d.clone()]);
+    assert_eq!(ids(&["--state", "CREATED"]), [d.as_str()]);
     assert_eq!(
         ids(&["--state", "MANAGER_APPROVED"]),
-        [c.clone(), a.clone()]
+        [c.as_str(), a.as_str()]
     );
-    assert_eq!(ids(&["--state", "cancelled"]), [b.clone()]);
+    assert_eq!(ids(&["--state", "cancelled"]), [b.as_str()]);
     assert!(ids(&["--state", "DELIVERED"]).is_empty());
-    assert_eq!(ids(&[]), [b.clone(), c.clone(), a.clone(), d.clone()]);
+    assert_eq!(ids(&[]), [b.as_str(), c.as_str(), a.as_str(), d.as_str()]);
 
     // A listed state carries the seed's fields.
     let v = env

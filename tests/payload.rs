@@ -298,13 +298,7 @@ fn bad_payload_keys_are_refused_by_the_store() {
             other => panic!("missing {missing}: {other:?}"),
         }
     }
-    for w in [
-        f64::NAN,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        -0.0,
-        1e-300 * -1.0,
-    ] {
+    for w in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, -1e-300] {
         let p = control_tower::domain::payload::created_payload("A", "B", w, "EXPRESS", Map::new());
         let r = store.append(&AppendRequest::create(p));
         assert!(
