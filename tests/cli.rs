@@ -474,3 +474,96 @@ fn operator_names_must_be_printable_and_short() {
     .ok();
     assert_eq!(env.events()[1]["operator"], ok.as_str());
 }
+
+#[test]
+fn after_a_microsecond_line_from_the_future_timestamps_round_up_to_milliseconds() {
+    // A line from another tool (microseconds, no chain) with a clock ahead:
+    // the next line must not be earlier, and still has exactly 3 digits.
+    let env = Env::new();
+    std::fs::create_dir_all(&env.dir).unwrap();
+    env.append_raw(
+        br#"{"shipment_id": "SHP-0000000001", "event_seq": 1, "event_type": "CREATED", "timestamp": "2099-01-01T00:00:00.123456Z", "actor": "SENDER", "payload": {"source": "A", "destination": "B", "weight_kg": 1.0, "delivery_type": "EXPRESS"}}
+"#,
+    );
+    std::fs::write(
+        env.counter_path(),
+        "{\"counter\": 1, \"timestamp\": \"2099-01-01T00:00:00.123000Z\", \"action\": \"ID_GENERATED\"}\n",
+    )
+    .unwrap();
+    let id = env.create();
+    assert_eq!(id, "SHP-0000000002");
+    let e = env
+        .advance("SHP-0000000001", "MANAGER_APPROVED", "SENDER_MANAGER")
+        .ok();
+    assert!(
+        e.stdout.contains("2099-01-01T00:00:00.124Z"),
+        "{}",
+        e.stdout
+    );
+    let events = env.events();
+    assert_eq!(events[1]["timestamp"], "2099-01-01T00:00:00.124Z");
+    assert_eq!(events[2]["timestamp"], "2099-01-01T00:00:00.124Z");
+    // The Python line keeps its microseconds when shown.
+    assert_eq!(
+        env.show("SHP-0000000001")["created_at"],
+        "2099-01-01T00:00:00.123456Z"
+    );
+    env.assert_verifies();
+}
+
+#[test]
+fn data_dir_comes_from_the_flag_the_environment_or_the_default() {
+    let env = Env::new();
+    let create = [
+        "create",
+        "--source",
+        "A",
+        "--destination",
+        "B",
+        "--weight-kg",
+        "1",
+        "--delivery-type",
+        "STANDARD",
+    ];
+    // CONTROL_TOWER_DATA_DIR, when --data-dir is not given.
+    let from_env = env.tmp.path().join("from-env");
+    let out = std::process::Command::new(BIN)
+        .args(["--operator", "t"])
+        .args(create)
+        .env("CONTROL_TOWER_DATA_DIR", &from_env)
+        .current_dir(env.tmp.path())
+        .output()
+        .unwrap();
+    Run::from_output(out).ok();
+    assert!(from_env.join("shipments.jsonl").exists());
+    assert!(from_env.join("shipment_counter.jsonl").exists());
+    // Otherwise data/logs under the working directory, created on first use.
+    let out = std::process::Command::new(BIN)
+        .args(["--operator", "t"])
+        .args(create)
+        .env_remove("CONTROL_TOWER_DATA_DIR")
+        .current_dir(env.tmp.path())
+        .output()
+        .unwrap();
+    Run::from_output(out).ok();
+    let default = env.tmp.path().join("data/logs/shipments.jsonl");
+    assert_eq!(std::fs::read_to_string(default).unwrap().lines().count(), 1);
+    // The flag wins over the environment.
+    let out = std::process::Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&env.dir)
+        .args(["--operator", "t"])
+        .args(create)
+        .env("CONTROL_TOWER_DATA_DIR", &from_env)
+        .output()
+        .unwrap();
+    Run::from_output(out).ok();
+    assert_eq!(env.lines().len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(from_env.join("shipments.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+}
