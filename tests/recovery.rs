@@ -693,3 +693,75 @@ fn writer_follows_a_log_that_was_replaced_or_shrank() {
         assert!(report.valid, "indexed={indexed}: {report:#?}");
     }
 }
+
+/// Builds: 3 creations, then `notes.len()` HOLD/MANAGER_APPROVED lines on
+/// SHP-0000000003 with notes of the given sizes. Returns the log's bytes.
+fn padded_log(env: &Env, notes: &[usize]) -> Vec<u8> {
+    let mut store = JsonlStore::open(&env.paths(), "tester").unwrap();
+    let payload =
+        json!({"source": "A", "destination": "B", "weight_kg": 1, "delivery_type": "EXPRESS"});
+    for _ in 0..3 {
+        store
+            .append(&AppendRequest::create(payload.as_object().unwrap().clone()))
+            .unwrap();
+    }
+    let id = ShipmentId::new(3).unwrap();
+    let requests: Vec<AppendRequest> = notes
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let event = if i % 2 == 0 {
+                EventType::HoldForReview
+            } else {
+                EventType::ManagerApproved
+            };
+            let mut note = Map::new();
+            note.insert("note".into(), json!("n".repeat(n)));
+            AppendRequest::advance(id, event, Actor::SenderManager, note)
+        })
+        .collect();
+    for r in store.append_batch(&requests).unwrap() {
+        r.unwrap();
+    }
+    env.log_bytes()
+}
+
+#[test]
+fn deleted_counter_with_the_newest_creation_across_a_read_back_chunk_edge() {
+    // Place the newest CREATED line across the point 256 KiB before the end
+    // (where a backwards reader's chunks meet), then lose the counter log.
+    const CHUNK: usize = 256 * 1024;
+    let notes = vec![12_000; 22];
+    let probe = Env::new();
+    let bytes = padded_log(&probe, &notes);
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(
+            bytes
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .map(|(i, _)| i + 1),
+        )
+        .collect();
+    let (s3, e3) = (starts[2], starts[3]);
+    for inside in [1, (e3 - s3) / 2, e3 - s3 - 2] {
+        let wanted_len = s3 + inside + CHUNK;
+        let mut notes = notes.clone();
+        let last = notes.len() - 1;
+        notes[last] = (notes[last] as isize + wanted_len as isize - bytes.len() as isize) as usize;
+        let env = Env::new();
+        let log = padded_log(&env, &notes);
+        assert_eq!(log.len(), wanted_len, "line sizes are deterministic");
+        fs::remove_file(env.counter_path()).unwrap();
+        assert_eq!(
+            env.create(),
+            "SHP-0000000004",
+            "edge {inside} bytes into the line"
+        );
+        let tail = JsonlStore::open(&env.paths(), "t")
+            .unwrap()
+            .tail_info()
+            .unwrap();
+        assert_eq!(tail.max_id, 4);
+    }
+}
