@@ -365,3 +365,74 @@ fn role_rules_through_the_cli() {
     }
     env.assert_verifies();
 }
+
+#[test]
+fn role_policy_limits_which_operators_may_act_as_which_roles() {
+    let env = Env::new();
+    let id = env.create();
+    std::fs::write(
+        env.dir.join("policy.toml"),
+        "[operators]\nasha = [\"SENDER_MANAGER\", \"SENDER\"]\nravi = [\"WAREHOUSE\"]\nmeera = []\n",
+    )
+    .unwrap();
+    let as_op =
+        |op: &str, args: &[&str]| Run::from_output(env.command_as(op, args).output().unwrap());
+    for (op, why) in [
+        ("ravi", "WAREHOUSE"),
+        ("meera", "read-only"),
+        ("stranger", "policy.toml"),
+    ] {
+        let before = snapshot(&env);
+        let run = as_op(
+            op,
+            &[
+                "advance",
+                &id,
+                "MANAGER_APPROVED",
+                "--actor",
+                "SENDER_MANAGER",
+            ],
+        )
+        .refused();
+        assert!(
+            run.stderr.contains(op) && run.stderr.contains(why),
+            "{op}: {}",
+            run.stderr
+        );
+        assert_unchanged(&env, &before, op);
+    }
+    as_op(
+        "asha",
+        &[
+            "advance",
+            &id,
+            "MANAGER_APPROVED",
+            "--actor",
+            "SENDER_MANAGER",
+        ],
+    )
+    .ok();
+    // Readers are not limited.
+    as_op("meera", &["show", &id]).ok();
+    as_op("meera", &["verify"]).ok();
+    // A broken policy is a usage error, and nothing is written.
+    std::fs::write(
+        env.dir.join("policy.toml"),
+        "[operators]\nasha = [\"PILOT\"]\n",
+    )
+    .unwrap();
+    let before = snapshot(&env);
+    let run = as_op(
+        "asha",
+        &[
+            "advance",
+            &id,
+            "HOLD_FOR_REVIEW",
+            "--actor",
+            "SENDER_MANAGER",
+        ],
+    )
+    .usage();
+    assert!(run.stderr.contains("PILOT"), "{}", run.stderr);
+    assert_unchanged(&env, &before, "broken policy");
+}
