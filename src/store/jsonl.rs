@@ -150,7 +150,15 @@ impl JsonlStore {
         );
         view.splitter = splitter;
         read?;
-        Ok(view.splitter.pending_bytes() > 0)
+        let torn = view.splitter.pending_bytes() > 0;
+        if torn {
+            // A whole event cut just before its `\n` is a well-formed line
+            // once we end it: count it, or our line would repeat its seq and
+            // break the chain. (A real fragment does not parse: ignored.)
+            let pending = view.splitter.pending().to_vec();
+            view.apply_line(&pending);
+        }
+        Ok(torn)
     }
 
     fn append_locked(&mut self, requests: &[AppendRequest]) -> Result<Vec<Result<Appended>>> {
