@@ -12,6 +12,7 @@ pub mod actions;
 pub mod app;
 pub mod event_loop;
 pub mod form;
+pub mod input;
 pub mod keymap;
 pub mod measure;
 pub mod rows;

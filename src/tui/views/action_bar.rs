@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::theme;
-use crate::domain::Actor;
+use crate::domain::{Actor, lifecycle};
 use crate::text::inert;
 use crate::tui::actions::action_options;
 use crate::tui::app::App;
@@ -58,7 +58,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 theme::dim(),
             ));
             spans.push(Span::raw("│"));
-            for option in action_options(role, s.state) {
+            let options = if lifecycle::is_terminal(s.state) {
+                spans.push(Span::styled(
+                    format!(" {} is terminal: no action may follow ", s.state),
+                    theme::dim(),
+                ));
+                Vec::new()
+            } else {
+                action_options(role, s.state)
+            };
+            for option in options {
                 spans.push(Span::raw(" "));
                 match option.available {
                     Ok(event) => {

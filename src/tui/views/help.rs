@@ -5,14 +5,17 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::theme;
-use crate::tui::keymap::{HELP_ORDER, KEYMAP};
+use ratatui::layout::{Constraint, Layout};
 
-pub fn help_lines() -> Vec<Line<'static>> {
+use crate::tui::keymap::{Context, HELP_ORDER, KEYMAP};
+
+/// Help lines for the given contexts (the whole keymap when all are given).
+pub fn help_lines(contexts: &[Context]) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    for context in HELP_ORDER {
+    for &context in contexts {
         lines.push(Line::styled(
             context.title().to_string(),
             theme::title().fg(Color::Cyan),
@@ -25,29 +28,44 @@ pub fn help_lines() -> Vec<Line<'static>> {
         }
         lines.push(Line::from(""));
     }
-    lines.push(Line::styled(
+    lines
+}
+
+fn footnote() -> Line<'static> {
+    Line::styled(
         "State keys, in strip order: 1 CREATED … 9 OVERRIDE_APPLIED, 0 HOLD_FOR_REVIEW, - CANCELLED. Clicks on the strip work too.",
         theme::dim(),
-    ));
-    lines
+    )
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, scroll: usize) {
     frame.render_widget(Clear, area);
-    let lines = help_lines();
-    let max = lines
-        .len()
-        .saturating_sub(area.height.saturating_sub(2) as usize);
     let block = Block::bordered()
         .title(Span::styled(
-            " Help: every key (Esc closes) ",
+            " Help: every key (Esc closes, Up/Down scroll) ",
             theme::title(),
         ))
         .border_style(theme::focused_border(true));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .scroll((scroll.min(max) as u16, 0)),
-        area,
-    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    // Wide screens: two columns, so the whole keymap fits at 160x45.
+    let columns: Vec<(Rect, Vec<Line>)> = if inner.width >= 120 {
+        let [left, right] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(inner);
+        let mut right_lines = help_lines(&HELP_ORDER[2..]);
+        right_lines.push(footnote());
+        vec![(left, help_lines(&HELP_ORDER[..2])), (right, right_lines)]
+    } else {
+        let mut lines = help_lines(&HELP_ORDER);
+        lines.push(footnote());
+        vec![(inner, lines)]
+    };
+    for (rect, lines) in columns {
+        let max = lines.len().saturating_sub(rect.height as usize);
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .scroll((scroll.min(max) as u16, 0)),
+            rect,
+        );
+    }
 }
