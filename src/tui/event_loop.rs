@@ -4,6 +4,7 @@
 //! channel is handled before one refresh and one redraw, so a burst of
 //! appends costs one read of the new bytes and one frame.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -20,6 +21,10 @@ use super::terminal::{self, TerminalGuard};
 use super::views;
 use crate::error::{Error, Result};
 use crate::watch::{FALLBACK_POLL, LogWatcher};
+
+/// How long a change waits for the rest of its burst (and for keys in
+/// flight) before it is read: well inside the 100 ms append-to-screen goal.
+const SETTLE: Duration = Duration::from_millis(12);
 
 /// Bytes read between two frames of the loading gauge.
 const LOAD_CHUNK: u64 = 16 << 20;
@@ -175,27 +180,41 @@ pub fn run(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Resul
         let Ok(first) = sources.rx.recv() else {
             return Ok(());
         };
-        let mut changed = false;
-        let mut tick = false;
+        let (changed, tick) = (Cell::new(false), Cell::new(false));
+        let handle = |msg: Msg, app: &mut App| match msg {
+            Msg::Input(Event::Key(key)) => app.handle_key(&key),
+            Msg::Input(Event::Mouse(mouse)) => handle_mouse(app, mouse),
+            Msg::Input(_) => {} // resize: the redraw below handles it
+            Msg::LogChanged => changed.set(true),
+            Msg::Tick => tick.set(true),
+            Msg::Trouble(text) => app.error(text),
+        };
         for msg in std::iter::once(first).chain(sources.rx.try_iter()) {
-            match msg {
-                Msg::Input(Event::Key(key)) => app.handle_key(&key),
-                Msg::Input(Event::Mouse(mouse)) => handle_mouse(app, mouse),
-                Msg::Input(_) => {} // resize: the redraw below handles it
-                Msg::LogChanged => changed = true,
-                Msg::Tick => tick = true,
-                Msg::Trouble(text) => app.error(text),
-            }
+            handle(msg, app);
             if app.quit {
                 return Ok(());
             }
         }
-        if changed || tick {
+        if changed.get() {
+            // Let the rest of a burst, and keys already typed against the
+            // screen the operator saw, arrive before the view changes.
+            let deadline = Instant::now() + SETTLE;
+            while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+                match sources.rx.recv_timeout(left) {
+                    Ok(msg) => handle(msg, app),
+                    Err(_) => break,
+                }
+                if app.quit {
+                    return Ok(());
+                }
+            }
+        }
+        if changed.get() || tick.get() {
             // Cleared before reading, so a change during the read wakes us again.
             sources.pending_change.store(false, Ordering::SeqCst);
             app.refresh();
         }
-        if tick {
+        if tick.get() {
             app.expire_highlights(Instant::now());
         }
         app.sync_history();
