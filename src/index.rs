@@ -6,14 +6,19 @@ use std::fs::File;
 
 use crate::audit::AuditReport;
 use crate::domain::line::parse_line;
+use crate::domain::rules::ShipmentHead;
 use crate::domain::{Event, EventType, ShipmentId};
 use crate::error::{Error, Result};
 use crate::projection::{LineSpan, Projection, ShipmentSummary};
+use crate::replay::{self, IndexedLine};
 use crate::state::ShipmentState;
+use crate::store::WriterSeed;
 use crate::store::files::{self, LogPaths};
-use crate::store::lines::LineRef;
 use crate::tail::{LogTailer, TailPoll};
 use crate::verify::{CounterSet, Verifier, VerifyReport};
+
+/// Reads at least this big are parsed on worker threads.
+const PARALLEL_FROM_BYTES: u64 = 8 << 20;
 
 pub struct LogIndex {
     paths: LogPaths,
@@ -22,6 +27,7 @@ pub struct LogIndex {
     projection: Projection,
     verifier: Verifier,
     counters: CounterSet,
+    operator_names: replay::OperatorNames,
 }
 
 /// What a refresh changed.
@@ -46,6 +52,7 @@ impl LogIndex {
             projection: Projection::default(),
             verifier: Verifier::default(),
             counters: CounterSet::default(),
+            operator_names: replay::OperatorNames::default(),
         }
     }
 
@@ -102,29 +109,32 @@ impl LogIndex {
 
     fn poll_events(&mut self, max_bytes: u64, refresh: &mut Refresh) -> Result<TailPoll> {
         let (projection, verifier) = (&mut self.projection, &mut self.verifier);
-        self.events.poll_at_most(max_bytes, |line: LineRef<'_>| {
+        let mut apply = |item: IndexedLine| {
             refresh.new_lines += 1;
-            if line.oversized {
-                verifier.malformed(
-                    line.line_no,
-                    &crate::domain::line::LineError::NotJson(String::new()),
-                    true,
-                );
-                return;
-            }
-            match parse_line(line.bytes) {
-                Ok(record) => {
-                    verifier.check(line.line_no, line.bytes, &record, projection);
-                    let span = LineSpan {
-                        offset: line.offset,
-                        len: line.len.min(u64::from(u32::MAX)) as u32,
-                    };
-                    projection.apply(&record, span, line.line_no);
-                    refresh.touched.push(record.shipment_id);
+            match item {
+                IndexedLine::Event(event) => {
+                    verifier.check(&event, projection);
+                    refresh.touched.push(event.shipment_id);
+                    projection.apply(event);
                 }
-                Err(error) => verifier.malformed(line.line_no, &error, false),
+                IndexedLine::Malformed {
+                    line_no,
+                    error,
+                    oversized,
+                } => verifier.malformed(line_no, &error, oversized),
             }
-        })
+        };
+        let (read, total) = (
+            self.events.offset() + self.events.pending_bytes(),
+            self.events.file_len(),
+        );
+        let events = &mut self.events;
+        if total.saturating_sub(read).min(max_bytes) >= PARALLEL_FROM_BYTES {
+            replay::parallel(|on_line| events.poll_at_most(max_bytes, on_line), apply)
+        } else {
+            let names = &mut self.operator_names;
+            events.poll_at_most(max_bytes, |line| apply(replay::index_line(&line, names)))
+        }
     }
 
     /// Bytes of the event log read so far and its current size.
@@ -133,6 +143,31 @@ impl LogIndex {
             self.events.offset() + self.events.pending_bytes(),
             self.events.file_len(),
         )
+    }
+
+    /// What a writer in this process needs to start where this index is.
+    pub fn writer_seed(&self) -> WriterSeed {
+        let summaries = self.projection.shipments();
+        WriterSeed {
+            identity: self.events.identity(),
+            offset: self.events.offset(),
+            last_hash: (self.projection.total_events() > 0).then(|| self.verifier.head_hash()),
+            last_timestamp: self.projection.last_event_time(),
+            max_id: summaries.iter().map(|s| s.id.number()).max().unwrap_or(0),
+            heads: summaries
+                .iter()
+                .map(|s| {
+                    let head = ShipmentHead {
+                        state: s.state,
+                        seq: s.seq,
+                        actor: s.last_actor,
+                        operator: s.last_operator.as_deref().map(Box::from),
+                        at: s.last_updated,
+                    };
+                    (s.id, head)
+                })
+                .collect(),
+        }
     }
 
     pub fn verify_report(&self) -> VerifyReport {

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod index;
 pub mod operator;
 pub mod projection;
+pub mod replay;
 pub mod simulate;
 pub mod state;
 pub mod store;

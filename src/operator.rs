@@ -6,10 +6,10 @@ use std::ffi::CStr;
 /// The OS user name of this process, or `uid-N` when it has none.
 pub fn os_user_name() -> String {
     for var in ["USER", "LOGNAME"] {
-        if let Ok(name) = std::env::var(var) {
-            if !name.trim().is_empty() {
-                return name;
-            }
+        if let Ok(name) = std::env::var(var)
+            && !name.trim().is_empty()
+        {
+            return name;
         }
     }
     // SAFETY: getuid cannot fail; getpwuid returns a pointer to static
@@ -17,10 +17,11 @@ pub fn os_user_name() -> String {
     unsafe {
         let uid = libc::getuid();
         let entry = libc::getpwuid(uid);
-        if !entry.is_null() && !(*entry).pw_name.is_null() {
-            if let Ok(name) = CStr::from_ptr((*entry).pw_name).to_str() {
-                return name.to_string();
-            }
+        if !entry.is_null()
+            && !(*entry).pw_name.is_null()
+            && let Ok(name) = CStr::from_ptr((*entry).pw_name).to_str()
+        {
+            return name.to_string();
         }
         format!("uid-{uid}")
     }

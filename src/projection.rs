@@ -2,14 +2,12 @@
 //! `ShipmentSummary` per shipment plus where its lines are in the file (the
 //! history itself is read back by offset), and the tower-wide counts.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
-use serde::Deserialize;
-
-use crate::domain::line::LineRecord;
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
+use crate::replay::{CreatedFields, IndexedEvent};
 
 /// Where one event's line is in the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +26,7 @@ pub struct ShipmentSummary {
     pub created_at: Timestamp,
     pub last_updated: Timestamp,
     pub last_actor: Actor,
-    pub last_operator: Option<Box<str>>,
+    pub last_operator: Option<Arc<str>>,
     pub source: Box<str>,
     pub destination: Box<str>,
     pub weight_kg: Option<f64>,
@@ -73,18 +71,6 @@ pub struct Projection {
     last_event_time: Option<Timestamp>,
 }
 
-#[derive(Deserialize)]
-struct CreatedFields<'a> {
-    #[serde(default, borrow)]
-    source: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    destination: Option<Cow<'a, str>>,
-    #[serde(default)]
-    weight_kg: Option<serde_json::Value>,
-    #[serde(default, borrow)]
-    delivery_type: Option<Cow<'a, str>>,
-}
-
 fn event_index(e: EventType) -> usize {
     EventType::ALL.iter().position(|&x| x == e).unwrap_or(0)
 }
@@ -94,7 +80,8 @@ fn actor_index(a: Actor) -> usize {
 }
 
 impl Projection {
-    pub fn apply(&mut self, record: &LineRecord<'_>, span: LineSpan, line_no: u64) {
+    pub fn apply(&mut self, record: IndexedEvent) {
+        let (span, line_no) = (record.span, record.line_no);
         self.total_events += 1;
         self.event_type_counts[event_index(record.event_type)] += 1;
         self.actor_counts[actor_index(record.actor)] += 1;
@@ -137,24 +124,21 @@ impl Projection {
         summary.event_count += 1;
         summary.last_updated = record.timestamp;
         summary.last_actor = record.actor;
-        summary.last_operator = record.operator.as_deref().map(Box::from);
+        summary.last_operator = record.operator;
         summary.last_event_no = event_no;
         summary.lines.push(span);
-        if record.event_type == EventType::Created {
-            if let Ok(fields) = serde_json::from_str::<CreatedFields<'_>>(record.payload.get()) {
-                if let Some(s) = fields.source {
-                    summary.source = s.into();
-                }
-                if let Some(d) = fields.destination {
-                    summary.destination = d.into();
-                }
-                if let Some(w) = fields.weight_kg {
-                    summary.weight_kg = w.as_f64();
-                }
-                if let Some(t) = fields.delivery_type {
-                    summary.delivery_type = t.into();
-                }
-            }
+        if let Some(fields) = record.created {
+            let CreatedFields {
+                source,
+                destination,
+                weight_kg,
+                delivery_type,
+            } = *fields;
+            summary.source = source.unwrap_or(std::mem::take(&mut summary.source));
+            summary.destination = destination.unwrap_or(std::mem::take(&mut summary.destination));
+            summary.weight_kg = weight_kg.or(summary.weight_kg);
+            summary.delivery_type =
+                delivery_type.unwrap_or(std::mem::take(&mut summary.delivery_type));
         }
         self.state_counts[event_index(record.event_type)] += 1;
     }
@@ -210,7 +194,7 @@ impl Projection {
             .iter()
             .filter(|s| state.is_none_or(|st| s.state == st))
             .collect();
-        rows.sort_by(|a, b| b.last_event_no.cmp(&a.last_event_no));
+        rows.sort_by_key(|s| std::cmp::Reverse(s.last_event_no));
         rows
     }
 }

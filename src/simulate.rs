@@ -194,13 +194,13 @@ impl Simulation {
                 detours: 0,
             });
         } else {
-            if let Some(s) = self.in_flight.iter_mut().find(|s| s.id == e.shipment_id) {
-                if matches!(
+            if let Some(s) = self.in_flight.iter_mut().find(|s| s.id == e.shipment_id)
+                && matches!(
                     e.event_type,
                     EventType::HoldForReview | EventType::OverrideApplied | EventType::Created
-                ) {
-                    s.detours += 1;
-                }
+                )
+            {
+                s.detours += 1;
             }
             self.update(e.shipment_id, e.event_type, e.event_seq);
         }

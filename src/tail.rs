@@ -45,6 +45,11 @@ impl LogTailer {
         self.splitter.complete_offset()
     }
 
+    /// Which file was read (device and inode).
+    pub fn identity(&self) -> FileIdentity {
+        self.identity
+    }
+
     /// Bytes of an unterminated last line being held back.
     pub fn pending_bytes(&self) -> u64 {
         self.splitter.pending_bytes()

@@ -6,9 +6,10 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use crate::domain::line::{GENESIS_HASH, LineError, LineHash, LineRecord, hash_line};
+use crate::domain::line::{GENESIS_HASH, LineError, LineHash};
 use crate::domain::{EventType, ShipmentId, lifecycle};
 use crate::projection::Projection;
+use crate::replay::IndexedEvent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -120,14 +121,8 @@ impl Verifier {
 
     /// A well-formed event, checked against its shipment's summary as it
     /// was before this event.
-    pub fn check(
-        &mut self,
-        line_no: u64,
-        bytes: &[u8],
-        record: &LineRecord<'_>,
-        projection: &Projection,
-    ) {
-        let id = record.shipment_id;
+    pub fn check(&mut self, record: &IndexedEvent, projection: &Projection) {
+        let (id, line_no) = (record.shipment_id, record.line_no);
         let mut push = |kind, message: String| {
             self.findings
                 .push(Finding::new(kind, Some(line_no), Some(id), message))
@@ -191,10 +186,11 @@ impl Verifier {
                 ),
             );
         }
-        self.check_chain(line_no, bytes, record);
+        self.check_chain(record);
     }
 
-    fn check_chain(&mut self, line_no: u64, bytes: &[u8], record: &LineRecord<'_>) {
+    fn check_chain(&mut self, record: &IndexedEvent) {
+        let line_no = record.line_no;
         match (record.prev_hash, self.chain_started_at) {
             (Some(recorded), _) => {
                 self.chain_started_at.get_or_insert(line_no);
@@ -228,7 +224,7 @@ impl Verifier {
                 self.first_unchained_line.get_or_insert(line_no);
             }
         }
-        self.last_hash = Some(hash_line(bytes));
+        self.last_hash = Some(record.hash);
         self.last_line = Some((line_no, record.shipment_id));
     }
 
@@ -369,7 +365,7 @@ impl VerifyReport {
             valid,
             log_integrity: if valid { "VALID" } else { "CORRUPTED" },
             total_events,
-            head_hash: hex::encode(head),
+            head_hash: crate::domain::line::hash_hex(&head),
             errors,
             warnings,
         }

@@ -42,10 +42,10 @@ pub fn run(ctx: &Context, args: &EventsArgs) -> Result<i32> {
             if args.shipment.is_some_and(|id| id != record.shipment_id) {
                 return;
             }
-            if let Ok(text) = serde_json::to_string(&record.to_event()) {
-                if let Err(e) = writeln!(out, "{text}") {
-                    write_error.get_or_insert(e);
-                }
+            if let Ok(text) = serde_json::to_string(&record.to_event())
+                && let Err(e) = writeln!(out, "{text}")
+            {
+                write_error.get_or_insert(e);
             }
         })?;
         if let TailPoll::Reset { reason } = poll {

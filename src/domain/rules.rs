@@ -28,18 +28,18 @@ pub fn check_append(
     match (id, head) {
         (Some(id), None) => return Err(Error::UnknownShipment(id)),
         (Some(id), Some(head)) => {
-            if let Some(expected) = expected_seq {
-                if expected != head.seq {
-                    return Err(Error::Conflict {
-                        id,
-                        expected_seq: expected,
-                        current_seq: head.seq,
-                        state: head.state,
-                        actor: head.actor,
-                        operator: head.operator.as_deref().map(str::to_owned),
-                        at: head.at,
-                    });
-                }
+            if let Some(expected) = expected_seq
+                && expected != head.seq
+            {
+                return Err(Error::Conflict {
+                    id,
+                    expected_seq: expected,
+                    current_seq: head.seq,
+                    state: head.state,
+                    actor: head.actor,
+                    operator: head.operator.as_deref().map(str::to_owned),
+                    at: head.at,
+                });
             }
             if !lifecycle::is_allowed(Some(head.state), event) {
                 return Err(Error::TransitionNotAllowed {

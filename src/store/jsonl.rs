@@ -13,7 +13,7 @@ use super::files::{self, FileIdentity, LogPaths};
 use super::lines::LineSplitter;
 use super::policy::Policy;
 use super::scan::{self, TailInfo};
-use super::writer_view::WriterView;
+use super::writer_view::{WriterSeed, WriterView};
 use super::{AppendRequest, Appended, EventStore, Target};
 use crate::domain::id::MAX_SHIPMENT_NUMBER;
 use crate::domain::line::{
@@ -46,6 +46,14 @@ impl JsonlStore {
     /// log once, then only what is appended.
     pub fn open_indexed(paths: &LogPaths, operator: &str) -> Result<Self> {
         Self::open_with(paths, operator, true)
+    }
+
+    /// For a process that has already read the log (the dashboard): the
+    /// writer starts from `seed` and only reads what was appended since.
+    pub fn open_seeded(paths: &LogPaths, operator: &str, seed: WriterSeed) -> Result<Self> {
+        let mut store = Self::open_with(paths, operator, true)?;
+        store.view = Some(WriterView::seeded(seed));
+        Ok(store)
     }
 
     fn open_with(paths: &LogPaths, operator: &str, index_everything: bool) -> Result<Self> {
@@ -331,10 +339,10 @@ fn last_counter_in(file: &File, path: &std::path::Path, from: u64, to: u64) -> R
     let mut first = true;
     files::read_range(file, path, from, to, &mut splitter, |line| {
         // A read that starts mid-file starts mid-line: skip that piece.
-        if !(first && from > 0) {
-            if let Some(counter) = parse_counter_line(line.bytes) {
-                last = Some(counter);
-            }
+        if !(first && from > 0)
+            && let Some(counter) = parse_counter_line(line.bytes)
+        {
+            last = Some(counter);
         }
         first = false;
     })?;
@@ -406,4 +414,103 @@ pub fn read_shipment_events(paths: &LogPaths, id: ShipmentId) -> Result<Vec<Even
         .iter()
         .filter_map(|l| l.record().map(|r| r.to_event()))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::payload::created_payload;
+    use crate::domain::{Actor, EventType};
+    use crate::index::LogIndex;
+
+    fn create() -> AppendRequest {
+        AppendRequest::create(created_payload(
+            "Pune",
+            "Goa",
+            3.0,
+            "STANDARD",
+            Default::default(),
+        ))
+    }
+
+    fn approve(id: ShipmentId, seq: u32) -> AppendRequest {
+        AppendRequest::advance(
+            id,
+            EventType::ManagerApproved,
+            Actor::SenderManager,
+            Default::default(),
+        )
+        .expecting_seq(seq)
+    }
+
+    #[test]
+    fn every_kind_of_writer_continues_the_same_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = LogPaths::new(dir.path());
+        let first = JsonlStore::open_indexed(&paths, "a")
+            .unwrap()
+            .append(&create())
+            .unwrap()
+            .event
+            .shipment_id;
+        // A one-shot writer starts from the tail.
+        let second = JsonlStore::open(&paths, "b")
+            .unwrap()
+            .append(&create())
+            .unwrap()
+            .event
+            .shipment_id;
+        assert_eq!(second.number(), first.number() + 1);
+        // A writer seeded by a reader's index only reads what came after.
+        let index = LogIndex::load(&paths).unwrap();
+        let mut seeded = JsonlStore::open_seeded(&paths, "c", index.writer_seed()).unwrap();
+        JsonlStore::open(&paths, "d")
+            .unwrap()
+            .append(&approve(first, 1))
+            .unwrap();
+        let conflict = seeded.append(&approve(first, 1)).unwrap_err();
+        assert!(
+            matches!(conflict, Error::Conflict { current_seq: 2, .. }),
+            "{conflict}"
+        );
+        let third = seeded.append(&create()).unwrap().event;
+        assert_eq!(third.shipment_id.number(), second.number() + 1);
+        seeded.append(&approve(second, 1)).unwrap();
+
+        let report = LogIndex::load(&paths).unwrap().verify_report();
+        assert!(report.valid, "{:?}", report.errors);
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+        assert_eq!(report.total_events, 5);
+    }
+
+    #[test]
+    fn a_refused_request_in_a_batch_leaves_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = LogPaths::new(dir.path());
+        let mut store = JsonlStore::open_indexed(&paths, "a").unwrap();
+        let bad = AppendRequest::create(created_payload(
+            "",
+            "Goa",
+            3.0,
+            "STANDARD",
+            Default::default(),
+        ));
+        let results = store.append_batch(&[create(), bad, create()]).unwrap();
+        assert!(results[0].is_ok() && results[1].is_err() && results[2].is_ok());
+        let ids: Vec<u64> = results
+            .iter()
+            .flatten()
+            .map(|a| a.event.shipment_id.number())
+            .collect();
+        assert_eq!(ids, vec![1, 2]);
+        assert!(LogIndex::load(&paths).unwrap().verify_report().valid);
+    }
+
+    #[test]
+    fn clock_going_back_reuses_the_previous_timestamp() {
+        let future = Timestamp::parse("2999-01-01T00:00:00.123456Z").unwrap();
+        let next = next_timestamp(Some(future));
+        assert!(next >= future);
+        assert_eq!(next.to_string(), "2999-01-01T00:00:00.124Z");
+    }
 }

@@ -9,6 +9,8 @@ pub mod policy;
 pub mod scan;
 mod writer_view;
 
+pub use writer_view::WriterSeed;
+
 use serde_json::{Map, Value};
 
 use crate::domain::{Actor, Event, EventType, ShipmentId};

@@ -8,13 +8,13 @@ use std::path::Path;
 
 use memchr::memmem;
 
-use super::files::read_range;
-use super::lines::LineSplitter;
+use super::lines::MAX_LINE_BYTES;
 use crate::domain::line::{LineHash, LineRecord, hash_line, parse_line};
 use crate::domain::{ShipmentId, Timestamp};
 use crate::error::{Error, Result};
 
 const BACK_CHUNK: u64 = 256 * 1024;
+const SEARCH_CHUNK: usize = 4 << 20;
 
 /// What a writer needs to know about the end of the log.
 #[derive(Debug, Clone, Default)]
@@ -103,7 +103,8 @@ impl FoundLine {
 }
 
 /// Every well-formed line of `id` in `[0, end)`, in file order, found by
-/// searching the bytes for the ID instead of parsing every line.
+/// searching whole chunks for the ID's bytes: only lines with a hit are
+/// parsed (and kept only if the hit was their `shipment_id`).
 pub fn find_shipment_lines(
     file: &File,
     path: &Path,
@@ -113,21 +114,57 @@ pub fn find_shipment_lines(
     let needle = id.to_string();
     let finder = memmem::Finder::new(needle.as_bytes());
     let mut found = Vec::new();
-    let mut splitter = LineSplitter::starting_at(0, 1);
-    // Search chunk-sized spans of whole lines: cheap, and a hit is parsed only
-    // when its line is complete.
-    read_range(file, path, 0, end, &mut splitter, |line| {
-        if finder.find(line.bytes).is_none() {
-            return;
+    let mut buf: Vec<u8> = Vec::with_capacity(SEARCH_CHUNK + 4096);
+    // `buf` holds whole lines starting at file offset `base`, then the
+    // start of a line cut by the chunk edge.
+    let mut base = 0u64;
+    let mut pos = 0u64;
+    while pos < end {
+        let old = buf.len();
+        let want = SEARCH_CHUNK.min((end - pos) as usize);
+        buf.resize(old + want, 0);
+        let n = file
+            .read_at(&mut buf[old..], pos)
+            .map_err(|e| Error::io("read", path, e))?;
+        buf.truncate(old + n);
+        if n == 0 {
+            break;
         }
-        if let Ok(record) = parse_line(line.bytes) {
-            if record.shipment_id == id {
+        pos += n as u64;
+        let complete = if pos >= end {
+            buf.len()
+        } else {
+            buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+        };
+        let mut next_line_start = 0;
+        for hit in finder.find_iter(&buf[..complete]) {
+            if hit < next_line_start {
+                continue; // a second hit on a line already handled
+            }
+            let start = buf[..hit]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let stop = buf[hit..complete]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(complete, |i| hit + i);
+            next_line_start = stop + 1;
+            let line = &buf[start..stop];
+            if parse_line(line).is_ok_and(|r| r.shipment_id == id) {
                 found.push(FoundLine {
-                    offset: line.offset,
-                    bytes: line.bytes.to_vec(),
+                    offset: base + start as u64,
+                    bytes: line.to_vec(),
                 });
             }
         }
-    })?;
+        buf.drain(..complete);
+        base += complete as u64;
+        if buf.len() > MAX_LINE_BYTES * 2 {
+            // A line this long is no event: skip what we hold of it.
+            base += buf.len() as u64;
+            buf.clear();
+        }
+    }
     Ok(found)
 }

@@ -3,7 +3,6 @@
 //! shipment seen. Lazy views (one-shot CLI calls) start at the end of the
 //! file and look older shipments up by byte search.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
 
@@ -14,6 +13,7 @@ use crate::domain::line::{LineHash, hash_line, parse_line};
 use crate::domain::rules::ShipmentHead;
 use crate::domain::{ShipmentId, Timestamp};
 use crate::error::Result;
+use crate::projection::IdMap;
 
 pub(super) struct WriterView {
     pub identity: FileIdentity,
@@ -24,7 +24,7 @@ pub(super) struct WriterView {
     pub last_hash: Option<LineHash>,
     pub last_timestamp: Option<Timestamp>,
     pub max_id: u64,
-    heads: HashMap<ShipmentId, ShipmentHead>,
+    heads: IdMap<ShipmentHead>,
 }
 
 impl WriterView {
@@ -37,7 +37,7 @@ impl WriterView {
             last_hash: None,
             last_timestamp: None,
             max_id: 0,
-            heads: HashMap::new(),
+            heads: IdMap::default(),
         }
     }
 
@@ -50,7 +50,23 @@ impl WriterView {
             last_hash: tail.last_hash,
             last_timestamp: tail.last_timestamp,
             max_id: tail.max_id,
-            heads: HashMap::new(),
+            heads: IdMap::default(),
+        }
+    }
+
+    /// A view handed over by a reader that already read the log up to
+    /// `seed.offset` (the dashboard's index), so the writer need not read it again.
+    pub fn seeded(seed: WriterSeed) -> Self {
+        let mut heads = IdMap::default();
+        heads.extend(seed.heads);
+        WriterView {
+            identity: seed.identity,
+            indexed_from: 0,
+            splitter: LineSplitter::starting_at(seed.offset, 1),
+            last_hash: seed.last_hash,
+            last_timestamp: seed.last_timestamp,
+            max_id: seed.max_id,
+            heads,
         }
     }
 
@@ -92,6 +108,19 @@ impl WriterView {
         }
         Ok(self.heads.get(&id))
     }
+}
+
+/// What a reader that has read the whole log up to `offset` knows, handed to
+/// a writer (`JsonlStore::open_seeded`).
+#[derive(Debug, Clone)]
+pub struct WriterSeed {
+    pub identity: FileIdentity,
+    /// Offset just past the last complete line read.
+    pub offset: u64,
+    pub last_hash: Option<LineHash>,
+    pub last_timestamp: Option<Timestamp>,
+    pub max_id: u64,
+    pub heads: Vec<(ShipmentId, ShipmentHead)>,
 }
 
 pub(super) fn record_head(record: &crate::domain::line::LineRecord<'_>) -> ShipmentHead {

@@ -1,0 +1,386 @@
+//! `control-tower bench`: one run, on a temporary directory, of the figures
+//! BENCHMARKS.md records: the fsync floor, durable single appends (on an
+//! empty log and at the millionth event), batched appends, and cold
+//! `audit` / `show` / `create` / `advance` in fresh processes on a
+//! generated 1M-event log, with their peak memory.
+
+pub mod loggen;
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::domain::payload::created_payload;
+use crate::domain::{EventType, ShipmentId, lifecycle};
+use crate::error::{Error, Result};
+use crate::store::{AppendRequest, EventStore, JsonlStore, LogPaths};
+
+const BIG_LOG_EVENTS: u64 = 1_000_000;
+/// Overrides the big log's size (for a quick run or a test).
+pub const EVENTS_ENV: &str = "CONTROL_TOWER_BENCH_EVENTS";
+const SINGLE_APPENDS: usize = 400;
+/// Requests per `append_batch` call: one lock, one catch-up, one sync.
+const BATCH: usize = 10_000;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Figure {
+    pub name: String,
+    pub value: f64,
+    pub unit: &'static str,
+    /// What the issue asks for, in words.
+    pub target: &'static str,
+}
+
+fn figure(name: impl Into<String>, value: f64, unit: &'static str, target: &'static str) -> Figure {
+    Figure {
+        name: name.into(),
+        value,
+        unit,
+        target,
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1e6
+}
+
+fn sorted(mut samples: Vec<Duration>) -> Vec<Duration> {
+    samples.sort();
+    samples
+}
+
+pub fn run(json: bool) -> Result<i32> {
+    let figures = measure(|step| eprintln!("bench: {step}"))?;
+    if json {
+        let text =
+            serde_json::to_string_pretty(&figures).map_err(|e| Error::Usage(e.to_string()))?;
+        println!("{text}");
+    } else {
+        println!("{:<58} {:>14}  target", "measurement", "value");
+        for f in &figures {
+            let value = if f.value >= 100.0 {
+                format!("{:.0} {}", f.value, f.unit)
+            } else {
+                format!("{:.2} {}", f.value, f.unit)
+            };
+            println!("{:<58} {:>14}  {}", f.name, value, f.target);
+        }
+    }
+    Ok(0)
+}
+
+/// Every measurement, in order; `progress` hears what is being measured.
+pub fn measure(progress: impl Fn(&str)) -> Result<Vec<Figure>> {
+    let tmp = tempfile::tempdir()
+        .map_err(|e| Error::io("create a temporary directory in", std::env::temp_dir(), e))?;
+    let mut figures = Vec::new();
+
+    progress("raw write + fdatasync floor");
+    let floor = sorted(raw_floor(&tmp.path().join("floor.jsonl"), SINGLE_APPENDS)?);
+    let floor_p50 = percentile(&floor, 0.5);
+    figures.push(figure(
+        "raw floor: write + fdatasync of a 330-byte line, p50",
+        floor_p50,
+        "us",
+        "reference",
+    ));
+    figures.push(figure(
+        "raw floor: write + fdatasync of a 330-byte line, p99",
+        percentile(&floor, 0.99),
+        "us",
+        "reference",
+    ));
+
+    progress("single durable appends on an empty log");
+    let empty = LogPaths::new(tmp.path().join("empty"));
+    let mut store = JsonlStore::open_indexed(&empty, "bench")?;
+    let first = sorted(single_appends(&mut store, SINGLE_APPENDS)?);
+    push_append_figures(&mut figures, "empty log", &first, floor_p50);
+
+    progress("batched appends");
+    let batched = LogPaths::new(tmp.path().join("batched"));
+    let (events, elapsed) = batched_appends(&batched, 25_000)?;
+    figures.push(figure(
+        "batched appends (1,000 per lock + sync)",
+        events as f64 / elapsed.as_secs_f64(),
+        "events/s",
+        ">= 250,000 events/s",
+    ));
+
+    progress("generating the big log");
+    let big = LogPaths::new(tmp.path().join("big"));
+    let big_events = std::env::var(EVENTS_ENV)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(BIG_LOG_EVENTS);
+    let started = Instant::now();
+    let shipments = loggen::generate(&big, big_events, 7)?;
+    let size = std::fs::metadata(&big.events).map(|m| m.len()).unwrap_or(0);
+    figures.push(figure(
+        format!("generated log: {BIG_LOG_EVENTS} events, {shipments} shipments, size"),
+        size as f64 / 1e6,
+        "MB",
+        "200-300 MB",
+    ));
+    figures.push(figure(
+        "generating it (buffered, no sync)",
+        started.elapsed().as_secs_f64(),
+        "s",
+        "-",
+    ));
+
+    let exe =
+        std::env::current_exe().map_err(|e| Error::io("locate", "the control-tower binary", e))?;
+    let dir = big.dir.to_string_lossy().to_string();
+    let middle = ShipmentId::new(shipments / 2)
+        .ok_or(Error::IdsExhausted)?
+        .to_string();
+    let cold = [
+        (
+            "audit (full load + verify), fresh process",
+            vec!["audit", "--json"],
+            "<= 1.0 s, <= 200 MB",
+        ),
+        (
+            "show ID, fresh process",
+            vec!["show", middle.as_str(), "--json"],
+            "<= 0.3 s",
+        ),
+        (
+            "create, fresh process",
+            vec![
+                "create",
+                "--source",
+                "Pune",
+                "--destination",
+                "Goa",
+                "--weight-kg",
+                "2",
+                "--delivery-type",
+                "STANDARD",
+            ],
+            "-",
+        ),
+        (
+            "advance ID (the new shipment), fresh process",
+            vec![
+                "advance",
+                "LAST",
+                "MANAGER_APPROVED",
+                "--actor",
+                "SENDER_MANAGER",
+            ],
+            "<= 0.3 s",
+        ),
+    ];
+    let mut last_created = String::new();
+    for (name, args, target) in cold {
+        progress(name);
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| {
+                if *a == "LAST" {
+                    last_created.clone()
+                } else {
+                    a.to_string()
+                }
+            })
+            .collect();
+        let mut best: Option<ProcessRun> = None;
+        let runs = if args[0] == "audit" || args[0] == "show" {
+            3
+        } else {
+            1
+        };
+        for _ in 0..runs {
+            let run = run_process(&exe, &dir, &args)?;
+            if !run.success {
+                return Err(Error::Usage(format!("bench: `{}` failed", args.join(" "))));
+            }
+            if args[0] == "create" {
+                last_created = run.stdout.trim().to_string();
+            }
+            if best.as_ref().is_none_or(|b| run.elapsed < b.elapsed) {
+                best = Some(run);
+            }
+        }
+        if let Some(run) = best {
+            figures.push(figure(
+                format!("{name}: time (best of {runs})"),
+                run.elapsed.as_secs_f64(),
+                "s",
+                target,
+            ));
+            figures.push(figure(
+                format!("{name}: peak RSS"),
+                run.max_rss_kb as f64 / 1024.0,
+                "MB",
+                target,
+            ));
+        }
+    }
+
+    progress("single durable appends at the millionth event");
+    let mut store = JsonlStore::open_indexed(&big, "bench")?;
+    let at_million = sorted(single_appends(&mut store, SINGLE_APPENDS)?);
+    push_append_figures(&mut figures, "after the big log", &at_million, floor_p50);
+    Ok(figures)
+}
+
+fn push_append_figures(figures: &mut Vec<Figure>, log: &str, samples: &[Duration], floor_p50: f64) {
+    let p50 = percentile(samples, 0.5);
+    figures.push(figure(
+        format!("store append, {log}, p50"),
+        p50,
+        "us",
+        "<= 1.3x floor",
+    ));
+    figures.push(figure(
+        format!("store append, {log}, p99"),
+        percentile(samples, 0.99),
+        "us",
+        "-",
+    ));
+    figures.push(figure(
+        format!("store append, {log}, p50 / floor p50"),
+        p50 / floor_p50.max(1e-9),
+        "x",
+        "<= 1.3",
+    ));
+}
+
+fn raw_floor(path: &Path, n: usize) -> Result<Vec<Duration>> {
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io("create", path, e))?;
+    let line = format!("{}\n", "x".repeat(329));
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        file.write_all(line.as_bytes())
+            .and_then(|_| file.sync_data())
+            .map_err(|e| Error::io("write", path, e))?;
+        samples.push(t.elapsed());
+    }
+    Ok(samples)
+}
+
+fn sample_create() -> AppendRequest {
+    AppendRequest::create(created_payload(
+        "Mumbai, Maharashtra",
+        "Delhi, Delhi",
+        12.5,
+        "EXPRESS",
+        Default::default(),
+    ))
+}
+
+/// `n` appends, one at a time: creations and standard-flow advances.
+fn single_appends(store: &mut JsonlStore, n: usize) -> Result<Vec<Duration>> {
+    let mut samples = Vec::with_capacity(n);
+    let mut current: Option<(ShipmentId, EventType, u32)> = None;
+    for _ in 0..n {
+        let request = match current {
+            Some((id, state, seq)) => match lifecycle::standard_next(state) {
+                Some(next) => {
+                    let actor = lifecycle::permitted_actors(next)[0];
+                    AppendRequest::advance(id, next, actor, Default::default()).expecting_seq(seq)
+                }
+                None => sample_create(),
+            },
+            None => sample_create(),
+        };
+        let t = Instant::now();
+        let appended = store.append(&request)?;
+        samples.push(t.elapsed());
+        let e = appended.event;
+        current = Some((e.shipment_id, e.event_type, e.event_seq));
+    }
+    Ok(samples)
+}
+
+/// Creates `shipments` shipments and walks each through the standard flow,
+/// `BATCH` requests per batch. Returns (events, time).
+fn batched_appends(paths: &LogPaths, shipments: usize) -> Result<(u64, Duration)> {
+    let mut store = JsonlStore::open_indexed(paths, "bench")?;
+    let started = Instant::now();
+    let mut ids = Vec::with_capacity(shipments);
+    let mut events = 0u64;
+    for chunk in (0..shipments).collect::<Vec<_>>().chunks(BATCH) {
+        let requests: Vec<AppendRequest> = chunk.iter().map(|_| sample_create()).collect();
+        for result in store.append_batch(&requests)? {
+            ids.push(result?.event.shipment_id);
+            events += 1;
+        }
+    }
+    for (step, &event) in lifecycle::STANDARD_FLOW.iter().enumerate().skip(1) {
+        let actor = lifecycle::permitted_actors(event)[0];
+        for chunk in ids.chunks(BATCH) {
+            let requests: Vec<AppendRequest> = chunk
+                .iter()
+                .map(|&id| {
+                    AppendRequest::advance(id, event, actor, Default::default())
+                        .expecting_seq(step as u32)
+                })
+                .collect();
+            for result in store.append_batch(&requests)? {
+                result?;
+                events += 1;
+            }
+        }
+    }
+    Ok((events, started.elapsed()))
+}
+
+struct ProcessRun {
+    elapsed: Duration,
+    max_rss_kb: i64,
+    success: bool,
+    stdout: String,
+}
+
+/// Runs the binary once and measures wall time and peak RSS (wait4).
+fn run_process(exe: &Path, data_dir: &str, args: &[String]) -> Result<ProcessRun> {
+    let started = Instant::now();
+    let mut child = Command::new(exe)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--operator")
+        .arg("bench")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| Error::io("run", exe, e))?;
+    let mut stdout = String::new();
+    let pid = child.id() as libc::pid_t;
+    if let Some(mut out) = child.stdout.take() {
+        use std::io::Read;
+        let _ = out.read_to_string(&mut stdout);
+    }
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let elapsed = started.elapsed();
+    if waited != pid {
+        return Err(Error::io("wait for", exe, std::io::Error::last_os_error()));
+    }
+    Ok(ProcessRun {
+        elapsed,
+        max_rss_kb: usage.ru_maxrss,
+        success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        stdout,
+    })
+}
