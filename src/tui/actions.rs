@@ -216,11 +216,7 @@ impl App {
             Command::PrevField => form.prev_field(),
             Command::CycleLeft => form.cycle_delivery(false),
             Command::CycleRight => form.cycle_delivery(true),
-            Command::Submit if !form.is_last() => {
-                if form.check_focused() {
-                    form.next_field();
-                }
-            }
+            Command::Submit if !form.is_last() => form.next_if_valid(),
             Command::Submit => {
                 if self.role() != Some(Actor::Sender) {
                     let role = self.role().map_or("read-only", |r| r.as_str());

@@ -221,6 +221,14 @@ impl App {
 
     /// After the initial load: the table, the badge, the first selection.
     pub fn finish_load(&mut self) {
+        // The writer starts from what was just read, so the first `a` on a
+        // million-event log does not read it all again.
+        if self.store.is_some() {
+            let seed = self.index.writer_seed();
+            if let Ok(store) = JsonlStore::open_seeded(self.index.paths(), &self.operator, seed) {
+                self.store = Some(store);
+            }
+        }
         self.rebuild_rows();
         self.recompute_integrity();
         self.sync_history();

@@ -77,6 +77,13 @@ impl NewShipmentForm {
         self.errors[3] = None;
     }
 
+    /// Enter on a field: on to the next one only if this one is valid.
+    pub fn next_if_valid(&mut self) {
+        if self.check_focused() {
+            self.next_field();
+        }
+    }
+
     /// Checks the focused field, recording (and returning) its error.
     pub fn check_focused(&mut self) -> bool {
         let i = self.focus;

@@ -38,11 +38,7 @@ impl App {
                 self.rebuild_rows();
             }
             Mode::Jump(text) => text.push(c),
-            Mode::Reason(p) => {
-                if p.reason.chars().count() < 500 {
-                    p.reason.push(c);
-                }
-            }
+            Mode::Reason(p) if p.reason.chars().count() < 500 => p.reason.push(c),
             Mode::Form(form) => form.insert(c),
             _ => {}
         }

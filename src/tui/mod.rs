@@ -44,12 +44,12 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Demo(args)) => Some(args.rate),
         _ => None,
     };
-    if let Some(rate) = demo_rate {
-        if !rate.is_finite() || rate < 0.0 {
-            return Err(Error::Usage(format!(
-                "--rate must be 0 or more events per second, got {rate}"
-            )));
-        }
+    if let Some(rate) = demo_rate
+        && (!rate.is_finite() || rate < 0.0)
+    {
+        return Err(Error::Usage(format!(
+            "--rate must be 0 or more events per second, got {rate}"
+        )));
     }
     let default_dir = if demo_rate.is_some() {
         DEMO_DATA_DIR
@@ -58,10 +58,10 @@ pub fn run(cli: Cli) -> Result<i32> {
     };
     let paths = LogPaths::new(data_dir(&cli, default_dir));
     // A directory we may not create is still readable if it exists.
-    if let Err(e) = paths.create_dir() {
-        if !paths.dir.is_dir() {
-            return Err(e);
-        }
+    if let Err(e) = paths.create_dir()
+        && !paths.dir.is_dir()
+    {
+        return Err(e);
     }
     let operator = cli
         .operator
