@@ -73,6 +73,7 @@ fn dashboard_speed_on_a_million_events() {
         frames.load,
         frames.first_frame
     );
+    println!("slowest key: {}", frames.slowest_key);
     let small = measure_frame_times(&paths, 80, 24, 500).unwrap();
     println!(
         "frame per key press at 80x24: p50 {:?} p99 {:?} max {:?}",

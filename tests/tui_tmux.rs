@@ -457,3 +457,55 @@ fn frozen_dashboards_race_and_the_loser_sees_the_conflict() {
     );
     assert_eq!(events(&dir).len(), 2);
 }
+
+#[test]
+fn a_log_it_may_not_write_makes_the_dashboard_read_only() {
+    let (keep, dir) = tempdir();
+    let id = create(&dir, "Kochi, Kerala", "Delhi, Delhi");
+    let root = is_root();
+    let command = if root {
+        // Root ignores permissions: run the dashboard as `nobody`, from a
+        // copy of the binary it can reach.
+        use std::os::unix::fs::PermissionsExt;
+        for p in [keep.path(), dir.as_path()] {
+            fs::set_permissions(p, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let bin = keep.path().join("control-tower");
+        fs::copy(BIN, &bin).unwrap();
+        format!(
+            "runuser -u nobody -- '{}' --data-dir '{}' --operator nob",
+            bin.display(),
+            dir.display()
+        )
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(
+            dir.join("shipments.jsonl"),
+            fs::Permissions::from_mode(0o444),
+        )
+        .unwrap();
+        format!("'{BIN}' --data-dir '{}' --operator nob", dir.display())
+    };
+    let tmux = Tmux::new("readonly");
+    tmux.start("d", &command);
+    let screen = tmux.wait_text("d", &id);
+    assert!(
+        screen.contains("read-only: cannot open for appending")
+            && screen.contains("Permission denied"),
+        "{screen}"
+    );
+    tmux.keys("d", &["a"]);
+    tmux.wait_text("d", "✗ read-only");
+    // Still live: what others append shows up.
+    let other = create(&dir, "Patna, Bihar", "Goa, Goa");
+    tmux.wait_text("d", &other);
+    assert_eq!(events(&dir).len(), 2);
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
+}

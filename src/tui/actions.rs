@@ -12,7 +12,7 @@ use super::form::NewShipmentForm;
 use super::keymap::Command;
 use crate::domain::lifecycle::{self, NoAction};
 use crate::domain::{Actor, EventType, ShipmentId};
-use crate::store::{AppendRequest, EventStore};
+use crate::store::{AppendRequest, EventStore, JsonlStore};
 
 /// One entry of the action bar.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,6 +237,15 @@ impl App {
     /// Appends through the store, then reads it back through the same
     /// tail every other writer's events come through (applied once).
     fn append(&mut self, request: &AppendRequest) {
+        if !self.store_seeded && self.store.is_some() {
+            // The writer starts from what the index already read, so the
+            // first key on a million-event log does not read it all again.
+            self.store_seeded = true;
+            let seed = self.index.writer_seed();
+            if let Ok(store) = JsonlStore::open_seeded(self.index.paths(), &self.operator, seed) {
+                self.store = Some(store);
+            }
+        }
         let Some(store) = self.store.as_mut() else {
             let why = self.read_only_reason();
             self.error(why);

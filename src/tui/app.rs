@@ -106,6 +106,8 @@ pub struct AppOptions {
 pub struct App {
     pub index: LogIndex,
     pub(super) store: Option<JsonlStore>,
+    /// Whether `store` was re-opened seeded from the index (on first use).
+    pub(super) store_seeded: bool,
     /// Why this dashboard cannot write, when it cannot.
     pub read_only: Option<String>,
     pub operator: String,
@@ -182,6 +184,7 @@ impl App {
         App {
             index,
             store,
+            store_seeded: false,
             read_only,
             operator,
             policy,
@@ -221,14 +224,6 @@ impl App {
 
     /// After the initial load: the table, the badge, the first selection.
     pub fn finish_load(&mut self) {
-        // The writer starts from what was just read, so the first `a` on a
-        // million-event log does not read it all again.
-        if self.store.is_some() {
-            let seed = self.index.writer_seed();
-            if let Ok(store) = JsonlStore::open_seeded(self.index.paths(), &self.operator, seed) {
-                self.store = Some(store);
-            }
-        }
         self.rebuild_rows();
         self.recompute_integrity();
         self.sync_history();

@@ -32,6 +32,8 @@ pub struct FrameTimes {
     pub p99: Duration,
     pub max: Duration,
     pub presses: usize,
+    /// The key whose press took longest (to find a slow path).
+    pub slowest_key: String,
 }
 
 #[derive(Debug, Clone)]
@@ -95,12 +97,17 @@ pub fn measure_frame_times(
         KeyCode::Char('r'),
     ];
     let mut times = Vec::with_capacity(presses);
+    let mut slowest = (Duration::ZERO, String::new());
     for i in 0..presses {
         let key = KeyEvent::new(keys[i % keys.len()], KeyModifiers::NONE);
         let t = Instant::now();
         app.handle_key(&key);
         draw(&mut terminal, &app)?;
-        times.push(t.elapsed());
+        let took = t.elapsed();
+        if took > slowest.0 {
+            slowest = (took, format!("{:?} (press {i})", key.code));
+        }
+        times.push(took);
     }
     times.sort();
     Ok(FrameTimes {
@@ -112,6 +119,7 @@ pub fn measure_frame_times(
         p99: percentile(&times, 0.99),
         max: times.last().copied().unwrap_or_default(),
         presses,
+        slowest_key: slowest.1,
     })
 }
 
