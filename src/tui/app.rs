@@ -130,7 +130,7 @@ pub struct App {
     pub verify: VerifyReport,
     pub badge: Badge,
     pub status: Option<Status>,
-    /// Loud, until the next key: the log was replaced or shrank.
+    /// Loud, until Esc: the log was replaced or shrank.
     pub banner: Option<String>,
     pub recent: HashMap<ShipmentId, Instant>,
     pub history: Option<HistoryView>,
@@ -283,7 +283,7 @@ impl App {
     pub fn apply_refresh(&mut self, refresh: Refresh) {
         if let Some(reason) = refresh.reloaded {
             self.banner = Some(format!(
-                "LOG RELOADED FROM THE START: {reason}. An append-only log never shrinks: check who changed it (A: audit)"
+                "LOG RELOADED FROM THE START: {reason}. An append-only log never shrinks: check who changed it (A: audit, Esc: dismiss)"
             ));
             self.recent.clear();
             self.history = None;

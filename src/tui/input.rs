@@ -23,7 +23,6 @@ impl App {
         let Some(input) = keymap::dispatch(self.context(), key) else {
             return;
         };
-        self.banner = None;
         match input {
             Input::Text(c) => self.type_char(c),
             Input::Command(command) => self.run(command, key),
@@ -112,6 +111,10 @@ impl App {
             Command::Audit => self.mode = Mode::Audit { cursor: 0 },
             Command::Help => self.mode = Mode::Help { scroll: 0 },
             Command::Escape => {
+                // The reload banner stays until acknowledged.
+                if self.banner.take().is_some() {
+                    return;
+                }
                 if self.focus == Focus::History {
                     self.focus = Focus::Table;
                 } else if !self.filter.is_empty() {
