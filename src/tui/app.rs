@@ -128,6 +128,8 @@ pub struct App {
     pub arrived_while_frozen: u64,
     freeze_counted_to: u64,
     pub verify: VerifyReport,
+    integrity_stale: bool,
+    verified_at: Instant,
     pub badge: Badge,
     pub status: Option<Status>,
     /// Loud, until Esc: the log was replaced or shrank.
@@ -201,6 +203,8 @@ impl App {
             arrived_while_frozen: 0,
             freeze_counted_to: 0,
             badge: Badge::of(&verify),
+            integrity_stale: false,
+            verified_at: Instant::now(),
             verify,
             status,
             banner: None,
@@ -305,12 +309,28 @@ impl App {
             self.sort,
         );
         self.reselect();
-        self.recompute_integrity();
+        // Verifying is O(shipments): on a big log do it at most once a
+        // second (the tick), so a busy log never delays its own rows.
+        let big = self.index.projection().total_shipments() > 20_000;
+        if big && self.verified_at.elapsed() < std::time::Duration::from_secs(1) {
+            self.integrity_stale = true;
+        } else {
+            self.recompute_integrity();
+        }
+    }
+
+    /// Recomputes the badge if a refresh left it stale.
+    pub fn settle_integrity(&mut self) {
+        if self.integrity_stale {
+            self.recompute_integrity();
+        }
     }
 
     /// The badge and the audit view's findings: computed after a refresh,
     /// never per frame.
     fn recompute_integrity(&mut self) {
+        self.integrity_stale = false;
+        self.verified_at = Instant::now();
         self.verify = self.index.verify_report();
         self.badge = Badge::of(&self.verify);
     }

@@ -215,6 +215,7 @@ pub fn run(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Resul
             app.refresh();
         }
         if tick.get() {
+            app.settle_integrity();
             app.expire_highlights(Instant::now());
         }
         app.sync_history();

@@ -108,7 +108,10 @@ impl App {
                     self.set_state_filter(c);
                 }
             }
-            Command::Audit => self.mode = Mode::Audit { cursor: 0 },
+            Command::Audit => {
+                self.settle_integrity();
+                self.mode = Mode::Audit { cursor: 0 };
+            }
             Command::Help => self.mode = Mode::Help { scroll: 0 },
             Command::Escape => {
                 // The reload banner stays until acknowledged.
