@@ -147,6 +147,12 @@ impl Projection {
         self.index.get(&id).map(|&i| &self.shipments[i])
     }
 
+    /// Where `id` is in `shipments()`: a stable position (shipments are only
+    /// ever appended), so views can keep compact `u32` row orders.
+    pub fn position(&self, id: ShipmentId) -> Option<usize> {
+        self.index.get(&id).copied()
+    }
+
     /// Every shipment, in order of first appearance.
     pub fn shipments(&self) -> &[ShipmentSummary] {
         &self.shipments

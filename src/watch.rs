@@ -32,6 +32,11 @@ impl LogWatcher {
             .collect();
         let handler = move |result: notify::Result<notify::Event>| {
             if let Ok(event) = result {
+                // Opens, reads and closes are not changes: reacting to them
+                // would make two readers wake each other up forever.
+                if matches!(event.kind, notify::EventKind::Access(_)) {
+                    return;
+                }
                 let relevant = event.paths.is_empty()
                     || event
                         .paths

@@ -1,8 +1,128 @@
-//! The dashboard.
+//! The live dashboard (ratatui + crossterm), split like gitui / bottom:
+//!
+//! - `app`: state and what keys do to it (no drawing); `actions`: the
+//!   writes (through the store, with the seq the operator saw); `rows`: the
+//!   sorted, filtered row order; `form`: the new-shipment form.
+//! - `keymap`: the one key table, for dispatch and for the help view.
+//! - `event_loop`: terminal events + log watcher + tick into one channel.
+//! - `views`: drawing only. `terminal`: raw mode in, always restored out.
+//! - `measure`: frame-time and append-to-screen figures for `bench`.
 
-use crate::cli::Cli;
+pub mod actions;
+pub mod app;
+pub mod event_loop;
+pub mod form;
+pub mod input;
+pub mod keymap;
+pub mod measure;
+pub mod rows;
+pub mod terminal;
+pub mod views;
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+
+pub use app::{App, AppOptions};
+pub use measure::{FrameTimes, LatencyStats, measure_append_to_screen, measure_frame_times};
+
+use crate::cli::{Cli, Command, DEFAULT_DATA_DIR, DEMO_DATA_DIR, data_dir};
 use crate::error::{Error, Result};
+use crate::simulate::{Simulation, SimulationConfig, seed_from_clock};
+use crate::store::{JsonlStore, LogPaths};
+use event_loop::{Msg, Sources};
 
-pub fn run(_cli: Cli) -> Result<i32> {
-    Err(Error::Usage("the dashboard is not built yet".into()))
+/// Opens the dashboard (no command, or `demo`); returns the exit code.
+pub fn run(cli: Cli) -> Result<i32> {
+    if !std::io::stdout().is_terminal() {
+        return Err(Error::Usage(
+            "the dashboard needs a terminal, and stdout is not one; use the commands instead (e.g. `control-tower list`, `control-tower audit`)".into(),
+        ));
+    }
+    let demo_rate = match &cli.command {
+        Some(Command::Demo(args)) => Some(args.rate),
+        _ => None,
+    };
+    if let Some(rate) = demo_rate
+        && (!rate.is_finite() || rate < 0.0)
+    {
+        return Err(Error::Usage(format!(
+            "--rate must be 0 or more events per second, got {rate}"
+        )));
+    }
+    let default_dir = if demo_rate.is_some() {
+        DEMO_DATA_DIR
+    } else {
+        DEFAULT_DATA_DIR
+    };
+    let paths = LogPaths::new(data_dir(&cli, default_dir));
+    // A directory we may not create is still readable if it exists.
+    if let Err(e) = paths.create_dir()
+        && !paths.dir.is_dir()
+    {
+        return Err(e);
+    }
+    let operator = cli
+        .operator
+        .clone()
+        .unwrap_or_else(crate::operator::os_user_name);
+    let mut app = App::new(AppOptions {
+        paths: paths.clone(),
+        operator,
+        role: cli.role,
+    });
+    app.demo = demo_rate.is_some();
+
+    let sources = Sources::start(&paths);
+    let mut guard = terminal::TerminalGuard::enter()
+        .map_err(|e| Error::Usage(format!("cannot set up the terminal: {e}")))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let simulator = demo_rate.map(|rate| start_simulator(&paths, rate, stop.clone(), &sources));
+    let result = event_loop::run(&mut guard, &mut app, &sources);
+    stop.store(true, Ordering::SeqCst);
+    drop(guard);
+    if let Some(handle) = simulator {
+        // It stops after its next event; at a slow --rate that may be far
+        // off, so wait briefly and otherwise let the exit end it (a write
+        // in flight is one write_all: it lands whole or not at all).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(1500);
+        while !handle.is_finished() && std::time::Instant::now() < deadline {
+            thread::sleep(std::time::Duration::from_millis(20));
+        }
+        if handle.is_finished() {
+            let _ = handle.join();
+        }
+    }
+    result.map(|()| 0)
+}
+
+/// The demo's traffic: its own store on the demo directory, stopped by
+/// `stop` (checked after every event).
+fn start_simulator(
+    paths: &LogPaths,
+    rate: f64,
+    stop: Arc<AtomicBool>,
+    sources: &Sources,
+) -> JoinHandle<()> {
+    let paths = paths.clone();
+    let tx = sources.tx.clone();
+    thread::spawn(move || {
+        let mut store = match JsonlStore::open_indexed(&paths, "simulator") {
+            Ok(store) => store,
+            Err(e) => {
+                let _ = tx.send(Msg::Trouble(format!("demo simulator cannot start: {e}")));
+                return;
+            }
+        };
+        let mut simulation = Simulation::new(SimulationConfig {
+            shipments: None,
+            rate,
+            seed: seed_from_clock(),
+            in_flight: 12,
+        });
+        if let Err(e) = simulation.run(&mut store, |_| !stop.load(Ordering::SeqCst)) {
+            let _ = tx.send(Msg::Trouble(format!("demo simulator stopped: {e}")));
+        }
+    })
 }

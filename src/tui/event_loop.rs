@@ -1,0 +1,248 @@
+//! The event loop. Three sources feed one channel: a thread forwarding
+//! terminal events, the log watcher's callback, and a one-second tick (the
+//! polling safety net, ages, highlight expiry). Everything waiting in the
+//! channel is handled before one refresh and one redraw, so a burst of
+//! appends costs one read of the new bytes and one frame.
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{
+    self, Event, KeyCode, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
+use ratatui::layout::Position;
+
+use super::app::{App, Mode};
+use super::terminal::{self, TerminalGuard};
+use super::views;
+use crate::error::{Error, Result};
+use crate::watch::{FALLBACK_POLL, LogWatcher};
+
+/// How long a change waits for the rest of its burst (and for keys in
+/// flight) before it is read: well inside the 100 ms append-to-screen goal.
+const SETTLE: Duration = Duration::from_millis(12);
+
+/// Bytes read between two frames of the loading gauge.
+const LOAD_CHUNK: u64 = 16 << 20;
+
+pub enum Msg {
+    Input(Event),
+    LogChanged,
+    Tick,
+    /// A background part failed (input reader, demo simulator).
+    Trouble(String),
+}
+
+/// The running sources; dropping this stops the threads.
+pub struct Sources {
+    pub rx: Receiver<Msg>,
+    pub tx: Sender<Msg>,
+    pending_change: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+    _watcher: LogWatcher,
+    pub fallback: Option<String>,
+}
+
+impl Sources {
+    pub fn start(paths: &crate::store::LogPaths) -> Sources {
+        let (tx, rx) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let pending_change = Arc::new(AtomicBool::new(false));
+
+        let watcher = {
+            let tx = tx.clone();
+            let pending = pending_change.clone();
+            // One message per burst: later changes ride on the pending one.
+            LogWatcher::start(paths, move || {
+                if !pending.swap(true, Ordering::SeqCst) {
+                    let _ = tx.send(Msg::LogChanged);
+                }
+            })
+        };
+        let input = {
+            let (tx, stop) = (tx.clone(), stop.clone());
+            thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    match event::poll(Duration::from_millis(100)) {
+                        Ok(false) => {}
+                        Ok(true) => match event::read() {
+                            Ok(ev) => {
+                                if tx.send(Msg::Input(ev)).is_err() {
+                                    return;
+                                }
+                            }
+                            Err(e) => {
+                                let _ =
+                                    tx.send(Msg::Trouble(format!("cannot read the keyboard: {e}")));
+                                return;
+                            }
+                        },
+                        Err(e) => {
+                            let _ = tx.send(Msg::Trouble(format!("cannot read the keyboard: {e}")));
+                            return;
+                        }
+                    }
+                }
+            })
+        };
+        let tick = {
+            let (tx, stop) = (tx.clone(), stop.clone());
+            thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    thread::sleep(FALLBACK_POLL);
+                    if tx.send(Msg::Tick).is_err() {
+                        return;
+                    }
+                }
+            })
+        };
+        let fallback = watcher.fallback_reason().map(str::to_owned);
+        Sources {
+            rx,
+            tx,
+            pending_change,
+            stop,
+            threads: vec![input, tick],
+            _watcher: watcher,
+            fallback,
+        }
+    }
+}
+
+impl Drop for Sources {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+fn is_quit_key(ev: &Event) -> bool {
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => {
+            k.code == KeyCode::Char('q')
+                || (k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL))
+        }
+        _ => false,
+    }
+}
+
+fn io(e: std::io::Error) -> Error {
+    Error::Usage(format!("cannot draw on the terminal: {e}"))
+}
+
+/// Reads the log with a progress gauge; false if the user quit meanwhile.
+fn load(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Result<bool> {
+    let dir = crate::text::inert(&app.index.paths().dir.display().to_string(), 50);
+    let mut last_frame: Option<Instant> = None;
+    loop {
+        let more = app.load_step(LOAD_CHUNK)?;
+        while let Ok(msg) = sources.rx.try_recv() {
+            if matches!(&msg, Msg::Input(ev) if is_quit_key(ev)) || terminal::signalled() {
+                return Ok(false);
+            }
+        }
+        if !more {
+            return Ok(true);
+        }
+        if last_frame.is_none_or(|t| t.elapsed() >= Duration::from_millis(40)) {
+            let (read, total) = app.index.progress();
+            guard
+                .terminal
+                .draw(|f| views::draw_loading(f, &dir, read, total))
+                .map_err(io)?;
+            last_frame = Some(Instant::now());
+        }
+    }
+}
+
+/// Runs the dashboard until the user quits.
+pub fn run(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Result<()> {
+    app.watcher_fallback = sources.fallback.clone();
+    if !load(guard, app, sources)? {
+        return Ok(());
+    }
+    app.finish_load();
+    loop {
+        if app.quit || terminal::signalled() {
+            return Ok(());
+        }
+        guard
+            .terminal
+            .draw(|f| views::draw(f, app, chrono::Utc::now()))
+            .map_err(io)?;
+        let Ok(first) = sources.rx.recv() else {
+            return Ok(());
+        };
+        let (changed, tick) = (Cell::new(false), Cell::new(false));
+        let handle = |msg: Msg, app: &mut App| match msg {
+            Msg::Input(Event::Key(key)) => app.handle_key(&key),
+            Msg::Input(Event::Mouse(mouse)) => handle_mouse(app, mouse),
+            Msg::Input(_) => {} // resize: the redraw below handles it
+            Msg::LogChanged => changed.set(true),
+            Msg::Tick => tick.set(true),
+            Msg::Trouble(text) => app.error(text),
+        };
+        for msg in std::iter::once(first).chain(sources.rx.try_iter()) {
+            handle(msg, app);
+            if app.quit {
+                return Ok(());
+            }
+        }
+        if changed.get() {
+            // Let the rest of a burst, and keys already typed against the
+            // screen the operator saw, arrive before the view changes.
+            let deadline = Instant::now() + SETTLE;
+            while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+                match sources.rx.recv_timeout(left) {
+                    Ok(msg) => handle(msg, app),
+                    Err(_) => break,
+                }
+                if app.quit {
+                    return Ok(());
+                }
+            }
+        }
+        if changed.get() || tick.get() {
+            // Cleared before reading, so a change during the read wakes us again.
+            sources.pending_change.store(false, Ordering::SeqCst);
+            app.refresh();
+        }
+        if tick.get() {
+            app.settle_integrity();
+            app.expire_highlights(Instant::now());
+        }
+        app.sync_history();
+    }
+}
+
+/// Clicks: the state strip filters, a table row selects; the wheel moves.
+pub fn handle_mouse(app: &mut App, mouse: event::MouseEvent) {
+    if app.mode != Mode::Normal {
+        return;
+    }
+    let at = Position::new(mouse.column, mouse.row);
+    match mouse.kind {
+        MouseEventKind::Down(MouseButton::Left) => {
+            let hits = app.hits.borrow().clone();
+            if let Some((_, state)) = hits.strip.iter().find(|(r, _)| r.contains(at)) {
+                app.click_state(*state);
+            } else if hits.table_body.contains(at) {
+                let row = app.offset.get() + usize::from(mouse.row - hits.table_body.y);
+                if row < app.rows.len() {
+                    app.select_row(row);
+                }
+            }
+        }
+        MouseEventKind::ScrollDown => app.select_row(app.cursor + 3),
+        MouseEventKind::ScrollUp => app.select_row(app.cursor.saturating_sub(3)),
+        _ => {}
+    }
+    app.sync_history();
+}

@@ -1,0 +1,259 @@
+//! `RowOrder`: which shipments the table shows and in what order, as a
+//! compact `Vec<u32>` of positions in `Projection::shipments()`. Rebuilt
+//! (filter + sort) only when the filter or sort changes; a refresh moves
+//! just the touched shipments, so a busy log never re-sorts 125k rows on
+//! every event.
+
+use std::cmp::Ordering;
+
+use crate::domain::{EventType, ShipmentId};
+use crate::projection::{Projection, ShipmentSummary};
+
+/// Above this many touched shipments one full rebuild is cheaper than
+/// moving each of them (every move is a `Vec` insert).
+const INCREMENTAL_LIMIT: usize = 512;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortColumn {
+    /// Newest activity first: the default, like a control room's feed.
+    Activity,
+    Id,
+    State,
+    Route,
+    Weight,
+    DeliveryType,
+    Events,
+}
+
+impl SortColumn {
+    pub const ALL: [SortColumn; 7] = [
+        SortColumn::Activity,
+        SortColumn::Id,
+        SortColumn::State,
+        SortColumn::Route,
+        SortColumn::Weight,
+        SortColumn::DeliveryType,
+        SortColumn::Events,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortColumn::Activity => "activity",
+            SortColumn::Id => "id",
+            SortColumn::State => "state",
+            SortColumn::Route => "route",
+            SortColumn::Weight => "weight",
+            SortColumn::DeliveryType => "type",
+            SortColumn::Events => "events",
+        }
+    }
+
+    pub fn next(self) -> SortColumn {
+        let i = Self::ALL.iter().position(|&c| c == self).unwrap_or(0);
+        Self::ALL[(i + 1) % Self::ALL.len()]
+    }
+
+    /// The natural order of the column; `Activity` is newest first.
+    fn compare(self, a: &ShipmentSummary, b: &ShipmentSummary) -> Ordering {
+        match self {
+            SortColumn::Activity => b.last_event_no.cmp(&a.last_event_no),
+            SortColumn::Id => a.id.cmp(&b.id),
+            SortColumn::State => state_rank(a.state).cmp(&state_rank(b.state)),
+            SortColumn::Route => a
+                .source
+                .cmp(&b.source)
+                .then_with(|| a.destination.cmp(&b.destination)),
+            SortColumn::Weight => a
+                .weight_kg
+                .unwrap_or(f64::NEG_INFINITY)
+                .total_cmp(&b.weight_kg.unwrap_or(f64::NEG_INFINITY)),
+            SortColumn::DeliveryType => a.delivery_type.cmp(&b.delivery_type),
+            SortColumn::Events => a.event_count.cmp(&b.event_count),
+        }
+    }
+}
+
+fn state_rank(state: EventType) -> usize {
+    EventType::ALL.iter().position(|&e| e == state).unwrap_or(0)
+}
+
+/// What the table is narrowed to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowFilter {
+    /// Typed text, matched case-insensitively against ID, places, state,
+    /// last actor, operator and delivery type.
+    pub text: String,
+    pub state: Option<EventType>,
+}
+
+impl RowFilter {
+    pub fn is_empty(&self) -> bool {
+        self.text.trim().is_empty() && self.state.is_none()
+    }
+
+    pub fn matches(&self, s: &ShipmentSummary) -> bool {
+        if self.state.is_some_and(|st| st != s.state) {
+            return false;
+        }
+        let needle = self.text.trim();
+        if needle.is_empty() {
+            return true;
+        }
+        // People type "in transit" for IN_TRANSIT.
+        let underscored = needle.replace(' ', "_");
+        let hit = |hay: &str| contains_ci(hay, needle) || contains_ci(hay, &underscored);
+        hit(&s.id.to_string())
+            || hit(&s.source)
+            || hit(&s.destination)
+            || hit(s.state.as_str())
+            || hit(s.last_actor.as_str())
+            || hit(&s.delivery_type)
+            || s.last_operator.as_deref().is_some_and(hit)
+    }
+}
+
+/// ASCII-case-insensitive substring test without allocating.
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if n.is_empty() {
+        return true;
+    }
+    if n.len() > h.len() {
+        return false;
+    }
+    h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortSpec {
+    pub column: SortColumn,
+    pub reverse: bool,
+}
+
+impl Default for SortSpec {
+    fn default() -> Self {
+        SortSpec {
+            column: SortColumn::Activity,
+            reverse: false,
+        }
+    }
+}
+
+impl SortSpec {
+    /// A total order: ties broken by position so rows never jitter.
+    fn compare(&self, shipments: &[ShipmentSummary], a: u32, b: u32) -> Ordering {
+        let (sa, sb) = (&shipments[a as usize], &shipments[b as usize]);
+        let natural = self.column.compare(sa, sb).then_with(|| a.cmp(&b));
+        if self.reverse {
+            natural.reverse()
+        } else {
+            natural
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RowOrder {
+    rows: Vec<u32>,
+}
+
+impl RowOrder {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Position in `Projection::shipments()` of table row `row`.
+    pub fn get(&self, row: usize) -> Option<usize> {
+        self.rows.get(row).map(|&p| p as usize)
+    }
+
+    /// Table row showing projection position `position`, if shown.
+    pub fn row_of(&self, position: usize) -> Option<usize> {
+        self.rows.iter().position(|&p| p as usize == position)
+    }
+
+    /// The rows in `range` (clamped): all a view ever needs to look at.
+    pub fn window(&self, start: usize, len: usize) -> &[u32] {
+        let start = start.min(self.rows.len());
+        let end = start.saturating_add(len).min(self.rows.len());
+        &self.rows[start..end]
+    }
+
+    /// Filters and sorts every shipment from scratch.
+    pub fn rebuild(&mut self, projection: &Projection, filter: &RowFilter, sort: SortSpec) {
+        let shipments = projection.shipments();
+        self.rows.clear();
+        self.rows.extend(
+            shipments
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| filter.matches(s))
+                .map(|(i, _)| i as u32),
+        );
+        if sort.column == SortColumn::Activity {
+            // The hot path (default sort, 125k rows): a plain key sort.
+            let key = |&p: &u32| shipments[p as usize].last_event_no;
+            if sort.reverse {
+                self.rows.sort_unstable_by_key(key);
+            } else {
+                self.rows
+                    .sort_unstable_by_key(|p| std::cmp::Reverse(key(p)));
+            }
+        } else {
+            self.rows
+                .sort_unstable_by(|&a, &b| sort.compare(shipments, a, b));
+        }
+    }
+
+    /// Moves the shipments that got new events (or are new) to where the
+    /// sort puts them now, adding or dropping them as the filter says.
+    pub fn apply_touched(
+        &mut self,
+        projection: &Projection,
+        touched: &[ShipmentId],
+        filter: &RowFilter,
+        sort: SortSpec,
+    ) {
+        let mut positions: Vec<u32> = touched
+            .iter()
+            .filter_map(|&id| projection.position(id))
+            .map(|p| p as u32)
+            .collect();
+        positions.sort_unstable();
+        positions.dedup();
+        if positions.is_empty() {
+            return;
+        }
+        if positions.len() > INCREMENTAL_LIMIT {
+            self.rebuild(projection, filter, sort);
+            return;
+        }
+        self.rows.retain(|p| positions.binary_search(p).is_err());
+        let shipments = projection.shipments();
+        for p in positions {
+            if !filter.matches(&shipments[p as usize]) {
+                continue;
+            }
+            let at = self
+                .rows
+                .partition_point(|&q| sort.compare(shipments, q, p) == Ordering::Less);
+            self.rows.insert(at, p);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_insensitive_contains() {
+        assert!(contains_ci("Mumbai, Maharashtra", "mumbai"));
+        assert!(contains_ci("IN_TRANSIT", "in_tr"));
+        assert!(!contains_ci("Delhi", "delhi, x"));
+    }
+}

@@ -1,0 +1,115 @@
+//! The header: where the data is, how much of it, whether it is intact,
+//! whether the view is live, who is acting under which policy, and loud
+//! banners (log reloaded, read-only, watcher fallback).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::theme;
+use super::thousands;
+use crate::text::inert;
+use crate::tui::app::{App, Badge};
+
+pub fn height(app: &App) -> u16 {
+    2 + u16::from(app.banner.is_some())
+}
+
+pub fn badge_text(badge: &Badge) -> String {
+    match badge {
+        Badge::Valid => "VALID".into(),
+        Badge::Warnings(n) => format!("VALID with {n} warning{}", if *n == 1 { "" } else { "s" }),
+        Badge::Corrupted(n) => format!("CORRUPTED: {n} error{}", if *n == 1 { "" } else { "s" }),
+    }
+}
+
+/// What the role policy allows this operator, in a few words.
+pub fn policy_text(app: &App) -> String {
+    match &app.policy {
+        None => "no policy.toml: every role open".into(),
+        Some(_) if app.roles.is_empty() => format!("policy.toml: {} read-only", app.operator),
+        Some(_) => {
+            let roles: Vec<&str> = app.roles.iter().map(|r| r.as_str()).collect();
+            format!(
+                "policy.toml: {} may act as {}",
+                app.operator,
+                roles.join(", ")
+            )
+        }
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let projection = app.index.projection();
+    let badge_style = match app.badge {
+        Badge::Valid => Style::new().fg(Color::Black).bg(Color::Green),
+        Badge::Warnings(_) => Style::new().fg(Color::Black).bg(Color::Yellow),
+        Badge::Corrupted(_) => Style::new().fg(Color::White).bg(Color::Red),
+    }
+    .add_modifier(Modifier::BOLD);
+    let live = if app.frozen {
+        Span::styled(
+            format!(" PAUSED +{} ", thousands(app.arrived_while_frozen)),
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Yellow)
+                .add_modifier(Modifier::BOLD),
+        )
+    } else {
+        Span::styled(
+            " LIVE ",
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Green)
+                .add_modifier(Modifier::BOLD),
+        )
+    };
+    let dir = inert(&app.index.paths().dir.display().to_string(), 60);
+    let first = Line::from(vec![
+        Span::styled(" CONTROL TOWER ", theme::title().fg(Color::Cyan)),
+        Span::styled(format!(" {} ", badge_text(&app.badge)), badge_style),
+        Span::raw(" "),
+        live,
+        Span::raw(format!(
+            "  {} events · {} shipments  ",
+            thousands(projection.total_events()),
+            thousands(projection.total_shipments() as u64)
+        )),
+        Span::styled(dir, theme::dim()),
+        if app.demo {
+            Span::styled("  demo: simulator running", theme::dim())
+        } else {
+            Span::raw("")
+        },
+    ]);
+    let mut second = vec![
+        Span::raw(format!(" operator {}", inert(&app.operator, 64))),
+        Span::styled(" · ", theme::dim()),
+        Span::raw(policy_text(app)),
+    ];
+    if let Some(reason) = &app.read_only {
+        second.push(Span::styled(" · ", theme::dim()));
+        second.push(Span::styled(inert(reason, 200), theme::error()));
+    }
+    second.push(Span::styled(" · ", theme::dim()));
+    match &app.watcher_fallback {
+        Some(why) => second.push(Span::styled(
+            format!("watcher fallback: {}", inert(why, 120)),
+            Style::new().fg(Color::Yellow),
+        )),
+        None => second.push(Span::styled("watching the log", theme::dim())),
+    }
+    let mut lines = vec![first, Line::from(second)];
+    if let Some(banner) = &app.banner {
+        lines.push(Line::from(Span::styled(
+            format!(" !! {} ", inert(banner, 300)),
+            Style::new()
+                .fg(Color::White)
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD),
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}

@@ -1,0 +1,71 @@
+//! The `?` help: generated from the keymap table itself, so it lists
+//! exactly the keys the app dispatches.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::theme;
+use ratatui::layout::{Constraint, Layout};
+
+use crate::tui::keymap::{Context, HELP_ORDER, KEYMAP};
+
+/// Help lines for the given contexts (the whole keymap when all are given).
+pub fn help_lines(contexts: &[Context]) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for &context in contexts {
+        lines.push(Line::styled(
+            context.title().to_string(),
+            theme::title().fg(Color::Cyan),
+        ));
+        for binding in KEYMAP.iter().filter(|b| b.context == context) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<12}", binding.label), theme::title()),
+                Span::raw(binding.help),
+            ]));
+        }
+        lines.push(Line::from(""));
+    }
+    lines
+}
+
+fn footnote() -> Line<'static> {
+    Line::styled(
+        "State keys, in strip order: 1 CREATED … 9 OVERRIDE_APPLIED, 0 HOLD_FOR_REVIEW, - CANCELLED. Clicks on the strip work too.",
+        theme::dim(),
+    )
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, scroll: usize) {
+    frame.render_widget(Clear, area);
+    let block = Block::bordered()
+        .title(Span::styled(
+            " Help: every key (Esc closes, Up/Down scroll) ",
+            theme::title(),
+        ))
+        .border_style(theme::focused_border(true));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    // Wide screens: two columns, so the whole keymap fits at 160x45.
+    let columns: Vec<(Rect, Vec<Line>)> = if inner.width >= 120 {
+        let [left, right] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(inner);
+        let mut right_lines = help_lines(&HELP_ORDER[2..]);
+        right_lines.push(footnote());
+        vec![(left, help_lines(&HELP_ORDER[..2])), (right, right_lines)]
+    } else {
+        let mut lines = help_lines(&HELP_ORDER);
+        lines.push(footnote());
+        vec![(inner, lines)]
+    };
+    for (rect, lines) in columns {
+        let max = lines.len().saturating_sub(rect.height as usize);
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .scroll((scroll.min(max) as u16, 0)),
+            rect,
+        );
+    }
+}

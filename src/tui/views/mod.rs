@@ -1,0 +1,168 @@
+//! Drawing, and nothing else: every view reads the `App` and paints a
+//! frame. Views never write to the log; the only thing they record is where
+//! things landed on screen (scroll offset, click areas) for the next key.
+//! Time is passed in (`now`) so snapshot tests can pin it.
+
+mod action_bar;
+mod audit;
+mod form;
+mod header;
+mod help;
+mod history;
+mod loading;
+mod prompt;
+mod strip;
+mod table;
+mod theme;
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+
+use super::app::{App, Focus, Mode};
+
+pub use loading::draw_loading;
+
+/// How the table and history panes share the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaneLayout {
+    SideBySide,
+    Stacked,
+    /// Small screens (80x24): one pane at a time; Enter/Tab toggles.
+    Single,
+}
+
+pub fn pane_layout(area: Rect) -> PaneLayout {
+    if area.width >= 140 {
+        PaneLayout::SideBySide
+    } else if area.height >= 34 {
+        PaneLayout::Stacked
+    } else {
+        PaneLayout::Single
+    }
+}
+
+/// Draws the whole dashboard.
+pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) {
+    let area = frame.area();
+    let header_height = header::height(app);
+    let strip_lines = strip::layout(app, area.width);
+    let strip_height = strip_lines.len() as u16;
+    let [header_area, strip_area, body, action_area, status_area] = Layout::vertical([
+        Constraint::Length(header_height),
+        Constraint::Length(strip_height),
+        Constraint::Min(3),
+        Constraint::Length(2),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    header::draw(frame, header_area, app);
+    strip::draw(frame, strip_area, app, &strip_lines);
+    action_bar::draw(frame, action_area, app);
+    prompt::draw_status(frame, status_area, app);
+
+    match &app.mode {
+        Mode::Help { scroll } => help::draw(frame, body, *scroll),
+        Mode::Audit { cursor } => audit::draw(frame, body, app, *cursor),
+        _ => draw_panes(frame, body, app, now),
+    }
+    match &app.mode {
+        Mode::Form(form) => form::draw(frame, body, app, form),
+        Mode::Reason(prompt) => prompt::draw_reason(frame, body, prompt),
+        _ => {}
+    }
+}
+
+fn draw_panes(frame: &mut Frame, body: Rect, app: &App, now: DateTime<Utc>) {
+    match pane_layout(frame.area()) {
+        PaneLayout::SideBySide => {
+            let [left, right] =
+                Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
+                    .areas(body);
+            table::draw(frame, left, app, now);
+            history::draw(frame, right, app);
+        }
+        PaneLayout::Stacked => {
+            let [top, bottom] =
+                Layout::vertical([Constraint::Percentage(58), Constraint::Percentage(42)])
+                    .areas(body);
+            table::draw(frame, top, app, now);
+            history::draw(frame, bottom, app);
+        }
+        PaneLayout::Single => match app.focus {
+            Focus::Table => table::draw(frame, body, app, now),
+            Focus::History => history::draw(frame, body, app),
+        },
+    }
+}
+
+/// Renders one frame of `app` into a plain-text screen (tests, benches).
+pub fn render_to_string(app: &App, width: u16, height: u16, now: DateTime<Utc>) -> String {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let Ok(mut terminal) = ratatui::Terminal::new(backend);
+    if terminal.draw(|f| draw(f, app, now)).is_err() {
+        return String::new();
+    }
+    terminal.backend().to_string()
+}
+
+/// `5s`, `12m`, `3h`, `4d`: compact ages for the table.
+pub fn age(from: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (now - from).num_seconds().max(0);
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m", secs / 60),
+        3600..86400 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86400),
+    }
+}
+
+/// `+45s`, `+3m10s`, `+2h05m`, `+4d03h`: dwell between two events.
+pub fn dwell(secs: i64) -> String {
+    let secs = secs.max(0);
+    match secs {
+        0..60 => format!("+{secs}s"),
+        60..3600 => format!("+{}m{:02}s", secs / 60, secs % 60),
+        3600..86400 => format!("+{}h{:02}m", secs / 3600, (secs % 3600) / 60),
+        _ => format!("+{}d{:02}h", secs / 86400, (secs % 86400) / 3600),
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A rectangle of `width` x `height` centred in `area` (clamped).
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(dwell(190), "+3m10s");
+        assert_eq!(dwell(7500), "+2h05m");
+    }
+}

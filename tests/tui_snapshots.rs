@@ -1,0 +1,625 @@
+//! Snapshot tests of every dashboard view, drawn with ratatui's TestBackend
+//! from a fixed log (fixed timestamps, a valid hash chain) and a fixed
+//! "now", so nothing time-dependent moves. The data directory's random
+//! part is masked.
+
+use std::fs;
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+use control_tower::domain::line::{
+    GENESIS_HASH, NewLine, encode_counter_line, hash_hex, hash_line,
+};
+use control_tower::domain::{Actor, EventType, ShipmentId, Timestamp};
+use control_tower::store::{AppendRequest, EventStore, JsonlStore, LogPaths};
+use control_tower::tui::app::Mode;
+use control_tower::tui::views;
+use control_tower::tui::{App, AppOptions};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde_json::{Map, Value, json};
+
+fn t0() -> DateTime<Utc> {
+    "2026-01-21T12:00:00Z".parse().unwrap()
+}
+
+/// A fixed "now": ten minutes after the last fixture event.
+fn now() -> DateTime<Utc> {
+    t0() + Duration::hours(30)
+}
+
+struct Step(u64, EventType, Actor, i64, Value, &'static str);
+
+/// Writes a chained log with fixed timestamps (minutes after t0).
+fn write_fixture(dir: &Path, steps: &[Step], extra_lines: &[&str]) {
+    let mut out = Vec::new();
+    let mut counter = String::new();
+    let mut last = GENESIS_HASH;
+    let mut seqs = std::collections::HashMap::new();
+    for Step(n, event, actor, minutes, payload, operator) in steps {
+        let ts = Timestamp::from_instant_millis(t0() + Duration::minutes(*minutes));
+        let seq = seqs.entry(*n).and_modify(|s| *s += 1).or_insert(1u32);
+        if *seq == 1 {
+            counter.push_str(&encode_counter_line(*n, &ts));
+        }
+        let payload: Map<String, Value> = payload.as_object().cloned().unwrap();
+        let line = NewLine {
+            shipment_id: ShipmentId::new(*n).unwrap(),
+            event_seq: *seq,
+            event_type: *event,
+            timestamp: ts,
+            actor: *actor,
+            payload: &payload,
+            operator,
+            prev_hash: hash_hex(&last),
+        }
+        .encode();
+        last = hash_line(&line);
+        out.extend_from_slice(&line);
+        out.push(b'\n');
+    }
+    for extra in extra_lines {
+        out.extend_from_slice(extra.as_bytes());
+        out.push(b'\n');
+    }
+    fs::write(dir.join("shipments.jsonl"), out).unwrap();
+    fs::write(dir.join("shipment_counter.jsonl"), counter).unwrap();
+}
+
+fn created(src: &str, dst: &str, kg: f64, kind: &str) -> Value {
+    json!({"source": src, "destination": dst, "weight_kg": kg, "delivery_type": kind})
+}
+
+fn standard_steps() -> Vec<Step> {
+    use Actor::*;
+    use EventType::*;
+    vec![
+        Step(
+            1,
+            Created,
+            Sender,
+            0,
+            created("Mumbai, Maharashtra", "Delhi, Delhi", 5.0, "EXPRESS"),
+            "asha",
+        ),
+        Step(
+            2,
+            Created,
+            Sender,
+            3,
+            created(
+                "Bengaluru, Karnataka",
+                "Chennai, Tamil Nadu",
+                12.5,
+                "STANDARD",
+            ),
+            "asha",
+        ),
+        Step(1, ManagerApproved, SenderManager, 8, json!({}), "ravi"),
+        Step(
+            3,
+            Created,
+            Sender,
+            10,
+            created("Pune, Maharashtra", "Kochi, Kerala", 2.0, "SAME_DAY"),
+            "kiran",
+        ),
+        Step(
+            1,
+            SupervisorApproved,
+            SenderSupervisor,
+            70,
+            json!({}),
+            "meera",
+        ),
+        Step(
+            3,
+            HoldForReview,
+            SenderManager,
+            75,
+            json!({"reason": "customs papers missing"}),
+            "ravi",
+        ),
+        Step(
+            4,
+            Created,
+            Sender,
+            80,
+            created("Jaipur, Rajasthan", "Patna, Bihar", 40.0, "STANDARD"),
+            "asha",
+        ),
+        Step(
+            1,
+            InTransit,
+            Carrier,
+            95,
+            json!({"vehicle": "MH-12-AB-1234"}),
+            "carrier-bot",
+        ),
+        Step(
+            3,
+            Created,
+            Sender,
+            120,
+            json!({"weight_kg": 2.5, "note": "papers attached\u{1b}[2J\u{202e}"}),
+            "kiran",
+        ),
+        Step(
+            5,
+            Created,
+            Sender,
+            130,
+            created("Patna, Bihar", "Guwahati, Assam", 7.0, "EXPRESS"),
+            "asha",
+        ),
+        Step(
+            5,
+            Cancelled,
+            Sender,
+            140,
+            json!({"reason": "customer changed mind"}),
+            "asha",
+        ),
+        Step(2, ManagerApproved, SenderManager, 600, json!({}), "ravi"),
+        Step(4, ManagerApproved, SenderManager, 1000, json!({}), "ravi"),
+        Step(
+            4,
+            SupervisorApproved,
+            SenderSupervisor,
+            1100,
+            json!({}),
+            "meera",
+        ),
+        Step(4, InTransit, System, 1200, json!({}), "system"),
+        Step(4, ReceiverAcknowledged, Receiver, 1500, json!({}), "dock-7"),
+        Step(4, WarehouseIntake, Warehouse, 1510, json!({"bay": 4}), "wh"),
+        Step(4, OutForDelivery, Warehouse, 1600, json!({}), "wh"),
+        Step(
+            4,
+            Delivered,
+            Customer,
+            1700,
+            json!({"signed_by": "R. Sharma"}),
+            "cust",
+        ),
+    ]
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new(extra_lines: &[&str]) -> Fixture {
+        let dir = tempfile::Builder::new()
+            .prefix("ct")
+            .tempdir_in("/tmp")
+            .unwrap();
+        write_fixture(dir.path(), &standard_steps(), extra_lines);
+        Fixture { dir }
+    }
+
+    fn paths(&self) -> LogPaths {
+        LogPaths::new(self.dir.path())
+    }
+
+    fn app(&self, operator: &str, role: Option<Actor>) -> App {
+        let mut app = App::new(AppOptions {
+            paths: self.paths(),
+            operator: operator.into(),
+            role,
+        });
+        while app.load_step(4096).unwrap() {}
+        app.finish_load();
+        app
+    }
+
+    /// The screen as text, with the temp dir's random name masked.
+    fn render(&self, app: &App, width: u16, height: u16) -> String {
+        let screen = views::render_to_string(app, width, height, now());
+        let dir = self.dir.path().display().to_string();
+        let masked = format!(
+            "/tmp/ct{}",
+            "X".repeat(dir.len().saturating_sub("/tmp/ct".len()))
+        );
+        screen.replace(&dir, &masked)
+    }
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+#[test]
+fn table_wide() {
+    let fx = Fixture::new(&[]);
+    let app = fx.app("alice", None);
+    insta::assert_snapshot!(fx.render(&app, 160, 45));
+}
+
+#[test]
+fn table_small_screen() {
+    let fx = Fixture::new(&[]);
+    let app = fx.app("alice", None);
+    insta::assert_snapshot!(fx.render(&app, 80, 24));
+}
+
+#[test]
+fn history_pane_small_screen_toggle() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", None);
+    type_text(&mut app, ":3");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter); // focus the history pane
+    let screen = fx.render(&app, 80, 24);
+    assert!(screen.contains("HOLD_FOR_REVIEW"), "{screen}");
+    assert!(
+        screen.contains("\\x1b[2J"),
+        "escape sequences are shown inert: {screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn history_pane_wide() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", None);
+    type_text(&mut app, ":4");
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!(fx.render(&app, 160, 45));
+}
+
+#[test]
+fn action_bar_for_each_role() {
+    let fx = Fixture::new(&[]);
+    let mut out = String::new();
+    for &role in Actor::ALL {
+        for id in ["SHP-0000000002", "SHP-0000000001", "SHP-0000000004"] {
+            let mut app = fx.app("alice", Some(role));
+            type_text(&mut app, &format!(":{id}"));
+            press(&mut app, KeyCode::Enter);
+            let screen = fx.render(&app, 160, 45);
+            let lines: Vec<&str> = screen.lines().collect();
+            out.push_str(&format!("{role} on {id}:\n"));
+            for line in &lines[lines.len() - 3..lines.len() - 1] {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn help_view() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", None);
+    press(&mut app, KeyCode::Char('?'));
+    let screen = fx.render(&app, 160, 45);
+    // Every key of the keymap is listed: the help is generated from it.
+    for binding in control_tower::tui::keymap::KEYMAP {
+        assert!(screen.contains(binding.help), "{} missing", binding.help);
+    }
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn audit_view_with_a_garbage_line() {
+    let fx = Fixture::new(&["this is not json"]);
+    let mut app = fx.app("alice", None);
+    press(&mut app, KeyCode::Char('A'));
+    let screen = fx.render(&app, 160, 45);
+    assert!(screen.contains("CORRUPTED"), "{screen}");
+    assert!(screen.contains("line 20"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn audit_enter_jumps_to_the_shipment() {
+    // A transition the table does not allow, written by another tool.
+    let fx = Fixture::new(&[]);
+    let bad = r#"{"shipment_id":"SHP-0000000005","event_seq":3,"event_type":"DELIVERED","timestamp":"2026-01-23T00:00:00.000Z","actor":"CUSTOMER","payload":{}}"#;
+    let mut log = fs::read_to_string(fx.paths().events).unwrap();
+    log.push_str(bad);
+    log.push('\n');
+    fs::write(fx.paths().events, log).unwrap();
+    let mut app = fx.app("alice", None);
+    press(&mut app, KeyCode::Char('A'));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.selected, Some("SHP-0000000005".parse().unwrap()));
+}
+
+#[test]
+fn audit_view_small_screen() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", None);
+    press(&mut app, KeyCode::Char('A'));
+    insta::assert_snapshot!(fx.render(&app, 80, 24));
+}
+
+#[test]
+fn new_shipment_form_with_field_errors() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", None);
+    press(&mut app, KeyCode::Char('n'));
+    type_text(&mut app, "Surat, Gujarat");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter); // blank destination: refused, stays
+    type_text(&mut app, "Indore, Madhya Pradesh");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "-3");
+    press(&mut app, KeyCode::Enter); // bad weight: refused, stays
+    insta::assert_snapshot!(fx.render(&app, 160, 45));
+}
+
+#[test]
+fn new_shipment_form_creates_as_sender() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", None);
+    press(&mut app, KeyCode::Char('n'));
+    type_text(&mut app, "Surat, Gujarat");
+    press(&mut app, KeyCode::Tab);
+    type_text(&mut app, "Indore, Madhya Pradesh");
+    press(&mut app, KeyCode::Tab);
+    type_text(&mut app, "3.5");
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Right); // STANDARD -> EXPRESS
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::Normal, "{:?}", app.status);
+    let id: ShipmentId = "SHP-0000000006".parse().unwrap();
+    assert_eq!(app.selected, Some(id));
+    let s = app.index.summary(id).unwrap();
+    assert_eq!(
+        (&*s.source, s.weight_kg, &*s.delivery_type),
+        ("Surat, Gujarat", Some(3.5), "EXPRESS")
+    );
+}
+
+#[test]
+fn form_refuses_a_role_other_than_sender() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", Some(Actor::Warehouse));
+    press(&mut app, KeyCode::Char('n'));
+    let screen = fx.render(&app, 160, 45);
+    assert!(
+        screen.contains("created as SENDER; you are acting as WAREHOUSE"),
+        "{screen}"
+    );
+    for field in ["Goa, Goa", "Pune, Maharashtra", "1", "EXPRESS"] {
+        let Mode::Form(form) = &mut app.mode else {
+            panic!("form closed")
+        };
+        form.fields[form.focus] = field.into();
+        press(&mut app, KeyCode::Enter);
+    }
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("created by SENDER")
+    );
+    assert_eq!(app.index.projection().total_shipments(), 5);
+}
+
+#[test]
+fn wrong_role_error_in_status_line() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", Some(Actor::Warehouse));
+    type_text(&mut app, ":2");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.error && status.text.contains("wrong role"),
+        "{status:?}"
+    );
+    insta::assert_snapshot!(fx.render(&app, 160, 45));
+}
+
+#[test]
+fn reason_prompt_and_confirmation() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", Some(Actor::SenderManager));
+    type_text(&mut app, ":2");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('h'));
+    type_text(&mut app, "damaged box");
+    let typing = fx.render(&app, 100, 30);
+    press(&mut app, KeyCode::Enter);
+    let confirming = fx.render(&app, 100, 30);
+    insta::assert_snapshot!(format!("{typing}\n{confirming}"));
+    press(&mut app, KeyCode::Char('y'));
+    let s = app
+        .index
+        .summary("SHP-0000000002".parse().unwrap())
+        .unwrap();
+    assert_eq!((s.state, s.seq), (EventType::HoldForReview, 3));
+    let history = app.index.history(s.id).unwrap();
+    assert_eq!(history[2].payload["reason"], "damaged box");
+    assert_eq!(history[2].operator.as_deref(), Some("alice"));
+}
+
+#[test]
+fn any_key_but_y_declines() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", Some(Actor::Sender));
+    type_text(&mut app, ":2");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('x'));
+    type_text(&mut app, "no longer needed");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('q'));
+    assert!(!app.quit && app.mode == Mode::Normal);
+    assert_eq!(app.index.projection().total_events(), 19);
+}
+
+#[test]
+fn conflict_shows_in_status_line_and_appends_nothing() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", Some(Actor::SenderManager));
+    type_text(&mut app, ":2");
+    press(&mut app, KeyCode::Enter);
+    // Someone else approves first; this dashboard has not refreshed yet.
+    let mut other = JsonlStore::open(&fx.paths(), "bob").unwrap();
+    let id: ShipmentId = "SHP-0000000002".parse().unwrap();
+    other
+        .append(
+            &AppendRequest::advance(
+                id,
+                EventType::HoldForReview,
+                Actor::SenderSupervisor,
+                Map::new(),
+            )
+            .expecting_seq(2),
+        )
+        .unwrap();
+    press(&mut app, KeyCode::Char('h'));
+    type_text(&mut app, "late");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('y'));
+    let status = app.status.clone().unwrap();
+    assert!(status.error, "{status:?}");
+    assert!(
+        status
+            .text
+            .contains("SHP-0000000002 moved to HOLD_FOR_REVIEW by SENDER_SUPERVISOR (bob)"),
+        "{}",
+        status.text
+    );
+    assert!(status.text.contains("nothing appended"));
+    app.refresh();
+    assert_eq!(app.index.summary(id).unwrap().seq, 3);
+}
+
+#[test]
+fn read_only_operator_under_policy() {
+    let fx = Fixture::new(&[]);
+    fs::write(
+        fx.paths().policy,
+        "[operators]\nmeera = []\nasha = [\"SENDER_MANAGER\", \"WAREHOUSE\"]\n",
+    )
+    .unwrap();
+    let mut app = fx.app("meera", None);
+    let screen = fx.render(&app, 160, 45);
+    assert!(screen.contains("policy.toml: meera read-only"), "{screen}");
+    press(&mut app, KeyCode::Char('a'));
+    assert!(app.status.as_ref().unwrap().text.contains("read-only"));
+    insta::assert_snapshot!(screen);
+
+    let mut asha = fx.app("asha", Some(Actor::Sender));
+    assert_eq!(asha.roles, vec![Actor::SenderManager, Actor::Warehouse]);
+    assert!(
+        asha.status.as_ref().unwrap().error,
+        "--role outside the policy is refused"
+    );
+    press(&mut asha, KeyCode::Char('r'));
+    assert_eq!(asha.role(), Some(Actor::Warehouse));
+    press(&mut asha, KeyCode::Char('r'));
+    assert_eq!(asha.role(), Some(Actor::SenderManager));
+}
+
+#[test]
+fn filter_state_keys_and_sort() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", None);
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "patna");
+    assert_eq!(app.rows.len(), 2);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('-')); // CANCELLED
+    assert_eq!(app.rows.len(), 1);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.rows.len(), 5);
+    press(&mut app, KeyCode::Char('1')); // CREATED
+    assert_eq!(app.rows.len(), 1);
+    press(&mut app, KeyCode::Char('1'));
+    assert_eq!(app.rows.len(), 5);
+    press(&mut app, KeyCode::Char('s')); // by id
+    press(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.selected, Some("SHP-0000000001".parse().unwrap()));
+    press(&mut app, KeyCode::Char('S'));
+    press(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.selected, Some("SHP-0000000005".parse().unwrap()));
+    insta::assert_snapshot!(fx.render(&app, 160, 45));
+}
+
+#[test]
+fn selection_follows_the_shipment_and_changed_rows_are_marked() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", None);
+    type_text(&mut app, ":2");
+    press(&mut app, KeyCode::Enter);
+    let id: ShipmentId = "SHP-0000000002".parse().unwrap();
+    let mut other = JsonlStore::open(&fx.paths(), "bob").unwrap();
+    let one: ShipmentId = "SHP-0000000001".parse().unwrap();
+    other
+        .append(&AppendRequest::advance(
+            one,
+            EventType::ReceiverAcknowledged,
+            Actor::Receiver,
+            Map::new(),
+        ))
+        .unwrap();
+    app.refresh();
+    assert_eq!(app.selected, Some(id), "selection stays on its shipment");
+    assert_eq!(
+        app.rows.get(0),
+        app.index.projection().position(one),
+        "moved to the top"
+    );
+    let screen = fx.render(&app, 160, 45);
+    assert!(screen.contains("│* SHP-0000000001"), "{screen}");
+}
+
+#[test]
+fn freeze_counts_what_arrives() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", None);
+    press(&mut app, KeyCode::Char('f'));
+    let mut other = JsonlStore::open(&fx.paths(), "bob").unwrap();
+    for _ in 0..3 {
+        other
+            .append(&AppendRequest::create(
+                created("A", "B", 1.0, "EXPRESS")
+                    .as_object()
+                    .cloned()
+                    .unwrap(),
+            ))
+            .unwrap();
+    }
+    app.refresh();
+    assert_eq!(app.arrived_while_frozen, 3);
+    assert_eq!(app.index.projection().total_shipments(), 5);
+    assert!(fx.render(&app, 160, 45).contains("PAUSED +3"));
+    press(&mut app, KeyCode::Char('f'));
+    assert_eq!(app.index.projection().total_shipments(), 8);
+}
+
+#[test]
+fn reloaded_log_shows_a_banner() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", None);
+    let log = fs::read_to_string(fx.paths().events).unwrap();
+    let first: String = log.lines().take(3).map(|l| format!("{l}\n")).collect();
+    fs::write(fx.paths().events, first).unwrap();
+    app.refresh();
+    let screen = fx.render(&app, 160, 45);
+    assert!(screen.contains("LOG RELOADED"), "{screen}");
+}
+
+#[test]
+fn loading_gauge() {
+    let backend = ratatui::backend::TestBackend::new(80, 10);
+    let mut terminal = ratatui::Terminal::new(backend).unwrap();
+    terminal
+        .draw(|f| views::draw_loading(f, "data/big", 120_000_000, 240_000_000))
+        .unwrap();
+    insta::assert_snapshot!(terminal.backend().to_string());
+}
