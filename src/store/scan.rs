@@ -132,11 +132,9 @@ pub fn find_shipment_lines(
             break;
         }
         pos += n as u64;
-        let complete = if pos >= end {
-            buf.len()
-        } else {
-            buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
-        };
+        // Only whole lines: an unterminated last line is held back, as every
+        // reader does.
+        let complete = buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         let mut next_line_start = 0;
         for hit in finder.find_iter(&buf[..complete]) {
             if hit < next_line_start {
