@@ -3,8 +3,8 @@
 
 mod support;
 
-use support::*;
 use serde_json::{Value, json};
+use support::*;
 
 #[test]
 fn seed_demo_end_to_end() {

@@ -9,12 +9,12 @@ use std::fs;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use support::*;
 use control_tower::Error;
 use control_tower::domain::{Actor, EventType};
 use control_tower::store::{AppendRequest, EventStore, JsonlStore};
 use fs2::FileExt;
 use serde_json::{Map, Value, json};
+use support::*;
 
 /// Checks the log's invariants: every (id, seq) once, seqs 1..n per
 /// shipment, every created ID in the counter log exactly once.

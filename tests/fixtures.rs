@@ -8,8 +8,8 @@ mod support;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use support::*;
 use serde_json::{Map, Value};
+use support::*;
 
 fn fixture_dir() -> PathBuf {
     // The fixtures live beside the worktrees; CONTROL_TOWER_FIXTURES overrides.

@@ -8,8 +8,8 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use support::*;
 use serde_json::Value;
+use support::*;
 
 const PATIENCE: Duration = Duration::from_secs(15);
 

@@ -5,12 +5,12 @@
 
 mod support;
 
-use support::*;
 use control_tower::Error;
 use control_tower::domain::{Actor, EventType, ShipmentId};
 use control_tower::index::LogIndex;
 use control_tower::store::{AppendRequest, EventStore, JsonlStore, Target};
 use serde_json::{Map, Value, json};
+use support::*;
 
 fn et(name: &str) -> EventType {
     EventType::from_log_name(name).unwrap_or_else(|| panic!("{name}"))

@@ -3,11 +3,11 @@
 
 mod support;
 
-use support::*;
 use control_tower::Error;
 use control_tower::domain::{Actor, EventType};
 use control_tower::store::{AppendRequest, EventStore, JsonlStore};
 use serde_json::{Map, Value, json};
+use support::*;
 
 fn create_args<'a>(source: &'a str, dest: &'a str, weight: &'a str, kind: &'a str) -> Vec<&'a str> {
     vec![

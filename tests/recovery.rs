@@ -6,12 +6,12 @@ mod support;
 
 use std::fs;
 
-use support::*;
 use control_tower::Error;
 use control_tower::domain::{Actor, EventType, ShipmentId};
 use control_tower::index::LogIndex;
 use control_tower::store::{AppendRequest, EventStore, JsonlStore};
 use serde_json::{Map, Value, json};
+use support::*;
 
 /// Findings of one kind in a `verify --json` report section.
 fn findings(report: &Value, section: &str, kind: &str) -> Vec<Value> {

@@ -5,8 +5,8 @@ mod support;
 
 use std::fs;
 
-use support::*;
 use serde_json::Value;
+use support::*;
 
 fn line(id: u64, seq: u64, event: &str, actor: &str, ts: &str) -> String {
     let payload = if event == "CREATED" {

@@ -109,7 +109,7 @@ pub fn measure(progress: impl Fn(&str)) -> Result<Vec<Figure>> {
     let batched = LogPaths::new(tmp.path().join("batched"));
     let (events, elapsed) = batched_appends(&batched, 25_000)?;
     figures.push(figure(
-        "batched appends (1,000 per lock + sync)",
+        format!("batched appends ({BATCH} per lock + sync)"),
         events as f64 / elapsed.as_secs_f64(),
         "events/s",
         ">= 250,000 events/s",

@@ -116,10 +116,11 @@ impl Sources {
 
 impl Drop for Sources {
     fn drop(&mut self) {
+        // Threads see `stop` and end; none is joined: the input thread may be
+        // blocked in a read of a terminal that is gone, and joining it would
+        // keep the process alive. They end with the process.
         self.stop.store(true, Ordering::SeqCst);
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
+        self.threads.clear();
     }
 }
 

@@ -25,7 +25,27 @@ static SIGNALLED: AtomicBool = AtomicBool::new(false);
 static HOOK: Once = Once::new();
 
 pub fn signalled() -> bool {
-    SIGNALLED.load(Ordering::SeqCst)
+    SIGNALLED.load(Ordering::SeqCst) || terminal_lost()
+}
+
+/// The parent process when the dashboard started (0 until recorded).
+static START_PARENT: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// True when the terminal went away without a SIGHUP reaching us (e.g. the
+/// tmux server or terminal emulator was killed): the parent that started us
+/// is gone, or the terminal no longer answers. Without this check a
+/// dashboard would outlive its screen and spin on a dead input.
+fn terminal_lost() -> bool {
+    // SAFETY: getppid and tcgetattr on our own stdin have no preconditions;
+    // termios is plain data.
+    unsafe {
+        let start = START_PARENT.load(Ordering::SeqCst);
+        if start != 0 && libc::getppid() != start {
+            return true;
+        }
+        let mut termios: libc::termios = std::mem::zeroed();
+        ACTIVE.load(Ordering::SeqCst) && libc::tcgetattr(libc::STDIN_FILENO, &mut termios) != 0
+    }
 }
 
 extern "C" fn on_signal(_: libc::c_int) {
@@ -63,6 +83,8 @@ impl TerminalGuard {
             }
         });
         enable_raw_mode()?;
+        // SAFETY: getppid has no preconditions.
+        START_PARENT.store(unsafe { libc::getppid() }, Ordering::SeqCst);
         ACTIVE.store(true, Ordering::SeqCst);
         let setup = execute!(stdout(), EnterAlternateScreen, EnableMouseCapture, Hide)
             .and_then(|_| Terminal::new(CrosstermBackend::new(stdout())));
