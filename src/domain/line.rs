@@ -155,13 +155,7 @@ fn fast_wire(text: &str) -> Option<WireLine<'_>> {
         skip_ws(&mut i);
         expect(&mut i, b':')?;
         skip_ws(&mut i);
-        let slot = match key {
-            "shipment_id" => &mut id,
-            "event_type" => &mut kind,
-            "timestamp" => &mut ts,
-            "actor" => &mut actor,
-            "operator" => &mut operator,
-            "prev_hash" => &mut prev_hash,
+        match key {
             "event_seq" => {
                 let start = i;
                 while b.get(i).is_some_and(u8::is_ascii_digit) {
@@ -171,25 +165,12 @@ fn fast_wire(text: &str) -> Option<WireLine<'_>> {
                 if digits.is_empty()
                     || (digits.len() > 1 && digits.starts_with('0'))
                     || digits.len() > 18
+                    || matches!(b.get(i), Some(b'.' | b'e' | b'E'))
+                    || seq.is_some()
                 {
                     return None;
                 }
-                if matches!(b.get(i), Some(b'.' | b'e' | b'E')) || seq.is_some() {
-                    return None;
-                }
                 seq = Some(digits.parse::<i64>().ok()?);
-                skip_ws(&mut i);
-                match b.get(i)? {
-                    b',' => {
-                        i += 1;
-                        continue;
-                    }
-                    b'}' => {
-                        i += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
             }
             "payload" => {
                 let rest = text.get(i..)?;
@@ -200,25 +181,23 @@ fn fast_wire(text: &str) -> Option<WireLine<'_>> {
                 }
                 i += raw.get().len();
                 payload = Some(raw);
-                skip_ws(&mut i);
-                match b.get(i)? {
-                    b',' => {
-                        i += 1;
-                        continue;
-                    }
-                    b'}' => {
-                        i += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
             }
-            _ => return None,
-        };
-        if slot.is_some() {
-            return None; // a repeated key: serde's error message is the one to show
+            _ => {
+                let slot = match key {
+                    "shipment_id" => &mut id,
+                    "event_type" => &mut kind,
+                    "timestamp" => &mut ts,
+                    "actor" => &mut actor,
+                    "operator" => &mut operator,
+                    "prev_hash" => &mut prev_hash,
+                    _ => return None,
+                };
+                if slot.is_some() {
+                    return None; // a repeated key: serde's error message is the one to show
+                }
+                *slot = Some(plain_string(&mut i)?);
+            }
         }
-        *slot = Some(plain_string(&mut i)?);
         skip_ws(&mut i);
         match b.get(i)? {
             b',' => i += 1,
