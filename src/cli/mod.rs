@@ -12,6 +12,7 @@ mod simulate;
 mod verify;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Map, Value};
@@ -47,6 +48,10 @@ pub struct Cli {
         value_name = "NAME"
     )]
     pub operator: Option<String>,
+
+    /// Longest wait, in seconds, for the writers' lock (DIR/.lock) before a write gives up (exit 2)
+    #[arg(long, global = true, value_name = "SECONDS", default_value = "10", value_parser = parse_lock_timeout)]
+    pub lock_timeout: Duration,
 
     /// Starting role in the dashboard
     #[arg(long, global = true, value_name = "ROLE", value_parser = parse_actor)]
@@ -94,6 +99,17 @@ pub struct DemoArgs {
     pub rate: f64,
 }
 
+pub fn parse_lock_timeout(s: &str) -> std::result::Result<Duration, String> {
+    let seconds: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !seconds.is_finite() || !(0.0..=86_400.0).contains(&seconds) {
+        return Err(format!("'{s}': give 0 to 86400 seconds"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
 pub fn parse_actor(s: &str) -> std::result::Result<Actor, String> {
     s.parse()
 }
@@ -128,6 +144,7 @@ pub fn payload_from_sets(sets: &[(String, Value)]) -> Map<String, Value> {
 pub struct Context {
     pub paths: LogPaths,
     operator: Option<String>,
+    pub lock_timeout: Duration,
 }
 
 impl Context {
@@ -152,6 +169,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     let ctx = Context {
         paths: LogPaths::new(data_dir(&cli, DEFAULT_DATA_DIR)),
         operator: cli.operator.clone(),
+        lock_timeout: cli.lock_timeout,
     };
     match command {
         Command::Create(args) => create::run(&ctx, args),

@@ -110,3 +110,15 @@ pub fn read_exact_at(file: &File, path: &Path, offset: u64, len: usize) -> Resul
         .map_err(|e| Error::io("read", path, e))?;
     Ok(buf)
 }
+
+/// Makes a new directory entry durable: syncs the directory holding `path`
+/// (a file or directory just created there).
+pub fn sync_parent_dir(path: &Path) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(parent)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|e| Error::io("sync the directory", parent, e))
+}
