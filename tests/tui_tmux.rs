@@ -109,10 +109,10 @@ impl Tmux {
             if screen == last && pred(&screen) {
                 return screen;
             }
-            last = screen;
             if start.elapsed() > TIMEOUT {
                 panic!("timed out waiting for {what}; screen:\n{screen}");
             }
+            last = screen;
             std::thread::sleep(Duration::from_millis(40));
         }
     }
