@@ -4,9 +4,12 @@
 mod advance;
 mod audit;
 mod create;
+pub mod demo;
 mod events;
+mod init;
 mod list;
 mod output;
+pub mod settings;
 mod show;
 mod simulate;
 mod verify;
@@ -20,8 +23,8 @@ use crate::domain::{Actor, EventType, ShipmentId};
 use crate::error::{Error, Result};
 use crate::store::LogPaths;
 
-pub const DEFAULT_DATA_DIR: &str = "data/logs";
-pub const DEMO_DATA_DIR: &str = "data/demo";
+pub use demo::DEMO_DATA_DIR;
+pub use settings::DEFAULT_DATA_DIR;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -30,16 +33,11 @@ pub const DEMO_DATA_DIR: &str = "data/demo";
     about = "Event-sourced shipment tracker and live control-tower dashboard"
 )]
 pub struct Cli {
-    /// Directory holding shipments.jsonl and shipment_counter.jsonl [default: data/logs]
-    #[arg(
-        long,
-        global = true,
-        env = "CONTROL_TOWER_DATA_DIR",
-        value_name = "DIR"
-    )]
+    /// Directory holding shipments.jsonl and shipment_counter.jsonl; must exist (see `init`) [default: data/logs under the current directory, created on first use] [env: CONTROL_TOWER_DATA_DIR]
+    #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// Who is acting, recorded in every event written [default: the OS user]
+    /// Who is acting, recorded in every event written; with a role policy, only names this account may act for [default: the OS account]
     #[arg(
         long,
         global = true,
@@ -47,6 +45,10 @@ pub struct Cli {
         value_name = "NAME"
     )]
     pub operator: Option<String>,
+
+    /// The role policy file [default: DATA_DIR/policy.toml] [env: CONTROL_TOWER_POLICY]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub policy: Option<PathBuf>,
 
     /// Starting role in the dashboard
     #[arg(long, global = true, value_name = "ROLE", value_parser = parse_actor)]
@@ -78,6 +80,8 @@ pub enum Command {
     Bench(JsonFlag),
     /// Open the dashboard on data/demo with simulated live traffic
     Demo(DemoArgs),
+    /// Create a data directory and an empty log
+    Init(init::InitArgs),
 }
 
 #[derive(Args, Debug)]
@@ -92,6 +96,12 @@ pub struct DemoArgs {
     /// Simulated events per second
     #[arg(long, default_value_t = 5.0)]
     pub rate: f64,
+    /// Start from an empty demo log (the old one is kept as shipments.jsonl.before-fresh)
+    #[arg(long)]
+    pub fresh: bool,
+    /// Demo's own directory, never a real log [default: data/demo] (CONTROL_TOWER_DATA_DIR is ignored)
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 pub fn parse_actor(s: &str) -> std::result::Result<Actor, String> {
@@ -127,21 +137,13 @@ pub fn payload_from_sets(sets: &[(String, Value)]) -> Map<String, Value> {
 /// What every command needs: where the log is and who is acting.
 pub struct Context {
     pub paths: LogPaths,
-    operator: Option<String>,
+    operator: String,
 }
 
 impl Context {
     pub fn operator(&self) -> String {
-        self.operator
-            .clone()
-            .unwrap_or_else(crate::operator::os_user_name)
+        self.operator.clone()
     }
-}
-
-pub fn data_dir(cli: &Cli, default: &str) -> PathBuf {
-    cli.data_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(default))
 }
 
 /// Runs a CLI command (not the dashboard); returns the exit code.
@@ -149,9 +151,17 @@ pub fn run(cli: Cli) -> Result<i32> {
     let Some(command) = cli.command.as_ref() else {
         return Err(Error::Usage("no command".into()));
     };
+    match command {
+        Command::Bench(flag) => return crate::bench::run(flag.json),
+        Command::Init(args) => return init::run(&cli, args),
+        Command::Demo(_) => return Err(Error::Usage("internal: demo is the dashboard".into())),
+        _ => {}
+    }
+    let (paths, source) = settings::tower_paths(&cli);
+    settings::ensure_data_dir(&paths, source)?;
     let ctx = Context {
-        paths: LogPaths::new(data_dir(&cli, DEFAULT_DATA_DIR)),
-        operator: cli.operator.clone(),
+        paths,
+        operator: settings::operator(&cli),
     };
     match command {
         Command::Create(args) => create::run(&ctx, args),
@@ -162,7 +172,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Audit(flag) => audit::run(&ctx, flag.json),
         Command::Verify(flag) => verify::run(&ctx, flag.json),
         Command::Simulate(args) => simulate::run(&ctx, args),
-        Command::Bench(flag) => crate::bench::run(flag.json),
-        Command::Demo(_) => Err(Error::Usage("internal: demo is the dashboard".into())),
+        Command::Bench(_) | Command::Init(_) | Command::Demo(_) => {
+            Err(Error::Usage("internal: handled above".into()))
+        }
     }
 }
