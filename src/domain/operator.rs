@@ -13,18 +13,20 @@ pub const MAX_OPERATOR_CHARS: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OperatorName(String);
 
+const _: () = assert!(MAX_OPERATOR_CHARS == 64, "the message below says 64");
+
 impl OperatorName {
     /// Trims and checks `text`; the error says what is wrong.
     pub fn parse(text: &str) -> Result<OperatorName, String> {
+        const RULE: &str = "an operator name must be 1 to 64 printable characters";
+        const WHERE: &str = "(set --operator or CONTROL_TOWER_OPERATOR)";
         let name = text.trim();
         if name.is_empty() || name.chars().count() > MAX_OPERATOR_CHARS {
-            return Err(format!(
-                "an operator name must be 1 to {MAX_OPERATOR_CHARS} characters (set --operator or CONTROL_TOWER_OPERATOR)"
-            ));
+            return Err(format!("{RULE} {WHERE}"));
         }
         if let Some(c) = name.chars().find(|&c| is_hidden_char(c)) {
             return Err(format!(
-                "an operator name must hold only visible characters, and this one holds U+{:04X}; type the name plainly",
+                "{RULE}, and this one holds U+{:04X}, which does not show as itself {WHERE}",
                 c as u32
             ));
         }
