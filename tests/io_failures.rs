@@ -383,7 +383,15 @@ fn new_directories_and_log_files_have_their_directory_synced() {
     );
     assert!(missing.is_empty(), "not synced: {missing:?}\n{trace}");
     let trace = traced(&["init", "new/tower"]).unwrap();
-    let missing = unsynced_entries(&trace, &["new", "new/tower", "new/tower/shipments.jsonl"]);
+    let missing = unsynced_entries(
+        &trace,
+        &[
+            "new",
+            "new/tower",
+            "new/tower/shipments.jsonl",
+            "new/tower/shipment_counter.jsonl",
+        ],
+    );
     assert!(missing.is_empty(), "not synced: {missing:?}\n{trace}");
     assert_eq!(
         run(ct(&tmp.path().join("data/logs")).arg("verify")).code,

@@ -1,6 +1,7 @@
-//! `control-tower init [DIR]`: creates a data directory and an empty event
-//! log, durably. Every other command refuses a named directory that does not
-//! exist, so a mistyped path never becomes a new, empty tower.
+//! `control-tower init [DIR]`: creates a data directory and empty logs
+//! (events and counter), durably. Every other command refuses a named
+//! directory that does not exist, so a mistyped path never becomes a new,
+//! empty tower.
 
 use std::fs::OpenOptions;
 use std::path::PathBuf;
@@ -44,12 +45,17 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<i32> {
     }
     let mut options = OpenOptions::new();
     options.append(true);
-    files::open_or_create_durably(&paths.events, &options)
-        .map_err(|e| Error::io("create the event log", &paths.events, e))?;
+    // The counter log too, so that an administrator can set both logs'
+    // group and mode before anyone writes.
+    for log in [&paths.events, &paths.counter] {
+        files::open_or_create_durably(log, &options)
+            .map_err(|e| Error::io("create the log", log, e))?;
+    }
     println!(
-        "initialised {}: empty log {}",
+        "initialised {}: empty logs {} and {}",
         paths.dir.display(),
-        paths.events.display()
+        paths.events.display(),
+        paths.counter.display()
     );
     Ok(0)
 }

@@ -80,7 +80,7 @@ pub enum Command {
     Bench(JsonFlag),
     /// Open the dashboard on data/demo with simulated live traffic
     Demo(DemoArgs),
-    /// Create a data directory and an empty log
+    /// Create a data directory and its empty logs
     Init(init::InitArgs),
 }
 
@@ -146,34 +146,33 @@ impl Context {
     }
 }
 
+/// The context of a command on the tower: its data directory checked (the
+/// default created on first use).
+fn tower(cli: &Cli) -> Result<Context> {
+    let (paths, source) = settings::tower_paths(cli);
+    settings::ensure_data_dir(&paths, source)?;
+    Ok(Context {
+        paths,
+        operator: settings::operator(cli),
+    })
+}
+
 /// Runs a CLI command (not the dashboard); returns the exit code.
 pub fn run(cli: Cli) -> Result<i32> {
     let Some(command) = cli.command.as_ref() else {
         return Err(Error::Usage("no command".into()));
     };
     match command {
-        Command::Bench(flag) => return crate::bench::run(flag.json),
-        Command::Init(args) => return init::run(&cli, args),
-        Command::Demo(_) => return Err(Error::Usage("internal: demo is the dashboard".into())),
-        _ => {}
-    }
-    let (paths, source) = settings::tower_paths(&cli);
-    settings::ensure_data_dir(&paths, source)?;
-    let ctx = Context {
-        paths,
-        operator: settings::operator(&cli),
-    };
-    match command {
-        Command::Create(args) => create::run(&ctx, args),
-        Command::Advance(args) => advance::run(&ctx, args),
-        Command::Show(args) => show::run(&ctx, args),
-        Command::List(args) => list::run(&ctx, args),
-        Command::Events(args) => events::run(&ctx, args),
-        Command::Audit(flag) => audit::run(&ctx, flag.json),
-        Command::Verify(flag) => verify::run(&ctx, flag.json),
-        Command::Simulate(args) => simulate::run(&ctx, args),
-        Command::Bench(_) | Command::Init(_) | Command::Demo(_) => {
-            Err(Error::Usage("internal: handled above".into()))
-        }
+        Command::Create(args) => create::run(&tower(&cli)?, args),
+        Command::Advance(args) => advance::run(&tower(&cli)?, args),
+        Command::Show(args) => show::run(&tower(&cli)?, args),
+        Command::List(args) => list::run(&tower(&cli)?, args),
+        Command::Events(args) => events::run(&tower(&cli)?, args),
+        Command::Audit(flag) => audit::run(&tower(&cli)?, flag.json),
+        Command::Verify(flag) => verify::run(&tower(&cli)?, flag.json),
+        Command::Simulate(args) => simulate::run(&tower(&cli)?, args),
+        Command::Bench(flag) => crate::bench::run(flag.json),
+        Command::Init(args) => init::run(&cli, args),
+        Command::Demo(_) => Err(Error::Usage("internal: demo is the dashboard".into())),
     }
 }
