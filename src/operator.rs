@@ -29,8 +29,3 @@ pub fn os_account() -> String {
         format!("uid-{uid}")
     }
 }
-
-/// Kept for callers that asked for the OS user: the account, as above.
-pub fn os_user_name() -> String {
-    os_account()
-}
