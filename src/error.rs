@@ -69,6 +69,26 @@ pub enum Error {
         path: PathBuf,
         detail: String,
     },
+    /// Issue 7 item 16/17: the role policy cannot be trusted or read
+    /// (not a regular file, too big, writable by others); writes refused.
+    PolicyUnusable {
+        path: PathBuf,
+        reason: String,
+    },
+    /// Issue 7 item 17: this OS account may not record events as that
+    /// operator (the policy's `[shared_accounts]` does not list them).
+    ActingForDenied {
+        account: String,
+        operator: String,
+        policy: PathBuf,
+    },
+    /// Issue 7 item 2: a named data directory does not exist.
+    DataDirMissing(PathBuf),
+    /// Issue 7 item 1: `demo` would write fake traffic into a real log.
+    NotADemoDir {
+        dir: PathBuf,
+        reason: String,
+    },
 }
 
 impl Error {
@@ -83,7 +103,13 @@ impl Error {
     /// 1: refused by the rules; 2: usage or I/O.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) | Error::Io { .. } | Error::LockTimeout { .. } | Error::Cancelled => 2,
+            Error::Usage(_)
+            | Error::Io { .. }
+            | Error::LockTimeout { .. }
+            | Error::Cancelled
+            | Error::PolicyUnusable { .. }
+            | Error::DataDirMissing(_)
+            | Error::NotADemoDir { .. } => 2,
             _ => 1,
         }
     }
@@ -226,6 +252,31 @@ impl fmt::Display for Error {
                 f,
                 "{} changed under this writer ({detail}): it was re-read from the start and nothing was appended; check the shipment and try again",
                 path.display()
+            ),
+            Error::PolicyUnusable { path, reason } => write!(
+                f,
+                "the role policy {} {reason}; nothing is written until it is fixed (reading still works)",
+                path.display()
+            ),
+            Error::ActingForDenied {
+                account,
+                operator,
+                policy,
+            } => write!(
+                f,
+                "account '{account}' may not act for operator '{operator}': {} lists no such shared account; drop --operator / CONTROL_TOWER_OPERATOR, or ask for '{account}' to be added under [shared_accounts]",
+                policy.display()
+            ),
+            Error::DataDirMissing(dir) => write!(
+                f,
+                "data directory {} does not exist; check --data-dir / CONTROL_TOWER_DATA_DIR, or create it with `control-tower init {}`",
+                dir.display(),
+                dir.display()
+            ),
+            Error::NotADemoDir { dir, reason } => write!(
+                f,
+                "demo will not run on {}: {reason}; demo writes simulated traffic, so it only uses its own directory (run `control-tower demo` for data/demo, or give --data-dir an empty directory)",
+                dir.display()
             ),
         }
     }

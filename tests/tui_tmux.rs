@@ -183,6 +183,8 @@ fn events(dir: &Path) -> Vec<serde_json::Value> {
 fn tempdir() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("logs");
+    // A tower made with `init`: named data directories must exist.
+    fs::create_dir(&path).unwrap();
     (dir, path)
 }
 

@@ -24,15 +24,18 @@ use crate::domain::line::{
     parse_line,
 };
 use crate::domain::rules::{ShipmentHead, check_append};
-use crate::domain::{Event, ShipmentId, Timestamp};
+use crate::domain::{Event, OperatorName, ShipmentId, Timestamp};
 use crate::error::{Error, Result};
 
-pub const MAX_OPERATOR_CHARS: usize = 64;
+pub use crate::domain::operator::MAX_OPERATOR_CHARS;
 
 pub struct JsonlStore {
     paths: LogPaths,
     file: File,
     operator: String,
+    /// The OS account this process runs as (the policy says whom it may
+    /// act for).
+    account: String,
     policy: Option<Policy>,
     /// Index every shipment while catching up (long-running writers), or
     /// start at the tail and look shipments up on demand (one-shot calls).
@@ -83,23 +86,16 @@ impl JsonlStore {
     }
 
     fn open_with(paths: &LogPaths, operator: &str, index_everything: bool) -> Result<Self> {
-        let operator = operator.trim();
-        if operator.is_empty()
-            || operator.chars().count() > MAX_OPERATOR_CHARS
-            || operator.chars().any(char::is_control)
-        {
-            return Err(Error::Usage(format!(
-                "operator name must be 1 to {MAX_OPERATOR_CHARS} printable characters (set --operator or CONTROL_TOWER_OPERATOR)"
-            )));
-        }
+        let operator = OperatorName::parse(operator).map_err(Error::Usage)?;
         paths.create_dir()?;
-        let policy = Policy::load(&paths.policy)?;
+        let policy = Policy::load_for(paths)?;
         let file = files::open_for_append(&paths.events)?;
         let lock = LogLock::open(&paths.dir, &file)?;
         Ok(JsonlStore {
             paths: paths.clone(),
             file,
             operator: operator.to_string(),
+            account: crate::operator::os_account(),
             policy,
             index_everything,
             view: None,
@@ -286,7 +282,7 @@ impl JsonlStore {
     fn append_locked(&mut self, requests: &[AppendRequest]) -> Result<Vec<Result<Appended>>> {
         // The policy in force now, not when this writer opened (a dashboard
         // may run for days while the policy file is added or changed).
-        self.policy = Policy::load(&self.paths.policy)?;
+        self.policy = Policy::load_for(&self.paths)?;
         let torn = self.catch_up()?;
         if torn {
             // Our `\n` ends the fragment. If only the `\n` had been lost (power
@@ -350,7 +346,7 @@ impl JsonlStore {
         counter_out: &mut String,
     ) -> Result<(Event, Vec<u8>)> {
         if let Some(policy) = &self.policy {
-            policy.check(&self.operator, request.actor)?;
+            policy.check(&self.account, &self.operator, request.actor)?;
         }
         let view = self
             .view

@@ -181,6 +181,8 @@ impl Env {
     pub fn new() -> Env {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("logs");
+        // A tower made with `init`: named data directories must exist.
+        fs::create_dir(&dir).expect("create the data directory");
         Env { tmp, dir }
     }
 
@@ -376,4 +378,15 @@ pub fn processes_with_open(path: &Path) -> usize {
             })
         })
         .count()
+}
+
+/// A `[shared_accounts]` table letting the account the tests run as act
+/// for `people` (the operator is the real account, never `$USER`).
+pub fn shared_account_for(people: &[&str]) -> String {
+    let account = control_tower::operator::os_account();
+    let people: Vec<String> = people.iter().map(|p| format!("{p:?}")).collect();
+    format!(
+        "\n[shared_accounts]\n{account:?} = [{}]\n",
+        people.join(", ")
+    )
 }
