@@ -53,6 +53,15 @@ pub enum Error {
     },
     /// Every ten-digit ID has been used.
     IdsExhausted,
+    /// Issue 7 item 9: the shipment's last `event_seq` is the highest a line can hold.
+    SeqExhausted(ShipmentId),
+    /// Issue 7 item 8: the next event would have to be stamped past the year
+    /// 9999 (the last line, `last`, is at its very end), which no reader accepts.
+    TimestampsExhausted {
+        last: String,
+    },
+    /// Issue 7 item 8: the line built for the event would not read back as it.
+    LineNotReadable(crate::domain::line::LineError),
 }
 
 impl Error {
@@ -186,6 +195,19 @@ impl fmt::Display for Error {
                 }
             }
             Error::IdsExhausted => f.write_str("every shipment ID up to SHP-9999999999 is taken"),
+            Error::SeqExhausted(id) => write!(
+                f,
+                "{id} is at event_seq {}, the highest a line can hold: no event can follow; nothing appended",
+                u32::MAX
+            ),
+            Error::TimestampsExhausted { last } => write!(
+                f,
+                "the log's last event is stamped {last}; a new event may not be stamped earlier, and no time after the year 9999 can be written or read; nothing appended (check the system clock, and run `control-tower verify`)"
+            ),
+            Error::LineNotReadable(reason) => write!(
+                f,
+                "the event would be written as a line that readers cannot read back ({reason}); nothing appended"
+            ),
         }
     }
 }

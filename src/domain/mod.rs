@@ -6,6 +6,7 @@ pub mod id;
 pub mod lifecycle;
 pub mod line;
 pub mod payload;
+pub mod payload_text;
 pub mod rules;
 pub mod timestamp;
 
