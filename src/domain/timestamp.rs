@@ -50,12 +50,12 @@ impl Timestamp {
         const MILLI: u32 = 1_000_000;
         const SECOND: u32 = 1_000_000_000;
         let nanos = self.instant.timestamp_subsec_nanos(); // >= 1e9 in a leap second
-        if nanos % MILLI == 0 {
+        if nanos.is_multiple_of(MILLI) {
             return Self::in_range(self.instant, 3);
         }
         let up = (nanos / MILLI + 1) * MILLI;
         let whole_second = self.instant.with_nanosecond(0)?;
-        let instant = if up % SECOND == 0 {
+        let instant = if up.is_multiple_of(SECOND) {
             // Past the last millisecond of this second (or of the leap second
             // after it): the next second starts.
             whole_second + chrono::Duration::seconds(1)
@@ -307,7 +307,7 @@ mod tests {
                 String::new()
             } else {
                 let v = v % 10u64.pow(digits as u32);
-                let v = if v % 3 == 0 {
+                let v = if v.is_multiple_of(3) {
                     10u64.pow(digits as u32) - 1
                 } else {
                     v

@@ -60,9 +60,10 @@ impl<'a> LineRef<'a> {
 pub struct LineRun<'a> {
     /// File offset of `bytes[0]`.
     pub offset: u64,
-    /// Line number of the first line.
+    /// Line number of the first line (0 from an unnumbered splitter).
     pub line_no: u64,
     pub bytes: &'a [u8],
+    numbered: bool,
 }
 
 impl<'a> LineRun<'a> {
@@ -76,16 +77,19 @@ impl<'a> LineRun<'a> {
     ) -> (LineRef<'a>, std::ops::Range<usize>) {
         let start = memrchr(b'\n', &self.bytes[..at]).map_or(0, |i| i + 1);
         let end = memchr(b'\n', &self.bytes[at..]).map_or(self.bytes.len(), |i| at + i);
-        if start < cursor.pos {
-            *cursor = RunCursor::default();
+        if self.numbered {
+            if start < cursor.pos {
+                *cursor = RunCursor::default();
+            }
+            cursor.lines += count_newlines(&self.bytes[cursor.pos..start]);
+            cursor.pos = start;
         }
-        cursor.lines += count_newlines(&self.bytes[cursor.pos..start]);
-        cursor.pos = start;
-        let line = LineRef::whole(
-            self.offset + start as u64,
-            self.line_no + cursor.lines,
-            &self.bytes[start..end],
-        );
+        let line_no = if self.numbered {
+            self.line_no + cursor.lines
+        } else {
+            0
+        };
+        let line = LineRef::whole(self.offset + start as u64, line_no, &self.bytes[start..end]);
         (line, start..end)
     }
 }
@@ -116,6 +120,9 @@ pub struct LineSplitter {
     pending_offset: u64,
     next_line_no: u64,
     oversized: bool,
+    /// Line numbers are not counted (all 0): a byte search over runs of
+    /// lines then never has to look at every byte.
+    unnumbered: bool,
 }
 
 impl LineSplitter {
@@ -124,6 +131,15 @@ impl LineSplitter {
         LineSplitter {
             pending_offset: offset,
             next_line_no: line_no,
+            ..Default::default()
+        }
+    }
+
+    /// A splitter whose next byte is at `offset` and that numbers no line.
+    pub fn unnumbered_at(offset: u64) -> Self {
+        LineSplitter {
+            pending_offset: offset,
+            unnumbered: true,
             ..Default::default()
         }
     }
@@ -180,8 +196,14 @@ impl LineSplitter {
                 offset: self.pending_offset,
                 line_no: self.next_line_no,
                 bytes: run,
+                numbered: !self.unnumbered,
             }));
-            self.advance(whole as u64, count_newlines(run));
+            let lines = if self.unnumbered {
+                0
+            } else {
+                count_newlines(run)
+            };
+            self.advance(whole as u64, lines);
         }
         self.keep(&chunk[whole..]);
     }
@@ -217,7 +239,9 @@ impl LineSplitter {
 
     fn advance(&mut self, by: u64, lines: u64) {
         self.pending_offset += by;
-        self.next_line_no += lines;
+        if !self.unnumbered {
+            self.next_line_no += lines;
+        }
     }
 
     fn keep(&mut self, bytes: &[u8]) {
@@ -299,7 +323,10 @@ mod tests {
 
     /// Every line `feed_runs` hands out, runs split with `line_at`.
     fn by_runs(bytes: &[u8], pieces: &[usize]) -> Vec<Seen> {
-        let mut s = LineSplitter::starting_at(0, 1);
+        by_runs_from(LineSplitter::starting_at(0, 1), bytes, pieces)
+    }
+
+    fn by_runs_from(mut s: LineSplitter, bytes: &[u8], pieces: &[usize]) -> Vec<Seen> {
         let mut out = Vec::new();
         let mut rest = bytes;
         let mut sizes = pieces.iter().cycle();
@@ -368,7 +395,10 @@ mod tests {
             bytes in proptest::collection::vec(proptest::prop_oneof![proptest::prelude::Just(b'\n'), proptest::prelude::any::<u8>()], 0..400),
             pieces in proptest::collection::vec(1usize..50, 1..8),
         ) {
-            proptest::prop_assert_eq!(by_runs(&bytes, &pieces), by_lines(&bytes, &pieces));
+            let lines = by_lines(&bytes, &pieces);
+            proptest::prop_assert_eq!(&by_runs(&bytes, &pieces), &lines);
+            let unnumbered: Vec<Seen> = lines.into_iter().map(|(o, _, b, l, x)| (o, 0, b, l, x)).collect();
+            proptest::prop_assert_eq!(by_runs_from(LineSplitter::unnumbered_at(0), &bytes, &pieces), unnumbered);
         }
     }
 }

@@ -54,7 +54,7 @@ pub fn scan_tail(file: &File, path: &Path, len: u64) -> Result<TailInfo> {
         // `end` is just past a `\n`: read whole lines before it, newest first.
         let window_start = read_window(file, path, end, &mut buf)?;
         spans.clear();
-        LineSplitter::starting_at(window_start, 0)
+        LineSplitter::unnumbered_at(window_start)
             .feed(&buf, |line| spans.push((line.offset, line.len)));
         for &(offset, line_len) in spans.iter().rev() {
             let at = (offset - window_start) as usize;
@@ -160,7 +160,7 @@ pub fn find_shipment_lines(
             });
         }
     };
-    let mut splitter = LineSplitter::starting_at(0, 1);
+    let mut splitter = LineSplitter::unnumbered_at(0);
     let mut buf = vec![0u8; SEARCH_CHUNK.min(end as usize).max(1)];
     let mut pos = 0u64;
     while pos < end {
