@@ -200,6 +200,9 @@ impl fmt::Display for Error {
                 "{id} is at event_seq {}, the highest a line can hold: no event can follow; nothing appended",
                 u32::MAX
             ),
+            Error::TimestampsExhausted { last } if last.is_empty() => f.write_str(
+                "the system clock is past the year 9999, which no reader accepts; nothing appended (set the clock right)",
+            ),
             Error::TimestampsExhausted { last } => write!(
                 f,
                 "the log's last event is stamped {last}; a new event may not be stamped earlier, and no time after the year 9999 can be written or read; nothing appended (check the system clock, and run `control-tower verify`)"

@@ -208,3 +208,110 @@ pub fn max_shipment_id(file: &File, path: &Path, end: u64) -> Result<u64> {
     })?;
     Ok(max)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::line::{NewLine, hash_hex};
+    use crate::domain::{Actor, EventType};
+    use std::io::Write;
+
+    fn event(id: u64, seq: u32) -> Vec<u8> {
+        event_padded(id, seq, 0)
+    }
+
+    fn event_padded(id: u64, seq: u32, pad: usize) -> Vec<u8> {
+        let mut payload = serde_json::Map::new();
+        if pad > 0 {
+            payload.insert("pad".into(), "p".repeat(pad).into());
+        }
+        NewLine {
+            shipment_id: ShipmentId::new(id).unwrap(),
+            event_seq: seq,
+            event_type: if seq == 1 {
+                EventType::Created
+            } else {
+                EventType::ManagerApproved
+            },
+            timestamp: Timestamp::parse("2026-01-21T12:00:00.000Z").unwrap(),
+            actor: Actor::Sender,
+            payload: &payload,
+            operator: "t",
+            prev_hash: hash_hex(&[0; 32]),
+        }
+        .encode()
+    }
+
+    /// The tail as a forward reader sees it, newest line first.
+    fn reference(bytes: &[u8]) -> (Option<LineHash>, u64, u64) {
+        let mut lines = Vec::new();
+        let mut splitter = LineSplitter::starting_at(0, 1);
+        splitter.feed(bytes, |l| {
+            lines.push(
+                l.record()
+                    .ok()
+                    .map(|r| (hash_line(l.bytes), r.shipment_id.number(), r.event_seq)),
+            )
+        });
+        let (mut last, mut max, mut creation) = (None, 0, false);
+        for (hash, id, seq) in lines.iter().rev().flatten() {
+            last = last.or(Some(*hash));
+            max = max.max(*id);
+            creation |= *seq == 1;
+            if creation {
+                break;
+            }
+        }
+        (last, max, splitter.complete_offset())
+    }
+
+    #[test]
+    fn the_tail_scan_agrees_with_a_forward_read() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let sizes = [
+            0,
+            5,
+            1000,
+            BACK_CHUNK as usize - 1,
+            BACK_CHUNK as usize + 3,
+            MAX_LINE_BYTES,
+            MAX_LINE_BYTES + 1,
+            3 << 20,
+        ];
+        for round in 0..40 {
+            let mut bytes = Vec::new();
+            for _ in 0..1 + next(6) {
+                match next(5) {
+                    0 | 1 => bytes.extend(event(1 + next(9), 1 + next(2) as u32)),
+                    // A well-formed event longer than the backwards window.
+                    4 => bytes.extend(event_padded(1 + next(9), 1 + next(2) as u32, 300_000)),
+                    2 => {
+                        // An event padded past the line limit: no event.
+                        bytes.extend(event(50, 1));
+                        bytes.resize(bytes.len() + MAX_LINE_BYTES, b' ');
+                    }
+                    _ => bytes.resize(bytes.len() + sizes[next(sizes.len() as u64) as usize], b'x'),
+                }
+                bytes.push(b'\n');
+            }
+            if next(3) == 0 {
+                bytes.resize(bytes.len() + sizes[next(sizes.len() as u64) as usize], b'{');
+            }
+            let mut file = tempfile::tempfile().unwrap();
+            file.write_all(&bytes).unwrap();
+            let info = scan_tail(&file, Path::new("t"), bytes.len() as u64).unwrap();
+            let (last, max, complete) = reference(&bytes);
+            assert_eq!(info.last_hash, last, "round {round}");
+            assert_eq!(info.complete_len, complete, "round {round}");
+            assert!(info.max_id >= max, "round {round}");
+            let whole = max_shipment_id(&file, Path::new("t"), complete).unwrap();
+            assert!(info.max_id <= whole && (!info.max_id_exact || info.max_id == whole));
+        }
+    }
+}
