@@ -89,6 +89,15 @@ pub enum Error {
         dir: PathBuf,
         reason: String,
     },
+    /// Issue 7 item 9: the shipment's last `event_seq` is the highest a line can hold.
+    SeqExhausted(ShipmentId),
+    /// Issue 7 item 8: the next event would have to be stamped past the year
+    /// 9999 (the last line, `last`, is at its very end), which no reader accepts.
+    TimestampsExhausted {
+        last: String,
+    },
+    /// Issue 7 item 8: the line built for the event would not read back as it.
+    LineNotReadable(crate::domain::line::LineError),
 }
 
 impl Error {
@@ -277,6 +286,22 @@ impl fmt::Display for Error {
                 f,
                 "demo will not run on {}: {reason}; demo writes simulated traffic, so it only uses its own directory (run `control-tower demo` for data/demo, or give --data-dir an empty directory)",
                 dir.display()
+            ),
+            Error::SeqExhausted(id) => write!(
+                f,
+                "{id} is at event_seq {}, the highest a line can hold: no event can follow; nothing appended",
+                u32::MAX
+            ),
+            Error::TimestampsExhausted { last } if last.is_empty() => f.write_str(
+                "the system clock is past the year 9999, which no reader accepts; nothing appended (set the clock right)",
+            ),
+            Error::TimestampsExhausted { last } => write!(
+                f,
+                "the log's last event is stamped {last}; a new event may not be stamped earlier, and no time after the year 9999 can be written or read; nothing appended (check the system clock, and run `control-tower verify`)"
+            ),
+            Error::LineNotReadable(reason) => write!(
+                f,
+                "the event would be written as a line that readers cannot read back ({reason}); nothing appended"
             ),
         }
     }

@@ -9,7 +9,7 @@ use std::thread;
 
 use serde::Deserialize;
 
-use crate::domain::line::{LineError, LineHash, hash_line, parse_line};
+use crate::domain::line::{LineError, LineHash, hash_line};
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
 use crate::projection::LineSpan;
 use crate::store::lines::LineRef;
@@ -83,20 +83,13 @@ impl OperatorNames {
 
 /// Digests one complete line.
 pub fn index_line(line: &LineRef<'_>, names: &mut OperatorNames) -> IndexedLine {
-    if line.oversized {
-        return IndexedLine::Malformed {
-            line_no: line.line_no,
-            error: LineError::NotJson("line longer than 1 MiB".into()),
-            oversized: true,
-        };
-    }
-    let record = match parse_line(line.bytes) {
+    let record = match line.record() {
         Ok(record) => record,
         Err(error) => {
             return IndexedLine::Malformed {
                 line_no: line.line_no,
                 error,
-                oversized: false,
+                oversized: line.oversized,
             };
         }
     };

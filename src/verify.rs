@@ -167,8 +167,8 @@ impl Verifier {
                 }
             }
             Some(prev) => {
-                let expected = prev.seq + 1;
-                if record.event_seq < expected {
+                let expected = u64::from(prev.seq) + 1;
+                if u64::from(record.event_seq) < expected {
                     push(
                         FindingKind::SeqRepeat,
                         format!(
@@ -176,7 +176,7 @@ impl Verifier {
                             record.event_seq, prev.seq
                         ),
                     );
-                } else if record.event_seq > expected {
+                } else if u64::from(record.event_seq) > expected {
                     push(
                         FindingKind::SeqGap,
                         format!("seq {} skips ahead (expected {expected})", record.event_seq),

@@ -812,3 +812,208 @@ fn demo_marks_its_directory_and_fresh_starts_it_over() {
     assert!(err.to_string().contains("sandbox"), "{err}");
     assert_eq!(std::fs::read(&paths.events).unwrap(), traffic);
 }
+
+/// Appends a hand-made line chained to the log's last line (a forged or
+/// foreign line, as another tool could leave it).
+fn append_chained(
+    env: &Env,
+    id: &str,
+    seq: u64,
+    event: &str,
+    actor: &str,
+    ts: &str,
+    payload: &str,
+) {
+    let last = env.lines().pop().unwrap();
+    let line = format!(
+        r#"{{"shipment_id":"{id}","event_seq":{seq},"event_type":"{event}","timestamp":"{ts}","actor":"{actor}","payload":{payload},"operator":"forger","prev_hash":"{}"}}"#,
+        sha256_hex(last.as_bytes())
+    );
+    env.append_raw(format!("{line}\n").as_bytes());
+}
+
+/// Exit 1, the words on stderr, and neither log touched.
+fn refused_untouched(env: &Env, args: &[&str], words: &[&str]) {
+    let before = snapshot(env);
+    let r = env.run(args).refused();
+    for w in words {
+        assert!(r.stderr.contains(w), "{w:?} not in {:?}", r.stderr);
+    }
+    assert_unchanged(env, &before, &args.join(" "));
+}
+
+#[test]
+fn no_timestamp_past_the_year_9999_is_written() {
+    let env = Env::new();
+    std::fs::create_dir_all(&env.dir).unwrap();
+    let id = env.create();
+    append_chained(
+        &env,
+        &id,
+        2,
+        "MANAGER_APPROVED",
+        "SENDER_MANAGER",
+        "9999-12-31T23:59:59.9995Z",
+        "{}",
+    );
+    refused_untouched(
+        &env,
+        &[
+            "advance",
+            &id,
+            "SUPERVISOR_APPROVED",
+            "--actor",
+            "SENDER_SUPERVISOR",
+        ],
+        &["9999-12-31T23:59:59.9995Z", "year 9999", "nothing appended"],
+    );
+    refused_untouched(
+        &env,
+        &[
+            "create",
+            "--source",
+            "A",
+            "--destination",
+            "B",
+            "--weight-kg",
+            "1",
+            "--delivery-type",
+            "STANDARD",
+        ],
+        &["year 9999"],
+    );
+    // The last millisecond of 9999 is still writable.
+    let env = Env::new();
+    std::fs::create_dir_all(&env.dir).unwrap();
+    let id = env.create();
+    append_chained(
+        &env,
+        &id,
+        2,
+        "MANAGER_APPROVED",
+        "SENDER_MANAGER",
+        "9999-12-31T23:59:59.999Z",
+        "{}",
+    );
+    env.advance(&id, "SUPERVISOR_APPROVED", "SENDER_SUPERVISOR")
+        .ok();
+    assert_eq!(env.events()[2]["timestamp"], "9999-12-31T23:59:59.999Z");
+    assert_eq!(env.show(&id)["current_state"], "SUPERVISOR_APPROVED");
+    env.assert_verifies();
+}
+
+#[test]
+fn after_a_leap_second_the_next_stamp_is_not_earlier_and_has_3_digits() {
+    for (last, next) in [
+        ("2098-12-31T23:59:60.000Z", "2098-12-31T23:59:60.000Z"),
+        ("2098-12-31T23:59:60.5004Z", "2098-12-31T23:59:60.501Z"),
+        ("2098-12-31T23:59:60.9995Z", "2099-01-01T00:00:00.000Z"),
+    ] {
+        let env = Env::new();
+        std::fs::create_dir_all(&env.dir).unwrap();
+        let id = env.create();
+        append_chained(
+            &env,
+            &id,
+            2,
+            "MANAGER_APPROVED",
+            "SENDER_MANAGER",
+            last,
+            "{}",
+        );
+        env.advance(&id, "SUPERVISOR_APPROVED", "SENDER_SUPERVISOR")
+            .ok();
+        assert_eq!(env.events()[2]["timestamp"], next, "after {last}");
+        let shown = env.show(&id);
+        assert_eq!(shown["event_count"], 3, "after {last}: {shown:#}");
+        assert_eq!(shown["full_history"][1]["timestamp"], last);
+        env.assert_verifies();
+    }
+}
+
+#[test]
+fn a_payload_nested_too_deep_to_read_back_is_refused() {
+    let env = Env::new();
+    std::fs::create_dir_all(&env.dir).unwrap();
+    let id = env.create();
+    let nested = |n: usize| format!("k={}1{}", "[".repeat(n), "]".repeat(n));
+    let too_deep = nested(127);
+    refused_untouched(
+        &env,
+        &[
+            "advance",
+            &id,
+            "MANAGER_APPROVED",
+            "--actor",
+            "SENDER_MANAGER",
+            "--set",
+            &too_deep,
+        ],
+        &["invalid payload", "recursion limit"],
+    );
+    let create_too_deep = [
+        "create",
+        "--source",
+        "A",
+        "--destination",
+        "B",
+        "--weight-kg",
+        "1",
+        "--delivery-type",
+        "STANDARD",
+        "--set",
+        &too_deep,
+    ];
+    refused_untouched(&env, &create_too_deep, &["invalid payload"]);
+    // One level less reads back, and is shown whole.
+    let deepest = nested(126);
+    env.run(&[
+        "advance",
+        &id,
+        "MANAGER_APPROVED",
+        "--actor",
+        "SENDER_MANAGER",
+        "--set",
+        &deepest,
+    ])
+    .ok();
+    // (`show --json` nests it deeper than serde_json's own default limit.)
+    let shown = env.run(&["show", &id, "--json"]).ok().stdout;
+    assert!(
+        shown.contains("\"current_state\": \"MANAGER_APPROVED\""),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("\"source\": \"Mumbai, Maharashtra\""),
+        "{shown}"
+    );
+    env.assert_verifies();
+}
+
+#[test]
+fn event_seq_does_not_wrap() {
+    let env = Env::new();
+    std::fs::create_dir_all(&env.dir).unwrap();
+    let id = env.create();
+    append_chained(
+        &env,
+        &id,
+        4_294_967_295,
+        "MANAGER_APPROVED",
+        "SENDER_MANAGER",
+        "2026-01-21T12:00:00.000Z",
+        "{}",
+    );
+    refused_untouched(
+        &env,
+        &[
+            "advance",
+            &id,
+            "SUPERVISOR_APPROVED",
+            "--actor",
+            "SENDER_SUPERVISOR",
+        ],
+        &["4294967295", "nothing appended"],
+    );
+    assert_eq!(env.show(&id)["current_state"], "MANAGER_APPROVED");
+}

@@ -547,3 +547,215 @@ fn writers_agree_with_readers_on_oversized_lines() {
         );
     }
 }
+
+// ------------------------------------------------- oversized lines (issue 7)
+
+fn cli_ok(dir: &Path, args: &[&str]) -> String {
+    let r = common::run(common::ct(dir).args(args));
+    assert_eq!(r.code, Some(0), "{args:?}: {}", r.stderr);
+    r.stdout
+}
+
+fn state_of(dir: &Path, id: &str) -> (String, String) {
+    let shown: Value = serde_json::from_str(&cli_ok(dir, &["show", id, "--json"])).unwrap();
+    let listed: Value = serde_json::from_str(&cli_ok(dir, &["list", "--json"])).unwrap();
+    let listed = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["shipment_id"] == id)
+        .map_or(Value::Null, |s| s["current_state"].clone());
+    (
+        shown["current_state"].as_str().unwrap_or("?").to_string(),
+        listed.as_str().unwrap_or("?").to_string(),
+    )
+}
+
+/// An event placed inside an oversized line (at a 4 MiB read boundary of
+/// the byte search, or as the first bytes of a line padded past 1 MiB) is
+/// no event: `show`, `list`, `events` and both kinds of writer agree.
+#[test]
+fn an_event_inside_an_oversized_line_is_no_event_to_any_reader() {
+    const SEARCH_CHUNK: usize = 4 << 20;
+    for case in 0..4 {
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = LogPaths::new(tmp.path().join("logs"));
+        let dir = paths.dir.clone();
+        let first = JsonlStore::open(&paths, "w")
+            .unwrap()
+            .append(&AppendRequest::create(created()))
+            .unwrap();
+        let id = first.event.shipment_id.to_string();
+        let mut log = fs::read(&paths.events).unwrap();
+        let created_line = String::from_utf8(log[..log.len() - 1].to_vec()).unwrap();
+        let forged = created_line
+            .replace("\"event_seq\":1", "\"event_seq\":2")
+            .replace("\"CREATED\"", "\"DELIVERED\"")
+            .replace("\"SENDER\"", "\"CUSTOMER\"");
+        assert!(parse_line(forged.as_bytes()).is_ok());
+        match case {
+            // The forged event starts exactly at a read boundary.
+            0 | 1 => {
+                let boundary = SEARCH_CHUNK * (case + 1);
+                log.resize(boundary, b'x');
+                log.extend_from_slice(forged.as_bytes());
+            }
+            // Its first bytes parse; the line goes on past 1 MiB.
+            2 => {
+                log.extend_from_slice(forged.as_bytes());
+                log.extend(std::iter::repeat_n(b' ', MAX_LINE_BYTES + 10));
+            }
+            // Both, with the padding straddling the boundary.
+            _ => {
+                log.extend_from_slice(forged.as_bytes());
+                log.resize(SEARCH_CHUNK + 3, b' ');
+            }
+        }
+        log.push(b'\n');
+        fs::write(&paths.events, &log).unwrap();
+
+        assert_eq!(
+            state_of(&dir, &id),
+            ("CREATED".into(), "CREATED".into()),
+            "case {case}"
+        );
+        let events = cli_ok(&dir, &["events", "--shipment", &id]);
+        assert_eq!(events.lines().count(), 1, "case {case}: {events}");
+        // A one-shot writer, then a long-running one, continue from seq 1.
+        let out = cli_ok(
+            &dir,
+            &[
+                "advance",
+                &id,
+                "MANAGER_APPROVED",
+                "--actor",
+                "SENDER_MANAGER",
+            ],
+        );
+        assert!(out.contains("MANAGER_APPROVED"), "case {case}: {out}");
+        let next = JsonlStore::open_indexed(&paths, "w")
+            .unwrap()
+            .append(
+                &AppendRequest::advance(
+                    first.event.shipment_id,
+                    EventType::SupervisorApproved,
+                    Actor::SenderSupervisor,
+                    Map::new(),
+                )
+                .expecting_seq(2),
+            )
+            .unwrap();
+        assert_eq!(next.event.event_seq, 3, "case {case}");
+        assert_eq!(
+            state_of(&dir, &id),
+            ("SUPERVISOR_APPROVED".into(), "SUPERVISOR_APPROVED".into())
+        );
+        let report = LogIndex::load(&paths).unwrap().verify_report();
+        let found: Vec<_> = report.errors.iter().map(|f| (f.kind, f.line)).collect();
+        assert_eq!(
+            found,
+            [(control_tower::verify::FindingKind::MalformedLine, Some(2))],
+            "case {case}"
+        );
+    }
+}
+
+/// Lines of several MiB after the newest creation (whole, or a torn tail),
+/// cut at every kind of read edge: the backwards tail scan crosses them in
+/// bounded reads and finds the right last line, highest ID and chain head.
+#[test]
+fn multi_megabyte_lines_after_the_newest_creation_are_crossed() {
+    for (extra, torn) in [
+        (0, false),
+        (1, false),
+        (4095, false),
+        (256 * 1024 - 7, false),
+        (1 << 20, false),
+        (3, true),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = LogPaths::new(tmp.path().join("logs"));
+        let mut store = JsonlStore::open(&paths, "w").unwrap();
+        for _ in 0..3 {
+            store.append(&AppendRequest::create(created())).unwrap();
+        }
+        let two = control_tower::domain::ShipmentId::new(2).unwrap();
+        let approve = |id| {
+            AppendRequest::advance(
+                id,
+                EventType::ManagerApproved,
+                Actor::SenderManager,
+                Map::new(),
+            )
+        };
+        store.append(&approve(two)).unwrap();
+        drop(store);
+        let last_line = {
+            let log = fs::read(&paths.events).unwrap();
+            let text = String::from_utf8(log).unwrap();
+            text.lines().last().unwrap().to_string()
+        };
+        let mut junk = vec![b'{'; 5 * 1000 * 1000 + extra];
+        if !torn {
+            junk.push(b'\n');
+        }
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&paths.events)
+            .unwrap()
+            .write_all(&junk)
+            .unwrap();
+        let len = fs::metadata(&paths.events).unwrap().len();
+        let tail = JsonlStore::open(&paths, "w").unwrap().tail_info().unwrap();
+        assert_eq!(tail.max_id, 3, "extra {extra}");
+        assert_eq!(
+            tail.last_hash
+                .map(|h| control_tower::domain::line::hash_hex(&h)),
+            Some(control_tower::domain::line::hash_hex(
+                &control_tower::domain::line::hash_line(last_line.as_bytes())
+            )),
+            "extra {extra}"
+        );
+        let complete = if torn { len - junk.len() as u64 } else { len };
+        assert_eq!(tail.complete_len, complete, "extra {extra}");
+
+        let dir = paths.dir.clone();
+        assert_eq!(
+            cli_ok(
+                &dir,
+                &[
+                    "create",
+                    "--source",
+                    "A",
+                    "--destination",
+                    "B",
+                    "--weight-kg",
+                    "1",
+                    "--delivery-type",
+                    "EXPRESS"
+                ]
+            )
+            .trim(),
+            "SHP-0000000004"
+        );
+        cli_ok(
+            &dir,
+            &[
+                "advance",
+                "SHP-0000000001",
+                "MANAGER_APPROVED",
+                "--actor",
+                "SENDER_MANAGER",
+            ],
+        );
+        assert_eq!(state_of(&dir, "SHP-0000000001").0, "MANAGER_APPROVED");
+        let report = LogIndex::load(&paths).unwrap().verify_report();
+        let found: Vec<_> = report.errors.iter().map(|f| (f.kind, f.line)).collect();
+        assert_eq!(
+            found,
+            [(control_tower::verify::FindingKind::MalformedLine, Some(5))],
+            "extra {extra}: {:?}",
+            report.errors
+        );
+    }
+}

@@ -784,3 +784,40 @@ fn deleted_counter_with_the_newest_creation_across_a_read_back_chunk_edge() {
         assert_eq!(tail.max_id, 4);
     }
 }
+
+/// A legacy log (no counter log, no chain) whose newest creation is not its
+/// highest ID: the next IDs are above the highest, never a reuse.
+#[test]
+fn counter_missing_or_behind_with_ids_out_of_order_never_reuses_an_id() {
+    let legacy = |n: u64, ts: &str| {
+        format!(
+            r#"{{"shipment_id": "SHP-{n:010}", "event_seq": 1, "event_type": "CREATED", "timestamp": "{ts}", "actor": "SENDER", "payload": {{"source": "A", "destination": "B", "weight_kg": 1.0, "delivery_type": "EXPRESS"}}}}"#
+        ) + "\n"
+    };
+    let log = legacy(5, "2026-01-21T12:00:00.000000Z") + &legacy(3, "2026-01-21T12:00:01.000000Z");
+    for counter in [
+        None,
+        Some(""),
+        Some(
+            "{\"counter\": 2, \"timestamp\": \"2026-01-21T12:00:00.000Z\", \"action\": \"ID_GENERATED\"}\n",
+        ),
+    ] {
+        let env = Env::new();
+        fs::create_dir_all(&env.dir).unwrap();
+        fs::write(env.events_path(), &log).unwrap();
+        if let Some(text) = counter {
+            fs::write(env.counter_path(), text).unwrap();
+        }
+        let ids: Vec<String> = (0..3).map(|_| env.create()).collect();
+        assert_eq!(
+            ids,
+            ["SHP-0000000006", "SHP-0000000007", "SHP-0000000008"],
+            "counter {counter:?}"
+        );
+        assert_eq!(counter_values(&env).last(), Some(&8));
+        // The dashboard's kind of writer (indexed) agrees.
+        let mut store = JsonlStore::open_indexed(&env.paths(), "tester").unwrap();
+        let e = store.append(&AppendRequest::create(created())).unwrap();
+        assert_eq!(e.event.shipment_id.to_string(), "SHP-0000000009");
+    }
+}

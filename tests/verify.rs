@@ -164,3 +164,57 @@ fn verify_is_read_only() {
     env.run(&["events"]).ok();
     assert_unchanged(&env, &before, "readers");
 }
+
+/// A payload the payload reader cannot read (a number out of range, nesting
+/// past its limit) is a malformed line for every reader: `verify` names it,
+/// and no view shows the event with an empty payload in its place.
+#[test]
+fn an_unreadable_payload_is_a_malformed_line_not_an_empty_one() {
+    let env = Env::new();
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let mut lines = vec![
+        line(1, 1, "CREATED", "SENDER", T0),
+        line(1, 2, "MANAGER_APPROVED", "SENDER_MANAGER", T1)
+            .replace(r#""payload": {}"#, r#""payload": {"weight_kg": 1e400}"#),
+        line(2, 1, "CREATED", "SENDER", T1),
+    ];
+    lines[2] = lines[2].replace(
+        r#""weight_kg": 1.0"#,
+        &format!(r#""weight_kg": 1.0, "deep": {deep}"#),
+    );
+    write_log(&env, &lines, &[1, 2]);
+    let (code, report) = env.verify();
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        kinds(&report, "errors"),
+        [
+            k("malformed_line", Some(2), None),
+            k("malformed_line", Some(3), None)
+        ]
+    );
+    let messages: Vec<&str> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages.iter().all(|m| m.contains("payload")),
+        "{messages:?}"
+    );
+
+    let shown = env.show("SHP-0000000001");
+    assert_eq!(shown["current_state"], "CREATED", "{shown:#}");
+    assert_eq!(shown["event_count"], 1);
+    assert_eq!(shown["current_payload"]["weight_kg"], 1.0);
+    let listed = env.run(&["list", "--json"]).ok().json();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    for state in listed {
+        for event in state["full_history"].as_array().unwrap() {
+            assert_ne!(event["payload"], serde_json::json!({}), "{state:#}");
+        }
+    }
+    let events = env.run(&["events"]).ok();
+    assert_eq!(events.stdout.lines().count(), 1, "{}", events.stdout);
+}

@@ -8,7 +8,6 @@ use clap::Args;
 
 use super::{Context, parse_id};
 use crate::domain::ShipmentId;
-use crate::domain::line::parse_line;
 use crate::error::{Error, Result};
 use crate::tail::{LogTailer, TailPoll};
 use crate::watch::{FALLBACK_POLL, LogWatcher};
@@ -36,7 +35,7 @@ pub fn run(ctx: &Context, args: &EventsArgs) -> Result<i32> {
         let mut out = std::io::BufWriter::new(stdout.lock());
         let mut write_error = None;
         let poll = tailer.poll(|line| {
-            let Ok(record) = parse_line(line.bytes) else {
+            let Ok(record) = line.record() else {
                 return;
             };
             if args.shipment.is_some_and(|id| id != record.shipment_id) {

@@ -16,6 +16,9 @@ pub type LineHash = [u8; 32];
 
 pub const GENESIS_HASH: LineHash = [0; 32];
 
+/// A line longer than this (without its `\n`) is malformed for every reader.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
 pub fn hash_line(line: &[u8]) -> LineHash {
     Sha256::digest(line).into()
 }
@@ -76,6 +79,13 @@ pub enum LineError {
     BadTimestamp(String),
     PayloadNotObject,
     BadPrevHash,
+    /// Longer than `MAX_LINE_BYTES`: not an event, whatever its first bytes say.
+    Oversized,
+    /// The payload is JSON the payload reader refuses (nested too deep, a
+    /// number out of range, a lone surrogate).
+    UnreadablePayload(String),
+    /// A line we encoded parses, but not as the event it was built from.
+    ReadsBackDifferently(&'static str),
 }
 
 impl LineError {
@@ -96,6 +106,11 @@ impl fmt::Display for LineError {
             LineError::BadTimestamp(s) => write!(f, "bad timestamp {s:?}"),
             LineError::PayloadNotObject => f.write_str("payload is not a JSON object"),
             LineError::BadPrevHash => f.write_str("prev_hash is not 64 lowercase hex digits"),
+            LineError::Oversized => f.write_str("line longer than 1 MiB: not an event"),
+            LineError::UnreadablePayload(e) => write!(f, "payload cannot be read: {e}"),
+            LineError::ReadsBackDifferently(field) => {
+                write!(f, "the line would read back with a different {field}")
+            }
         }
     }
 }
@@ -256,6 +271,8 @@ pub fn parse_line(line: &[u8]) -> Result<LineRecord<'_>, LineError> {
     if !wire.payload.get().starts_with('{') {
         return Err(LineError::PayloadNotObject);
     }
+    super::payload_text::check_readable(wire.payload.get())
+        .map_err(LineError::UnreadablePayload)?;
     let prev_hash = match wire.prev_hash {
         None => None,
         Some(text) => Some(parse_hash(&text).ok_or(LineError::BadPrevHash)?),
@@ -305,6 +322,8 @@ fn parse_hash(text: &str) -> Option<LineHash> {
 }
 
 impl LineRecord<'_> {
+    /// The payload as a map. `parse_line` only returns records whose payload
+    /// reads (`payload_text::check_readable`), so the fallback is never taken.
     pub fn payload_map(&self) -> Map<String, Value> {
         serde_json::from_str(self.payload.get()).unwrap_or_default()
     }
@@ -341,6 +360,40 @@ impl NewLine<'_> {
     pub fn encode(&self) -> Vec<u8> {
         // A struct of strings, numbers and a `Map` always serialises.
         serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The line's bytes, proven to read back through the readers' own
+    /// parser as exactly this event: what cannot be read is never written.
+    pub fn encode_checked(&self) -> Result<Vec<u8>, LineError> {
+        let bytes = self.encode();
+        if bytes.len() > MAX_LINE_BYTES {
+            return Err(LineError::Oversized);
+        }
+        let back = parse_line(&bytes)?;
+        let differs = if back.shipment_id != self.shipment_id {
+            Some("shipment_id")
+        } else if back.event_seq != self.event_seq {
+            Some("event_seq")
+        } else if back.event_type != self.event_type {
+            Some("event_type")
+        } else if back.timestamp != self.timestamp {
+            // The text read back is the text written: the same instant means
+            // it printed right (a leap second as `:60`, 3 digits).
+            Some("timestamp")
+        } else if back.actor != self.actor {
+            Some("actor")
+        } else if back.operator.as_deref() != Some(self.operator) {
+            Some("operator")
+        } else if back.prev_hash.as_ref().map(hash_hex).as_deref() != Some(self.prev_hash.as_str())
+        {
+            Some("prev_hash")
+        } else {
+            None
+        };
+        match differs {
+            Some(field) => Err(LineError::ReadsBackDifferently(field)),
+            None => Ok(bytes),
+        }
     }
 }
 

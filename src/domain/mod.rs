@@ -7,6 +7,7 @@ pub mod lifecycle;
 pub mod line;
 pub mod operator;
 pub mod payload;
+pub mod payload_text;
 pub mod rules;
 pub mod timestamp;
 

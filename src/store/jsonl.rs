@@ -20,8 +20,8 @@ use super::writer_view::{WriterSeed, WriterView};
 use super::{AppendRequest, Appended, EventStore, Target};
 use crate::domain::id::MAX_SHIPMENT_NUMBER;
 use crate::domain::line::{
-    GENESIS_HASH, LineHash, NewLine, encode_counter_line, hash_hex, hash_line, parse_counter_line,
-    parse_line,
+    GENESIS_HASH, LineError, LineHash, NewLine, encode_counter_line, hash_hex, hash_line,
+    parse_counter_line, parse_line,
 };
 use crate::domain::rules::{ShipmentHead, check_append};
 use crate::domain::{Event, OperatorName, ShipmentId, Timestamp};
@@ -262,7 +262,7 @@ impl JsonlStore {
             from,
             len,
             &mut splitter,
-            |line| view.apply_line(line.bytes),
+            |line| view.apply_line(&line),
         );
         view.splitter = splitter;
         read?;
@@ -271,8 +271,7 @@ impl JsonlStore {
             // A whole event cut just before its `\n` is a well-formed line
             // once we end it: count it, or our line would repeat its seq and
             // break the chain. (A real fragment does not parse: ignored.)
-            let pending = view.splitter.pending().to_vec();
-            view.apply_line(&pending);
+            view.apply_pending();
         }
         let end = view.splitter.complete_offset();
         self.record_proof(end)?;
@@ -289,8 +288,7 @@ impl JsonlStore {
             // cut), it becomes a well-formed event every reader will see: the
             // chain and that shipment's seq must continue from it.
             if let Some(view) = self.view.as_mut() {
-                let fragment = view.splitter.pending().to_vec();
-                view.apply_line(&fragment);
+                view.apply_pending();
             }
         }
         let start_len = self
@@ -368,20 +366,26 @@ impl JsonlStore {
             request.expected_seq,
         )?;
 
-        let timestamp = next_timestamp(view.last_timestamp);
-        let id = match id {
-            Some(id) => id,
-            None => {
-                let last = next_counter.unwrap_or(0).max(view.max_id);
-                let id = ShipmentId::new(last + 1)
+        let timestamp = next_timestamp(view.last_timestamp)?;
+        let (id, event_seq, new_counter) = match (id, &head) {
+            (Some(id), Some(head)) => {
+                let seq = head.seq.checked_add(1).ok_or(Error::SeqExhausted(id))?;
+                (id, seq, None)
+            }
+            (Some(id), None) => (id, 1, None),
+            (None, _) => {
+                let counter = next_counter.unwrap_or(0);
+                let last = view
+                    .highest_id(&self.file, &self.paths.events, counter)?
+                    .max(counter);
+                let id = last
+                    .checked_add(1)
+                    .and_then(ShipmentId::new)
                     .filter(|id| id.number() <= MAX_SHIPMENT_NUMBER)
                     .ok_or(Error::IdsExhausted)?;
-                counter_out.push_str(&encode_counter_line(id.number(), &timestamp));
-                *next_counter = Some(id.number());
-                id
+                (id, 1, Some(id.number()))
             }
         };
-        let event_seq = head.as_ref().map_or(1, |h| h.seq + 1);
         let line = NewLine {
             shipment_id: id,
             event_seq,
@@ -392,7 +396,18 @@ impl JsonlStore {
             operator: &self.operator,
             prev_hash: hash_hex(&view.last_hash.unwrap_or(GENESIS_HASH)),
         };
-        let bytes = line.encode();
+        // What a reader would refuse is refused here, before anything is
+        // written (the counter line included).
+        let bytes = line.encode_checked().map_err(|e| match e {
+            LineError::UnreadablePayload(reason) => {
+                Error::InvalidPayload(format!("it could not be read back: {reason}"))
+            }
+            other => Error::LineNotReadable(other),
+        })?;
+        if let Some(number) = new_counter {
+            counter_out.push_str(&encode_counter_line(number, &timestamp));
+            *next_counter = Some(number);
+        }
         let event = Event {
             shipment_id: id,
             event_seq,
@@ -533,20 +548,14 @@ fn ends_torn(file: &File, path: &std::path::Path) -> Result<bool> {
 }
 
 /// Now, unless the clock stepped back: then the previous line's time,
-/// rounded up to the millisecond so it is never earlier.
-fn next_timestamp(previous: Option<Timestamp>) -> Timestamp {
-    let now = Timestamp::now_millis();
-    match previous {
-        Some(prev) if now < prev => {
-            let truncated = Timestamp::from_instant_millis(prev.instant());
-            if truncated < prev {
-                Timestamp::from_instant_millis(prev.instant() + chrono::Duration::milliseconds(1))
-            } else {
-                truncated
-            }
+/// rounded up to the millisecond so it is never earlier. Refused when that
+/// would be past the year 9999 (no reader accepts it).
+fn next_timestamp(previous: Option<Timestamp>) -> Result<Timestamp> {
+    Timestamp::next_written(previous, chrono::Utc::now()).ok_or_else(|| {
+        Error::TimestampsExhausted {
+            last: previous.map(|t| t.to_string()).unwrap_or_default(),
         }
-        _ => now,
-    }
+    })
 }
 
 impl EventStore for JsonlStore {
@@ -678,7 +687,7 @@ mod tests {
     #[test]
     fn clock_going_back_reuses_the_previous_timestamp() {
         let future = Timestamp::parse("2999-01-01T00:00:00.123456Z").unwrap();
-        let next = next_timestamp(Some(future));
+        let next = next_timestamp(Some(future)).unwrap();
         assert!(next >= future);
         assert_eq!(next.to_string(), "2999-01-01T00:00:00.124Z");
     }

@@ -1,12 +1,17 @@
 //! Splitting a byte stream into lines, with their byte offsets and line
 //! numbers, holding back a partial last line. Shared by the tailer, the
-//! writer's catch-up and every full read, so they all agree on what a line is.
+//! writer's catch-up, every full read, the byte search for one shipment and
+//! the backwards tail scan, so they all agree on what a line is: the bytes
+//! between two `\n`, and a line over `MAX_LINE_BYTES` is one malformed line
+//! up to its `\n` (nothing inside it is an event).
 
-use memchr::memchr;
+use memchr::{memchr, memrchr};
+
+use crate::domain::line::{LineError, LineRecord, parse_line};
 
 /// A line longer than this is not kept whole in memory: its first bytes are
 /// reported (as a malformed line) and the rest skipped up to its `\n`.
-pub const MAX_LINE_BYTES: usize = 1 << 20;
+pub use crate::domain::line::MAX_LINE_BYTES;
 
 /// One complete line (without its `\n`).
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +26,93 @@ pub struct LineRef<'a> {
     pub oversized: bool,
 }
 
+impl<'a> LineRef<'a> {
+    /// A line whose bytes are all at hand: capped if it is over the limit.
+    pub fn whole(offset: u64, line_no: u64, bytes: &'a [u8]) -> Self {
+        let oversized = bytes.len() > MAX_LINE_BYTES;
+        LineRef {
+            offset,
+            line_no,
+            bytes: if oversized {
+                &bytes[..MAX_LINE_BYTES]
+            } else {
+                bytes
+            },
+            len: bytes.len() as u64,
+            oversized,
+        }
+    }
+
+    /// The event this line holds, as every reader sees it: an oversized
+    /// line is never one, even if its first bytes happen to parse.
+    pub fn record(&self) -> Result<LineRecord<'a>, LineError> {
+        if self.oversized {
+            return Err(LineError::Oversized);
+        }
+        parse_line(self.bytes)
+    }
+}
+
+/// Whole lines lying inside one chunk, handed out without being split (for
+/// a byte search over many lines at once). Starts at a line start, ends just
+/// past a `\n`.
+#[derive(Debug, Clone, Copy)]
+pub struct LineRun<'a> {
+    /// File offset of `bytes[0]`.
+    pub offset: u64,
+    /// Line number of the first line (0 from an unnumbered splitter).
+    pub line_no: u64,
+    pub bytes: &'a [u8],
+    numbered: bool,
+}
+
+impl<'a> LineRun<'a> {
+    /// The line holding `bytes[at]`, with the byte range it spans in the run
+    /// (its `\n` excluded). `cursor` carries the line count between calls
+    /// with increasing `at`, so numbering a run's hits stays linear.
+    pub fn line_at(
+        &self,
+        at: usize,
+        cursor: &mut RunCursor,
+    ) -> (LineRef<'a>, std::ops::Range<usize>) {
+        let start = memrchr(b'\n', &self.bytes[..at]).map_or(0, |i| i + 1);
+        let end = memchr(b'\n', &self.bytes[at..]).map_or(self.bytes.len(), |i| at + i);
+        if self.numbered {
+            if start < cursor.pos {
+                *cursor = RunCursor::default();
+            }
+            cursor.lines += count_newlines(&self.bytes[cursor.pos..start]);
+            cursor.pos = start;
+        }
+        let line_no = if self.numbered {
+            self.line_no + cursor.lines
+        } else {
+            0
+        };
+        let line = LineRef::whole(self.offset + start as u64, line_no, &self.bytes[start..end]);
+        (line, start..end)
+    }
+}
+
+/// Where `LineRun::line_at` stopped counting lines.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RunCursor {
+    pos: usize,
+    lines: u64,
+}
+
+/// Counted plainly so the compiler vectorises it.
+fn count_newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// What `LineSplitter::feed_runs` hands out.
+pub enum Piece<'a> {
+    /// A line that began in an earlier chunk.
+    Line(LineRef<'a>),
+    Run(LineRun<'a>),
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct LineSplitter {
     pending: Vec<u8>,
@@ -28,6 +120,9 @@ pub struct LineSplitter {
     pending_offset: u64,
     next_line_no: u64,
     oversized: bool,
+    /// Line numbers are not counted (all 0): a byte search over runs of
+    /// lines then never has to look at every byte.
+    unnumbered: bool,
 }
 
 impl LineSplitter {
@@ -36,6 +131,15 @@ impl LineSplitter {
         LineSplitter {
             pending_offset: offset,
             next_line_no: line_no,
+            ..Default::default()
+        }
+    }
+
+    /// A splitter whose next byte is at `offset` and that numbers no line.
+    pub fn unnumbered_at(offset: u64) -> Self {
+        LineSplitter {
+            pending_offset: offset,
+            unnumbered: true,
             ..Default::default()
         }
     }
@@ -59,55 +163,85 @@ impl LineSplitter {
         self.next_line_no
     }
 
-    pub fn feed(&mut self, mut chunk: &[u8], mut on_line: impl FnMut(LineRef<'_>)) {
-        // Finish a line carried over from an earlier chunk.
-        if self.pending_len > 0 || self.oversized {
-            match memchr(b'\n', chunk) {
-                None => {
-                    self.keep(chunk);
-                    return;
-                }
-                Some(end) => {
-                    self.keep(&chunk[..end]);
-                    let line = LineRef {
-                        offset: self.pending_offset,
-                        line_no: self.next_line_no,
-                        bytes: &self.pending,
-                        len: self.pending_len,
-                        oversized: self.oversized,
-                    };
-                    on_line(line);
-                    self.advance(self.pending_len + 1);
-                    self.pending.clear();
-                    self.pending_len = 0;
-                    self.oversized = false;
-                    chunk = &chunk[end + 1..];
-                }
-            }
-        }
+    /// Feeds the next bytes of the stream; `on_line` gets every line they complete.
+    pub fn feed(&mut self, chunk: &[u8], mut on_line: impl FnMut(LineRef<'_>)) {
+        let Some(mut chunk) = self.finish_pending(chunk, &mut on_line) else {
+            return;
+        };
         while let Some(end) = memchr(b'\n', chunk) {
-            let bytes = &chunk[..end];
-            let oversized = bytes.len() > MAX_LINE_BYTES;
-            on_line(LineRef {
-                offset: self.pending_offset,
-                line_no: self.next_line_no,
-                bytes: if oversized {
-                    &bytes[..MAX_LINE_BYTES]
-                } else {
-                    bytes
-                },
-                len: end as u64,
-                oversized,
-            });
-            self.advance(end as u64 + 1);
+            on_line(LineRef::whole(
+                self.pending_offset,
+                self.next_line_no,
+                &chunk[..end],
+            ));
+            self.advance(end as u64 + 1, 1);
             chunk = &chunk[end + 1..];
         }
         self.keep(chunk);
     }
 
-    fn advance(&mut self, by: u64) {
+    /// Like `feed`, but the whole lines lying inside `chunk` come as one
+    /// `Piece::Run` instead of line by line (a byte search then looks at
+    /// them all at once); a line carried over from earlier comes as a
+    /// `Piece::Line`, exactly as `feed` would give it.
+    pub fn feed_runs(&mut self, chunk: &[u8], mut on_piece: impl FnMut(Piece<'_>)) {
+        let Some(chunk) = self.finish_pending(chunk, &mut |line| on_piece(Piece::Line(line)))
+        else {
+            return;
+        };
+        let whole = memrchr(b'\n', chunk).map_or(0, |i| i + 1);
+        if whole > 0 {
+            let run = &chunk[..whole];
+            on_piece(Piece::Run(LineRun {
+                offset: self.pending_offset,
+                line_no: self.next_line_no,
+                bytes: run,
+                numbered: !self.unnumbered,
+            }));
+            let lines = if self.unnumbered {
+                0
+            } else {
+                count_newlines(run)
+            };
+            self.advance(whole as u64, lines);
+        }
+        self.keep(&chunk[whole..]);
+    }
+
+    /// Ends the line carried over from earlier chunks if `chunk` holds its
+    /// `\n`; returns the rest of `chunk`, or `None` if it was all carried.
+    fn finish_pending<'c>(
+        &mut self,
+        chunk: &'c [u8],
+        on_line: &mut impl FnMut(LineRef<'_>),
+    ) -> Option<&'c [u8]> {
+        if self.pending_len == 0 && !self.oversized {
+            return Some(chunk);
+        }
+        let Some(end) = memchr(b'\n', chunk) else {
+            self.keep(chunk);
+            return None;
+        };
+        self.keep(&chunk[..end]);
+        on_line(LineRef {
+            offset: self.pending_offset,
+            line_no: self.next_line_no,
+            bytes: &self.pending,
+            len: self.pending_len,
+            oversized: self.oversized,
+        });
+        self.advance(self.pending_len + 1, 1);
+        self.pending.clear();
+        self.pending_len = 0;
+        self.oversized = false;
+        Some(&chunk[end + 1..])
+    }
+
+    fn advance(&mut self, by: u64, lines: u64) {
         self.pending_offset += by;
-        self.next_line_no += 1;
+        if !self.unnumbered {
+            self.next_line_no += lines;
+        }
     }
 
     fn keep(&mut self, bytes: &[u8]) {
@@ -121,7 +255,7 @@ impl LineSplitter {
     }
 
     /// Treats the held-back fragment as ended (a writer just terminated it).
-    pub fn terminate_pending(&mut self) -> Option<LineRef<'_>> {
+    pub fn terminate_pending(&self) -> Option<LineRef<'_>> {
         if self.pending_len == 0 {
             return None;
         }
@@ -138,7 +272,7 @@ impl LineSplitter {
     /// After `terminate_pending`'s line was handled.
     pub fn drop_pending_as_terminated(&mut self) {
         if self.pending_len > 0 {
-            self.advance(self.pending_len + 1);
+            self.advance(self.pending_len + 1, 1);
             self.pending.clear();
             self.pending_len = 0;
             self.oversized = false;
@@ -179,5 +313,92 @@ mod tests {
         assert_eq!(seen[0], (MAX_LINE_BYTES, MAX_LINE_BYTES as u64 + 10, true));
         assert_eq!(seen[1], (2, 2, false));
         assert_eq!(s.complete_offset(), MAX_LINE_BYTES as u64 + 10 + 1 + 3);
+    }
+
+    type Seen = (u64, u64, Vec<u8>, u64, bool);
+
+    fn seen(l: &LineRef<'_>) -> Seen {
+        (l.offset, l.line_no, l.bytes.to_vec(), l.len, l.oversized)
+    }
+
+    /// Every line `feed_runs` hands out, runs split with `line_at`.
+    fn by_runs(bytes: &[u8], pieces: &[usize]) -> Vec<Seen> {
+        by_runs_from(LineSplitter::starting_at(0, 1), bytes, pieces)
+    }
+
+    fn by_runs_from(mut s: LineSplitter, bytes: &[u8], pieces: &[usize]) -> Vec<Seen> {
+        let mut out = Vec::new();
+        let mut rest = bytes;
+        let mut sizes = pieces.iter().cycle();
+        while !rest.is_empty() {
+            let n = (*sizes.next().unwrap_or(&1)).clamp(1, rest.len());
+            s.feed_runs(&rest[..n], |piece| match piece {
+                Piece::Line(l) => out.push(seen(&l)),
+                Piece::Run(run) => {
+                    let mut cursor = RunCursor::default();
+                    let mut at = 0;
+                    while at < run.bytes.len() {
+                        let (l, span) = run.line_at(at, &mut cursor);
+                        out.push(seen(&l));
+                        at = span.end + 1;
+                    }
+                }
+            });
+            rest = &rest[n..];
+        }
+        out
+    }
+
+    fn by_lines(bytes: &[u8], pieces: &[usize]) -> Vec<Seen> {
+        let mut s = LineSplitter::starting_at(0, 1);
+        let mut out = Vec::new();
+        let mut rest = bytes;
+        let mut sizes = pieces.iter().cycle();
+        while !rest.is_empty() {
+            let n = (*sizes.next().unwrap_or(&1)).clamp(1, rest.len());
+            s.feed(&rest[..n], |l| out.push(seen(&l)));
+            rest = &rest[n..];
+        }
+        out
+    }
+
+    #[test]
+    fn runs_and_lines_agree_on_oversized_lines_across_chunk_edges() {
+        let mut bytes = b"a\n\nbc\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b'x', MAX_LINE_BYTES + 5));
+        bytes.extend_from_slice(b"{\"inside\":1}\nd\n");
+        bytes.extend(std::iter::repeat_n(b'y', MAX_LINE_BYTES));
+        bytes.extend_from_slice(b"\ne\ntorn");
+        for pieces in [vec![7], vec![1 << 20], vec![3, 1 << 19, 5], vec![4 << 20]] {
+            let lines = by_lines(&bytes, &pieces);
+            assert_eq!(by_runs(&bytes, &pieces), lines, "{pieces:?}");
+            let shape: Vec<(u64, bool)> = lines.iter().map(|l| (l.3, l.4)).collect();
+            let big = MAX_LINE_BYTES as u64;
+            assert_eq!(
+                shape,
+                [
+                    (1, false),
+                    (0, false),
+                    (2, false),
+                    (big + 5 + 12, true),
+                    (1, false),
+                    (big, false),
+                    (1, false)
+                ]
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn runs_and_lines_agree(
+            bytes in proptest::collection::vec(proptest::prop_oneof![proptest::prelude::Just(b'\n'), proptest::prelude::any::<u8>()], 0..400),
+            pieces in proptest::collection::vec(1usize..50, 1..8),
+        ) {
+            let lines = by_lines(&bytes, &pieces);
+            proptest::prop_assert_eq!(&by_runs(&bytes, &pieces), &lines);
+            let unnumbered: Vec<Seen> = lines.into_iter().map(|(o, _, b, l, x)| (o, 0, b, l, x)).collect();
+            proptest::prop_assert_eq!(by_runs_from(LineSplitter::unnumbered_at(0), &bytes, &pieces), unnumbered);
+        }
     }
 }

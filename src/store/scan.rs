@@ -1,19 +1,27 @@
 //! Fast reads that avoid parsing the whole log, for one-shot commands on big
 //! logs: the tail (last hash, last timestamp, highest ID) read backwards, and
-//! one shipment's lines found by byte search.
+//! one shipment's lines found by byte search. Both split lines with
+//! `LineSplitter`, like every other reader, so they agree on what a line is
+//! (an oversized line is one malformed line up to its `\n`); and both take
+//! linear time and bounded memory whatever the length of a line.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-use memchr::memmem;
+use memchr::{memchr, memmem, memrchr};
 
-use super::lines::MAX_LINE_BYTES;
+use super::files;
+use super::lines::{LineRef, LineSplitter, MAX_LINE_BYTES, Piece, RunCursor};
 use crate::domain::line::{LineHash, LineRecord, hash_line, parse_line};
 use crate::domain::{ShipmentId, Timestamp};
 use crate::error::{Error, Result};
 
+/// Window of the backwards read; a line longer than this is found by
+/// searching further back for its start.
 const BACK_CHUNK: u64 = 256 * 1024;
+/// Read size when only looking for a `\n` (through a long line).
+const SKIP_CHUNK: usize = 1 << 20;
 const SEARCH_CHUNK: usize = 4 << 20;
 
 /// What a writer needs to know about the end of the log.
@@ -24,71 +32,100 @@ pub struct TailInfo {
     pub last_timestamp: Option<Timestamp>,
     /// Highest shipment number seen scanning back to the newest creation.
     pub max_id: u64,
+    /// Whether `max_id` is the highest in the whole log (the scan read it all).
+    pub max_id_exact: bool,
     /// Offset just past the last `\n` (a torn fragment after it is excluded).
     pub complete_len: u64,
 }
 
 /// Reads `file` backwards from `len` until it has seen the last well-formed
 /// line and the newest CREATED with seq 1 (IDs are handed out in order, so
-/// that is the highest). A log with no creation is read whole.
+/// that is usually the highest). A log with no creation is read whole.
 pub fn scan_tail(file: &File, path: &Path, len: u64) -> Result<TailInfo> {
-    let mut info = TailInfo::default();
-    let mut end = len;
-    let mut carry: Vec<u8> = Vec::new(); // the start of a line cut by a chunk edge
-    let mut first_chunk = true;
+    let mut info = TailInfo {
+        complete_len: line_start_before(file, path, len)?,
+        ..TailInfo::default()
+    };
     let mut found_creation = false;
-    while end > 0 && !(found_creation && info.last_hash.is_some()) {
-        let start = end.saturating_sub(BACK_CHUNK);
-        let mut buf = vec![0u8; (end - start) as usize];
-        file.read_exact_at(&mut buf, start)
-            .map_err(|e| Error::io("read", path, e))?;
-        buf.extend_from_slice(&carry);
-        if first_chunk {
-            // Exclude a torn (unterminated) fragment at the very end.
-            let cut = buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-            info.complete_len = start + cut as u64;
-            buf.truncate(cut);
-            first_chunk = false;
-        }
-        // The first line of the chunk may be incomplete unless we are at 0.
-        let first_full = if start == 0 {
-            0
-        } else {
-            match buf.iter().position(|&b| b == b'\n') {
-                Some(i) => i + 1,
-                None => {
-                    carry = buf;
-                    end = start;
-                    continue;
-                }
-            }
-        };
-        for line in buf[first_full..].split(|&b| b == b'\n').rev() {
-            // Over 1 MiB every reader (LineSplitter) treats a line as malformed.
-            if line.is_empty() || line.len() > MAX_LINE_BYTES {
-                continue;
-            }
-            if let Ok(record) = parse_line(line) {
+    let mut end = info.complete_len;
+    let mut buf = Vec::new();
+    let mut spans = Vec::new();
+    'windows: while end > 0 {
+        // `end` is just past a `\n`: read whole lines before it, newest first.
+        let window_start = read_window(file, path, end, &mut buf)?;
+        spans.clear();
+        LineSplitter::unnumbered_at(window_start)
+            .feed(&buf, |line| spans.push((line.offset, line.len)));
+        for &(offset, line_len) in spans.iter().rev() {
+            let at = (offset - window_start) as usize;
+            let bytes = buf.get(at..at + line_len as usize).unwrap_or_default();
+            let line = LineRef::whole(offset, 0, bytes);
+            if let Ok(record) = line.record() {
                 if info.last_hash.is_none() {
-                    info.last_hash = Some(hash_line(line));
+                    info.last_hash = Some(hash_line(line.bytes));
                     info.last_timestamp = Some(record.timestamp);
                 }
                 info.max_id = info.max_id.max(record.shipment_id.number());
-                if record.event_seq == 1 {
-                    found_creation = true;
-                }
+                found_creation |= record.event_seq == 1;
             }
             if found_creation && info.last_hash.is_some() {
-                break;
+                break 'windows;
             }
         }
-        carry = buf[..first_full].to_vec();
-        if let Some(b'\n') = carry.last() {
-            carry.pop();
+        end = window_start;
+    }
+    info.max_id_exact = end == 0;
+    Ok(info)
+}
+
+/// Fills `buf` with whole lines ending at `end` (just past a `\n`) and
+/// returns the offset of the first. A line longer than `BACK_CHUNK` comes
+/// alone; one longer than `MAX_LINE_BYTES` is skipped unread (`buf` left
+/// empty): it is malformed whatever it holds.
+fn read_window(file: &File, path: &Path, end: u64, buf: &mut Vec<u8>) -> Result<u64> {
+    let start = end.saturating_sub(BACK_CHUNK);
+    read_into(file, path, start, end, buf)?;
+    let last = buf.len().saturating_sub(1); // the `\n` before `end`
+    if start == 0 {
+        return Ok(0);
+    }
+    if let Some(i) = memchr(b'\n', &buf[..last]) {
+        buf.drain(..=i);
+        return Ok(start + i as u64 + 1);
+    }
+    // One line fills the window: find where it starts.
+    let line_start = line_start_before(file, path, start)?;
+    if end - 1 - line_start > MAX_LINE_BYTES as u64 {
+        buf.clear();
+    } else {
+        read_into(file, path, line_start, end, buf)?;
+    }
+    Ok(line_start)
+}
+
+fn read_into(file: &File, path: &Path, from: u64, to: u64, buf: &mut Vec<u8>) -> Result<()> {
+    buf.clear();
+    buf.resize((to - from) as usize, 0);
+    file.read_exact_at(buf, from)
+        .map_err(|e| Error::io("read", path, e))
+}
+
+/// Offset just past the last `\n` before `pos` (0 if there is none),
+/// searched backwards in bounded reads.
+fn line_start_before(file: &File, path: &Path, pos: u64) -> Result<u64> {
+    let mut buf = vec![0u8; SKIP_CHUNK];
+    let mut end = pos;
+    while end > 0 {
+        let start = end.saturating_sub(SKIP_CHUNK as u64);
+        let chunk = &mut buf[..(end - start) as usize];
+        file.read_exact_at(chunk, start)
+            .map_err(|e| Error::io("read", path, e))?;
+        if let Some(i) = memrchr(b'\n', chunk) {
+            return Ok(start + i as u64 + 1);
         }
         end = start;
     }
-    Ok(info)
+    Ok(0)
 }
 
 /// A line of one shipment, found by `find_shipment_lines`.
@@ -104,8 +141,8 @@ impl FoundLine {
 }
 
 /// Every well-formed line of `id` in `[0, end)`, in file order, found by
-/// searching whole chunks for the ID's bytes: only lines with a hit are
-/// parsed (and kept only if the hit was their `shipment_id`).
+/// searching whole runs of lines for the ID's bytes: only lines with a hit
+/// are parsed (and kept only if the hit was their `shipment_id`).
 pub fn find_shipment_lines(
     file: &File,
     path: &Path,
@@ -115,56 +152,166 @@ pub fn find_shipment_lines(
     let needle = id.to_string();
     let finder = memmem::Finder::new(needle.as_bytes());
     let mut found = Vec::new();
-    let mut buf: Vec<u8> = Vec::with_capacity(SEARCH_CHUNK + 4096);
-    // `buf` holds whole lines starting at file offset `base`, then the
-    // start of a line cut by the chunk edge.
-    let mut base = 0u64;
+    let mut keep = |line: LineRef<'_>| {
+        if line.record().is_ok_and(|r| r.shipment_id == id) {
+            found.push(FoundLine {
+                offset: line.offset,
+                bytes: line.bytes.to_vec(),
+            });
+        }
+    };
+    let mut splitter = LineSplitter::unnumbered_at(0);
+    let mut buf = vec![0u8; SEARCH_CHUNK.min(end as usize).max(1)];
     let mut pos = 0u64;
     while pos < end {
-        let old = buf.len();
-        let want = SEARCH_CHUNK.min((end - pos) as usize);
-        buf.resize(old + want, 0);
+        let want = buf.len().min((end - pos) as usize);
         let n = file
-            .read_at(&mut buf[old..], pos)
+            .read_at(&mut buf[..want], pos)
             .map_err(|e| Error::io("read", path, e))?;
-        buf.truncate(old + n);
         if n == 0 {
             break;
         }
         pos += n as u64;
-        // Only whole lines: an unterminated last line is held back, as every
-        // reader does.
-        let complete = buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let mut next_line_start = 0;
-        for hit in finder.find_iter(&buf[..complete]) {
-            if hit < next_line_start {
-                continue; // a second hit on a line already handled
+        // An unterminated last line is held back, as every reader does.
+        splitter.feed_runs(&buf[..n], |piece| match piece {
+            Piece::Line(line) => {
+                if finder.find(line.bytes).is_some() {
+                    keep(line);
+                }
             }
-            let start = buf[..hit]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1);
-            let stop = buf[hit..complete]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(complete, |i| hit + i);
-            next_line_start = stop + 1;
-            let line = &buf[start..stop];
-            // Lines over the cap are malformed for every reader: skip them here too.
-            if line.len() <= MAX_LINE_BYTES && parse_line(line).is_ok_and(|r| r.shipment_id == id) {
-                found.push(FoundLine {
-                    offset: base + start as u64,
-                    bytes: line.to_vec(),
-                });
+            Piece::Run(run) => {
+                let mut cursor = RunCursor::default();
+                let mut next_line = 0;
+                for hit in finder.find_iter(run.bytes) {
+                    if hit < next_line {
+                        continue; // a second hit on a line already handled
+                    }
+                    let (line, span) = run.line_at(hit, &mut cursor);
+                    next_line = span.end + 1;
+                    keep(line);
+                }
             }
-        }
-        buf.drain(..complete);
-        base += complete as u64;
-        if buf.len() > MAX_LINE_BYTES * 2 {
-            // A line this long is no event: skip what we hold of it.
-            base += buf.len() as u64;
-            buf.clear();
-        }
+        });
     }
     Ok(found)
+}
+
+/// The highest shipment number of any event in `[0, end)`: a full read, for
+/// when the counter log cannot be trusted.
+pub fn max_shipment_id(file: &File, path: &Path, end: u64) -> Result<u64> {
+    let mut max = 0;
+    let mut splitter = LineSplitter::starting_at(0, 1);
+    files::read_range(file, path, 0, end, &mut splitter, |line| {
+        if let Ok(record) = line.record() {
+            max = max.max(record.shipment_id.number());
+        }
+    })?;
+    Ok(max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::line::{NewLine, hash_hex};
+    use crate::domain::{Actor, EventType};
+    use std::io::Write;
+
+    fn event(id: u64, seq: u32) -> Vec<u8> {
+        event_padded(id, seq, 0)
+    }
+
+    fn event_padded(id: u64, seq: u32, pad: usize) -> Vec<u8> {
+        let mut payload = serde_json::Map::new();
+        if pad > 0 {
+            payload.insert("pad".into(), "p".repeat(pad).into());
+        }
+        NewLine {
+            shipment_id: ShipmentId::new(id).unwrap(),
+            event_seq: seq,
+            event_type: if seq == 1 {
+                EventType::Created
+            } else {
+                EventType::ManagerApproved
+            },
+            timestamp: Timestamp::parse("2026-01-21T12:00:00.000Z").unwrap(),
+            actor: Actor::Sender,
+            payload: &payload,
+            operator: "t",
+            prev_hash: hash_hex(&[0; 32]),
+        }
+        .encode()
+    }
+
+    /// The tail as a forward reader sees it, newest line first.
+    fn reference(bytes: &[u8]) -> (Option<LineHash>, u64, u64) {
+        let mut lines = Vec::new();
+        let mut splitter = LineSplitter::starting_at(0, 1);
+        splitter.feed(bytes, |l| {
+            lines.push(
+                l.record()
+                    .ok()
+                    .map(|r| (hash_line(l.bytes), r.shipment_id.number(), r.event_seq)),
+            )
+        });
+        let (mut last, mut max, mut creation) = (None, 0, false);
+        for (hash, id, seq) in lines.iter().rev().flatten() {
+            last = last.or(Some(*hash));
+            max = max.max(*id);
+            creation |= *seq == 1;
+            if creation {
+                break;
+            }
+        }
+        (last, max, splitter.complete_offset())
+    }
+
+    #[test]
+    fn the_tail_scan_agrees_with_a_forward_read() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let sizes = [
+            0,
+            5,
+            1000,
+            BACK_CHUNK as usize - 1,
+            BACK_CHUNK as usize + 3,
+            MAX_LINE_BYTES,
+            MAX_LINE_BYTES + 1,
+            3 << 20,
+        ];
+        for round in 0..40 {
+            let mut bytes = Vec::new();
+            for _ in 0..1 + next(6) {
+                match next(5) {
+                    0 | 1 => bytes.extend(event(1 + next(9), 1 + next(2) as u32)),
+                    // A well-formed event longer than the backwards window.
+                    4 => bytes.extend(event_padded(1 + next(9), 1 + next(2) as u32, 300_000)),
+                    2 => {
+                        // An event padded past the line limit: no event.
+                        bytes.extend(event(50, 1));
+                        bytes.resize(bytes.len() + MAX_LINE_BYTES, b' ');
+                    }
+                    _ => bytes.resize(bytes.len() + sizes[next(sizes.len() as u64) as usize], b'x'),
+                }
+                bytes.push(b'\n');
+            }
+            if next(3) == 0 {
+                bytes.resize(bytes.len() + sizes[next(sizes.len() as u64) as usize], b'{');
+            }
+            let mut file = tempfile::tempfile().unwrap();
+            file.write_all(&bytes).unwrap();
+            let info = scan_tail(&file, Path::new("t"), bytes.len() as u64).unwrap();
+            let (last, max, complete) = reference(&bytes);
+            assert_eq!(info.last_hash, last, "round {round}");
+            assert_eq!(info.complete_len, complete, "round {round}");
+            assert!(info.max_id >= max, "round {round}");
+            let whole = max_shipment_id(&file, Path::new("t"), complete).unwrap();
+            assert!(info.max_id <= whole && (!info.max_id_exact || info.max_id == whole));
+        }
+    }
 }

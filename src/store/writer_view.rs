@@ -7,9 +7,9 @@ use std::fs::File;
 use std::path::Path;
 
 use super::files::FileIdentity;
-use super::lines::LineSplitter;
+use super::lines::{LineRef, LineSplitter};
 use super::scan::{self, TailInfo};
-use crate::domain::line::{LineHash, hash_line, parse_line};
+use crate::domain::line::{LineHash, hash_line};
 use crate::domain::rules::ShipmentHead;
 use crate::domain::{ShipmentId, Timestamp};
 use crate::error::Result;
@@ -24,6 +24,9 @@ pub(super) struct WriterView {
     pub last_hash: Option<LineHash>,
     pub last_timestamp: Option<Timestamp>,
     pub max_id: u64,
+    /// Whether `max_id` covers the whole log (false for a lazy view whose
+    /// tail scan stopped at the newest creation).
+    max_id_exact: bool,
     heads: IdMap<ShipmentHead>,
 }
 
@@ -37,6 +40,7 @@ impl WriterView {
             last_hash: None,
             last_timestamp: None,
             max_id: 0,
+            max_id_exact: true,
             heads: IdMap::default(),
         }
     }
@@ -50,6 +54,7 @@ impl WriterView {
             last_hash: tail.last_hash,
             last_timestamp: tail.last_timestamp,
             max_id: tail.max_id,
+            max_id_exact: tail.max_id_exact,
             heads: IdMap::default(),
         }
     }
@@ -66,6 +71,7 @@ impl WriterView {
             last_hash: seed.last_hash,
             last_timestamp: seed.last_timestamp,
             max_id: seed.max_id,
+            max_id_exact: true,
             heads,
         }
     }
@@ -76,10 +82,33 @@ impl WriterView {
     }
 
     /// Applies one complete line read from the file.
-    pub fn apply_line(&mut self, bytes: &[u8]) {
-        if let Ok(record) = parse_line(bytes) {
-            self.note_event(bytes, &record_head(&record), record.shipment_id);
+    pub fn apply_line(&mut self, line: &LineRef<'_>) {
+        if let Ok(record) = line.record() {
+            self.note_event(line.bytes, &record_head(&record), record.shipment_id);
         }
+    }
+
+    /// Applies the held-back fragment as the line it becomes once a writer
+    /// ends it with `\n` (a whole event that lost only its `\n` counts).
+    pub fn apply_pending(&mut self) {
+        let splitter = std::mem::take(&mut self.splitter);
+        if let Some(line) = splitter.terminate_pending() {
+            self.apply_line(&line);
+        }
+        self.splitter = splitter;
+    }
+
+    /// The highest shipment number in the log, given the counter log's last
+    /// `counter`. A counter behind what the tail shows (missing, emptied,
+    /// restored from an old copy) means IDs were handed out without it, maybe
+    /// out of order: then the whole log is read once for the true maximum.
+    pub fn highest_id(&mut self, file: &File, path: &Path, counter: u64) -> Result<u64> {
+        if !self.max_id_exact && counter < self.max_id {
+            let before = scan::max_shipment_id(file, path, self.indexed_from)?;
+            self.max_id = self.max_id.max(before);
+            self.max_id_exact = true;
+        }
+        Ok(self.max_id)
     }
 
     /// Records a well-formed line (read, or just written by us).
