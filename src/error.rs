@@ -6,6 +6,14 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp, lifecycle};
+use crate::text::inert;
+
+/// How many characters of a quoted text (a value, a name, a path) a message
+/// shows. Every such text goes through `inert`: it may come from the log or
+/// another process, and must not reach the terminal raw (issue 7 item 18).
+const QUOTE_CHARS: usize = 300;
+const NAME_CHARS: usize = 64;
+const MESSAGE_CHARS: usize = 2000;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -53,6 +61,13 @@ pub enum Error {
     },
     /// Every ten-digit ID has been used.
     IdsExhausted,
+    /// Issue 7 item 7: the event is durably in the log, but its result could
+    /// not be printed (a retry would append it twice).
+    AppendedNotPrinted {
+        id: ShipmentId,
+        seq: u32,
+        source: io::Error,
+    },
 }
 
 impl Error {
@@ -67,7 +82,7 @@ impl Error {
     /// 1: refused by the rules; 2: usage or I/O.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) | Error::Io { .. } => 2,
+            Error::Usage(_) | Error::Io { .. } | Error::AppendedNotPrinted { .. } => 2,
             _ => 1,
         }
     }
@@ -129,7 +144,7 @@ impl fmt::Display for Error {
                 at,
             } => {
                 let by = match operator {
-                    Some(op) => format!("{actor} ({op})"),
+                    Some(op) => format!("{actor} ({})", inert(op, NAME_CHARS)),
                     None => actor.to_string(),
                 };
                 write!(
@@ -141,7 +156,11 @@ impl fmt::Display for Error {
                 write!(f, "{id} does not exist: no event in the log names it")
             }
             Error::InvalidPayload(reason) => {
-                write!(f, "invalid payload: {reason}; nothing appended")
+                write!(
+                    f,
+                    "invalid payload: {}; nothing appended",
+                    inert(reason, MESSAGE_CHARS)
+                )
             }
             Error::PolicyDenied {
                 operator,
@@ -149,28 +168,32 @@ impl fmt::Display for Error {
                 policy,
                 allowed,
             } => {
+                let operator = inert(operator, NAME_CHARS);
+                let policy = inert(&policy.display().to_string(), QUOTE_CHARS);
                 if allowed.is_empty() {
                     write!(
                         f,
-                        "operator '{operator}' may not act as {role}: {} gives '{operator}' read-only access",
-                        policy.display()
+                        "operator '{operator}' may not act as {role}: {policy} gives '{operator}' read-only access"
                     )
                 } else {
                     write!(
                         f,
-                        "operator '{operator}' may not act as {role}: {} allows only {}",
-                        policy.display(),
+                        "operator '{operator}' may not act as {role}: {policy} allows only {}",
                         names(allowed)
                     )
                 }
             }
-            Error::Usage(message) => f.write_str(message),
+            Error::Usage(message) => f.write_str(&inert(message, MESSAGE_CHARS)),
             Error::Io {
                 doing,
                 path,
                 source,
             } => {
-                write!(f, "cannot {doing} {}: {source}", path.display())?;
+                write!(
+                    f,
+                    "cannot {doing} {}: {source}",
+                    inert(&path.display().to_string(), QUOTE_CHARS)
+                )?;
                 match source.kind() {
                     io::ErrorKind::PermissionDenied => {
                         f.write_str(" (check the file's owner and permissions, or use --data-dir)")
@@ -186,6 +209,10 @@ impl fmt::Display for Error {
                 }
             }
             Error::IdsExhausted => f.write_str("every shipment ID up to SHP-9999999999 is taken"),
+            Error::AppendedNotPrinted { id, seq, source } => write!(
+                f,
+                "appended {id} seq {seq}, but could not print the result: {source}; it is in the log, so do not run the command again (`control-tower show {id}` shows it)"
+            ),
         }
     }
 }
@@ -193,7 +220,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io { source, .. } => Some(source),
+            Error::Io { source, .. } | Error::AppendedNotPrinted { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -22,6 +22,23 @@ impl ShipmentId {
     pub fn number(self) -> u64 {
         self.0
     }
+
+    /// What an operator types: `SHP-0000000042`, `shp-0000000042`, or just
+    /// the number (`42`, `SHP-42`). Surrounding blanks are ignored.
+    pub fn parse_lenient(text: &str) -> Option<ShipmentId> {
+        let text = text.trim();
+        if let Ok(id) = text.parse::<ShipmentId>() {
+            return Some(id);
+        }
+        let digits = text
+            .strip_prefix("SHP-")
+            .or_else(|| text.strip_prefix("shp-"))
+            .unwrap_or(text);
+        if digits.is_empty() || digits.len() > 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok().and_then(ShipmentId::new)
+    }
 }
 
 impl fmt::Display for ShipmentId {

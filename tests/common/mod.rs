@@ -132,8 +132,18 @@ pub fn assert_same_projection(tailing: &Projection, fresh: &Projection) {
             f.id
         );
         assert_eq!(
-            (&t.last_actor, &t.last_operator, &t.source, &t.destination),
-            (&f.last_actor, &f.last_operator, &f.source, &f.destination),
+            (
+                &t.last_actor,
+                &t.last_operator,
+                &t.details.source,
+                &t.details.destination
+            ),
+            (
+                &f.last_actor,
+                &f.last_operator,
+                &f.details.source,
+                &f.details.destination
+            ),
             "{}",
             f.id
         );
