@@ -212,6 +212,8 @@ fn cli_written_values_are_escaped_on_the_way_out() {
         "HOLD_FOR_REVIEW",
         "--actor",
         "SENDER_MANAGER",
+        "--reason",
+        "papers missing",
         "--set",
         &note,
         "--json",

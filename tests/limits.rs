@@ -65,7 +65,8 @@ fn payload_size_is_capped_at_16_kib_exactly() {
     let payload = |n: usize| -> Map<String, Value> {
         json!({"note": "x".repeat(n)}).as_object().cloned().unwrap()
     };
-    let hold = |p| AppendRequest::advance(id, EventType::HoldForReview, Actor::SenderManager, p);
+    // (MANAGER_APPROVED: it needs no reason, so the note is the whole payload.)
+    let hold = |p| AppendRequest::advance(id, EventType::ManagerApproved, Actor::SenderManager, p);
     let err = store
         .append(&hold(payload(MAX_PAYLOAD_BYTES - 10)))
         .unwrap_err();

@@ -312,6 +312,12 @@ fn run_case(cmds: &[Cmd], indexed: bool) -> Result<(), TestCaseError> {
                 };
                 let mut payload = Map::new();
                 payload.insert("step".into(), json!(step));
+                if matches!(
+                    event_name,
+                    "HOLD_FOR_REVIEW" | "OVERRIDE_APPLIED" | "CANCELLED"
+                ) {
+                    payload.insert("reason".into(), json!("model step"));
+                }
                 let request = AppendRequest {
                     target: Target::Existing(ShipmentId::new(i as u64 + 1).unwrap()),
                     event_type: EventType::from_log_name(event_name).unwrap(),

@@ -143,6 +143,7 @@ fn delivery_type_must_be_known() {
 fn set_cannot_smuggle_bad_created_fields() {
     let env = Env::new();
     let base = create_args("Pune", "Goa", "5", "EXPRESS");
+    let id = env.create();
     for (set, field) in [
         ("weight_kg=-5", "weight_kg"),
         ("weight_kg=0", "weight_kg"),
@@ -156,12 +157,29 @@ fn set_cannot_smuggle_bad_created_fields() {
         ("delivery_type=ROCKET", "delivery_type"),
         ("delivery_type=1", "delivery_type"),
     ] {
+        // `create` has a flag for each of these: `--set` may not repeat it.
         let mut args = base.clone();
         args.extend(["--set", set]);
-        refuse(&env, &args, field);
+        let before = snapshot(&env);
+        let run = env.run(&args).usage();
+        assert!(run.stderr.contains(field), "{set}: {}", run.stderr);
+        assert_unchanged(&env, &before, set);
+        // A later event may carry the field only with a valid value.
+        let advance = [
+            "advance",
+            &id,
+            "MANAGER_APPROVED",
+            "--actor",
+            "SENDER_MANAGER",
+            "--set",
+            set,
+        ];
+        let before = snapshot(&env);
+        let run = env.run(&advance).refused();
+        assert!(run.stderr.contains(field), "{set}: {}", run.stderr);
+        assert_unchanged(&env, &before, set);
     }
     // A resubmission (CREATED after a hold) is checked on the fields it carries.
-    let id = env.create();
     env.advance(&id, "HOLD_FOR_REVIEW", "SENDER_MANAGER").ok();
     for set in ["weight_kg=0", "destination=   ", "delivery_type=FAST"] {
         let before = snapshot(&env);
@@ -236,13 +254,15 @@ fn payload_over_16_kib_is_refused() {
     assert_unchanged(&env, &before, "many --set");
 
     // Just under the limit is fine.
-    let fits = format!("note={}", "x".repeat(16 * 1024 - 20));
+    let fits = format!("note={}", "x".repeat(16 * 1024 - 34));
     env.run(&[
         "advance",
         &id,
         "HOLD_FOR_REVIEW",
         "--actor",
         "SENDER_MANAGER",
+        "--reason",
+        "r",
         "--set",
         &fits,
     ])

@@ -479,7 +479,7 @@ fn conflict_shows_in_status_line_and_appends_nothing() {
                 id,
                 EventType::HoldForReview,
                 Actor::SenderSupervisor,
-                Map::new(),
+                json!({"reason": "papers"}).as_object().cloned().unwrap(),
             )
             .expecting_seq(2),
         )

@@ -23,17 +23,14 @@ impl ShipmentId {
         self.0
     }
 
-    /// What an operator types: `SHP-0000000042`, `shp-0000000042`, or just
-    /// the number (`42`, `SHP-42`). Surrounding blanks are ignored.
+    /// What an operator types: the ID (`SHP-0000000042`, `shp-…`) or just
+    /// its number (`42`), blanks around it ignored. `SHP-42` is neither.
     pub fn parse_lenient(text: &str) -> Option<ShipmentId> {
         let text = text.trim();
         if let Ok(id) = text.parse::<ShipmentId>() {
             return Some(id);
         }
-        let digits = text
-            .strip_prefix("SHP-")
-            .or_else(|| text.strip_prefix("shp-"))
-            .unwrap_or(text);
+        let digits = text;
         if digits.is_empty() || digits.len() > 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }

@@ -197,3 +197,18 @@ pub fn standard_step(state: &str) -> Option<(&'static str, &'static str)> {
         _ => return None,
     })
 }
+
+/// `payload` plus a `reason` when `event` is one that must say why
+/// (HOLD_FOR_REVIEW, OVERRIDE_APPLIED, CANCELLED: DESIGN.md section 2).
+pub fn with_reason(
+    event: control_tower::domain::EventType,
+    mut payload: serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    use control_tower::domain::EventType::{Cancelled, HoldForReview, OverrideApplied};
+    if matches!(event, HoldForReview | OverrideApplied | Cancelled)
+        && !payload.contains_key("reason")
+    {
+        payload.insert("reason".into(), "given by the test".into());
+    }
+    payload
+}
