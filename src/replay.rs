@@ -78,10 +78,11 @@ pub fn index_line(line: &LineRef<'_>, names: &mut OperatorNames) -> IndexedLine 
             };
         }
     };
-    // Parsed by the same function as `show` reads payloads with, so every
-    // view merges the same values; most payloads cannot name a detail.
+    // Parsed exactly as `show` parses payloads (property-tested in
+    // tests/model.rs), so every view merges the same values; most payloads
+    // cannot name a detail and are not parsed at all.
     let details = may_carry_details(record.payload.get())
-        .then(|| DetailsPatch::from_map(&record.payload_map()))
+        .then(|| DetailsPatch::from_json(record.payload.get()))
         .filter(|patch| !patch.is_empty())
         .map(Box::new);
     IndexedLine::Event(IndexedEvent {

@@ -8,6 +8,9 @@
 //! the same rule to the compact summary the projection keeps, and
 //! `DetailsPatch` is what one payload contributes to it.
 
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// The payload keys the views show as a shipment's details.
@@ -88,16 +91,93 @@ pub struct DetailsPatch {
 
 impl DetailsPatch {
     pub fn from_map(payload: &Map<String, Value>) -> DetailsPatch {
-        DetailsPatch {
-            source: payload.get("source").map(text_of),
-            destination: payload.get("destination").map(text_of),
-            weight_kg: payload.get("weight_kg").map(Value::as_f64),
-            delivery_type: payload.get("delivery_type").map(text_of),
+        let mut patch = DetailsPatch::default();
+        for (key, name) in [
+            (DetailKey::Source, "source"),
+            (DetailKey::Destination, "destination"),
+            (DetailKey::Weight, "weight_kg"),
+            (DetailKey::DeliveryType, "delivery_type"),
+        ] {
+            if let Some(value) = payload.get(name) {
+                patch.set(key, value);
+            }
         }
+        patch
     }
 
     pub fn is_empty(&self) -> bool {
         *self == DetailsPatch::default()
+    }
+
+    /// The patch of a payload's JSON text: the same as `from_map` of that
+    /// text parsed as a `Map` (every value is parsed as a `Value`, so the
+    /// same texts fail, and then the patch is empty), without building the
+    /// map. A reader runs this for every line that `may_carry_details`.
+    pub fn from_json(payload_json: &str) -> DetailsPatch {
+        serde_json::from_str(payload_json).unwrap_or_default()
+    }
+
+    fn set(&mut self, key: DetailKey, value: &Value) {
+        match key {
+            DetailKey::Source => self.source = Some(text_of(value)),
+            DetailKey::Destination => self.destination = Some(text_of(value)),
+            DetailKey::Weight => self.weight_kg = Some(value.as_f64()),
+            DetailKey::DeliveryType => self.delivery_type = Some(text_of(value)),
+            DetailKey::Other => {}
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum DetailKey {
+    Source,
+    Destination,
+    Weight,
+    DeliveryType,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for DetailKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = DetailKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a payload key")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<DetailKey, E> {
+                Ok(match key {
+                    "source" => DetailKey::Source,
+                    "destination" => DetailKey::Destination,
+                    "weight_kg" => DetailKey::Weight,
+                    "delivery_type" => DetailKey::DeliveryType,
+                    _ => DetailKey::Other,
+                })
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for DetailsPatch {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PatchVisitor;
+        impl<'de> Visitor<'de> for PatchVisitor {
+            type Value = DetailsPatch;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a payload object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DetailsPatch, A::Error> {
+                let mut patch = DetailsPatch::default();
+                // Later keys win, as in a `Map`; every value is parsed.
+                while let Some(key) = map.next_key::<DetailKey>()? {
+                    let value: Value = map.next_value()?;
+                    patch.set(key, &value);
+                }
+                Ok(patch)
+            }
+        }
+        deserializer.deserialize_map(PatchVisitor)
     }
 }
 
@@ -105,12 +185,16 @@ impl DetailsPatch {
 /// patch is empty whether or not the text parses, and a reader may skip
 /// parsing it. A key spelled with escapes (`"sourc\u0065"`) contains a
 /// backslash, so any backslash means "maybe".
+/// (One pass over the quotes: this runs for every line of every load.)
 pub fn may_carry_details(payload_json: &str) -> bool {
     let bytes = payload_json.as_bytes();
     memchr::memchr(b'\\', bytes).is_some()
-        || DETAIL_KEYS
-            .iter()
-            .any(|key| memchr::memmem::find(bytes, key.as_bytes()).is_some())
+        || memchr::memchr_iter(b'"', bytes).any(|at| {
+            let rest = &bytes[at + 1..];
+            DETAIL_KEYS
+                .iter()
+                .any(|key| rest.starts_with(key.as_bytes()) && rest.get(key.len()) == Some(&b'"'))
+        })
 }
 
 /// A place or delivery type as text: a string as it is, anything else as
@@ -157,6 +241,31 @@ mod tests {
         let mut d = Details::of(&map(json!({"weight_kg": 5})));
         d.apply(DetailsPatch::from_map(&map(json!({"weight_kg": "heavy"}))));
         assert_eq!(d.weight_kg, None);
+    }
+
+    #[test]
+    fn from_json_is_from_map_of_the_parsed_payload() {
+        let deep = format!(
+            r#"{{"weight_kg": 5, "note": {}1{}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        for text in [
+            r#"{"weight_kg": 5, "weight_kg": "x", "source": 42}"#,
+            r#"{"weight\u005fkg": 7, "destination": null}"#,
+            r#"{"weight_kg": 5, "note": 1e400}"#,
+            r#"{"delivery_type": "EXPRESS", "note": {"a": [1, 2]}}"#,
+            r#"{"source": "A"} trailing"#,
+            "[]",
+            deep.as_str(),
+        ] {
+            let map: Map<String, Value> = serde_json::from_str(text).unwrap_or_default();
+            assert_eq!(
+                DetailsPatch::from_json(text),
+                DetailsPatch::from_map(&map),
+                "{text}"
+            );
+        }
     }
 
     #[test]
