@@ -285,6 +285,7 @@ fn operator_names_are_bounded() {
 
 /// Peak resident memory (KiB) of the binary run with `args` on `dir`, its
 /// standard output thrown away.
+#[allow(clippy::zombie_processes)] // reaped by wait4, which also reports its memory
 fn peak_rss_kib(dir: &Path, args: &[&str]) -> i64 {
     let child = ct(dir)
         .args(args)

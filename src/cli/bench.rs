@@ -33,13 +33,13 @@ pub fn run(json: bool, data_dir: Option<&Path>) -> Result<i32> {
 
 fn print_table(out: &mut Out, figures: &[Figure]) -> Result<()> {
     out.line(format_args!(
-        "{:<58} {:>14}  {:<28} {}",
+        "{:<64} {:>16}  {:<24} {}",
         "measurement", "value", "target", "met"
     ))?;
     for f in figures {
         let value = format!("{} {}", bench::number(f.value), f.unit);
         out.line(format_args!(
-            "{:<58} {:>14}  {:<28} {}",
+            "{:<64} {:>16}  {:<24} {}",
             f.name, value, f.target, f.verdict
         ))?;
     }

@@ -76,6 +76,14 @@ pub enum Command {
     /// Drive shipments through realistic lifecycles
     Simulate(simulate::SimulateArgs),
     /// Measure append latency, throughput, load time and memory against their targets
+    ///
+    /// Each figure is printed beside its target with ok or MISS.
+    ///
+    /// Scratch space: a new directory inside --data-dir when one is given (the
+    /// flag or CONTROL_TOWER_DATA_DIR), else a new directory in the system's
+    /// temporary directory ($TMPDIR, else /tmp). The logs already there are never
+    /// touched; the scratch directory (about 300 MB at its largest) is removed
+    /// at the end. Its path is printed first.
     Bench(BenchArgs),
     /// Open the dashboard on data/demo with simulated live traffic
     Demo(DemoArgs),
@@ -100,9 +108,6 @@ pub struct DemoArgs {
 
 /// `bench`: where it works is said in its help and its output.
 #[derive(Args, Debug)]
-#[command(
-    long_about = "Measure append latency, throughput, load time and memory, each printed beside its target with ok or MISS.\n\nScratch space: a new temporary directory inside --data-dir when one is given (flag or CONTROL_TOWER_DATA_DIR), else in the system's temporary directory ($TMPDIR or /tmp); the logs there are never touched, and the scratch directory (about 300 MB at its largest) is removed at the end."
-)]
 pub struct BenchArgs {
     /// Print the figures as JSON
     #[arg(long)]
