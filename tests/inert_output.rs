@@ -321,6 +321,12 @@ fn error_messages_quote_log_text_inert() {
     );
     assert_eq!(fs::read(&paths.events).unwrap(), before, "nothing appended");
 
+    // What was typed is quoted inert too (a mistyped ID holding escapes).
+    let typed = format!("SHP-{ESC}{BIDI}");
+    let r = run(ct(&paths.dir).args(["show", typed.as_str()]));
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert_inert("stderr of a bad ID", r.stderr.as_bytes(), 2_500);
+
     // A path that is not a directory, named with escapes, in an I/O error.
     let odd = tmp.path().join(format!("dir{ESC}"));
     fs::write(&odd, "a file").unwrap();

@@ -190,7 +190,7 @@ pub fn data_dir(cli: &Cli, default: &str) -> PathBuf {
 impl Cli {
     /// The command line, with `demo --role R` read as the dashboard's `--role R`.
     pub fn parse_args() -> Cli {
-        let mut cli = Cli::parse();
+        let mut cli = Cli::try_parse().unwrap_or_else(|e| exit_with(e));
         if let Some(Command::Demo(demo)) = &cli.command
             && demo.role.is_some()
         {
@@ -198,6 +198,26 @@ impl Cli {
         }
         cli
     }
+}
+
+/// Help and version as clap prints them; a mistake in the arguments on
+/// stderr with every line inert (it quotes what was typed, which may hold
+/// terminal escapes), and exit 2.
+fn exit_with(error: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        error.exit();
+    }
+    let text = error.render().to_string();
+    let lines: Vec<String> = text
+        .lines()
+        .map(|line| crate::text::inert(line, 2000))
+        .collect();
+    output::warn(lines.join("\n"));
+    std::process::exit(2);
 }
 
 /// Runs a CLI command (not the dashboard); returns the exit code.
