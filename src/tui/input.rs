@@ -232,7 +232,13 @@ impl App {
     }
 }
 
-/// `SHP-0000000042`, `shp-0000000042` or just `42`.
+/// `SHP-0000000042`, `shp-0000000042` or just `42` (as the command line
+/// reads IDs), and here also the short `SHP-42`.
 pub fn parse_jump(text: &str) -> Option<ShipmentId> {
-    ShipmentId::parse_lenient(text)
+    let text = text.trim();
+    let digits = text
+        .strip_prefix("SHP-")
+        .or_else(|| text.strip_prefix("shp-"))
+        .unwrap_or(text);
+    ShipmentId::parse_lenient(text).or_else(|| ShipmentId::parse_lenient(digits))
 }
