@@ -7,6 +7,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp, lifecycle};
+use crate::text::inert;
+
+/// How many characters of a quoted text (a value, a name, a path) a message
+/// shows. Every such text goes through `inert`: it may come from the log or
+/// another process, and must not reach the terminal raw (issue 7 item 18).
+const QUOTE_CHARS: usize = 300;
+const NAME_CHARS: usize = 64;
+const MESSAGE_CHARS: usize = 2000;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -98,6 +106,13 @@ pub enum Error {
     },
     /// Issue 7 item 8: the line built for the event would not read back as it.
     LineNotReadable(crate::domain::line::LineError),
+    /// Issue 7 item 7: the event is durably in the log, but its result could
+    /// not be printed (a retry would append it twice).
+    AppendedNotPrinted {
+        id: ShipmentId,
+        seq: u32,
+        source: io::Error,
+    },
 }
 
 impl Error {
@@ -118,10 +133,17 @@ impl Error {
             | Error::Cancelled
             | Error::PolicyUnusable { .. }
             | Error::DataDirMissing(_)
-            | Error::NotADemoDir { .. } => 2,
+            | Error::NotADemoDir { .. }
+            | Error::AppendedNotPrinted { .. } => 2,
             _ => 1,
         }
     }
+}
+
+/// A path as a message shows it: inert, since a directory name can hold
+/// anything (and may come from another process's files).
+fn shown(path: &std::path::Path) -> String {
+    inert(&path.display().to_string(), QUOTE_CHARS)
 }
 
 fn names<T: fmt::Display>(items: &[T]) -> String {
@@ -180,7 +202,7 @@ impl fmt::Display for Error {
                 at,
             } => {
                 let by = match operator {
-                    Some(op) => format!("{actor} ({op})"),
+                    Some(op) => format!("{actor} ({})", inert(op, NAME_CHARS)),
                     None => actor.to_string(),
                 };
                 write!(
@@ -192,7 +214,11 @@ impl fmt::Display for Error {
                 write!(f, "{id} does not exist: no event in the log names it")
             }
             Error::InvalidPayload(reason) => {
-                write!(f, "invalid payload: {reason}; nothing appended")
+                write!(
+                    f,
+                    "invalid payload: {}; nothing appended",
+                    inert(reason, MESSAGE_CHARS)
+                )
             }
             Error::PolicyDenied {
                 operator,
@@ -200,28 +226,32 @@ impl fmt::Display for Error {
                 policy,
                 allowed,
             } => {
+                let operator = inert(operator, NAME_CHARS);
+                let policy = inert(&policy.display().to_string(), QUOTE_CHARS);
                 if allowed.is_empty() {
                     write!(
                         f,
-                        "operator '{operator}' may not act as {role}: {} gives '{operator}' read-only access",
-                        policy.display()
+                        "operator '{operator}' may not act as {role}: {policy} gives '{operator}' read-only access"
                     )
                 } else {
                     write!(
                         f,
-                        "operator '{operator}' may not act as {role}: {} allows only {}",
-                        policy.display(),
+                        "operator '{operator}' may not act as {role}: {policy} allows only {}",
                         names(allowed)
                     )
                 }
             }
-            Error::Usage(message) => f.write_str(message),
+            Error::Usage(message) => f.write_str(&inert(message, MESSAGE_CHARS)),
             Error::Io {
                 doing,
                 path,
                 source,
             } => {
-                write!(f, "cannot {doing} {}: {source}", path.display())?;
+                write!(
+                    f,
+                    "cannot {doing} {}: {source}",
+                    shown(path)
+                )?;
                 match source.kind() {
                     io::ErrorKind::PermissionDenied => {
                         f.write_str(" (check the file's owner and permissions, or use --data-dir)")
@@ -246,7 +276,7 @@ impl fmt::Display for Error {
                     f,
                     "gave up after {:.1} s waiting for the writers' lock {}",
                     waited.as_secs_f64(),
-                    lock.display()
+                    shown(lock)
                 )?;
                 match holder {
                     Some(pid) => write!(f, " (held by PID {pid})")?,
@@ -260,32 +290,38 @@ impl fmt::Display for Error {
             Error::LogChanged { path, detail } => write!(
                 f,
                 "{} changed under this writer ({detail}): it was re-read from the start and nothing was appended; check the shipment and try again",
-                path.display()
+                shown(path)
             ),
             Error::PolicyUnusable { path, reason } => write!(
                 f,
-                "the role policy {} {reason}; nothing is written until it is fixed (reading still works)",
-                path.display()
+                "the role policy {} {}; nothing is written until it is fixed (reading still works)",
+                shown(path),
+                inert(reason, MESSAGE_CHARS)
             ),
             Error::ActingForDenied {
                 account,
                 operator,
                 policy,
-            } => write!(
-                f,
-                "account '{account}' may not act for operator '{operator}': {} lists no such shared account; drop --operator / CONTROL_TOWER_OPERATOR, or ask for '{account}' to be added under [shared_accounts]",
-                policy.display()
-            ),
+            } => {
+                let account = inert(account, NAME_CHARS);
+                let operator = inert(operator, NAME_CHARS);
+                write!(
+                    f,
+                    "account '{account}' may not act for operator '{operator}': {} lists no such shared account; drop --operator / CONTROL_TOWER_OPERATOR, or ask for '{account}' to be added under [shared_accounts]",
+                    shown(policy)
+                )
+            }
             Error::DataDirMissing(dir) => write!(
                 f,
                 "data directory {} does not exist; check --data-dir / CONTROL_TOWER_DATA_DIR, or create it with `control-tower init {}`",
-                dir.display(),
-                dir.display()
+                shown(dir),
+                shown(dir)
             ),
             Error::NotADemoDir { dir, reason } => write!(
                 f,
-                "demo will not run on {}: {reason}; demo writes simulated traffic, so it only uses its own directory (run `control-tower demo` for data/demo, or give --data-dir an empty directory)",
-                dir.display()
+                "demo will not run on {}: {}; demo writes simulated traffic, so it only uses its own directory (run `control-tower demo` for data/demo, or give --data-dir an empty directory)",
+                shown(dir),
+                inert(reason, MESSAGE_CHARS)
             ),
             Error::SeqExhausted(id) => write!(
                 f,
@@ -297,11 +333,16 @@ impl fmt::Display for Error {
             ),
             Error::TimestampsExhausted { last } => write!(
                 f,
-                "the log's last event is stamped {last}; a new event may not be stamped earlier, and no time after the year 9999 can be written or read; nothing appended (check the system clock, and run `control-tower verify`)"
+                "the log's last event is stamped {}; a new event may not be stamped earlier, and no time after the year 9999 can be written or read; nothing appended (check the system clock, and run `control-tower verify`)",
+                inert(last, QUOTE_CHARS)
             ),
             Error::LineNotReadable(reason) => write!(
                 f,
                 "the event would be written as a line that readers cannot read back ({reason}); nothing appended"
+            ),
+            Error::AppendedNotPrinted { id, seq, source } => write!(
+                f,
+                "appended {id} seq {seq}, but could not print the result: {source}; it is in the log, so do not run the command again (`control-tower show {id}` shows it)"
             ),
         }
     }
@@ -310,7 +351,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io { source, .. } => Some(source),
+            Error::Io { source, .. } | Error::AppendedNotPrinted { source, .. } => Some(source),
             _ => None,
         }
     }

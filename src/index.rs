@@ -202,18 +202,33 @@ impl LogIndex {
 
     /// Reconstructed states of every shipment in `state`, newest activity first.
     pub fn states_in(&self, state: Option<EventType>) -> Result<Vec<ShipmentState>> {
+        let mut states = Vec::new();
+        self.for_each_state(state, |s| {
+            states.push(s);
+            Ok(())
+        })?;
+        Ok(states)
+    }
+
+    /// Hands the reconstructed state of every shipment in `state` (all if
+    /// `None`), newest activity first, to `each`, one at a time: only one
+    /// shipment's history is in memory at once, whatever the log's size.
+    pub fn for_each_state(
+        &self,
+        state: Option<EventType>,
+        mut each: impl FnMut(ShipmentState) -> Result<()>,
+    ) -> Result<()> {
         let Some(file) = files::open_for_read(&self.paths.events)? else {
-            return Ok(Vec::new());
+            return Ok(());
         };
-        self.projection
-            .newest_first(state)
-            .into_iter()
-            .filter_map(|s| {
-                read_spans(&file, &self.paths, &s.lines)
-                    .map(ShipmentState::from_events)
-                    .transpose()
-            })
-            .collect()
+        for summary in self.projection.newest_first(state) {
+            if let Some(state) =
+                ShipmentState::from_events(read_spans(&file, &self.paths, &summary.lines)?)
+            {
+                each(state)?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -1,7 +1,8 @@
 //! The `control-tower` binary: parse arguments, dispatch, map errors to
 //! exit codes. No logic lives here.
 
-use clap::Parser;
+use std::io::Write;
+
 use control_tower::cli::{self, Cli, Command};
 
 fn main() {
@@ -12,7 +13,7 @@ fn main() {
         // `control-tower events | head` ends quietly, like any Unix tool.
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     let result = match cli.command {
         None | Some(Command::Demo(_)) => control_tower::tui::run(cli),
         Some(_) => cli::run(cli),
@@ -20,7 +21,8 @@ fn main() {
     match result {
         Ok(code) => std::process::exit(code),
         Err(error) => {
-            eprintln!("error: {error}");
+            // Nothing more can be said if stderr is gone: exit with the code.
+            let _ = writeln!(std::io::stderr(), "error: {error}");
             std::process::exit(error.exit_code());
         }
     }

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
+use crate::domain::details::Details;
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
-use crate::replay::{CreatedFields, IndexedEvent};
+use crate::replay::IndexedEvent;
 
 /// Where one event's line is in the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,10 +28,9 @@ pub struct ShipmentSummary {
     pub last_updated: Timestamp,
     pub last_actor: Actor,
     pub last_operator: Option<Arc<str>>,
-    pub source: Box<str>,
-    pub destination: Box<str>,
-    pub weight_kg: Option<f64>,
-    pub delivery_type: Box<str>,
+    /// Source, destination, weight and delivery type: the payloads merged
+    /// by the rule every view uses (`domain::details`).
+    pub details: Details,
     /// Line number of the shipment's first event.
     pub first_line: u64,
     /// Position of the last event in the whole log (1-based event number):
@@ -107,10 +107,7 @@ impl Projection {
                     last_updated: record.timestamp,
                     last_actor: record.actor,
                     last_operator: None,
-                    source: "".into(),
-                    destination: "".into(),
-                    weight_kg: None,
-                    delivery_type: "".into(),
+                    details: Details::default(),
                     first_line: line_no,
                     last_event_no: 0,
                     lines: Vec::with_capacity(8),
@@ -127,18 +124,8 @@ impl Projection {
         summary.last_operator = record.operator;
         summary.last_event_no = event_no;
         summary.lines.push(span);
-        if let Some(fields) = record.created {
-            let CreatedFields {
-                source,
-                destination,
-                weight_kg,
-                delivery_type,
-            } = *fields;
-            summary.source = source.unwrap_or(std::mem::take(&mut summary.source));
-            summary.destination = destination.unwrap_or(std::mem::take(&mut summary.destination));
-            summary.weight_kg = weight_kg.or(summary.weight_kg);
-            summary.delivery_type =
-                delivery_type.unwrap_or(std::mem::take(&mut summary.delivery_type));
+        if let Some(patch) = record.details {
+            summary.details.apply(*patch);
         }
         self.state_counts[event_index(record.event_type)] += 1;
     }

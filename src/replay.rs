@@ -3,37 +3,14 @@
 //! plus the line's hash), and big reads are parsed on worker threads while
 //! one thread applies the results in log order.
 
-use std::borrow::Cow;
 use std::sync::{Arc, mpsc};
 use std::thread;
 
-use serde::Deserialize;
-
+use crate::domain::details::{DetailsPatch, may_carry_details};
 use crate::domain::line::{LineError, LineHash, hash_line};
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
 use crate::projection::LineSpan;
 use crate::store::lines::LineRef;
-
-/// The CREATED fields the table shows (a resubmission may carry some).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CreatedFields {
-    pub source: Option<Box<str>>,
-    pub destination: Option<Box<str>>,
-    pub weight_kg: Option<f64>,
-    pub delivery_type: Option<Box<str>>,
-}
-
-#[derive(Deserialize)]
-struct CreatedWire<'a> {
-    #[serde(default, borrow)]
-    source: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    destination: Option<Cow<'a, str>>,
-    #[serde(default)]
-    weight_kg: Option<serde_json::Value>,
-    #[serde(default, borrow)]
-    delivery_type: Option<Cow<'a, str>>,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexedEvent {
@@ -46,7 +23,8 @@ pub struct IndexedEvent {
     pub prev_hash: Option<LineHash>,
     /// SHA-256 of this line: the next line's expected `prev_hash`.
     pub hash: LineHash,
-    pub created: Option<Box<CreatedFields>>,
+    /// The detail fields this event's payload sets (any event type may).
+    pub details: Option<Box<DetailsPatch>>,
     pub span: LineSpan,
     pub line_no: u64,
 }
@@ -93,17 +71,13 @@ pub fn index_line(line: &LineRef<'_>, names: &mut OperatorNames) -> IndexedLine 
             };
         }
     };
-    let created = (record.event_type == EventType::Created)
-        .then(|| serde_json::from_str::<CreatedWire<'_>>(record.payload.get()).ok())
-        .flatten()
-        .map(|w| {
-            Box::new(CreatedFields {
-                source: w.source.map(|s| s.into()),
-                destination: w.destination.map(|s| s.into()),
-                weight_kg: w.weight_kg.and_then(|v| v.as_f64()),
-                delivery_type: w.delivery_type.map(|s| s.into()),
-            })
-        });
+    // Parsed exactly as `show` parses payloads (property-tested in
+    // tests/model.rs), so every view merges the same values; most payloads
+    // cannot name a detail and are not parsed at all.
+    let details = may_carry_details(record.payload.get())
+        .then(|| DetailsPatch::from_json(record.payload.get()))
+        .filter(|patch| !patch.is_empty())
+        .map(Box::new);
     IndexedLine::Event(IndexedEvent {
         shipment_id: record.shipment_id,
         event_seq: record.event_seq,
@@ -113,7 +87,7 @@ pub fn index_line(line: &LineRef<'_>, names: &mut OperatorNames) -> IndexedLine 
         operator: record.operator.as_deref().map(|name| names.share(name)),
         prev_hash: record.prev_hash,
         hash: hash_line(line.bytes),
-        created,
+        details,
         span: LineSpan {
             offset: line.offset,
             len: line.len.min(u64::from(u32::MAX)) as u32,

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::domain::details::{self, Details};
 use crate::domain::{Actor, Event, EventType, ShipmentId, Timestamp};
 
 #[derive(Debug, Clone, Serialize)]
@@ -15,7 +16,7 @@ pub struct ShipmentState {
     pub event_count: usize,
     pub event_sequence: Vec<EventType>,
     pub full_history: Vec<Event>,
-    /// Every payload merged in order: later keys win.
+    /// Every payload merged in order (`domain::details::merge`): later keys win.
     pub current_payload: Map<String, Value>,
     /// Sorted by name.
     pub actors_involved: Vec<Actor>,
@@ -28,12 +29,9 @@ impl ShipmentState {
         events.sort_by_key(|e| e.event_seq);
         let first = events.first()?;
         let last = events.last()?;
-        let mut current_payload = Map::new();
+        let current_payload = details::merged(events.iter().map(|e| &e.payload));
         let mut actors: Vec<Actor> = Vec::new();
         for event in &events {
-            for (key, value) in &event.payload {
-                current_payload.insert(key.clone(), value.clone());
-            }
             if !actors.contains(&event.actor) {
                 actors.push(event.actor);
             }
@@ -50,5 +48,10 @@ impl ShipmentState {
             actors_involved: actors,
             full_history: events,
         })
+    }
+
+    /// Source, destination, weight and delivery type, as every view shows them.
+    pub fn details(&self) -> Details {
+        Details::of(&self.current_payload)
     }
 }

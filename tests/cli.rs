@@ -1017,3 +1017,120 @@ fn event_seq_does_not_wrap() {
     );
     assert_eq!(env.show(&id)["current_state"], "MANAGER_APPROVED");
 }
+
+/// The entries of a help text's "Arguments:" and "Options:" sections, each
+/// with its description (empty when there is none).
+fn help_entries(help: &str) -> Vec<(String, String)> {
+    let mut entries: Vec<(String, String)> = Vec::new();
+    let mut in_section = false;
+    for line in help.lines() {
+        if line.ends_with(':') && !line.starts_with(' ') {
+            in_section = line == "Arguments:" || line == "Options:";
+            continue;
+        }
+        let trimmed = line.trim_start();
+        if !in_section || trimmed.is_empty() {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        if indent <= 6 && (trimmed.starts_with('-') || trimmed.starts_with('<')) {
+            let (name, text) = trimmed.split_once("  ").unwrap_or((trimmed, ""));
+            entries.push((name.to_string(), text.trim().to_string()));
+        } else if let Some(last) = entries.last_mut() {
+            // A description on the lines below its entry (long help).
+            last.1.push_str(trimmed);
+        }
+    }
+    entries
+}
+
+/// Issue 7 item 20: every argument of every command has a description in
+/// `-h` and `--help`, and `--role` is offered only where it applies (the
+/// dashboard: no command, or `demo`).
+#[test]
+fn every_help_describes_every_argument_and_offers_role_only_for_the_dashboard() {
+    let env = Env::new();
+    let commands = [
+        "", "create", "advance", "show", "list", "events", "audit", "verify", "simulate", "bench",
+        "demo",
+    ];
+    for command in commands {
+        for flag in ["-h", "--help"] {
+            let args: Vec<&str> = [command, flag]
+                .into_iter()
+                .filter(|a| !a.is_empty())
+                .collect();
+            let help = env.run(&args).ok().stdout;
+            let entries = help_entries(&help);
+            assert!(entries.len() >= 3, "{args:?}: {help}");
+            for (name, text) in &entries {
+                assert!(
+                    !text.is_empty(),
+                    "{args:?}: {name} has no description:\n{help}"
+                );
+            }
+            let offers_role = entries.iter().any(|(n, _)| n.starts_with("--role"));
+            assert_eq!(
+                offers_role,
+                command.is_empty() || command == "demo",
+                "{args:?}: --role offered where it does not apply:\n{help}"
+            );
+        }
+    }
+    let bench = env.run(&["bench", "--help"]).ok().stdout;
+    assert!(
+        bench.contains("Scratch space") && bench.contains("--data-dir"),
+        "{bench}"
+    );
+    // `--role` still opens the dashboard with no command, and `demo --role`
+    // is accepted (both then stop: no terminal here).
+    for args in [
+        vec!["--role", "WAREHOUSE"],
+        vec!["demo", "--role", "warehouse"],
+    ] {
+        let r = Run::from_output(
+            env.command(&args)
+                .current_dir(env.tmp.path())
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        assert!(r.stderr.contains("terminal"), "{args:?}: {}", r.stderr);
+    }
+    let r = env.run(&["--role", "WAREHOUSE", "list"]).usage();
+    assert!(r.stderr.contains("--actor"), "{}", r.stderr);
+}
+
+/// Issue 7 item 20: a shipment may be named by its number alone, like the
+/// dashboard's `:` (`show 42`, `events --shipment 42`, `advance 42 …`).
+#[test]
+fn a_bare_number_names_a_shipment() {
+    let env = Env::new();
+    let a = env.create();
+    let b = env.create();
+    assert_eq!(b, "SHP-0000000002");
+    env.run(&[
+        "advance",
+        "2",
+        "MANAGER_APPROVED",
+        "--actor",
+        "SENDER_MANAGER",
+    ])
+    .ok();
+    let shown = env.run(&["show", "2", "--json"]).ok().json();
+    assert_eq!(shown, env.show(&b));
+    assert_eq!(shown["current_state"], "MANAGER_APPROVED");
+    let text = env.run(&["show", " 0000000002 "]).ok().stdout;
+    assert!(
+        text.starts_with("SHP-0000000002  MANAGER_APPROVED"),
+        "{text}"
+    );
+    let out = env.run(&["events", "--shipment", "2"]).ok().stdout;
+    assert_eq!(out.lines().count(), 2);
+    assert!(out.contains(&b) && !out.contains(&a));
+    for bad in ["0", "-1", "12345678901", "SHP-2", "2x"] {
+        env.run(&["show", bad]).usage();
+    }
+    env.run(&["show", "3"]).refused();
+    env.assert_verifies();
+}

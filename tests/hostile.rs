@@ -172,7 +172,9 @@ fn base_log() -> &'static (Vec<u8>, Vec<u8>) {
         ] {
             let mut p = Map::new();
             p.insert("note".into(), json!("ok ✓"));
-            store.append(&AppendRequest::advance(id, e, r, p)).unwrap();
+            store
+                .append(&AppendRequest::advance(id, e, r, common::with_reason(e, p)))
+                .unwrap();
         }
         (
             fs::read(&paths.events).unwrap(),

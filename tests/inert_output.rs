@@ -212,6 +212,8 @@ fn cli_written_values_are_escaped_on_the_way_out() {
         "HOLD_FOR_REVIEW",
         "--actor",
         "SENDER_MANAGER",
+        "--reason",
+        "papers missing",
         "--set",
         &note,
         "--json",
@@ -239,4 +241,106 @@ fn cli_written_values_are_escaped_on_the_way_out() {
     ]));
     assert_eq!(r.code, Some(1));
     assert!(r.stderr.contains("control characters"), "{}", r.stderr);
+}
+
+/// Issue 7 item 18: error messages that quote text from the log (or from
+/// another process) render it inert like `show`: the conflict's operator,
+/// payload values, paths.
+#[test]
+fn error_messages_quote_log_text_inert() {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = LogPaths::new(tmp.path().join("logs"));
+    let id = write_hostile_log(&paths).to_string();
+    let before = fs::read(&paths.events).unwrap();
+    let hostile_value = format!("{BIDI}{ESC}{C1}");
+    let weight = format!("weight_kg=\"{hostile_value}\"");
+    let kind = format!("delivery_type={hostile_value}");
+    let cases: Vec<(Vec<&str>, i32)> = vec![
+        // The shipment moved on: the message names who moved it (the forged operator).
+        (
+            vec![
+                "advance",
+                &id,
+                "MANAGER_APPROVED",
+                "--actor",
+                "SENDER_MANAGER",
+                "--expect-seq",
+                "1",
+            ],
+            1,
+        ),
+        (
+            vec![
+                "advance",
+                &id,
+                "MANAGER_APPROVED",
+                "--actor",
+                "SENDER_MANAGER",
+                "--set",
+                &weight,
+            ],
+            1,
+        ),
+        (
+            vec![
+                "advance",
+                &id,
+                "MANAGER_APPROVED",
+                "--actor",
+                "SENDER_MANAGER",
+                "--set",
+                &kind,
+            ],
+            1,
+        ),
+    ];
+    for (args, code) in cases {
+        let r = run(ct(&paths.dir).args(&args));
+        assert_eq!(r.code, Some(code), "{args:?}: {}", r.stderr);
+        let stderr = r.stderr.as_bytes();
+        assert_inert(&format!("stderr of {args:?}"), stderr, 2_500);
+        assert!(
+            r.stderr.contains("\\u{202e}"),
+            "{args:?}: shown escaped: {}",
+            r.stderr
+        );
+    }
+    let r = run(ct(&paths.dir).args([
+        "advance",
+        &id,
+        "MANAGER_APPROVED",
+        "--actor",
+        "SENDER_MANAGER",
+        "--expect-seq",
+        "1",
+    ]));
+    assert!(
+        r.stderr.contains("moved to HOLD_FOR_REVIEW"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(fs::read(&paths.events).unwrap(), before, "nothing appended");
+
+    // What was typed is quoted inert too (a mistyped ID holding escapes).
+    let typed = format!("SHP-{ESC}{BIDI}");
+    let r = run(ct(&paths.dir).args(["show", typed.as_str()]));
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert_inert("stderr of a bad ID", r.stderr.as_bytes(), 2_500);
+
+    // A path that is not a directory, named with escapes, in an I/O error.
+    let odd = tmp.path().join(format!("dir{ESC}"));
+    fs::write(&odd, "a file").unwrap();
+    let r = run(ct(&odd).args([
+        "create",
+        "--source",
+        "A",
+        "--destination",
+        "B",
+        "--weight-kg",
+        "1",
+        "--delivery-type",
+        "EXPRESS",
+    ]));
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert_inert("stderr of an I/O error", r.stderr.as_bytes(), 2_500);
 }

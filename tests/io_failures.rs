@@ -398,3 +398,125 @@ fn new_directories_and_log_files_have_their_directory_synced() {
         Some(0)
     );
 }
+
+/// The binary on `dir` with standard output on `/dev/full` (every write
+/// fails with ENOSPC), and optionally standard error too.
+fn ct_to_dev_full(dir: &Path, args: &[&str], stderr_too: bool) -> common::Run {
+    let full = || {
+        fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let mut cmd = ct(dir);
+    cmd.args(args).stdout(full());
+    if stderr_too {
+        cmd.stderr(full());
+    }
+    run(&mut cmd)
+}
+
+/// Issue 7 item 7: an append is durable before its result is printed, so a
+/// print that fails must say so (exit 2, "appended …") instead of panicking
+/// (exit 101) into a retry that would append the event twice. Read-only
+/// commands fail cleanly with exit 2 too.
+#[test]
+fn output_errors_after_an_append_say_it_is_in_the_log_and_never_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("logs");
+    let id = common::create(&dir);
+    let events = |dir: &Path| common::read_log_independently(&dir.join("shipments.jsonl")).0;
+    let create = [
+        "create",
+        "--source",
+        "Pune",
+        "--destination",
+        "Goa",
+        "--weight-kg",
+        "2",
+        "--delivery-type",
+        "STANDARD",
+    ];
+    for json in [false, true] {
+        let mut args = create.to_vec();
+        if json {
+            args.push("--json");
+        }
+        let before = events(&dir).len();
+        let r = ct_to_dev_full(&dir, &args, false);
+        assert_eq!(r.code, Some(2), "create json={json}: {}", r.stderr);
+        let all = events(&dir);
+        assert_eq!(all.len(), before + 1, "the event is in the log");
+        let new = all.last().unwrap();
+        let wanted = format!(
+            "error: appended {} seq 1, but could not print the result: ",
+            new.id
+        );
+        assert!(r.stderr.starts_with(&wanted), "{}", r.stderr);
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    }
+    let r = ct_to_dev_full(
+        &dir,
+        &[
+            "advance",
+            &id,
+            "MANAGER_APPROVED",
+            "--actor",
+            "SENDER_MANAGER",
+        ],
+        false,
+    );
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "error: appended {id} seq 2, but could not print the result: "
+        )),
+        "{}",
+        r.stderr
+    );
+    let r = ct_to_dev_full(
+        &dir,
+        &["simulate", "--shipments", "2", "--seed", "7"],
+        false,
+    );
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("but could not print the result"),
+        "{}",
+        r.stderr
+    );
+    // Nothing to say where stderr is gone too, but the exit code says it.
+    let r = ct_to_dev_full(&dir, &create, true);
+    assert_eq!(r.code, Some(2), "stdout and stderr on /dev/full");
+
+    for args in [
+        vec!["verify"],
+        vec!["verify", "--json"],
+        vec!["list"],
+        vec!["list", "--json"],
+        vec!["events"],
+        vec!["show", &id],
+        vec!["show", &id, "--json"],
+        vec!["audit"],
+        vec!["audit", "--json"],
+    ] {
+        for stderr_too in [false, true] {
+            let r = ct_to_dev_full(&dir, &args, stderr_too);
+            assert_eq!(
+                r.code,
+                Some(2),
+                "{args:?} stderr_too={stderr_too}: {}",
+                r.stderr
+            );
+            if !stderr_too {
+                assert!(
+                    r.stderr.contains("cannot write to standard output"),
+                    "{args:?}: {}",
+                    r.stderr
+                );
+            }
+        }
+    }
+    let r = run(ct(&dir).arg("verify"));
+    assert_eq!(r.code, Some(0), "{}", r.stdout);
+}

@@ -97,7 +97,8 @@ fn set_up(store: &mut JsonlStore, steps: &[Vec<(&str, &str)>]) -> Vec<ShipmentId
             .zip(&ids)
             .filter_map(|(s, &id)| s.get(i).map(|&(e, a)| (id, e, a)))
             .map(|(id, e, a)| {
-                AppendRequest::advance(id, et(e), actor(a), Map::new()).expecting_seq(i as u32 + 1)
+                AppendRequest::advance(id, et(e), actor(a), with_reason(et(e), Map::new()))
+                    .expecting_seq(i as u32 + 1)
             })
             .collect();
         for r in store.append_batch(&batch).unwrap() {
@@ -123,7 +124,12 @@ fn every_transition_of_the_table_through_the_store() {
     let (mut allowed_seen, mut forbidden_seen) = (0, 0);
     for ((route, event), &id) in cases.iter().zip(&ids) {
         let who = permitted_actors(event)[0];
-        let request = AppendRequest::advance(id, et(event), actor(who), Map::new());
+        let request = AppendRequest::advance(
+            id,
+            et(event),
+            actor(who),
+            with_reason(et(event), Map::new()),
+        );
         let before = snapshot(&env);
         let result = store.append(&request);
         let what = format!("{} -> {event} by {who}", route.name);
@@ -235,7 +241,11 @@ fn transition_rows_through_the_cli() {
         let id = id.to_string();
         let who = permitted_actors(event)[0];
         let before = snapshot(&env);
-        let run = env.run(&["advance", &id, event, "--actor", who, "--json"]);
+        let mut args = vec!["advance", &id, event, "--actor", who, "--json"];
+        if needs_reason(event) {
+            args.extend(["--reason", "given by the test"]);
+        }
+        let run = env.run(&args);
         if allowed_next(state).contains(event) {
             let e = run.ok().json();
             assert_eq!(e["event_type"], *event);
@@ -288,7 +298,7 @@ fn every_role_rule_through_the_store() {
             id,
             et(event),
             actor(who),
-            Map::new(),
+            with_reason(et(event), Map::new()),
         ));
         if permitted_actors(event).contains(who) {
             permitted += 1;
@@ -349,7 +359,11 @@ fn role_rules_through_the_cli() {
         let before = snapshot(&env);
         // Roles are typed in any case.
         let typed = who.to_lowercase();
-        let run = env.run(&["advance", &id, event, "--actor", &typed]);
+        let mut args = vec!["advance", &id, event, "--actor", &typed];
+        if needs_reason(event) {
+            args.extend(["--reason", "given by the test"]);
+        }
+        let run = env.run(&args);
         if permitted_actors(event).contains(who) {
             run.ok();
             assert_eq!(env.events().last().unwrap()["actor"], *who);

@@ -312,6 +312,12 @@ fn run_case(cmds: &[Cmd], indexed: bool) -> Result<(), TestCaseError> {
                 };
                 let mut payload = Map::new();
                 payload.insert("step".into(), json!(step));
+                if matches!(
+                    event_name,
+                    "HOLD_FOR_REVIEW" | "OVERRIDE_APPLIED" | "CANCELLED"
+                ) {
+                    payload.insert("reason".into(), json!("model step"));
+                }
                 let request = AppendRequest {
                     target: Target::Existing(ShipmentId::new(i as u64 + 1).unwrap()),
                     event_type: EventType::from_log_name(event_name).unwrap(),
@@ -379,5 +385,186 @@ proptest! {
     #[test]
     fn store_agrees_with_the_design_tables(cmds in proptest::collection::vec(cmd(), 1..60), indexed in any::<bool>()) {
         run_case(&cmds, indexed)?;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Issue 7 item 5: every view computes the same current payload. `show`
+// (byte search + `ShipmentState`), `list --json` / the dashboard's history
+// (`LogIndex::state` / `states_in`, read back by offset) and `list` / the
+// dashboard's rows (the projection's compact summary) must agree on random
+// logs: written through the store with later events re-setting details,
+// and written raw by "other tools" with any values at all.
+
+use control_tower::domain::details::Details;
+use control_tower::domain::lifecycle;
+use control_tower::state::ShipmentState;
+use control_tower::store::jsonl::read_shipment_events;
+
+fn assert_views_agree(paths: &LogPaths) -> Result<(), TestCaseError> {
+    let index = LogIndex::load(paths).unwrap();
+    let listed = index.states_in(None).unwrap();
+    prop_assert_eq!(listed.len(), index.projection().total_shipments());
+    for summary in index.projection().shipments() {
+        let show =
+            ShipmentState::from_events(read_shipment_events(paths, summary.id).unwrap()).unwrap();
+        let state = index.state(summary.id).unwrap();
+        let list = listed.iter().find(|s| s.shipment_id == summary.id).unwrap();
+        prop_assert_eq!(&show.current_payload, &state.current_payload);
+        prop_assert_eq!(&show.current_payload, &list.current_payload);
+        prop_assert_eq!(show.details(), summary.details.clone(), "{}", summary.id);
+        prop_assert_eq!(Details::of(&list.current_payload), summary.details.clone());
+    }
+    Ok(())
+}
+
+/// What a later event sets: any of the four details (valid values) and more.
+fn detail_patch() -> impl Strategy<Value = Map<String, Value>> {
+    let place = prop::sample::select(vec!["Pune", "Goa, Goa", "Surat, Gujarat", " Agra "]);
+    let kind = prop::sample::select(vec!["STANDARD", "EXPRESS", "SAME_DAY"]);
+    (
+        prop::option::of(place.clone()),
+        prop::option::of(place),
+        prop::option::of(prop_oneof![
+            (1u32..100_000).prop_map(f64::from),
+            0.5f64..99_999.0
+        ]),
+        prop::option::of(kind),
+        prop::option::of("[a-z]{0,6}"),
+    )
+        .prop_map(|(source, destination, weight, kind, note)| {
+            let mut p = Map::new();
+            let mut put = |k: &str, v: Option<Value>| {
+                if let Some(v) = v {
+                    p.insert(k.into(), v);
+                }
+            };
+            put("source", source.map(Value::from));
+            put("destination", destination.map(Value::from));
+            put("weight_kg", weight.map(|w| json!(w)));
+            put("delivery_type", kind.map(Value::from));
+            put("note", note.map(Value::from));
+            p
+        })
+}
+
+fn written_log_case(
+    steps: &[(bool, Index, Index, Map<String, Value>)],
+    indexed: bool,
+) -> Result<(), TestCaseError> {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = LogPaths::new(tmp.path().join("logs"));
+    let mut store = if indexed {
+        JsonlStore::open_indexed(&paths, "views").unwrap()
+    } else {
+        JsonlStore::open(&paths, "views").unwrap()
+    };
+    let mut heads: Vec<(ShipmentId, EventType)> = Vec::new();
+    for (create, target, pick, patch) in steps {
+        if *create || heads.is_empty() {
+            let mut p = payload_of(&Payload::Valid);
+            p.extend(patch.clone());
+            let e = store.append(&AppendRequest::create(p)).unwrap().event;
+            heads.push((e.shipment_id, e.event_type));
+            continue;
+        }
+        let i = target.index(heads.len());
+        let (id, state) = heads[i];
+        let next = lifecycle::allowed_next(Some(state));
+        if next.is_empty() {
+            continue;
+        }
+        let event = next[pick.index(next.len())];
+        let actor = lifecycle::permitted_actors(event)[0];
+        let mut p = patch.clone();
+        p.insert("reason".into(), json!("re-checked"));
+        let e = store
+            .append(&AppendRequest::advance(id, event, actor, p))
+            .unwrap()
+            .event;
+        heads[i].1 = e.event_type;
+    }
+    drop(store);
+    assert_views_agree(&paths)?;
+    prop_assert!(LogIndex::load(&paths).unwrap().verify_report().valid);
+    Ok(())
+}
+
+/// A payload as another tool might write it: any keys, any values, repeats,
+/// escaped keys, numbers out of range, deep nesting.
+fn raw_payload() -> impl Strategy<Value = String> {
+    let key = prop::sample::select(vec![
+        r#""source""#,
+        r#""destination""#,
+        r#""weight_kg""#,
+        r#""delivery_type""#,
+        r#""weight\u005fkg""#,
+        r#""note""#,
+    ]);
+    let deep = format!("{}1{}", "[".repeat(130), "]".repeat(130));
+    let value = prop::sample::select(vec![
+        r#""Pune""#.to_string(),
+        r#""Goa, Goa""#.to_string(),
+        r#""x\u001by""#.to_string(),
+        "7".into(),
+        "-3".into(),
+        "2.5".into(),
+        r#""5""#.into(),
+        "null".into(),
+        "true".into(),
+        r#"{"a":[1]}"#.into(),
+        "1e400".into(),
+        deep,
+    ]);
+    prop::collection::vec((key, value), 0..5).prop_map(|kvs| {
+        let body: Vec<String> = kvs.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        format!("{{{}}}", body.join(","))
+    })
+}
+
+fn raw_log_case(lines: &[(Index, Index, String)]) -> Result<(), TestCaseError> {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = LogPaths::new(tmp.path().join("logs"));
+    std::fs::create_dir_all(&paths.dir).unwrap();
+    let mut seqs = [0u32; 3];
+    let mut text = String::new();
+    for (target, event, payload) in lines {
+        let i = target.index(seqs.len());
+        seqs[i] += 1;
+        let event = if seqs[i] == 1 {
+            "CREATED"
+        } else {
+            EVENTS[event.index(EVENTS.len())]
+        };
+        text.push_str(&format!(
+            r#"{{"shipment_id":"SHP-{:010}","event_seq":{},"event_type":"{event}","timestamp":"2026-01-21T12:00:00.000Z","actor":"SENDER","payload":{payload}}}"#,
+            i + 1,
+            seqs[i]
+        ));
+        text.push('\n');
+    }
+    std::fs::write(&paths.events, text).unwrap();
+    assert_views_agree(&paths)
+}
+
+proptest! {
+    #![proptest_config(Config { cases: cases(), ..Config::default() })]
+
+    #[test]
+    fn every_view_computes_the_same_current_payload_on_written_logs(
+        steps in proptest::collection::vec(
+            (proptest::bool::weighted(0.2), any::<Index>(), any::<Index>(), detail_patch()),
+            1..40,
+        ),
+        indexed in any::<bool>(),
+    ) {
+        written_log_case(&steps, indexed)?;
+    }
+
+    #[test]
+    fn every_view_computes_the_same_current_payload_on_raw_logs(
+        lines in proptest::collection::vec((any::<Index>(), any::<Index>(), raw_payload()), 1..30),
+    ) {
+        raw_log_case(&lines)?;
     }
 }

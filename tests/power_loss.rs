@@ -62,7 +62,12 @@ fn every_cut_of_the_last_lines_reads_flags_and_continues() {
             let mut payload = Map::new();
             payload.insert("note".into(), json!("ünïcödé ✓ multi-byte text"));
             store
-                .append(&AppendRequest::advance(id, event, actor, payload))
+                .append(&AppendRequest::advance(
+                    id,
+                    event,
+                    actor,
+                    common::with_reason(event, payload),
+                ))
                 .unwrap();
         }
     }

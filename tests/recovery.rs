@@ -510,7 +510,7 @@ fn deleted_counter_with_the_last_creation_far_back_in_a_big_log() {
             id,
             event,
             Actor::SenderManager,
-            note.clone(),
+            with_reason(event, note.clone()),
         ));
     }
     for r in store.append_batch(&requests).unwrap() {
@@ -659,7 +659,7 @@ fn writer_refuses_once_then_follows_a_log_that_was_replaced_or_shrank() {
             id3,
             EventType::Cancelled,
             Actor::Sender,
-            Map::new(),
+            with_reason(EventType::Cancelled, Map::new()),
         ));
         assert!(
             matches!(gone, Err(Error::UnknownShipment(_))),
@@ -685,7 +685,7 @@ fn writer_refuses_once_then_follows_a_log_that_was_replaced_or_shrank() {
                 id1,
                 EventType::HoldForReview,
                 Actor::SenderManager,
-                Map::new(),
+                with_reason(EventType::HoldForReview, Map::new()),
             ))
             .unwrap();
         assert_eq!(r.event.event_seq, 2, "indexed={indexed}");
@@ -736,7 +736,7 @@ fn padded_log(env: &Env, notes: &[usize]) -> Vec<u8> {
             };
             let mut note = Map::new();
             note.insert("note".into(), json!("n".repeat(n)));
-            AppendRequest::advance(id, event, Actor::SenderManager, note)
+            AppendRequest::advance(id, event, Actor::SenderManager, with_reason(event, note))
         })
         .collect();
     for r in store.append_batch(&requests).unwrap() {

@@ -105,7 +105,7 @@ fn soak_worker_entry() {
             let event = *rng.pick(EventType::ALL);
             let actor = *rng.pick(Actor::ALL);
             (
-                AppendRequest::advance(s.id, event, actor, Map::new()),
+                AppendRequest::advance(s.id, event, actor, common::with_reason(event, Map::new())),
                 false,
             )
         };

@@ -376,7 +376,11 @@ fn new_shipment_form_creates_as_sender() {
     assert_eq!(app.selected, Some(id));
     let s = app.index.summary(id).unwrap();
     assert_eq!(
-        (&*s.source, s.weight_kg, &*s.delivery_type),
+        (
+            &*s.details.source,
+            s.details.weight_kg,
+            &*s.details.delivery_type
+        ),
         ("Surat, Gujarat", Some(3.5), "EXPRESS")
     );
 }
@@ -475,7 +479,7 @@ fn conflict_shows_in_status_line_and_appends_nothing() {
                 id,
                 EventType::HoldForReview,
                 Actor::SenderSupervisor,
-                Map::new(),
+                json!({"reason": "papers"}).as_object().cloned().unwrap(),
             )
             .expecting_seq(2),
         )

@@ -1,43 +1,46 @@
 //! `control-tower audit`: the seed's audit report.
 
-use super::{Context, output};
+use super::Context;
+use super::output::{self, Out};
 use crate::error::Result;
 use crate::index::LogIndex;
 
 pub fn run(ctx: &Context, json: bool) -> Result<i32> {
     let report = LogIndex::load(&ctx.paths)?.audit_report();
+    let mut out = Out::new();
     if json {
-        output::print_json(&report)?;
+        out.json(&report)?;
+        out.finish()?;
         return Ok(0);
     }
-    println!("Log:             {}", ctx.paths.events.display());
-    println!(
+    let time =
+        |t: Option<crate::domain::Timestamp>| t.map_or_else(|| "-".into(), |t| t.to_string());
+    out.line(format_args!(
+        "Log:             {}",
+        output::cell(&ctx.paths.events.display().to_string(), 300)
+    ))?;
+    out.line(format_args!(
         "Integrity:       {}{}",
         report.log_integrity,
         report.health.map(|h| format!(" ({h})")).unwrap_or_default()
-    );
-    println!("Events:          {}", report.total_events);
-    println!("Shipments:       {}", report.total_shipments);
-    println!(
+    ))?;
+    out.line(format_args!("Events:          {}", report.total_events))?;
+    out.line(format_args!("Shipments:       {}", report.total_shipments))?;
+    out.line(format_args!(
         "First event:     {}",
-        report
-            .first_event_time
-            .map(|t| t.to_string())
-            .unwrap_or_else(|| "-".into())
-    );
-    println!(
+        time(report.first_event_time)
+    ))?;
+    out.line(format_args!(
         "Last event:      {}",
-        report
-            .last_event_time
-            .map(|t| t.to_string())
-            .unwrap_or_else(|| "-".into())
-    );
-    println!("Head hash:       {}", report.head_hash);
-    let section = |title: &str, rows: Vec<(String, u64)>| {
-        println!("\n{title}");
+        time(report.last_event_time)
+    ))?;
+    out.line(format_args!("Head hash:       {}", report.head_hash))?;
+    let mut section = |title: &str, rows: Vec<(String, u64)>| -> Result<()> {
+        out.line(format_args!("\n{title}"))?;
         for (name, n) in rows {
-            println!("  {name:<24}{n:>10}");
+            out.line(format_args!("  {name:<24}{n:>10}"))?;
         }
+        Ok(())
     };
     section(
         "Current states",
@@ -46,7 +49,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<i32> {
             .iter()
             .map(|(k, v)| (k.to_string(), *v))
             .collect(),
-    );
+    )?;
     section(
         "Event types",
         report
@@ -54,7 +57,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<i32> {
             .iter()
             .map(|(k, v)| (k.to_string(), *v))
             .collect(),
-    );
+    )?;
     section(
         "Actors",
         report
@@ -62,17 +65,18 @@ pub fn run(ctx: &Context, json: bool) -> Result<i32> {
             .iter()
             .map(|(k, v)| (k.to_string(), *v))
             .collect(),
-    );
+    )?;
     for (title, list) in [
         ("Errors", &report.integrity_errors),
         ("Warnings", &report.warnings),
     ] {
         if !list.is_empty() {
-            println!("\n{title} ({})", list.len());
+            out.line(format_args!("\n{title} ({})", list.len()))?;
             for message in list {
-                println!("  {}", output::cell(message, 300));
+                out.line(format_args!("  {}", output::cell(message, 300)))?;
             }
         }
     }
+    out.finish()?;
     Ok(0)
 }

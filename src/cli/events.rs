@@ -8,14 +8,14 @@ use clap::Args;
 
 use super::{Context, parse_id};
 use crate::domain::ShipmentId;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::tail::{LogTailer, TailPoll};
 use crate::watch::{FALLBACK_POLL, LogWatcher};
 
 #[derive(Args, Debug)]
 pub struct EventsArgs {
-    /// Only this shipment's events
-    #[arg(long, value_parser = parse_id)]
+    /// Only this shipment's events: SHP-0000000042, or just its number (42)
+    #[arg(long, value_name = "ID", value_parser = parse_id)]
     pub shipment: Option<ShipmentId>,
     /// Keep streaming events as they are appended (Ctrl-C to stop)
     #[arg(long)]
@@ -48,10 +48,13 @@ pub fn run(ctx: &Context, args: &EventsArgs) -> Result<i32> {
             }
         })?;
         if let TailPoll::Reset { reason } = poll {
-            eprintln!("warning: {reason}; reading it again from the start");
+            super::output::warn(format_args!(
+                "warning: {}; reading it again from the start",
+                crate::text::inert(&reason, 300)
+            ));
         }
         if let Some(e) = write_error.or_else(|| out.flush().err()) {
-            return Err(Error::io("write to", "standard output", e));
+            return Err(super::output::write_error(e));
         }
         drop(out);
         if !args.follow {

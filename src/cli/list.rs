@@ -2,25 +2,28 @@
 
 use clap::Args;
 
-use super::{Context, output, parse_event_type};
+use super::output::{self, Out};
+use super::{Context, parse_event_type};
 use crate::domain::EventType;
 use crate::error::Result;
 use crate::index::LogIndex;
 
 #[derive(Args, Debug)]
 pub struct ListArgs {
-    /// Only shipments whose current state is S
-    #[arg(long, value_parser = parse_event_type)]
+    /// Only shipments whose current state is S, e.g. IN_TRANSIT
+    #[arg(long, value_name = "S", value_parser = parse_event_type)]
     pub state: Option<EventType>,
-    /// Print the reconstructed states as JSON
+    /// Print the reconstructed states (with their full histories) as a JSON array
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(ctx: &Context, args: &ListArgs) -> Result<i32> {
     let index = LogIndex::load(&ctx.paths)?;
+    let mut out = Out::new();
     if args.json {
-        output::print_json(&index.states_in(args.state)?)?;
+        print_states(&index, args.state, &mut out)?;
+        out.finish()?;
         return Ok(0);
     }
     let rows: Vec<Vec<String>> = index
@@ -33,17 +36,17 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<i32> {
                 s.state.to_string(),
                 format!(
                     "{} -> {}",
-                    output::cell(&s.source, 40),
-                    output::cell(&s.destination, 40)
+                    output::cell(&s.details.source, 40),
+                    output::cell(&s.details.destination, 40)
                 ),
-                s.weight_kg.map(|w| format!("{w}")).unwrap_or_default(),
-                output::cell(&s.delivery_type, 12),
+                s.details.weight_text(),
+                output::cell(&s.details.delivery_type, 12),
                 s.event_count.to_string(),
                 s.last_updated.to_string(),
             ]
         })
         .collect();
-    output::print_table(
+    out.table(
         &[
             "ID",
             "STATE",
@@ -54,6 +57,27 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<i32> {
             "LAST UPDATED",
         ],
         &rows,
-    );
+    )?;
+    out.finish()?;
     Ok(0)
+}
+
+/// The same pretty JSON array as serializing every state at once, written
+/// one state at a time so memory stays that of one shipment (issue 7 item 15).
+fn print_states(index: &LogIndex, state: Option<EventType>, out: &mut Out) -> Result<()> {
+    let mut first = true;
+    index.for_each_state(state, |s| {
+        out.text(if first { "[\n" } else { ",\n" })?;
+        first = false;
+        let text = output::pretty_json(&s)?;
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
+                out.text("\n")?;
+            }
+            out.text("  ")?;
+            out.text(line)?;
+        }
+        Ok(())
+    })?;
+    out.line(if first { "[]" } else { "\n]" })
 }

@@ -3,6 +3,7 @@
 
 mod advance;
 mod audit;
+mod bench;
 mod create;
 pub mod demo;
 mod events;
@@ -23,6 +24,7 @@ use serde_json::{Map, Value};
 use crate::domain::{Actor, EventType, ShipmentId};
 use crate::error::{Error, Result};
 use crate::store::LogPaths;
+use settings::DirSource;
 
 pub use demo::DEMO_DATA_DIR;
 pub use settings::DEFAULT_DATA_DIR;
@@ -55,8 +57,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub policy: Option<PathBuf>,
 
-    /// Starting role in the dashboard
-    #[arg(long, global = true, value_name = "ROLE", value_parser = parse_actor)]
+    /// Starting role in the dashboard (with no command), e.g. WAREHOUSE
+    #[arg(long, value_name = "ROLE", value_parser = parse_actor)]
     pub role: Option<Actor>,
 
     #[command(subcommand)]
@@ -81,8 +83,16 @@ pub enum Command {
     Verify(JsonFlag),
     /// Drive shipments through realistic lifecycles
     Simulate(simulate::SimulateArgs),
-    /// Measure append latency, throughput, load time and memory
-    Bench(JsonFlag),
+    /// Measure append latency, throughput, load time and memory against their targets
+    ///
+    /// Each figure is printed beside its target with ok or MISS.
+    ///
+    /// Scratch space: a new directory inside --data-dir when one is given (the
+    /// flag or CONTROL_TOWER_DATA_DIR), else a new directory in the system's
+    /// temporary directory ($TMPDIR, else /tmp). The logs already there are never
+    /// touched; the scratch directory (about 300 MB at its largest) is removed
+    /// at the end. Its path is printed first.
+    Bench(BenchArgs),
     /// Open the dashboard on data/demo with simulated live traffic
     Demo(DemoArgs),
     /// Create a data directory and its empty logs
@@ -107,6 +117,17 @@ pub struct DemoArgs {
     /// Demo's own directory, never a real log [default: data/demo] (CONTROL_TOWER_DATA_DIR is ignored)
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Starting role in the dashboard, e.g. WAREHOUSE
+    #[arg(long, value_name = "ROLE", value_parser = parse_actor)]
+    pub role: Option<Actor>,
+}
+
+/// `bench`: where it works is said in its help and its output.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Print the figures as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn parse_lock_timeout(s: &str) -> std::result::Result<Duration, String> {
@@ -128,10 +149,14 @@ pub fn parse_event_type(s: &str) -> std::result::Result<EventType, String> {
     s.parse()
 }
 
+/// `SHP-0000000042`, or just the number (`42`), like the dashboard's `:`.
 pub fn parse_id(s: &str) -> std::result::Result<ShipmentId, String> {
-    s.trim()
-        .parse()
-        .map_err(|e: crate::domain::id::BadShipmentId| e.to_string())
+    ShipmentId::parse_lenient(s).ok_or_else(|| {
+        format!(
+            "'{}' is not a shipment ID (expected SHP- followed by 10 digits, e.g. SHP-0000000042, or just the number, 42)",
+            crate::text::inert(s, 40)
+        )
+    })
 }
 
 /// `KEY=VALUE`; VALUE is JSON when it parses as JSON, else a string.
@@ -146,8 +171,27 @@ pub fn parse_set(s: &str) -> std::result::Result<(String, Value), String> {
     Ok((key.trim().to_string(), value))
 }
 
-pub fn payload_from_sets(sets: &[(String, Value)]) -> Map<String, Value> {
-    sets.iter().cloned().collect()
+/// The payload from `--set` pairs. A key may be given once, and not at all
+/// when it has its own flag (`owned`: key and flag), so that no value is
+/// silently overridden by another.
+pub fn payload_from_sets(
+    sets: &[(String, Value)],
+    owned: &[(&str, &str)],
+) -> Result<Map<String, Value>> {
+    let mut payload = Map::new();
+    for (key, value) in sets {
+        if let Some((_, flag)) = owned.iter().find(|(k, _)| k == key) {
+            return Err(Error::Usage(format!(
+                "--set {key}=… repeats {flag}: give {key} once, with {flag}"
+            )));
+        }
+        if payload.insert(key.clone(), value.clone()).is_some() {
+            return Err(Error::Usage(format!(
+                "--set {key}=… is given more than once: give each key once"
+            )));
+        }
+    }
+    Ok(payload)
 }
 
 /// What every command needs: where the log is and who is acting.
@@ -175,11 +219,58 @@ fn tower(cli: &Cli) -> Result<Context> {
     })
 }
 
+impl Cli {
+    /// The command line, with `demo --role R` read as the dashboard's `--role R`.
+    pub fn parse_args() -> Cli {
+        let mut cli = Cli::try_parse().unwrap_or_else(|e| exit_with(e));
+        if let Some(Command::Demo(demo)) = &cli.command
+            && demo.role.is_some()
+        {
+            cli.role = demo.role;
+        }
+        cli
+    }
+}
+
+/// Help and version as clap prints them; a mistake in the arguments on
+/// stderr with every line inert (it quotes what was typed, which may hold
+/// terminal escapes), and exit 2.
+fn exit_with(error: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        error.exit();
+    }
+    let text = error.render().to_string();
+    let lines: Vec<String> = text
+        .lines()
+        .map(|line| crate::text::inert(line, 2000))
+        .collect();
+    output::warn(lines.join("\n"));
+    std::process::exit(2);
+}
+
+/// Where `bench` makes its scratch directory: inside the data directory
+/// when one was named (flag or environment), else the temporary directory.
+fn bench_dir(cli: &Cli) -> Option<PathBuf> {
+    match settings::data_dir(cli) {
+        (dir, DirSource::Flag | DirSource::Env) => Some(dir),
+        (_, DirSource::Default) => None,
+    }
+}
+
 /// Runs a CLI command (not the dashboard); returns the exit code.
 pub fn run(cli: Cli) -> Result<i32> {
     let Some(command) = cli.command.as_ref() else {
         return Err(Error::Usage("no command".into()));
     };
+    if cli.role.is_some() {
+        return Err(Error::Usage(
+            "--role chooses the dashboard's starting role; commands take --actor instead".into(),
+        ));
+    }
     match command {
         Command::Create(args) => create::run(&tower(&cli)?, args),
         Command::Advance(args) => advance::run(&tower(&cli)?, args),
@@ -189,7 +280,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Audit(flag) => audit::run(&tower(&cli)?, flag.json),
         Command::Verify(flag) => verify::run(&tower(&cli)?, flag.json),
         Command::Simulate(args) => simulate::run(&tower(&cli)?, args),
-        Command::Bench(flag) => crate::bench::run(flag.json),
+        Command::Bench(args) => bench::run(args.json, bench_dir(&cli).as_deref()),
         Command::Init(args) => init::run(&cli, args),
         Command::Demo(_) => Err(Error::Usage("internal: demo is the dashboard".into())),
     }

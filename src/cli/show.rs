@@ -3,7 +3,8 @@
 
 use clap::Args;
 
-use super::{Context, output, parse_id};
+use super::output::{self, Out};
+use super::{Context, parse_id};
 use crate::domain::ShipmentId;
 use crate::error::{Error, Result};
 use crate::state::ShipmentState;
@@ -11,8 +12,10 @@ use crate::store::jsonl::read_shipment_events;
 
 #[derive(Args, Debug)]
 pub struct ShowArgs {
+    /// The shipment: SHP-0000000042, or just its number (42)
     #[arg(value_parser = parse_id)]
     pub id: ShipmentId,
+    /// Print the reconstructed state (with the full history) as JSON
     #[arg(long)]
     pub json: bool,
 }
@@ -20,29 +23,28 @@ pub struct ShowArgs {
 pub fn run(ctx: &Context, args: &ShowArgs) -> Result<i32> {
     let events = read_shipment_events(&ctx.paths, args.id)?;
     let state = ShipmentState::from_events(events).ok_or(Error::UnknownShipment(args.id))?;
+    let mut out = Out::new();
     if args.json {
-        output::print_json(&state)?;
-        return Ok(0);
+        out.json(&state)?;
+        return out.finish().map(|()| 0);
     }
-    let p = &state.current_payload;
-    let field = |k: &str| {
-        p.get(k)
-            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-            .unwrap_or_default()
-    };
-    println!("{}  {}", state.shipment_id, state.current_state);
-    println!(
+    let details = state.details();
+    out.line(format_args!(
+        "{}  {}",
+        state.shipment_id, state.current_state
+    ))?;
+    out.line(format_args!(
         "  {} -> {}  {} kg  {}",
-        output::cell(&field("source"), 60),
-        output::cell(&field("destination"), 60),
-        output::cell(&field("weight_kg"), 20),
-        output::cell(&field("delivery_type"), 20)
-    );
-    println!(
+        output::cell(&details.source, 60),
+        output::cell(&details.destination, 60),
+        details.weight_text(),
+        output::cell(&details.delivery_type, 20)
+    ))?;
+    out.line(format_args!(
         "  created {}  last updated {}  {} events",
         state.created_at, state.last_updated, state.event_count
-    );
-    println!();
+    ))?;
+    out.line("")?;
     let rows: Vec<Vec<String>> = state
         .full_history
         .iter()
@@ -57,9 +59,10 @@ pub fn run(ctx: &Context, args: &ShowArgs) -> Result<i32> {
             ]
         })
         .collect();
-    output::print_table(
+    out.table(
         &["SEQ", "TIME", "EVENT", "ACTOR", "OPERATOR", "PAYLOAD"],
         &rows,
-    );
+    )?;
+    out.finish()?;
     Ok(0)
 }

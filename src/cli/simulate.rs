@@ -1,11 +1,10 @@
 //! `control-tower simulate --shipments N [--rate R] [--seed S]`: drives
 //! shipments through realistic lifecycles; prints each event once appended.
 
-use std::io::Write;
-
 use clap::Args;
 
 use super::Context;
+use super::output::{self, Out};
 use crate::error::{Error, Result};
 use crate::simulate::{Simulation, SimulationConfig};
 use crate::store::JsonlStore;
@@ -39,22 +38,31 @@ pub fn run(ctx: &Context, args: &SimulateArgs) -> Result<i32> {
         ..SimulationConfig::default()
     };
     let mut sim = Simulation::new(config);
-    let stdout = std::io::stdout();
+    let mut out = Out::new();
+    let mut unprinted = None;
     let stats = sim.run(&mut store, |appended| {
         let e = &appended.event;
-        let mut out = stdout.lock();
         // Printed only after the append returned: a line here is durable.
-        writeln!(
-            out,
-            "{} {} {} {}",
-            e.shipment_id, e.event_seq, e.event_type, e.actor
-        )
-        .and_then(|_| out.flush())
-        .is_ok()
+        let printed = out
+            .line(format_args!(
+                "{} {} {} {}",
+                e.shipment_id, e.event_seq, e.event_type, e.actor
+            ))
+            .and_then(|()| out.flush());
+        match printed {
+            Ok(()) => true,
+            Err(error) => {
+                unprinted = Some(output::not_printed(e, error));
+                false
+            }
+        }
     })?;
-    eprintln!(
+    if let Some(error) = unprinted {
+        return Err(error);
+    }
+    output::warn(format_args!(
         "simulated {} events on {} shipments ({} conflicts with other writers)",
         stats.events, stats.created, stats.conflicts
-    );
+    ));
     Ok(0)
 }

@@ -22,6 +22,20 @@ impl ShipmentId {
     pub fn number(self) -> u64 {
         self.0
     }
+
+    /// What an operator types: the ID (`SHP-0000000042`, `shp-…`) or just
+    /// its number (`42`), blanks around it ignored. `SHP-42` is neither.
+    pub fn parse_lenient(text: &str) -> Option<ShipmentId> {
+        let text = text.trim();
+        if let Ok(id) = text.parse::<ShipmentId>() {
+            return Some(id);
+        }
+        let digits = text;
+        if digits.is_empty() || digits.len() > 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok().and_then(ShipmentId::new)
+    }
 }
 
 impl fmt::Display for ShipmentId {

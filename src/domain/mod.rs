@@ -1,6 +1,7 @@
 //! The vocabulary of the tower: IDs, roles, event types, timestamps, the line
 //! format, the lifecycle tables and payload rules. Pure: no I/O here.
 
+pub mod details;
 pub mod event;
 pub mod id;
 pub mod lifecycle;

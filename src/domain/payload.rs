@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::EventType;
+use super::details::DETAIL_KEYS;
 
 pub const MAX_PAYLOAD_BYTES: usize = 16 * 1024;
 pub const MAX_PLACE_CHARS: usize = 200;
@@ -11,9 +12,18 @@ pub const MAX_WEIGHT_KG: f64 = 100_000.0;
 pub const MAX_KEY_CHARS: usize = 64;
 pub const DELIVERY_TYPES: [&str; 3] = ["STANDARD", "EXPRESS", "SAME_DAY"];
 
-/// Checks a payload about to be appended. `is_new_shipment` is true for the
-/// CREATED that opens a shipment: then every CREATED field is required; a
-/// resubmission (CREATED after seq 1) only has the fields it carries checked.
+/// The events that must say why they happened.
+pub const NEEDS_REASON: [EventType; 3] = [
+    EventType::HoldForReview,
+    EventType::OverrideApplied,
+    EventType::Cancelled,
+];
+
+/// Checks a payload about to be appended (never a payload already in the
+/// log: old logs stay readable and valid). `is_new_shipment` is true for the
+/// CREATED that opens a shipment: then every CREATED field is required. Any
+/// other event (a resubmission, a reroute, a re-weigh) may carry a CREATED
+/// field only with a value that passes the same rule.
 pub fn validate(
     event: EventType,
     is_new_shipment: bool,
@@ -37,27 +47,41 @@ pub fn validate(
             ));
         }
     }
-    if event != EventType::Created {
-        return Ok(());
-    }
-    for field in ["source", "destination"] {
+    let required = event == EventType::Created && is_new_shipment;
+    for field in DETAIL_KEYS {
         match payload.get(field) {
-            None if is_new_shipment => return Err(format!("{field} is required")),
+            None if required => return Err(format!("{field} is required")),
             None => {}
-            Some(value) => check_place(field, value)?,
+            Some(value) => check_detail(field, value)?,
         }
     }
-    match payload.get("weight_kg") {
-        None if is_new_shipment => return Err("weight_kg is required".into()),
-        None => {}
-        Some(value) => check_weight(value)?,
+    check_reason(event, payload)
+}
+
+/// One CREATED field, by the creation rule.
+fn check_detail(field: &str, value: &Value) -> Result<(), String> {
+    match field {
+        "weight_kg" => check_weight(value),
+        "delivery_type" => check_delivery_type(value),
+        _ => check_place(field, value),
     }
-    match payload.get("delivery_type") {
-        None if is_new_shipment => return Err("delivery_type is required".into()),
-        None => {}
-        Some(value) => check_delivery_type(value)?,
+}
+
+/// HOLD_FOR_REVIEW, OVERRIDE_APPLIED and CANCELLED say why, in `reason`.
+fn check_reason(event: EventType, payload: &Map<String, Value>) -> Result<(), String> {
+    if !NEEDS_REASON.contains(&event) {
+        return Ok(());
     }
-    Ok(())
+    match payload.get("reason") {
+        Some(Value::String(text)) if !text.trim().is_empty() => Ok(()),
+        Some(Value::String(_)) => Err(format!(
+            "{event} needs a reason, and the one given is blank: say why (--reason TEXT)"
+        )),
+        Some(other) => Err(format!(
+            "{event} needs a reason as text, got {other}: say why (--reason TEXT)"
+        )),
+        None => Err(format!("{event} needs a reason: say why (--reason TEXT)")),
+    }
 }
 
 fn check_place(field: &str, value: &Value) -> Result<(), String> {
@@ -168,9 +192,33 @@ mod tests {
     }
 
     #[test]
+    fn a_later_event_may_change_a_detail_only_to_a_valid_value() {
+        let one = |k: &str, v: Value| json!({ k: v }).as_object().cloned().unwrap();
+        let approve = EventType::ManagerApproved;
+        assert!(validate(approve, false, &one("weight_kg", json!(-3))).is_err());
+        assert!(validate(approve, false, &one("weight_kg", json!(7))).is_ok());
+        assert!(validate(approve, false, &one("source", json!(" "))).is_err());
+        assert!(validate(approve, false, &one("delivery_type", json!("BY_SEA"))).is_err());
+        assert!(validate(approve, false, &one("note", json!(-3))).is_ok());
+    }
+
+    #[test]
+    fn hold_override_and_cancel_need_a_reason() {
+        let reason = |v: Value| json!({ "reason": v }).as_object().cloned().unwrap();
+        for event in NEEDS_REASON {
+            assert!(validate(event, false, &Map::new()).is_err(), "{event}");
+            assert!(validate(event, false, &reason(json!("  "))).is_err());
+            assert!(validate(event, false, &reason(json!(1))).is_err());
+            assert!(validate(event, false, &reason(json!("damaged"))).is_ok());
+        }
+        assert!(validate(EventType::ManagerApproved, false, &Map::new()).is_ok());
+    }
+
+    #[test]
     fn payload_size_is_capped() {
         let mut big = Map::new();
         big.insert("note".into(), Value::from("x".repeat(MAX_PAYLOAD_BYTES)));
+        big.insert("reason".into(), Value::from("too big"));
         let err = validate(EventType::HoldForReview, false, &big).unwrap_err();
         assert!(err.contains("16 KiB"), "{err}");
     }

@@ -232,18 +232,13 @@ impl App {
     }
 }
 
-/// `SHP-0000000042`, `shp-0000000042` or just `42`.
+/// `SHP-0000000042`, `shp-0000000042` or just `42` (as the command line
+/// reads IDs), and here also the short `SHP-42`.
 pub fn parse_jump(text: &str) -> Option<ShipmentId> {
     let text = text.trim();
-    if let Ok(id) = text.parse::<ShipmentId>() {
-        return Some(id);
-    }
     let digits = text
         .strip_prefix("SHP-")
         .or_else(|| text.strip_prefix("shp-"))
         .unwrap_or(text);
-    if digits.is_empty() || digits.len() > 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok().and_then(ShipmentId::new)
+    ShipmentId::parse_lenient(text).or_else(|| ShipmentId::parse_lenient(digits))
 }

@@ -60,14 +60,16 @@ impl SortColumn {
             SortColumn::Id => a.id.cmp(&b.id),
             SortColumn::State => state_rank(a.state).cmp(&state_rank(b.state)),
             SortColumn::Route => a
+                .details
                 .source
-                .cmp(&b.source)
-                .then_with(|| a.destination.cmp(&b.destination)),
+                .cmp(&b.details.source)
+                .then_with(|| a.details.destination.cmp(&b.details.destination)),
             SortColumn::Weight => a
+                .details
                 .weight_kg
                 .unwrap_or(f64::NEG_INFINITY)
-                .total_cmp(&b.weight_kg.unwrap_or(f64::NEG_INFINITY)),
-            SortColumn::DeliveryType => a.delivery_type.cmp(&b.delivery_type),
+                .total_cmp(&b.details.weight_kg.unwrap_or(f64::NEG_INFINITY)),
+            SortColumn::DeliveryType => a.details.delivery_type.cmp(&b.details.delivery_type),
             SortColumn::Events => a.event_count.cmp(&b.event_count),
         }
     }
@@ -103,11 +105,11 @@ impl RowFilter {
         let underscored = needle.replace(' ', "_");
         let hit = |hay: &str| contains_ci(hay, needle) || contains_ci(hay, &underscored);
         hit(&s.id.to_string())
-            || hit(&s.source)
-            || hit(&s.destination)
+            || hit(&s.details.source)
+            || hit(&s.details.destination)
             || hit(s.state.as_str())
             || hit(s.last_actor.as_str())
-            || hit(&s.delivery_type)
+            || hit(&s.details.delivery_type)
             || s.last_operator.as_deref().is_some_and(hit)
     }
 }

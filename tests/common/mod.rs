@@ -134,8 +134,18 @@ pub fn assert_same_projection(tailing: &Projection, fresh: &Projection) {
             f.id
         );
         assert_eq!(
-            (&t.last_actor, &t.last_operator, &t.source, &t.destination),
-            (&f.last_actor, &f.last_operator, &f.source, &f.destination),
+            (
+                &t.last_actor,
+                &t.last_operator,
+                &t.details.source,
+                &t.details.destination
+            ),
+            (
+                &f.last_actor,
+                &f.last_operator,
+                &f.details.source,
+                &f.details.destination
+            ),
             "{}",
             f.id
         );
@@ -199,4 +209,19 @@ pub fn shared_account_for(people: &[&str]) -> String {
         "\n[shared_accounts]\n{account:?} = [{}]\n",
         people.join(", ")
     )
+}
+
+/// `payload` plus a `reason` when `event` is one that must say why
+/// (HOLD_FOR_REVIEW, OVERRIDE_APPLIED, CANCELLED: DESIGN.md section 2).
+pub fn with_reason(
+    event: control_tower::domain::EventType,
+    mut payload: serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    use control_tower::domain::EventType::{Cancelled, HoldForReview, OverrideApplied};
+    if matches!(event, HoldForReview | OverrideApplied | Cancelled)
+        && !payload.contains_key("reason")
+    {
+        payload.insert("reason".into(), "given by the test".into());
+    }
+    payload
 }

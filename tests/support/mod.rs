@@ -104,6 +104,14 @@ pub fn allowed_next(state: &str) -> &'static [&'static str] {
     }
 }
 
+/// DESIGN.md section 2: the events written only with a non-empty `reason`.
+pub fn needs_reason(event: &str) -> bool {
+    matches!(
+        event.to_ascii_uppercase().as_str(),
+        "HOLD_FOR_REVIEW" | "OVERRIDE_APPLIED" | "CANCELLED"
+    )
+}
+
 /// DESIGN.md section 2, "Who may append which event", copied by hand.
 pub fn permitted_actors(event: &str) -> &'static [&'static str] {
     match event {
@@ -240,8 +248,13 @@ impl Env {
         id
     }
 
+    /// `advance`, with a reason for the events that need one.
     pub fn advance(&self, id: &str, event: &str, actor: &str) -> Run {
-        self.run(&["advance", id, event, "--actor", actor])
+        let mut args = vec!["advance", id, event, "--actor", actor];
+        if needs_reason(event) {
+            args.extend(["--reason", "given by the test"]);
+        }
+        self.run(&args)
     }
 
     pub fn show(&self, id: &str) -> Value {
@@ -389,4 +402,19 @@ pub fn shared_account_for(people: &[&str]) -> String {
         "\n[shared_accounts]\n{account:?} = [{}]\n",
         people.join(", ")
     )
+}
+
+/// `payload` plus a `reason` when `event` is one that must say why
+/// (HOLD_FOR_REVIEW, OVERRIDE_APPLIED, CANCELLED: DESIGN.md section 2).
+pub fn with_reason(
+    event: control_tower::domain::EventType,
+    mut payload: serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    use control_tower::domain::EventType::{Cancelled, HoldForReview, OverrideApplied};
+    if matches!(event, HoldForReview | OverrideApplied | Cancelled)
+        && !payload.contains_key("reason")
+    {
+        payload.insert("reason".into(), "given by the test".into());
+    }
+    payload
 }

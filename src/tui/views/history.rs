@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::{dwell, theme};
 use crate::domain::Event;
+use crate::domain::details;
 use crate::text::inert;
 use crate::tui::app::{App, Focus};
 
@@ -73,8 +74,8 @@ pub fn history_lines(events: &[Event]) -> Vec<Line<'static>> {
                 Some(_) => Span::styled(format!("     = {key_text} (unchanged)"), theme::dim()),
             };
             lines.push(Line::from(line));
-            merged.insert(key.clone(), value.clone());
         }
+        details::merge(&mut merged, &event.payload);
         previous = Some(event);
     }
     lines

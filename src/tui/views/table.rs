@@ -135,7 +135,11 @@ fn row(
     } else {
         " "
     };
-    let route = format!("{} → {}", inert(&s.source, 60), inert(&s.destination, 60));
+    let route = format!(
+        "{} → {}",
+        inert(&s.details.source, 60),
+        inert(&s.details.destination, 60)
+    );
     let mut cells = vec![
         Cell::from(marker),
         Cell::from(s.id.to_string()),
@@ -147,10 +151,11 @@ fn row(
     ];
     if wide {
         let weight = s
+            .details
             .weight_kg
             .map_or_else(|| "-".to_string(), |w| format!("{w:>9.1}"));
         cells.push(Cell::from(weight));
-        cells.push(Cell::from(inert(&s.delivery_type, 8)));
+        cells.push(Cell::from(inert(&s.details.delivery_type, 8)));
     }
     cells.push(Cell::from(format!(
         "{:>5}",

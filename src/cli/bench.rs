@@ -1,0 +1,57 @@
+//! `control-tower bench`: runs the measurements in a scratch directory and
+//! prints each figure beside its target with `ok` or `MISS`.
+
+use std::path::Path;
+
+use super::output::{self, Out};
+use crate::bench::{self, Figure};
+use crate::error::Result;
+
+pub fn run(json: bool, data_dir: Option<&Path>) -> Result<i32> {
+    let scratch = bench::scratch_dir(data_dir)?;
+    let whose = if data_dir.is_some() {
+        "inside --data-dir"
+    } else {
+        "temporary"
+    };
+    let place = format!(
+        "scratch space: {} ({whose}; removed at the end)",
+        output::cell(&scratch.path().display().to_string(), 300)
+    );
+    output::warn(format_args!("bench: {place}"));
+    let figures = bench::measure(&scratch, |step| output::warn(format_args!("bench: {step}")))?;
+    let mut out = Out::new();
+    if json {
+        out.json(&figures)?;
+    } else {
+        out.line(&place)?;
+        print_table(&mut out, &figures)?;
+    }
+    out.finish()?;
+    Ok(0)
+}
+
+fn print_table(out: &mut Out, figures: &[Figure]) -> Result<()> {
+    out.line(format_args!(
+        "{:<64} {:>16}  {:<24} {}",
+        "measurement", "value", "target", "met"
+    ))?;
+    for f in figures {
+        let value = format!("{} {}", bench::number(f.value), f.unit);
+        out.line(format_args!(
+            "{:<64} {:>16}  {:<24} {}",
+            f.name, value, f.target, f.verdict
+        ))?;
+    }
+    let missed = figures.iter().filter(|f| f.verdict == "MISS").count();
+    let checked = figures.iter().filter(|f| f.verdict != "-").count();
+    out.line(format_args!(
+        "{} of {checked} targets met{}",
+        checked - missed,
+        if missed > 0 {
+            " (figures vary with load: see BENCHMARKS.md)"
+        } else {
+            ""
+        }
+    ))
+}
