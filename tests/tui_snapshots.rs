@@ -225,8 +225,10 @@ impl Fixture {
     }
 }
 
+/// A key press, and whatever background work it started, to the end.
 fn press(app: &mut App, code: KeyCode) {
     app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
+    app.wait_for_jobs();
 }
 
 fn type_text(app: &mut App, text: &str) {
