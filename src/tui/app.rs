@@ -298,7 +298,7 @@ impl App {
             // verify it, on a worker thread; the table stays as it was
             // (and refuses writes) until the fresh reading replaces it.
             self.banner = Some(format!(
-                "LOG RELOADED FROM THE START: {reason}. Reading and verifying it again (Esc: dismiss)"
+                "LOG RELOADED FROM THE START, verifying it again: {reason} (Esc: dismiss)"
             ));
             self.recent.clear();
             self.start_verify(Some(reason));

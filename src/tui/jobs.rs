@@ -210,7 +210,7 @@ impl App {
         match verifying.reason {
             Some(reason) => {
                 self.banner = Some(format!(
-                    "LOG RELOADED FROM THE START: {reason}. Verified again: {verdict} ({counts}). An append-only log only grows: check who changed it (A: audit, Esc: dismiss)"
+                    "LOG RELOADED FROM THE START, verified again: {verdict} ({counts}): {reason}. An append-only log only grows: check who changed it (A: audit, Esc: dismiss)"
                 ));
                 self.info(format!("log read again from the start: {verdict}"));
             }
