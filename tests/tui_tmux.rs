@@ -509,3 +509,93 @@ fn is_root() -> bool {
         .map(|o| o.stdout.starts_with(b"0\n"))
         .unwrap_or(false)
 }
+
+/// Polls until `pred` holds on a screen that has settled: the same capture
+/// twice in a row, a short interval apart, so no half-drawn frame is read.
+fn settled(tmux: &Tmux, session: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
+    let start = Instant::now();
+    let mut last = String::new();
+    loop {
+        let screen = tmux.screen(session);
+        if screen == last && pred(&screen) {
+            return screen;
+        }
+        if start.elapsed() > TIMEOUT {
+            panic!("timed out waiting for {what}; screen:\n{screen}");
+        }
+        last = screen;
+        std::thread::sleep(Duration::from_millis(60));
+    }
+}
+
+fn verify_exit(dir: &Path) -> Option<i32> {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("verify")
+        .output()
+        .unwrap()
+        .status
+        .code()
+}
+
+/// Rewrites bytes of the log in place (same inode), from this process:
+/// another process than the dashboard.
+fn edit_log_in_place(dir: &Path, from: &str, to: &str) {
+    let path = dir.join("shipments.jsonl");
+    let log = fs::read_to_string(&path).unwrap();
+    let at = log.find(from).unwrap() as u64;
+    let file = OpenOptions::new().write(true).open(&path).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&file, to.as_bytes(), at).unwrap();
+}
+
+#[test]
+fn an_in_place_edit_under_an_open_dashboard_is_caught_and_verified_again() {
+    let (_keep, dir) = tempdir();
+    let kochi = create(&dir, "Kochi, Kerala", "Delhi, Delhi");
+    create(&dir, "Patna, Bihar", "Goa, Goa");
+    let tmux = Tmux::new("inplace");
+    tmux.dashboard("d", &dir, "alice", "");
+    settled(&tmux, "d", "the table, VALID", |s| {
+        s.contains(&kochi) && s.contains(" VALID ")
+    });
+    edit_log_in_place(&dir, "Kochi, Kerala", "Kochu, Kerala");
+    assert_eq!(verify_exit(&dir), Some(1), "verify says CORRUPTED");
+    let screen = settled(&tmux, "d", "the new verdict", |s| {
+        s.contains("CORRUPTED: 1 error") && s.contains("verified again")
+    });
+    assert!(screen.contains("LOG RELOADED FROM THE START"), "{screen}");
+    assert!(screen.contains("rewritten in place"), "{screen}");
+    assert!(
+        screen.contains("Kochu, Kerala"),
+        "the table tells the truth: {screen}"
+    );
+    tmux.keys("d", &["A"]);
+    settled(&tmux, "d", "the audit names the broken chain", |s| {
+        s.contains("line 2") && s.contains("chain")
+    });
+}
+
+#[test]
+fn an_edit_far_back_in_a_bigger_log_is_caught_and_v_verifies_on_demand() {
+    let (_keep, dir) = tempdir();
+    cli(&dir, &["simulate", "--shipments", "40", "--seed", "7"]);
+    let tmux = Tmux::new("farback");
+    tmux.dashboard("d", &dir, "alice", "");
+    settled(&tmux, "d", "the table, VALID", |s| {
+        s.contains("SHP-0000000040") && s.contains(" VALID ")
+    });
+    // Line 1 is far outside the last 4 KiB: only the mtime shows it.
+    edit_log_in_place(&dir, "\"event_seq\":1", "\"event_seq\":7");
+    assert_eq!(verify_exit(&dir), Some(1));
+    let screen = settled(&tmux, "d", "the new verdict", |s| {
+        s.contains("CORRUPTED") && s.contains("verified again")
+    });
+    assert!(screen.contains("modified in place"), "{screen}");
+    // V: the same verdict on demand.
+    tmux.keys("d", &["Escape", "V"]);
+    let screen = settled(&tmux, "d", "verified on demand", |s| {
+        s.contains("verified the whole log again: CORRUPTED")
+    });
+    assert!(!screen.contains("LOG RELOADED"), "{screen}");
+}
