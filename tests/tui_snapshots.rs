@@ -741,3 +741,131 @@ fn v_reverifies_on_demand_and_is_in_help() {
         "{help}"
     );
 }
+
+/// Holds the writers' lock (`DIR/.lock`) like another process would.
+fn hold_writers_lock(paths: &LogPaths) -> fs::File {
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(paths.dir.join(".lock"))
+        .unwrap();
+    fs2::FileExt::lock_exclusive(&lock).unwrap();
+    lock
+}
+
+#[test]
+fn an_append_waiting_for_the_lock_never_freezes_and_esc_cancels_it() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", Some(Actor::SenderSupervisor));
+    type_text(&mut app, ":2");
+    press(&mut app, KeyCode::Enter);
+    let holder = hold_writers_lock(&fx.paths());
+    press_no_wait(&mut app, KeyCode::Char('a'));
+    assert!(app.appending());
+    // One append at a time; no blind queueing.
+    press_no_wait(&mut app, KeyCode::Char('a'));
+    let refused = app.status.clone().unwrap();
+    assert!(
+        refused.error && refused.text == "an append is already in progress",
+        "{refused:?}"
+    );
+    press_no_wait(&mut app, KeyCode::Char('h'));
+    assert_eq!(app.mode, Mode::Normal, "no reason prompt meanwhile");
+    // Keys still move.
+    press_no_wait(&mut app, KeyCode::Char('g'));
+    press_no_wait(&mut app, KeyCode::Down);
+    assert_eq!(app.cursor, 1);
+    let screen = fx.render(&app, 160, 45);
+    assert!(
+        screen.contains("appending…") || screen.contains("waiting for the log lock ("),
+        "{screen}"
+    );
+    press_no_wait(&mut app, KeyCode::Esc);
+    app.wait_for_jobs();
+    let status = app.status.clone().unwrap();
+    assert!(status.text.contains("cancelled"), "{status:?}");
+    assert!(!app.appending());
+    assert_eq!(
+        fs::read_to_string(fx.paths().events)
+            .unwrap()
+            .lines()
+            .count(),
+        19
+    );
+    // With the lock free again the same key appends.
+    drop(holder);
+    type_text(&mut app, ":2");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.text.starts_with("appended SUPERVISOR_APPROVED"),
+        "{status:?}"
+    );
+}
+
+#[test]
+fn quitting_while_an_append_waits_appends_nothing() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", Some(Actor::SenderSupervisor));
+    type_text(&mut app, ":2");
+    press(&mut app, KeyCode::Enter);
+    let _holder = hold_writers_lock(&fx.paths());
+    press_no_wait(&mut app, KeyCode::Char('a'));
+    press_no_wait(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+    app.shutdown();
+    assert_eq!(
+        fs::read_to_string(fx.paths().events)
+            .unwrap()
+            .lines()
+            .count(),
+        19
+    );
+}
+
+#[test]
+fn a_log_changed_under_the_writer_is_a_conflict_in_the_status_line() {
+    let fx = Fixture::new(&[]);
+    let other = Fixture::new(&[]);
+    let mut steps = standard_steps();
+    steps.truncate(2);
+    steps.push(Step(
+        2,
+        EventType::Cancelled,
+        Actor::Sender,
+        9,
+        json!({ "reason": "x".repeat(9000) }),
+        "zed",
+    ));
+    write_fixture(other.dir.path(), &steps, &[]);
+    let mut app = fx.app("alice", Some(Actor::SenderSupervisor));
+    type_text(&mut app, ":2");
+    press(&mut app, KeyCode::Enter);
+    // `cp` over the open log (same inode, it grew); no refresh yet.
+    let bytes = fs::read(other.paths().events).unwrap();
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .open(fx.paths().events)
+        .unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&file, &bytes, 0).unwrap();
+    press(&mut app, KeyCode::Char('a'));
+    let screen = fx.render(&app, 160, 45);
+    let status = app.status.clone().unwrap();
+    assert!(status.error, "{status:?}");
+    assert!(
+        status.text.contains("changed under this writer"),
+        "{status:?}"
+    );
+    assert!(screen.contains("LOG RELOADED FROM THE START"), "{screen}");
+    let log = fs::read_to_string(fx.paths().events).unwrap();
+    assert_eq!(log.lines().count(), 3, "nothing appended");
+    assert_eq!(
+        app.index
+            .summary("SHP-0000000002".parse().unwrap())
+            .unwrap()
+            .state,
+        EventType::Cancelled
+    );
+}

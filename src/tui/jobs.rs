@@ -212,7 +212,10 @@ impl App {
                 self.banner = Some(format!(
                     "LOG RELOADED FROM THE START, verified again: {verdict} ({counts}): {reason}. An append-only log only grows: check who changed it (A: audit, Esc: dismiss)"
                 ));
-                self.info(format!("log read again from the start: {verdict}"));
+                // An error (say, the append this change refused) stays.
+                if !self.status.as_ref().is_some_and(|s| s.error) {
+                    self.info(format!("log read again from the start: {verdict}"));
+                }
             }
             None => self.info(format!(
                 "verified the whole log again: {verdict} ({counts})"
