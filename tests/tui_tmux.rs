@@ -599,3 +599,82 @@ fn an_edit_far_back_in_a_bigger_log_is_caught_and_v_verifies_on_demand() {
     });
     assert!(!screen.contains("LOG RELOADED"), "{screen}");
 }
+
+/// Another process holding the writers' lock (`flock -x DIR/.lock`),
+/// killed (by its own PID) when dropped. `-o`: the lock is held by flock
+/// itself, not by the `sleep` it runs, so killing flock frees it.
+struct LockHolder(std::process::Child);
+
+impl LockHolder {
+    fn hold(dir: &Path) -> LockHolder {
+        let lock = dir.join(".lock");
+        let child = Command::new("flock")
+            .arg("-x")
+            .arg("-o")
+            .arg(&lock)
+            .args(["sleep", "30"])
+            .spawn()
+            .expect("flock (util-linux) must be installed");
+        // Held once a non-blocking attempt from here fails.
+        let start = Instant::now();
+        while Command::new("flock")
+            .args(["-n", "-x"])
+            .arg(&lock)
+            .arg("true")
+            .status()
+            .is_ok_and(|s| s.success())
+        {
+            assert!(start.elapsed() < TIMEOUT, "flock never took {lock:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        LockHolder(child)
+    }
+}
+
+impl Drop for LockHolder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_held_lock_never_freezes_the_dashboard_esc_cancels_and_q_quits() {
+    let (_keep, dir) = tempdir();
+    let id = create(&dir, "Mumbai, Maharashtra", "Delhi, Delhi");
+    let tmux = Tmux::new("lockwait");
+    tmux.dashboard("d", &dir, "alice", "--role SENDER_MANAGER");
+    settled(&tmux, "d", "the table", |s| s.contains(&id));
+    let holder = LockHolder::hold(&dir);
+    tmux.keys("d", &["a"]);
+    settled(&tmux, "d", "the wait", |s| {
+        s.contains("waiting for the log lock (") && s.contains("Esc cancels")
+    });
+    // Still responsive: the role changes, a second action is refused.
+    tmux.keys("d", &["r"]);
+    settled(&tmux, "d", "the next role", |s| s.contains("ROLE SENDER_SUPERVISOR"));
+    tmux.keys("d", &["a"]);
+    settled(&tmux, "d", "the refusal", |s| {
+        s.contains("an append is already in progress")
+    });
+    tmux.keys("d", &["Escape"]);
+    settled(&tmux, "d", "the cancellation", |s| {
+        s.contains("cancelled while waiting for the log lock; nothing appended")
+    });
+    assert_eq!(events(&dir).len(), 1, "nothing appended");
+
+    // q while waiting quits at once.
+    tmux.keys("d", &["R", "a"]);
+    settled(&tmux, "d", "the wait again", |s| {
+        s.contains("waiting for the log lock (")
+    });
+    tmux.keys("d", &["q"]);
+    let start = Instant::now();
+    while tmux.run(&["display-message", "-p", "-t", "d", "#{pane_dead}"]).trim() != "1" {
+        assert!(start.elapsed() < TIMEOUT, "q did not quit: {}", tmux.screen("d"));
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    drop(holder);
+    assert_eq!(events(&dir).len(), 1, "nothing appended");
+    assert_eq!(verify_exit(&dir), Some(0));
+}

@@ -98,10 +98,14 @@ impl App {
             return None;
         }
         if self.index.is_void() {
-            let percent = self.verifying().map_or(0, |v| v.percent);
-            self.error(format!(
-                "the log changed in place and is being read again ({percent}%); act when it is done"
-            ));
+            let text = match self.verifying() {
+                Some(v) => format!(
+                    "the log changed in place and is being read again ({}%); act when it is done",
+                    v.percent
+                ),
+                None => "the log changed in place and could not be read again; V to retry".into(),
+            };
+            self.error(text);
             return None;
         }
         if self.read_only.is_some() || self.store.is_none() {
