@@ -4,6 +4,7 @@
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp, lifecycle};
 
@@ -53,6 +54,41 @@ pub enum Error {
     },
     /// Every ten-digit ID has been used.
     IdsExhausted,
+    // Issue 7, locks: the writers' lock and a log that changed underneath.
+    /// Another writer held the lock for longer than the writer may wait.
+    LockTimeout {
+        lock: PathBuf,
+        holder: Option<u32>,
+        waited: Duration,
+    },
+    /// The person waiting for the lock gave up (Esc in the dashboard).
+    Cancelled,
+    /// The log is no longer the prefix this writer had read (rewritten in
+    /// place): the writer reloaded it and appended nothing.
+    LogChanged {
+        path: PathBuf,
+        detail: String,
+    },
+    /// Issue 7 item 16/17: the role policy cannot be trusted or read
+    /// (not a regular file, too big, writable by others); writes refused.
+    PolicyUnusable {
+        path: PathBuf,
+        reason: String,
+    },
+    /// Issue 7 item 17: this OS account may not record events as that
+    /// operator (the policy's `[shared_accounts]` does not list them).
+    ActingForDenied {
+        account: String,
+        operator: String,
+        policy: PathBuf,
+    },
+    /// Issue 7 item 2: a named data directory does not exist.
+    DataDirMissing(PathBuf),
+    /// Issue 7 item 1: `demo` would write fake traffic into a real log.
+    NotADemoDir {
+        dir: PathBuf,
+        reason: String,
+    },
 }
 
 impl Error {
@@ -67,7 +103,13 @@ impl Error {
     /// 1: refused by the rules; 2: usage or I/O.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) | Error::Io { .. } => 2,
+            Error::Usage(_)
+            | Error::Io { .. }
+            | Error::LockTimeout { .. }
+            | Error::Cancelled
+            | Error::PolicyUnusable { .. }
+            | Error::DataDirMissing(_)
+            | Error::NotADemoDir { .. } => 2,
             _ => 1,
         }
     }
@@ -186,6 +228,56 @@ impl fmt::Display for Error {
                 }
             }
             Error::IdsExhausted => f.write_str("every shipment ID up to SHP-9999999999 is taken"),
+            Error::LockTimeout {
+                lock,
+                holder,
+                waited,
+            } => {
+                write!(
+                    f,
+                    "gave up after {:.1} s waiting for the writers' lock {}",
+                    waited.as_secs_f64(),
+                    lock.display()
+                )?;
+                match holder {
+                    Some(pid) => write!(f, " (held by PID {pid})")?,
+                    None => f.write_str(" (held by another process)")?,
+                }
+                f.write_str("; nothing appended: try again, or raise --lock-timeout")
+            }
+            Error::Cancelled => {
+                f.write_str("cancelled while waiting for the log lock; nothing appended")
+            }
+            Error::LogChanged { path, detail } => write!(
+                f,
+                "{} changed under this writer ({detail}): it was re-read from the start and nothing was appended; check the shipment and try again",
+                path.display()
+            ),
+            Error::PolicyUnusable { path, reason } => write!(
+                f,
+                "the role policy {} {reason}; nothing is written until it is fixed (reading still works)",
+                path.display()
+            ),
+            Error::ActingForDenied {
+                account,
+                operator,
+                policy,
+            } => write!(
+                f,
+                "account '{account}' may not act for operator '{operator}': {} lists no such shared account; drop --operator / CONTROL_TOWER_OPERATOR, or ask for '{account}' to be added under [shared_accounts]",
+                policy.display()
+            ),
+            Error::DataDirMissing(dir) => write!(
+                f,
+                "data directory {} does not exist; check --data-dir / CONTROL_TOWER_DATA_DIR, or create it with `control-tower init {}`",
+                dir.display(),
+                dir.display()
+            ),
+            Error::NotADemoDir { dir, reason } => write!(
+                f,
+                "demo will not run on {}: {reason}; demo writes simulated traffic, so it only uses its own directory (run `control-tower demo` for data/demo, or give --data-dir an empty directory)",
+                dir.display()
+            ),
         }
     }
 }

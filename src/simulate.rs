@@ -166,6 +166,9 @@ impl Simulation {
                     self.stats.conflicts += 1;
                     self.update(id, state, current_seq);
                 }
+                // The log was rewritten under us: the store re-reads it on
+                // the next append, and shipments that are gone drop out then.
+                Err(Error::LogChanged { .. }) => self.stats.conflicts += 1,
                 Err(Error::TransitionNotAllowed { id, .. }) | Err(Error::UnknownShipment(id)) => {
                     self.in_flight.retain(|s| s.id != id);
                 }

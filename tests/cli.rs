@@ -525,8 +525,9 @@ fn data_dir_comes_from_the_flag_the_environment_or_the_default() {
         "--delivery-type",
         "STANDARD",
     ];
-    // CONTROL_TOWER_DATA_DIR, when --data-dir is not given.
+    // CONTROL_TOWER_DATA_DIR, when --data-dir is not given (made by init).
     let from_env = env.tmp.path().join("from-env");
+    std::fs::create_dir(&from_env).unwrap();
     let out = std::process::Command::new(BIN)
         .args(["--operator", "t"])
         .args(create)
@@ -566,4 +567,248 @@ fn data_dir_comes_from_the_flag_the_environment_or_the_default() {
             .count(),
         1
     );
+}
+
+/// The binary with no data-dir or operator settings inherited.
+fn bare(cwd: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.current_dir(cwd)
+        .env_remove("CONTROL_TOWER_DATA_DIR")
+        .env_remove("CONTROL_TOWER_OPERATOR")
+        .env_remove("CONTROL_TOWER_POLICY")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
+fn bare_run(cmd: &mut std::process::Command) -> Run {
+    Run::from_output(cmd.output().expect("run the binary"))
+}
+
+const CREATE: [&str; 9] = [
+    "create",
+    "--source",
+    "A",
+    "--destination",
+    "B",
+    "--weight-kg",
+    "1",
+    "--delivery-type",
+    "STANDARD",
+];
+
+/// Issue 7 items 2 and 12: a mistyped directory is an error naming the path
+/// and `control-tower init`, for every command (flag or environment), and
+/// nothing is created; `init` makes it, and then it reads as empty.
+#[test]
+fn a_missing_data_directory_is_an_error_until_init() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("dta");
+    let name = missing.display().to_string();
+    let commands: Vec<Vec<&str>> = vec![
+        CREATE.to_vec(),
+        vec![
+            "advance",
+            "SHP-0000000001",
+            "CANCELLED",
+            "--actor",
+            "SENDER",
+        ],
+        vec!["show", "SHP-0000000001"],
+        vec!["list"],
+        vec!["list", "--json"],
+        vec!["events"],
+        vec!["events", "--follow"],
+        vec!["audit"],
+        vec!["verify"],
+        vec!["verify", "--json"],
+        vec!["simulate", "--shipments", "1"],
+        vec![],
+    ];
+    for args in &commands {
+        for via_env in [false, true] {
+            let mut cmd = bare(tmp.path());
+            if via_env {
+                cmd.env("CONTROL_TOWER_DATA_DIR", &missing);
+            } else {
+                cmd.arg("--data-dir").arg(&missing);
+            }
+            let run = bare_run(cmd.args(args)).usage();
+            assert!(
+                run.stderr.contains(&name) && run.stderr.contains("control-tower init"),
+                "{args:?} (env: {via_env}): {}",
+                run.stderr
+            );
+            assert!(!run.stdout.contains("VALID"), "{args:?}: {}", run.stdout);
+            assert!(!missing.exists(), "{args:?} created {name}");
+        }
+    }
+    assert!(
+        !tmp.path().join("data").exists(),
+        "nothing fell back to data/logs"
+    );
+
+    // init makes the directory and an empty log; then it is an empty tower.
+    let run = bare_run(bare(tmp.path()).arg("init").arg(&missing)).ok();
+    assert!(run.stdout.contains(&name), "{}", run.stdout);
+    assert_eq!(std::fs::read(missing.join("shipments.jsonl")).unwrap(), b"");
+    let run = bare_run(
+        bare(tmp.path())
+            .arg("--data-dir")
+            .arg(&missing)
+            .arg("verify"),
+    )
+    .ok();
+    assert!(run.stdout.contains("VALID: 0 events"), "{}", run.stdout);
+    // init again changes nothing.
+    let run = bare_run(
+        bare(tmp.path())
+            .arg("--operator")
+            .arg("t")
+            .arg("--data-dir")
+            .arg(&missing)
+            .args(CREATE),
+    )
+    .ok();
+    assert!(is_shipment_id(run.stdout.trim()));
+    let before = std::fs::read(missing.join("shipments.jsonl")).unwrap();
+    bare_run(bare(tmp.path()).arg("--data-dir").arg(&missing).arg("init")).ok();
+    assert_eq!(
+        std::fs::read(missing.join("shipments.jsonl")).unwrap(),
+        before
+    );
+
+    // An existing directory without a log reads as empty.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let run = bare_run(bare(tmp.path()).arg("--data-dir").arg(&empty).arg("verify")).ok();
+    assert!(run.stdout.contains("VALID: 0 events"), "{}", run.stdout);
+    bare_run(bare(tmp.path()).arg("--data-dir").arg(&empty).arg("list")).ok();
+
+    // init with no DIR uses the data directory settings, nested paths too.
+    let nested = tmp.path().join("a/b/c");
+    bare_run(
+        bare(tmp.path())
+            .env("CONTROL_TOWER_DATA_DIR", &nested)
+            .arg("init"),
+    )
+    .ok();
+    assert!(nested.join("shipments.jsonl").is_file());
+    bare_run(bare(tmp.path()).arg("init")).ok();
+    assert!(tmp.path().join("data/logs/shipments.jsonl").is_file());
+}
+
+/// Issue 7 item 2: the default `data/logs` (relative to the current
+/// directory) is still created on first use, by readers and writers.
+#[test]
+fn the_default_data_directory_is_created_on_first_use() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = bare_run(bare(tmp.path()).arg("verify")).ok();
+    assert!(run.stdout.contains("VALID: 0 events"), "{}", run.stdout);
+    assert!(tmp.path().join("data/logs").is_dir());
+}
+
+/// Issue 7 item 1: `demo` never writes a real log. It ignores
+/// CONTROL_TOWER_DATA_DIR, and refuses (exit 2, naming the directory) a
+/// directory whose log holds events it did not write — before it even
+/// looks for a terminal.
+#[test]
+fn demo_refuses_a_real_log_and_ignores_the_environment() {
+    let env = Env::new();
+    env.create();
+    let before = snapshot(&env);
+    let name = env.dir.display().to_string();
+    for args in [
+        vec!["demo", "--data-dir", name.as_str()],
+        vec!["--data-dir", name.as_str(), "demo"],
+        vec!["demo", "--fresh", "--data-dir", name.as_str()],
+        vec!["demo", "--rate", "0", "--data-dir", name.as_str()],
+    ] {
+        let run = bare_run(bare(env.tmp.path()).args(&args)).usage();
+        assert!(
+            run.stderr.contains(&name) && run.stderr.contains("demo"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("terminal"), "{args:?}: {}", run.stderr);
+        assert_unchanged(&env, &before, &format!("{args:?}"));
+    }
+    assert!(!env.dir.join(".control-tower-demo").exists());
+    // With the real tower in the environment, demo still uses data/demo
+    // (here: no terminal, so it stops there, and the real log is untouched).
+    let run = bare_run(
+        bare(env.tmp.path())
+            .env("CONTROL_TOWER_DATA_DIR", &env.dir)
+            .arg("demo"),
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("terminal"), "{}", run.stderr);
+    assert_unchanged(&env, &before, "demo with CONTROL_TOWER_DATA_DIR");
+    env.assert_verifies();
+}
+
+/// Issue 7 items 1 and 20: `demo --help` shows demo's own directory and
+/// `--fresh`.
+#[test]
+fn demo_help_shows_its_own_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = bare_run(bare(tmp.path()).args(["demo", "--help"])).ok();
+    assert!(run.stdout.contains("data/demo"), "{}", run.stdout);
+    assert!(run.stdout.contains("--fresh"), "{}", run.stdout);
+    assert!(!run.stdout.contains("default: data/logs"), "{}", run.stdout);
+    let run = bare_run(bare(tmp.path()).args(["--help"])).ok();
+    assert!(run.stdout.contains("init"), "{}", run.stdout);
+    assert!(run.stdout.contains("--policy"), "{}", run.stdout);
+}
+
+/// Issue 7 item 1: demo marks the directory it starts on, accepts it again
+/// with its traffic in it, and `--fresh` starts it over from an empty log
+/// (the previous run kept once beside it); a real log is refused.
+#[test]
+fn demo_marks_its_directory_and_fresh_starts_it_over() {
+    use clap::Parser;
+    use control_tower::cli::{Cli, Command, demo};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sandbox");
+    let choose = |extra: &[&str]| {
+        let mut argv = vec!["control-tower", "demo", "--data-dir"];
+        argv.push(dir.to_str().unwrap());
+        argv.extend_from_slice(extra);
+        let cli = Cli::try_parse_from(argv).unwrap();
+        let Some(Command::Demo(args)) = &cli.command else {
+            panic!("not demo")
+        };
+        demo::choose(&cli, args)
+    };
+    let paths = choose(&[]).unwrap().prepare().unwrap();
+    assert!(dir.join(demo::DEMO_MARKER).is_file());
+    let mut store = control_tower::store::JsonlStore::open(&paths, "simulator").unwrap();
+    use control_tower::store::{AppendRequest, EventStore};
+    let payload =
+        json!({"source": "A", "destination": "B", "weight_kg": 1.0, "delivery_type": "EXPRESS"});
+    store
+        .append(&AppendRequest::create(
+            payload.as_object().cloned().unwrap(),
+        ))
+        .unwrap();
+    drop(store);
+    let traffic = std::fs::read(&paths.events).unwrap();
+    // Its own traffic does not make it a real log.
+    choose(&[]).unwrap().prepare().unwrap();
+    assert_eq!(std::fs::read(&paths.events).unwrap(), traffic);
+    // --fresh: an empty log, the old one kept once.
+    choose(&["--fresh"]).unwrap().prepare().unwrap();
+    assert!(!paths.events.exists() || std::fs::read(&paths.events).unwrap().is_empty());
+    assert_eq!(
+        std::fs::read(dir.join("shipments.jsonl.before-fresh")).unwrap(),
+        traffic
+    );
+    assert!(dir.join(demo::DEMO_MARKER).is_file());
+    // A directory with events and no marker is a real log: refused.
+    std::fs::remove_file(dir.join(demo::DEMO_MARKER)).unwrap();
+    std::fs::write(&paths.events, &traffic).unwrap();
+    let err = choose(&["--fresh"]).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("sandbox"), "{err}");
+    assert_eq!(std::fs::read(&paths.events).unwrap(), traffic);
 }

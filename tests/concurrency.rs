@@ -201,20 +201,20 @@ fn four_processes_creating_at_once_get_distinct_ids() {
     assert_eq!(ids.last().unwrap(), "SHP-0000000201", "IDs are dense");
 }
 
-/// Holds the log's lock while `spawn` starts the racers, waits until they
-/// are all queued on the lock, then lets them go at once.
+/// Holds the writers' lock while `spawn` starts the racers, waits until
+/// they all have the lock file open (they are polling for it), then lets
+/// them go at once.
 fn race(env: &Env, n: usize, spawn: impl Fn(usize) -> Child) -> Vec<Run> {
+    let lock = env.dir.join(".lock");
     let gate = fs::OpenOptions::new()
         .read(true)
-        .append(true)
-        .open(env.events_path())
+        .write(true)
+        .open(&lock)
         .unwrap();
     gate.lock_exclusive().unwrap();
     let children: Vec<Child> = (0..n).map(&spawn).collect();
-    // Best effort: if /proc/locks is unavailable the race is merely looser.
-    wait_until(Duration::from_secs(10), || {
-        blocked_lock_waiters(&env.events_path()) >= n
-    });
+    // Best effort: if /proc is unavailable the race is merely looser.
+    wait_until(Duration::from_secs(10), || processes_with_open(&lock) >= n);
     FileExt::unlock(&gate).unwrap();
     children
         .into_iter()
@@ -396,4 +396,233 @@ fn concurrent_simulators_and_cli_writers_keep_the_log_valid() {
     for id in &cli_ids {
         assert_eq!(env.show(id)["event_count"], 1);
     }
+}
+
+/// Starts `flock` holding `path` (as `user`, if given) and returns it once
+/// it holds the lock (it prints `held`), to be killed by the caller.
+fn hold_flock(path: &std::path::Path, user: Option<&str>) -> Child {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = match user {
+        Some(user) => {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", user, "--", "flock"]);
+            c
+        }
+        None => std::process::Command::new("flock"),
+    };
+    let mut child = cmd
+        // -o: the command does not inherit the lock, so killing flock frees it.
+        .args(["-x", "-o"])
+        .arg(path)
+        .args(["-c", "echo held; exec sleep 60"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("flock(1) runs");
+    let mut line = String::new();
+    let stdout = child.stdout.take().unwrap();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "held", "flock did not take {path:?}");
+    child
+}
+
+fn running_as_root() -> bool {
+    // SAFETY: getuid cannot fail.
+    unsafe { libc::getuid() == 0 }
+}
+
+#[test]
+fn a_writer_gives_up_on_a_held_lock_naming_it_and_its_holder() {
+    let env = Env::new();
+    let id = env.create();
+    let before = snapshot(&env);
+    let mut holder = hold_flock(&env.dir.join(".lock"), None);
+    let runs = [
+        env.run(&[
+            "--lock-timeout",
+            "0.3",
+            "advance",
+            &id,
+            "MANAGER_APPROVED",
+            "--actor",
+            "SENDER_MANAGER",
+        ]),
+        env.run(&[
+            "--lock-timeout",
+            "0.3",
+            "create",
+            "--source",
+            "Pune",
+            "--destination",
+            "Goa",
+            "--weight-kg",
+            "1",
+            "--delivery-type",
+            "STANDARD",
+        ]),
+    ];
+    let pid = holder.id();
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    for run in runs {
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(
+            run.stderr.contains(".lock") && run.stderr.contains(&format!("PID {pid}")),
+            "names the lock and its holder: {}",
+            run.stderr
+        );
+    }
+    assert_unchanged(&env, &before, "a write that timed out on the lock");
+    // Once the holder is gone, writing works again.
+    env.advance(&id, "MANAGER_APPROVED", "SENDER_MANAGER").ok();
+    env.assert_verifies();
+}
+
+#[test]
+fn a_user_who_can_only_read_the_log_cannot_stop_writers() {
+    if !running_as_root() {
+        eprintln!("skipped: needs root to act as nobody");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let id = env.create();
+    // Everyone may read the log; only root may write it.
+    for dir in [env.tmp.path(), env.dir.as_path()] {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    fs::set_permissions(env.events_path(), fs::Permissions::from_mode(0o644)).unwrap();
+    let lock = env.dir.join(".lock");
+    let mode = fs::metadata(&lock).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the lock is as writable as the log, no more");
+
+    // Locking the log itself no longer stops anyone.
+    let mut reader = hold_flock(&env.events_path(), Some("nobody"));
+    let run = env.run(&[
+        "--lock-timeout",
+        "5",
+        "advance",
+        &id,
+        "MANAGER_APPROVED",
+        "--actor",
+        "SENDER_MANAGER",
+    ]);
+    reader.kill().unwrap();
+    reader.wait().unwrap();
+    run.ok();
+    // And the lock file cannot even be opened by a reader.
+    let status = std::process::Command::new("runuser")
+        .args(["-u", "nobody", "--", "flock", "-x", "-n"])
+        .arg(&lock)
+        .arg("true")
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!status.success(), "nobody could take the writers' lock");
+    env.assert_verifies();
+}
+
+/// `cp other/shipments.jsonl W/` under a long-running writer: same inode, a
+/// longer file, different history.
+fn rewrite_in_place(from: &Env, to: &Env) {
+    for file in ["shipments.jsonl", "shipment_counter.jsonl"] {
+        let status = std::process::Command::new("cp")
+            .arg(from.dir.join(file))
+            .arg(to.dir.join(file))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+fn approve(id: &str, seq: u32) -> AppendRequest {
+    AppendRequest::advance(
+        id.parse().unwrap(),
+        EventType::ManagerApproved,
+        Actor::SenderManager,
+        Map::new(),
+    )
+    .expecting_seq(seq)
+}
+
+/// Another tower whose SHP-0000000001 was cancelled, and which is longer.
+fn other_tower() -> Env {
+    let other = Env::new();
+    let first = other.create();
+    other
+        .run(&[
+            "advance",
+            &first,
+            "CANCELLED",
+            "--actor",
+            "SENDER",
+            "--set",
+            "reason=duplicate",
+        ])
+        .ok();
+    for _ in 0..3 {
+        other.create();
+    }
+    other
+}
+
+#[test]
+fn a_writer_refuses_to_append_on_a_log_rewritten_in_place_then_reloads() {
+    let env = Env::new();
+    let first = env.create();
+    let mut writer = JsonlStore::open_indexed(&env.paths(), "desk").unwrap();
+    writer.append(&approve(&first, 1)).unwrap();
+
+    let other = other_tower();
+    rewrite_in_place(&other, &env);
+    let before = snapshot(&env);
+    let refused = writer.append(&approve(&first, 2)).unwrap_err();
+    assert!(matches!(refused, Error::LogChanged { .. }), "{refused}");
+    assert_eq!(refused.exit_code(), 1);
+    assert!(
+        refused.to_string().contains("nothing was appended"),
+        "{refused}"
+    );
+    assert_unchanged(&env, &before, "an append on a rewritten log");
+
+    // Now it decides on the new history: SHP-0000000001 is cancelled there.
+    let next = writer.append(&approve(&first, 1)).unwrap_err();
+    assert!(!matches!(next, Error::LogChanged { .. }), "{next}");
+    assert_unchanged(&env, &before, "a refused append");
+    let created = writer
+        .append(&AppendRequest::create(valid_created_payload()))
+        .unwrap();
+    assert_eq!(created.event.shipment_id.to_string(), "SHP-0000000005");
+    env.assert_verifies();
+}
+
+#[test]
+fn a_seeded_writer_proves_the_prefix_its_reader_read() {
+    let env = Env::new();
+    let first = env.create();
+    let index = control_tower::index::LogIndex::load(&env.paths()).unwrap();
+    let mut writer = JsonlStore::open_seeded(&env.paths(), "desk", index.writer_seed()).unwrap();
+
+    rewrite_in_place(&other_tower(), &env);
+    let before = snapshot(&env);
+    let refused = writer.append(&approve(&first, 1)).unwrap_err();
+    assert!(matches!(refused, Error::LogChanged { .. }), "{refused}");
+    assert_unchanged(&env, &before, "an append on a rewritten log");
+    env.assert_verifies();
+}
+
+#[test]
+fn a_seeded_writer_on_an_unchanged_log_appends() {
+    let env = Env::new();
+    let first = env.create();
+    let index = control_tower::index::LogIndex::load(&env.paths()).unwrap();
+    let mut writer = JsonlStore::open_seeded(&env.paths(), "desk", index.writer_seed()).unwrap();
+    env.create(); // a pure append by another process is fine
+    writer.append(&approve(&first, 1)).unwrap();
+    writer.append(&approve(&first, 2)).unwrap_err(); // already approved
+    env.assert_verifies();
+}
+
+fn valid_created_payload() -> Map<String, Value> {
+    control_tower::domain::payload::created_payload("Pune", "Goa", 2.0, "STANDARD", Map::new())
 }

@@ -1,7 +1,7 @@
-//! The original Python tool's log (`/work/shared/fixtures/reference-python`)
-//! read exactly, on a copy: `audit --json` reproduces `audit.json`, `show
+//! The original Python tool's log (`tests/fixtures/reference-python`, data
+//! that tool wrote, kept in the repository) read exactly, on a copy: `audit --json` reproduces `audit.json`, `show
 //! --json` reproduces `states.json`, and appending continues the log with a
-//! chained line. Nothing is ever written into the shared directory.
+//! chained line. Nothing is ever written into the fixture directory.
 
 mod support;
 
@@ -12,10 +12,7 @@ use serde_json::{Map, Value};
 use support::*;
 
 fn fixture_dir() -> PathBuf {
-    // The fixtures live beside the worktrees; CONTROL_TOWER_FIXTURES overrides.
-    std::env::var_os("CONTROL_TOWER_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/fixtures/reference-python"))
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference-python")
 }
 
 fn read_json(path: &Path) -> Value {
@@ -198,6 +195,6 @@ fn appending_to_the_python_log_continues_it_with_a_chained_line() {
     assert_eq!(
         fs::read(fixture_dir().join("shipments.jsonl")).unwrap(),
         fixture_before,
-        "the shared fixture must never be written"
+        "the fixture must never be written"
     );
 }

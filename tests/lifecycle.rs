@@ -372,7 +372,8 @@ fn role_policy_limits_which_operators_may_act_as_which_roles() {
     let id = env.create();
     std::fs::write(
         env.dir.join("policy.toml"),
-        "[operators]\nasha = [\"SENDER_MANAGER\", \"SENDER\"]\nravi = [\"WAREHOUSE\"]\nmeera = []\n",
+        "[operators]\nasha = [\"SENDER_MANAGER\", \"SENDER\"]\nravi = [\"WAREHOUSE\"]\nmeera = []\n"
+            .to_string() + &shared_account_for(&["asha", "ravi", "meera", "stranger"]),
     )
     .unwrap();
     let as_op =

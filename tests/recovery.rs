@@ -608,7 +608,7 @@ fn reader_reloads_a_log_that_was_replaced_or_shrank() {
 }
 
 #[test]
-fn writer_follows_a_log_that_was_replaced_or_shrank() {
+fn writer_refuses_once_then_follows_a_log_that_was_replaced_or_shrank() {
     for indexed in [false, true] {
         let env = Env::new();
         let paths = env.paths();
@@ -636,6 +636,9 @@ fn writer_follows_a_log_that_was_replaced_or_shrank() {
         let replacement = env.tmp.path().join("r.jsonl");
         fs::write(&replacement, format!("{first}\n")).unwrap();
         fs::rename(&replacement, env.events_path()).unwrap();
+        // The first append after the change is refused (its caller decided
+        // on the old log); the store reloads and the next one goes through.
+        refused_as_log_changed(&mut store, id1, indexed);
         let r = store
             .append(&AppendRequest::advance(
                 id1,
@@ -676,6 +679,7 @@ fn writer_follows_a_log_that_was_replaced_or_shrank() {
             .open(env.events_path())
             .unwrap();
         f.set_len((first.len() + 1) as u64).unwrap();
+        refused_as_log_changed(&mut store, id1, indexed);
         let r = store
             .append(&AppendRequest::advance(
                 id1,
@@ -692,6 +696,21 @@ fn writer_follows_a_log_that_was_replaced_or_shrank() {
         let report = LogIndex::load(&paths).unwrap().verify_report();
         assert!(report.valid, "indexed={indexed}: {report:#?}");
     }
+}
+
+fn refused_as_log_changed(store: &mut JsonlStore, id: ShipmentId, indexed: bool) {
+    let before = fs::read(store.paths().events.clone()).unwrap();
+    let refused = store.append(&AppendRequest::advance(
+        id,
+        EventType::HoldForReview,
+        Actor::SenderManager,
+        Map::from_iter([("reason".to_string(), Value::from("check"))]),
+    ));
+    assert!(
+        matches!(refused, Err(Error::LogChanged { .. })),
+        "indexed={indexed}: {refused:?}"
+    );
+    assert_eq!(fs::read(&store.paths().events).unwrap(), before);
 }
 
 /// Builds: 3 creations, then `notes.len()` HOLD/MANAGER_APPROVED lines on

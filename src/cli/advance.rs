@@ -37,6 +37,7 @@ pub fn run(ctx: &Context, args: &AdvanceArgs) -> Result<i32> {
     );
     request.expected_seq = args.expect_seq;
     let mut store = JsonlStore::open(&ctx.paths, &ctx.operator())?;
+    store.set_lock_timeout(ctx.lock_timeout);
     let appended = store.append(&request)?;
     let e = &appended.event;
     if args.json {

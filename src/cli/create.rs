@@ -35,6 +35,7 @@ pub fn run(ctx: &Context, args: &CreateArgs) -> Result<i32> {
         payload_from_sets(&args.set),
     );
     let mut store = JsonlStore::open(&ctx.paths, &ctx.operator())?;
+    store.set_lock_timeout(ctx.lock_timeout);
     let appended = store.append(&AppendRequest::create(payload))?;
     if args.json {
         output::print_json(&appended.event)?;

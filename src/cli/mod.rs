@@ -4,14 +4,18 @@
 mod advance;
 mod audit;
 mod create;
+pub mod demo;
 mod events;
+mod init;
 mod list;
 mod output;
+pub mod settings;
 mod show;
 mod simulate;
 mod verify;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Map, Value};
@@ -20,8 +24,8 @@ use crate::domain::{Actor, EventType, ShipmentId};
 use crate::error::{Error, Result};
 use crate::store::LogPaths;
 
-pub const DEFAULT_DATA_DIR: &str = "data/logs";
-pub const DEMO_DATA_DIR: &str = "data/demo";
+pub use demo::DEMO_DATA_DIR;
+pub use settings::DEFAULT_DATA_DIR;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -30,16 +34,11 @@ pub const DEMO_DATA_DIR: &str = "data/demo";
     about = "Event-sourced shipment tracker and live control-tower dashboard"
 )]
 pub struct Cli {
-    /// Directory holding shipments.jsonl and shipment_counter.jsonl [default: data/logs]
-    #[arg(
-        long,
-        global = true,
-        env = "CONTROL_TOWER_DATA_DIR",
-        value_name = "DIR"
-    )]
+    /// Directory holding shipments.jsonl and shipment_counter.jsonl; must exist (see `init`) [default: data/logs under the current directory, created on first use] [env: CONTROL_TOWER_DATA_DIR]
+    #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// Who is acting, recorded in every event written [default: the OS user]
+    /// Who is acting, recorded in every event written; with a role policy, only names this account may act for [default: the OS account]
     #[arg(
         long,
         global = true,
@@ -47,6 +46,14 @@ pub struct Cli {
         value_name = "NAME"
     )]
     pub operator: Option<String>,
+
+    /// Longest wait, in seconds, for the writers' lock (DIR/.lock) before a write gives up (exit 2)
+    #[arg(long, global = true, value_name = "SECONDS", default_value = "10", value_parser = parse_lock_timeout)]
+    pub lock_timeout: Duration,
+
+    /// The role policy file [default: DATA_DIR/policy.toml] [env: CONTROL_TOWER_POLICY]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub policy: Option<PathBuf>,
 
     /// Starting role in the dashboard
     #[arg(long, global = true, value_name = "ROLE", value_parser = parse_actor)]
@@ -78,6 +85,8 @@ pub enum Command {
     Bench(JsonFlag),
     /// Open the dashboard on data/demo with simulated live traffic
     Demo(DemoArgs),
+    /// Create a data directory and its empty logs
+    Init(init::InitArgs),
 }
 
 #[derive(Args, Debug)]
@@ -92,6 +101,23 @@ pub struct DemoArgs {
     /// Simulated events per second
     #[arg(long, default_value_t = 5.0)]
     pub rate: f64,
+    /// Start from an empty demo log (the old one is kept as shipments.jsonl.before-fresh)
+    #[arg(long)]
+    pub fresh: bool,
+    /// Demo's own directory, never a real log [default: data/demo] (CONTROL_TOWER_DATA_DIR is ignored)
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+pub fn parse_lock_timeout(s: &str) -> std::result::Result<Duration, String> {
+    let seconds: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !seconds.is_finite() || !(0.0..=86_400.0).contains(&seconds) {
+        return Err(format!("'{s}': give 0 to 86400 seconds"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 pub fn parse_actor(s: &str) -> std::result::Result<Actor, String> {
@@ -127,21 +153,26 @@ pub fn payload_from_sets(sets: &[(String, Value)]) -> Map<String, Value> {
 /// What every command needs: where the log is and who is acting.
 pub struct Context {
     pub paths: LogPaths,
-    operator: Option<String>,
+    operator: String,
+    pub lock_timeout: Duration,
 }
 
 impl Context {
     pub fn operator(&self) -> String {
-        self.operator
-            .clone()
-            .unwrap_or_else(crate::operator::os_user_name)
+        self.operator.clone()
     }
 }
 
-pub fn data_dir(cli: &Cli, default: &str) -> PathBuf {
-    cli.data_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(default))
+/// The context of a command on the tower: its data directory checked (the
+/// default created on first use).
+fn tower(cli: &Cli) -> Result<Context> {
+    let (paths, source) = settings::tower_paths(cli);
+    settings::ensure_data_dir(&paths, source)?;
+    Ok(Context {
+        paths,
+        operator: settings::operator(cli),
+        lock_timeout: cli.lock_timeout,
+    })
 }
 
 /// Runs a CLI command (not the dashboard); returns the exit code.
@@ -149,20 +180,17 @@ pub fn run(cli: Cli) -> Result<i32> {
     let Some(command) = cli.command.as_ref() else {
         return Err(Error::Usage("no command".into()));
     };
-    let ctx = Context {
-        paths: LogPaths::new(data_dir(&cli, DEFAULT_DATA_DIR)),
-        operator: cli.operator.clone(),
-    };
     match command {
-        Command::Create(args) => create::run(&ctx, args),
-        Command::Advance(args) => advance::run(&ctx, args),
-        Command::Show(args) => show::run(&ctx, args),
-        Command::List(args) => list::run(&ctx, args),
-        Command::Events(args) => events::run(&ctx, args),
-        Command::Audit(flag) => audit::run(&ctx, flag.json),
-        Command::Verify(flag) => verify::run(&ctx, flag.json),
-        Command::Simulate(args) => simulate::run(&ctx, args),
+        Command::Create(args) => create::run(&tower(&cli)?, args),
+        Command::Advance(args) => advance::run(&tower(&cli)?, args),
+        Command::Show(args) => show::run(&tower(&cli)?, args),
+        Command::List(args) => list::run(&tower(&cli)?, args),
+        Command::Events(args) => events::run(&tower(&cli)?, args),
+        Command::Audit(flag) => audit::run(&tower(&cli)?, flag.json),
+        Command::Verify(flag) => verify::run(&tower(&cli)?, flag.json),
+        Command::Simulate(args) => simulate::run(&tower(&cli)?, args),
         Command::Bench(flag) => crate::bench::run(flag.json),
+        Command::Init(args) => init::run(&cli, args),
         Command::Demo(_) => Err(Error::Usage("internal: demo is the dashboard".into())),
     }
 }

@@ -31,6 +31,7 @@ pub fn run(ctx: &Context, args: &SimulateArgs) -> Result<i32> {
         )));
     }
     let mut store = JsonlStore::open_indexed(&ctx.paths, &ctx.operator())?;
+    store.set_lock_timeout(ctx.lock_timeout);
     let config = SimulationConfig {
         shipments: Some(args.shipments),
         rate: args.rate,

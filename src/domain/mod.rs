@@ -5,10 +5,12 @@ pub mod event;
 pub mod id;
 pub mod lifecycle;
 pub mod line;
+pub mod operator;
 pub mod payload;
 pub mod rules;
 pub mod timestamp;
 
 pub use event::{Actor, Event, EventType};
 pub use id::ShipmentId;
+pub use operator::OperatorName;
 pub use timestamp::Timestamp;

@@ -1,5 +1,6 @@
-//! Where the log lives and low-level reads of it: a range streamed through a
-//! `LineSplitter`, the identity of the file (to notice replacement).
+//! Where the log lives and low-level file work: creating directories and
+//! files durably (their directory entry synced), reads of a range streamed
+//! through a `LineSplitter`, the identity of a file (to notice replacement).
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -20,7 +21,11 @@ pub struct LogPaths {
     pub dir: PathBuf,
     pub events: PathBuf,
     pub counter: PathBuf,
+    /// The role policy: `DIR/policy.toml` unless named elsewhere.
     pub policy: PathBuf,
+    /// The policy was named (`--policy`, `$CONTROL_TOWER_POLICY`): then a
+    /// missing file is an error, never "no policy".
+    pub policy_named: bool,
 }
 
 impl LogPaths {
@@ -30,12 +35,21 @@ impl LogPaths {
             events: dir.join(EVENTS_FILE),
             counter: dir.join(COUNTER_FILE),
             policy: dir.join(POLICY_FILE),
+            policy_named: false,
             dir,
         }
     }
 
+    /// The same directory with the policy at `policy` (named by the user).
+    pub fn with_policy(mut self, policy: impl Into<PathBuf>) -> Self {
+        self.policy = policy.into();
+        self.policy_named = true;
+        self
+    }
+
+    /// Creates the data directory (and its parents) if missing, durably.
     pub fn create_dir(&self) -> Result<()> {
-        fs::create_dir_all(&self.dir)
+        create_dir_durably(&self.dir)
             .map_err(|e| Error::io("create the data directory", &self.dir, e))
     }
 
@@ -54,12 +68,53 @@ pub fn open_for_read(path: &Path) -> Result<Option<File>> {
 }
 
 pub fn open_for_append(path: &Path) -> Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(|e| Error::io("open for appending", path, e))
+    let mut options = OpenOptions::new();
+    options.read(true).append(true);
+    open_or_create_durably(path, &options).map_err(|e| Error::io("open for appending", path, e))
+}
+
+/// Opens `path` with `options`; if it does not exist, creates it (with the
+/// same options plus `create_new`, so a mode set through `OpenOptionsExt`
+/// applies) and syncs its directory so the new entry survives a power cut.
+/// `options` must not ask for `create` itself, or creation goes unnoticed.
+pub fn open_or_create_durably(path: &Path, options: &OpenOptions) -> io::Result<File> {
+    match options.open(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        other => return other,
+    }
+    match options.clone().create_new(true).open(path) {
+        Ok(file) => {
+            sync_dir_of(path)?;
+            Ok(file)
+        }
+        // Another process created it between our two opens: theirs to sync.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => options.open(path),
+        Err(e) => Err(e),
+    }
+}
+
+/// `mkdir -p` that syncs the parent of every directory it creates.
+pub fn create_dir_durably(dir: &Path) -> io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_dir_durably(parent)?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => sync_dir_of(dir),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Syncs the directory holding `path`, making a new entry in it durable.
+pub fn sync_dir_of(path: &Path) -> io::Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(parent)?.sync_all()
 }
 
 /// Device and inode: a different pair means the file was replaced.

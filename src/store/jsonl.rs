@@ -1,40 +1,68 @@
 //! `JsonlStore`: the file implementation of `EventStore`. Every write takes
-//! the exclusive lock on `shipments.jsonl`, catches up on what others
-//! appended (from its byte offset), validates, writes whole lines with one
-//! `write_all`, and syncs before it reports success.
+//! the writers' lock (`.lock`, see `lock`), proves that what it read is still
+//! the log's prefix, catches up on what others appended (from its byte
+//! offset), validates, writes whole lines with one `write_all`, and syncs
+//! before it reports success.
 
 use std::fs::{self, File};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
-
-use fs2::FileExt as _;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use super::files::{self, FileIdentity, LogPaths};
-use super::lines::LineSplitter;
+use super::lines::{LineSplitter, MAX_LINE_BYTES};
+use super::lock::{LockWait, LogLock};
 use super::policy::Policy;
 use super::scan::{self, TailInfo};
 use super::writer_view::{WriterSeed, WriterView};
 use super::{AppendRequest, Appended, EventStore, Target};
 use crate::domain::id::MAX_SHIPMENT_NUMBER;
 use crate::domain::line::{
-    GENESIS_HASH, NewLine, encode_counter_line, hash_hex, parse_counter_line,
+    GENESIS_HASH, LineHash, NewLine, encode_counter_line, hash_hex, hash_line, parse_counter_line,
+    parse_line,
 };
 use crate::domain::rules::{ShipmentHead, check_append};
-use crate::domain::{Event, ShipmentId, Timestamp};
+use crate::domain::{Event, OperatorName, ShipmentId, Timestamp};
 use crate::error::{Error, Result};
 
-pub const MAX_OPERATOR_CHARS: usize = 64;
+pub use crate::domain::operator::MAX_OPERATOR_CHARS;
 
 pub struct JsonlStore {
     paths: LogPaths,
     file: File,
     operator: String,
+    /// The OS account this process runs as (the policy says whom it may
+    /// act for).
+    account: String,
     policy: Option<Policy>,
     /// Index every shipment while catching up (long-running writers), or
     /// start at the tail and look shipments up on demand (one-shot calls).
     index_everything: bool,
     view: Option<WriterView>,
+    lock: LogLock,
+    lock_wait: LockWait,
+    /// What the bytes just before our read offset hashed to when we last
+    /// held the lock: proof that the log is still the prefix we read.
+    proof: Option<PrefixProof>,
+    /// The log at the path is another file than the one our view read.
+    replaced: bool,
+    /// The view came from a reader (`open_seeded`); its prefix is proven by
+    /// the seed's last line on the first append.
+    seeded: bool,
 }
+
+/// The hash of the `PROOF_WINDOW` bytes before `end`. The window ends with
+/// the last line's `prev_hash`, which chains every line before it, so an
+/// unchanged window proves an unchanged (chained) prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PrefixProof {
+    end: u64,
+    hash: LineHash,
+}
+
+const PROOF_WINDOW: u64 = 4096;
 
 impl JsonlStore {
     /// For one-shot writers: cheap to open on a log of any size.
@@ -53,30 +81,41 @@ impl JsonlStore {
     pub fn open_seeded(paths: &LogPaths, operator: &str, seed: WriterSeed) -> Result<Self> {
         let mut store = Self::open_with(paths, operator, true)?;
         store.view = Some(WriterView::seeded(seed));
+        store.seeded = true;
         Ok(store)
     }
 
     fn open_with(paths: &LogPaths, operator: &str, index_everything: bool) -> Result<Self> {
-        let operator = operator.trim();
-        if operator.is_empty()
-            || operator.chars().count() > MAX_OPERATOR_CHARS
-            || operator.chars().any(char::is_control)
-        {
-            return Err(Error::Usage(format!(
-                "operator name must be 1 to {MAX_OPERATOR_CHARS} printable characters (set --operator or CONTROL_TOWER_OPERATOR)"
-            )));
-        }
+        let operator = OperatorName::parse(operator).map_err(Error::Usage)?;
         paths.create_dir()?;
-        let policy = Policy::load(&paths.policy)?;
+        let policy = Policy::load_for(paths)?;
         let file = files::open_for_append(&paths.events)?;
+        let lock = LogLock::open(&paths.dir, &file)?;
         Ok(JsonlStore {
             paths: paths.clone(),
             file,
             operator: operator.to_string(),
+            account: crate::operator::os_account(),
             policy,
             index_everything,
             view: None,
+            lock,
+            lock_wait: LockWait::default(),
+            proof: None,
+            replaced: false,
+            seeded: false,
         })
+    }
+
+    /// How long an append waits for the writers' lock (default 10 s).
+    pub fn set_lock_timeout(&mut self, timeout: Duration) {
+        self.lock_wait.timeout = timeout;
+    }
+
+    /// A flag that, once set, makes an append waiting for the lock give up
+    /// with `Error::Cancelled` (the dashboard's Esc).
+    pub fn set_cancel(&mut self, cancel: Arc<AtomicBool>) {
+        self.lock_wait.cancel = Some(cancel);
     }
 
     pub fn paths(&self) -> &LogPaths {
@@ -91,27 +130,107 @@ impl JsonlStore {
         self.policy.as_ref()
     }
 
-    /// Runs `f` holding the exclusive lock, on a file that is the one at the
-    /// path (a log replaced under us is reopened first).
+    /// Runs `f` holding the writers' lock, on a log and a lock file that are
+    /// the ones at their paths (either replaced under us is reopened first).
     fn with_lock<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
-        loop {
-            self.file
-                .lock_exclusive()
-                .map_err(|e| Error::io("lock", &self.paths.events, e))?;
+        let _guard = loop {
+            let guard = self.lock.acquire(&self.lock_wait)?;
+            if !self.lock.is_at_path() {
+                drop(guard);
+                self.lock = LogLock::open(&self.paths.dir, &self.file)?;
+                continue;
+            }
             let held = self.file.metadata().map(|m| FileIdentity::of(&m));
             let at_path = fs::metadata(&self.paths.events).map(|m| FileIdentity::of(&m));
             match (held, at_path) {
-                (Ok(a), Ok(b)) if a == b => break,
+                (Ok(a), Ok(b)) if a == b => break guard,
                 _ => {
-                    let _ = fs2::FileExt::unlock(&self.file);
+                    drop(guard);
                     self.file = files::open_for_append(&self.paths.events)?;
-                    self.view = None;
+                    self.replaced = self.view.is_some();
                 }
             }
+        };
+        f(self)
+    }
+
+    /// Under the lock, before trusting a view kept from an earlier append:
+    /// the bytes it was built from must still be the log's prefix. If not,
+    /// the view is dropped (the next append reads the log afresh) and this
+    /// append is refused: its caller decided on a log that no longer exists.
+    fn prove_prefix(&mut self, identity: FileIdentity, len: u64) -> Result<()> {
+        let Some(view) = self.view.as_ref() else {
+            return Ok(());
+        };
+        let end = view.splitter.complete_offset();
+        let last_hash = view.last_hash;
+        let proven = if self.replaced || view.identity != identity {
+            Err("the log file was replaced")
+        } else if len < view.read_up_to() {
+            Err("the log is shorter than what was read")
+        } else if let Some(proof) = self.proof {
+            (proof.end == end && self.window_hash(end)? == Some(proof.hash))
+                .then_some(())
+                .ok_or("the bytes already read were rewritten")
+        } else if self.seeded {
+            self.last_line_matches(end, last_hash)?
+        } else {
+            Ok(())
+        };
+        self.seeded = false;
+        self.replaced = false;
+        if let Err(detail) = proven {
+            self.view = None;
+            self.proof = None;
+            return Err(Error::LogChanged {
+                path: self.paths.events.clone(),
+                detail: detail.to_string(),
+            });
         }
-        let result = f(self);
-        let _ = fs2::FileExt::unlock(&self.file);
-        result
+        Ok(())
+    }
+
+    /// The hash of the `PROOF_WINDOW` bytes before `end` (`None` at 0).
+    fn window_hash(&self, end: u64) -> Result<Option<LineHash>> {
+        if end == 0 {
+            return Ok(None);
+        }
+        let start = end.saturating_sub(PROOF_WINDOW);
+        let mut window = vec![0u8; (end - start) as usize];
+        match self.file.read_exact_at(&mut window, start) {
+            Ok(()) => Ok(Some(hash_line(&window))),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+            Err(e) => Err(Error::io("read", &self.paths.events, e)),
+        }
+    }
+
+    /// Records the proof for a view that has read the log up to `end`.
+    fn record_proof(&mut self, end: u64) -> Result<()> {
+        self.proof = self.window_hash(end)?.map(|hash| PrefixProof { end, hash });
+        Ok(())
+    }
+
+    /// A seeded view knows the hash of the last event line before `end`:
+    /// that line must still be there. A last line that is no event (a torn
+    /// write someone ended) cannot prove anything: the view is rebuilt from
+    /// the file instead, which is slow but never wrong.
+    fn last_line_matches(
+        &mut self,
+        end: u64,
+        hash: Option<LineHash>,
+    ) -> Result<std::result::Result<(), &'static str>> {
+        let line = match line_before(&self.file, &self.paths.events, end)? {
+            None if end == 0 && hash.is_none() => return Ok(Ok(())),
+            None => return Ok(Err("the lines already read were rewritten")),
+            Some(line) => line,
+        };
+        if parse_line(&line).is_err() {
+            self.view = None;
+            return Ok(Ok(()));
+        }
+        Ok((Some(hash_line(&line)) == hash)
+            .then_some(())
+            .ok_or("the lines already read were rewritten"))
     }
 
     /// Under the lock: read what others appended since our last read.
@@ -123,11 +242,8 @@ impl JsonlStore {
             .map_err(|e| Error::io("read", &self.paths.events, e))?;
         let len = meta.len();
         let identity = FileIdentity::of(&meta);
-        let stale = match &self.view {
-            None => true,
-            Some(v) => v.identity != identity || len < v.read_up_to(),
-        };
-        if stale {
+        self.prove_prefix(identity, len)?;
+        if self.view.is_none() {
             self.view = Some(if self.index_everything {
                 WriterView::full(identity)
             } else {
@@ -158,13 +274,15 @@ impl JsonlStore {
             let pending = view.splitter.pending().to_vec();
             view.apply_line(&pending);
         }
+        let end = view.splitter.complete_offset();
+        self.record_proof(end)?;
         Ok(torn)
     }
 
     fn append_locked(&mut self, requests: &[AppendRequest]) -> Result<Vec<Result<Appended>>> {
         // The policy in force now, not when this writer opened (a dashboard
         // may run for days while the policy file is added or changed).
-        self.policy = Policy::load(&self.paths.policy)?;
+        self.policy = Policy::load_for(&self.paths)?;
         let torn = self.catch_up()?;
         if torn {
             // Our `\n` ends the fragment. If only the `\n` had been lost (power
@@ -211,9 +329,11 @@ impl JsonlStore {
             self.view = None; // what we staged did not land: re-read next time
             return Err(e);
         }
+        let end = start_len + out.len() as u64;
         if let Some(view) = self.view.as_mut() {
-            view.splitter = LineSplitter::starting_at(start_len + out.len() as u64, 1);
+            view.splitter = LineSplitter::starting_at(end, 1);
         }
+        self.record_proof(end)?;
         Ok(results)
     }
 
@@ -226,7 +346,7 @@ impl JsonlStore {
         counter_out: &mut String,
     ) -> Result<(Event, Vec<u8>)> {
         if let Some(policy) = &self.policy {
-            policy.check(&self.operator, request.actor)?;
+            policy.check(&self.account, &self.operator, request.actor)?;
         }
         let view = self
             .view
@@ -373,6 +493,29 @@ fn last_counter_in(file: &File, path: &std::path::Path, from: u64, to: u64) -> R
         first = false;
     })?;
     Ok(last)
+}
+
+/// The complete line that ends just before `end` (which must follow its
+/// `\n`), if it is at most `MAX_LINE_BYTES` long.
+fn line_before(file: &File, path: &std::path::Path, end: u64) -> Result<Option<Vec<u8>>> {
+    if end == 0 {
+        return Ok(None);
+    }
+    let start = end.saturating_sub(MAX_LINE_BYTES as u64 + 2);
+    let mut bytes = vec![0u8; (end - start) as usize];
+    match file.read_exact_at(&mut bytes, start) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(Error::io("read", path, e)),
+    }
+    if bytes.pop() != Some(b'\n') {
+        return Ok(None);
+    }
+    Ok(match memchr::memrchr(b'\n', &bytes) {
+        Some(i) => Some(bytes[i + 1..].to_vec()),
+        None if start == 0 => Some(bytes),
+        None => None,
+    })
 }
 
 fn ends_torn(file: &File, path: &std::path::Path) -> Result<bool> {

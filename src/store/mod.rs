@@ -5,6 +5,7 @@
 pub mod files;
 pub mod jsonl;
 pub mod lines;
+pub mod lock;
 pub mod policy;
 pub mod scan;
 mod writer_view;

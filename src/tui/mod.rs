@@ -30,7 +30,8 @@ use std::thread::{self, JoinHandle};
 pub use app::{App, AppOptions};
 pub use measure::{FrameTimes, LatencyStats, measure_append_to_screen, measure_frame_times};
 
-use crate::cli::{Cli, Command, DEFAULT_DATA_DIR, DEMO_DATA_DIR, data_dir};
+use crate::cli::settings::{self, DirSource};
+use crate::cli::{Cli, Command, demo};
 use crate::error::{Error, Result};
 use crate::simulate::{Simulation, SimulationConfig, seed_from_clock};
 use crate::store::{JsonlStore, LogPaths};
@@ -38,11 +39,6 @@ use event_loop::{Msg, Sources};
 
 /// Opens the dashboard (no command, or `demo`); returns the exit code.
 pub fn run(cli: Cli) -> Result<i32> {
-    if !std::io::stdout().is_terminal() {
-        return Err(Error::Usage(
-            "the dashboard needs a terminal, and stdout is not one; use the commands instead (e.g. `control-tower list`, `control-tower audit`)".into(),
-        ));
-    }
     let demo_rate = match &cli.command {
         Some(Command::Demo(args)) => Some(args.rate),
         _ => None,
@@ -54,22 +50,16 @@ pub fn run(cli: Cli) -> Result<i32> {
             "--rate must be 0 or more events per second, got {rate}"
         )));
     }
-    let default_dir = if demo_rate.is_some() {
-        DEMO_DATA_DIR
-    } else {
-        DEFAULT_DATA_DIR
-    };
-    let paths = LogPaths::new(data_dir(&cli, default_dir));
-    // A directory we may not create is still readable if it exists.
-    if let Err(e) = paths.create_dir()
-        && !paths.dir.is_dir()
-    {
-        return Err(e);
+    // The directory is checked before the terminal, so that a refusal
+    // (a real log under `demo`, a missing directory) is never hidden.
+    let dir = DashboardDir::choose(&cli)?;
+    if !std::io::stdout().is_terminal() {
+        return Err(Error::Usage(
+            "the dashboard needs a terminal, and stdout is not one; use the commands instead (e.g. `control-tower list`, `control-tower audit`)".into(),
+        ));
     }
-    let operator = cli
-        .operator
-        .clone()
-        .unwrap_or_else(crate::operator::os_user_name);
+    let paths = dir.prepare()?;
+    let operator = settings::operator(&cli);
     let mut app = App::new(AppOptions {
         paths: paths.clone(),
         operator,
@@ -99,6 +89,42 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
     }
     result.map(|()| 0)
+}
+
+/// The dashboard's data directory: demo's own, or the tower's.
+enum DashboardDir {
+    Demo(demo::DemoDir),
+    Tower(LogPaths, DirSource),
+}
+
+impl DashboardDir {
+    /// Chooses and checks the directory without touching the disk.
+    fn choose(cli: &Cli) -> Result<DashboardDir> {
+        if let Some(Command::Demo(args)) = &cli.command {
+            return demo::choose(cli, args).map(DashboardDir::Demo);
+        }
+        let (paths, source) = settings::tower_paths(cli);
+        if source != DirSource::Default && !paths.dir.is_dir() {
+            return Err(Error::DataDirMissing(paths.dir));
+        }
+        Ok(DashboardDir::Tower(paths, source))
+    }
+
+    /// Creates what is created on first use.
+    fn prepare(self) -> Result<LogPaths> {
+        match self {
+            DashboardDir::Demo(dir) => dir.prepare(),
+            DashboardDir::Tower(paths, source) => {
+                // A directory we may not create is still readable if it exists.
+                if let Err(e) = settings::ensure_data_dir(&paths, source)
+                    && !paths.dir.is_dir()
+                {
+                    return Err(e);
+                }
+                Ok(paths)
+            }
+        }
+    }
 }
 
 /// The demo's traffic: its own store on the demo directory, stopped by

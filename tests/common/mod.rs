@@ -17,6 +17,8 @@ pub fn ct(dir: &Path) -> Command {
 }
 
 pub fn ct_as(dir: &Path, operator: &str) -> Command {
+    // A tower made with `init`: named data directories must exist.
+    let _ = std::fs::create_dir_all(dir);
     let mut c = Command::new(BIN);
     c.arg("--data-dir")
         .arg(dir)
@@ -186,4 +188,15 @@ pub fn standard_step(state: &str) -> Option<(&'static str, &'static str)> {
         "OUT_FOR_DELIVERY" => ("DELIVERED", "CUSTOMER"),
         _ => return None,
     })
+}
+
+/// A `[shared_accounts]` table letting the account the tests run as act
+/// for `people` (the operator is the real account, never `$USER`).
+pub fn shared_account_for(people: &[&str]) -> String {
+    let account = control_tower::operator::os_account();
+    let people: Vec<String> = people.iter().map(|p| format!("{p:?}")).collect();
+    format!(
+        "\n[shared_accounts]\n{account:?} = [{}]\n",
+        people.join(", ")
+    )
 }

@@ -181,6 +181,8 @@ impl Env {
     pub fn new() -> Env {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("logs");
+        // A tower made with `init`: named data directories must exist.
+        fs::create_dir(&dir).expect("create the data directory");
         Env { tmp, dir }
     }
 
@@ -335,21 +337,6 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// How many processes are blocked waiting for a flock on `path` (from
-/// `/proc/locks`, where waiters are marked `->`).
-pub fn blocked_lock_waiters(path: &Path) -> usize {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(meta) = fs::metadata(path) else {
-        return 0;
-    };
-    let ino = format!(":{}", meta.ino());
-    fs::read_to_string("/proc/locks")
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| l.contains("->") && l.split_whitespace().any(|w| w.ends_with(&ino)))
-        .count()
-}
-
 /// The standard path (after CREATED) to `state`, plus other ways to reach
 /// states, as `(event, actor)` steps.
 pub fn path_to(state: &str) -> Vec<(&'static str, &'static str)> {
@@ -366,4 +353,40 @@ pub fn path_to(state: &str) -> Vec<(&'static str, &'static str)> {
             STANDARD_STEPS[..=n].to_vec()
         }
     }
+}
+
+/// How many other processes have `path` open (from `/proc/*/fd`).
+pub fn processes_with_open(path: &Path) -> usize {
+    let Ok(target) = fs::canonicalize(path) else {
+        return 0;
+    };
+    let me = std::process::id().to_string();
+    let Ok(procs) = fs::read_dir("/proc") else {
+        return 0;
+    };
+    procs
+        .flatten()
+        .filter(|p| {
+            let name = p.file_name();
+            let name = name.to_string_lossy();
+            name.chars().all(|c| c.is_ascii_digit()) && name != me
+        })
+        .filter(|p| {
+            fs::read_dir(p.path().join("fd")).is_ok_and(|fds| {
+                fds.flatten()
+                    .any(|fd| fs::read_link(fd.path()).is_ok_and(|l| l == target))
+            })
+        })
+        .count()
+}
+
+/// A `[shared_accounts]` table letting the account the tests run as act
+/// for `people` (the operator is the real account, never `$USER`).
+pub fn shared_account_for(people: &[&str]) -> String {
+    let account = control_tower::operator::os_account();
+    let people: Vec<String> = people.iter().map(|p| format!("{p:?}")).collect();
+    format!(
+        "\n[shared_accounts]\n{account:?} = [{}]\n",
+        people.join(", ")
+    )
 }
