@@ -555,24 +555,6 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// Polls until `pred` holds on a screen that has settled: the same capture
-/// twice in a row, a short interval apart, so no half-drawn frame is read.
-fn settled(tmux: &Tmux, session: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
-    let start = Instant::now();
-    let mut last = String::new();
-    loop {
-        let screen = tmux.screen(session);
-        if screen == last && pred(&screen) {
-            return screen;
-        }
-        if start.elapsed() > TIMEOUT {
-            panic!("timed out waiting for {what}; screen:\n{screen}");
-        }
-        last = screen;
-        std::thread::sleep(Duration::from_millis(60));
-    }
-}
-
 fn verify_exit(dir: &Path) -> Option<i32> {
     Command::new(BIN)
         .arg("--data-dir")
@@ -599,14 +581,16 @@ fn an_in_place_edit_under_an_open_dashboard_is_caught_and_verified_again() {
     let (_keep, dir) = tempdir();
     let kochi = create(&dir, "Kochi, Kerala", "Delhi, Delhi");
     create(&dir, "Patna, Bihar", "Goa, Goa");
-    let tmux = Tmux::new("inplace");
+    let Some(tmux) = Tmux::new("inplace") else {
+        return;
+    };
     tmux.dashboard("d", &dir, "alice", "");
-    settled(&tmux, "d", "the table, VALID", |s| {
+    tmux.wait_for("d", "the table, VALID", |s| {
         s.contains(&kochi) && s.contains(" VALID ")
     });
     edit_log_in_place(&dir, "Kochi, Kerala", "Kochu, Kerala");
     assert_eq!(verify_exit(&dir), Some(1), "verify says CORRUPTED");
-    let screen = settled(&tmux, "d", "the new verdict", |s| {
+    let screen = tmux.wait_for("d", "the new verdict", |s| {
         s.contains("CORRUPTED: 1 error") && s.contains("verified again")
     });
     assert!(screen.contains("LOG RELOADED FROM THE START"), "{screen}");
@@ -616,7 +600,7 @@ fn an_in_place_edit_under_an_open_dashboard_is_caught_and_verified_again() {
         "the table tells the truth: {screen}"
     );
     tmux.keys("d", &["A"]);
-    settled(&tmux, "d", "the audit names the broken chain", |s| {
+    tmux.wait_for("d", "the audit names the broken chain", |s| {
         s.contains("line 2") && s.contains("chain")
     });
 }
@@ -625,21 +609,23 @@ fn an_in_place_edit_under_an_open_dashboard_is_caught_and_verified_again() {
 fn an_edit_far_back_in_a_bigger_log_is_caught_and_v_verifies_on_demand() {
     let (_keep, dir) = tempdir();
     cli(&dir, &["simulate", "--shipments", "40", "--seed", "7"]);
-    let tmux = Tmux::new("farback");
+    let Some(tmux) = Tmux::new("farback") else {
+        return;
+    };
     tmux.dashboard("d", &dir, "alice", "");
-    settled(&tmux, "d", "the table, VALID", |s| {
+    tmux.wait_for("d", "the table, VALID", |s| {
         s.contains("SHP-0000000040") && s.contains(" VALID ")
     });
     // Line 1 is far outside the last 4 KiB: only the mtime shows it.
     edit_log_in_place(&dir, "\"event_seq\":1", "\"event_seq\":7");
     assert_eq!(verify_exit(&dir), Some(1));
-    let screen = settled(&tmux, "d", "the new verdict", |s| {
+    let screen = tmux.wait_for("d", "the new verdict", |s| {
         s.contains("CORRUPTED") && s.contains("verified again")
     });
     assert!(screen.contains("modified in place"), "{screen}");
     // V: the same verdict on demand.
     tmux.keys("d", &["Escape", "V"]);
-    let screen = settled(&tmux, "d", "verified on demand", |s| {
+    let screen = tmux.wait_for("d", "verified on demand", |s| {
         s.contains("verified the whole log again: CORRUPTED")
     });
     assert!(!screen.contains("LOG RELOADED"), "{screen}");
@@ -687,39 +673,99 @@ impl Drop for LockHolder {
 fn a_held_lock_never_freezes_the_dashboard_esc_cancels_and_q_quits() {
     let (_keep, dir) = tempdir();
     let id = create(&dir, "Mumbai, Maharashtra", "Delhi, Delhi");
-    let tmux = Tmux::new("lockwait");
+    let Some(tmux) = Tmux::new("lockwait") else {
+        return;
+    };
     tmux.dashboard("d", &dir, "alice", "--role SENDER_MANAGER");
-    settled(&tmux, "d", "the table", |s| s.contains(&id));
+    tmux.wait_for("d", "the table", |s| s.contains(&id));
     let holder = LockHolder::hold(&dir);
     tmux.keys("d", &["a"]);
-    settled(&tmux, "d", "the wait", |s| {
+    tmux.wait_for("d", "the wait", |s| {
         s.contains("waiting for the log lock (") && s.contains("Esc cancels")
     });
     // Still responsive: the role changes, a second action is refused.
     tmux.keys("d", &["r"]);
-    settled(&tmux, "d", "the next role", |s| s.contains("ROLE SENDER_SUPERVISOR"));
+    tmux.wait_for("d", "the next role", |s| {
+        s.contains("ROLE SENDER_SUPERVISOR")
+    });
     tmux.keys("d", &["a"]);
-    settled(&tmux, "d", "the refusal", |s| {
+    tmux.wait_for("d", "the refusal", |s| {
         s.contains("an append is already in progress")
     });
     tmux.keys("d", &["Escape"]);
-    settled(&tmux, "d", "the cancellation", |s| {
+    tmux.wait_for("d", "the cancellation", |s| {
         s.contains("cancelled while waiting for the log lock; nothing appended")
     });
     assert_eq!(events(&dir).len(), 1, "nothing appended");
 
     // q while waiting quits at once.
     tmux.keys("d", &["R", "a"]);
-    settled(&tmux, "d", "the wait again", |s| {
+    tmux.wait_for("d", "the wait again", |s| {
         s.contains("waiting for the log lock (")
     });
     tmux.keys("d", &["q"]);
     let start = Instant::now();
-    while tmux.run(&["display-message", "-p", "-t", "d", "#{pane_dead}"]).trim() != "1" {
-        assert!(start.elapsed() < TIMEOUT, "q did not quit: {}", tmux.screen("d"));
+    while tmux
+        .run(&["display-message", "-p", "-t", "d", "#{pane_dead}"])
+        .trim()
+        != "1"
+    {
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "q did not quit: {}",
+            tmux.screen("d")
+        );
         std::thread::sleep(Duration::from_millis(40));
     }
     drop(holder);
     assert_eq!(events(&dir).len(), 1, "nothing appended");
     assert_eq!(verify_exit(&dir), Some(0));
+}
+
+#[test]
+fn another_tower_copied_over_the_open_log_is_read_from_scratch() {
+    // `cp other/*.jsonl W/`: same inodes, the files grew.
+    let (_keep, dir) = tempdir();
+    let (_keep_other, other) = tempdir();
+    let mumbai = create(&dir, "Mumbai, Maharashtra", "Delhi, Delhi");
+    for _ in 0..3 {
+        create(&other, "Kochi, Kerala", "Goa, Goa");
+    }
+    cli(
+        &other,
+        &[
+            "advance",
+            &mumbai,
+            "CANCELLED",
+            "--actor",
+            "SENDER",
+            "--set",
+            "reason=other tower",
+        ],
+    );
+    let Some(tmux) = Tmux::new("cpover") else {
+        return;
+    };
+    tmux.dashboard("d", &dir, "alice", "");
+    tmux.wait_for("d", "the table", |s| s.contains("Mumbai, Maharashtra"));
+    let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&fs::metadata(p).unwrap());
+    let before = inode(&dir.join("shipments.jsonl"));
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "cp '{}'/shipments.jsonl '{}'/shipment_counter.jsonl '{}'/",
+            other.display(),
+            other.display(),
+            dir.display()
+        ))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(inode(&dir.join("shipments.jsonl")), before, "same inode");
+    let screen = tmux.wait_for("d", "the other tower only", |s| {
+        s.contains("LOG RELOADED FROM THE START") && s.contains("verified again: VALID")
+    });
+    assert!(!screen.contains("Mumbai, Maharashtra"), "mixed: {screen}");
+    assert!(screen.contains("4 events · 3 shipments"), "{screen}");
+    assert!(screen.contains("CANCELLED"), "{screen}");
 }

@@ -13,7 +13,7 @@ use super::form::NewShipmentForm;
 use super::keymap::Command;
 use crate::domain::lifecycle::{self, NoAction};
 use crate::domain::{Actor, EventType, ShipmentId};
-use crate::error::Result as StoreResult;
+use crate::error::{Error, Result as StoreResult};
 use crate::store::{AppendRequest, Appended, JsonlStore};
 
 /// One entry of the action bar.
@@ -292,6 +292,15 @@ impl App {
                     self.jump_to(id);
                 }
                 self.info(text);
+            }
+            // Esc: the operator knows; not an error.
+            Err(e @ Error::Cancelled) => self.info(e.to_string()),
+            Err(e @ Error::LogChanged { .. }) => {
+                // The log is not what this dashboard showed: read it again
+                // (the banner says what changed), keep the refusal in view.
+                self.error(e.to_string());
+                self.refresh();
+                self.jobs.keep_status = self.verifying().is_some();
             }
             Err(e) => self.error(e.to_string()),
         }

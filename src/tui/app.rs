@@ -145,6 +145,9 @@ pub struct App {
     pub watcher_fallback: Option<String>,
     /// A demo's simulator is appending in the background.
     pub demo: bool,
+    /// How long an append waits for the writers' lock (`--lock-timeout`;
+    /// `None`: the store's default).
+    pub lock_timeout: Option<std::time::Duration>,
     pub quit: bool,
     /// First table row on screen and rows per page, kept by the table view.
     pub offset: Cell<usize>,
@@ -220,6 +223,7 @@ impl App {
             history_scroll: 0,
             watcher_fallback: None,
             demo: false,
+            lock_timeout: None,
             quit: false,
             offset: Cell::new(0),
             page: Cell::new(10),

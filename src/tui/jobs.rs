@@ -71,6 +71,9 @@ pub struct Jobs {
     generation: Arc<AtomicU64>,
     pub verifying: Option<Verifying>,
     pub in_flight: Option<InFlight>,
+    /// The status line says why an append was refused: the end of the
+    /// re-reading it caused does not replace it.
+    pub keep_status: bool,
 }
 
 impl Default for Jobs {
@@ -82,6 +85,7 @@ impl Default for Jobs {
             generation: Arc::new(AtomicU64::new(0)),
             verifying: None,
             in_flight: None,
+            keep_status: false,
         }
     }
 }
@@ -212,8 +216,8 @@ impl App {
                 self.banner = Some(format!(
                     "LOG RELOADED FROM THE START, verified again: {verdict} ({counts}): {reason}. An append-only log only grows: check who changed it (A: audit, Esc: dismiss)"
                 ));
-                // An error (say, the append this change refused) stays.
-                if !self.status.as_ref().is_some_and(|s| s.error) {
+                // The refusal of an append this change caused stays.
+                if !std::mem::take(&mut self.jobs.keep_status) {
                     self.info(format!("log read again from the start: {verdict}"));
                 }
             }
@@ -228,6 +232,11 @@ impl App {
         let cancel = Arc::new(AtomicBool::new(false));
         let tx = self.jobs.tx.clone();
         let mut store = Box::new(store);
+        // Esc sets `cancel`; a store waiting for the lock then gives up.
+        store.set_cancel(cancel.clone());
+        if let Some(timeout) = self.lock_timeout {
+            store.set_lock_timeout(timeout);
+        }
         let handle = thread::spawn(move || {
             let result = crate::store::EventStore::append(&mut *store, &request);
             let _ = tx.send(Msg::Job(Job::Appended { store, result }));

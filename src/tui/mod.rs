@@ -66,6 +66,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         role: cli.role,
     });
     app.demo = demo_rate.is_some();
+    app.lock_timeout = Some(cli.lock_timeout);
 
     let sources = Sources::start(&paths);
     let mut guard = terminal::TerminalGuard::enter()
