@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use super::app::{App, Badge};
 use super::event_loop::Msg;
-use super::views::badge_text;
+use super::views::{badge_text, thousands};
 use crate::error::Result;
 use crate::index::LogIndex;
 use crate::store::{Appended, JsonlStore};
@@ -208,8 +208,8 @@ impl App {
         let projection = self.index.projection();
         let counts = format!(
             "{} events, {} shipments",
-            projection.total_events(),
-            projection.total_shipments()
+            thousands(projection.total_events()),
+            thousands(projection.total_shipments() as u64)
         );
         match verifying.reason {
             Some(reason) => {
