@@ -28,6 +28,9 @@ pub struct LogIndex {
     verifier: Verifier,
     counters: CounterSet,
     operator_names: replay::OperatorNames,
+    /// The log changed under a reader that reloads on its own
+    /// (`refresh_appends`): nothing more is read into this index.
+    void: bool,
 }
 
 /// What a refresh changed.
@@ -53,6 +56,29 @@ impl LogIndex {
             verifier: Verifier::default(),
             counters: CounterSet::default(),
             operator_names: replay::OperatorNames::default(),
+            void: false,
+        }
+    }
+
+    /// Reads the whole log in chunks of `chunk` bytes, calling `progress`
+    /// with (read, total) after each; `None` if `progress` said stop. The
+    /// same reading and verifying as `load` (and `verify`), for a thread
+    /// that must be stoppable and show how far it got.
+    pub fn load_in_steps(
+        paths: &LogPaths,
+        chunk: u64,
+        mut progress: impl FnMut(u64, u64) -> bool,
+    ) -> Result<Option<Self>> {
+        let mut index = Self::new(paths);
+        loop {
+            let more = index.refresh_at_most(chunk)?.more;
+            let (read, total) = index.progress();
+            if !progress(read, total) {
+                return Ok(None);
+            }
+            if !more {
+                return Ok(Some(index));
+            }
         }
     }
 
@@ -92,6 +118,37 @@ impl LogIndex {
             poll = self.poll_events(max_bytes, &mut refresh)?;
         }
         refresh.more = matches!(poll, TailPoll::Read { more: true, .. });
+        self.poll_counter()?;
+        Ok(refresh)
+    }
+
+    /// Reads what was appended, for a reader that reloads on its own (the
+    /// dashboard reads the log again on a worker thread). When the log
+    /// shrank, was replaced or was rewritten in place, says so in
+    /// `reloaded` and reads nothing more: this index is then void (see
+    /// `is_void`) and must be replaced by a fresh one.
+    pub fn refresh_appends(&mut self) -> Result<Refresh> {
+        if self.void {
+            return Ok(Refresh::default());
+        }
+        let mut refresh = Refresh::default();
+        let poll = self.poll_events(u64::MAX, &mut refresh)?;
+        if let TailPoll::Reset { reason } = poll {
+            self.void = true;
+            refresh.reloaded = Some(reason);
+            return Ok(refresh);
+        }
+        refresh.more = matches!(poll, TailPoll::Read { more: true, .. });
+        self.poll_counter()?;
+        Ok(refresh)
+    }
+
+    /// True once `refresh_appends` found the log changed under this index.
+    pub fn is_void(&self) -> bool {
+        self.void
+    }
+
+    fn poll_counter(&mut self) -> Result<()> {
         // The counter line of a creation is written before its event, so
         // reading the counter log after the event log never misses one.
         let counters = &mut self.counters;
@@ -104,7 +161,7 @@ impl LogIndex {
             self.counter
                 .poll(|line| counters.apply_line(line.line_no, line.bytes))?;
         }
-        Ok(refresh)
+        Ok(())
     }
 
     fn poll_events(&mut self, max_bytes: u64, refresh: &mut Refresh) -> Result<TailPoll> {

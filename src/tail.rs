@@ -1,19 +1,41 @@
 //! `LogTailer`: reads a log forward from a byte offset, handing out complete
-//! lines and holding back a partial last one. Notices a log that shrank or
-//! was replaced, so the reader can start over instead of showing a lie.
+//! lines and holding back a partial last one. Notices a log that shrank, was
+//! replaced or was rewritten in place, so the reader can start over instead
+//! of showing a lie.
+//!
+//! In-place rewrites are caught cheaply: the tailer keeps a SHA-256 of the
+//! last (up to) 4 KiB it has read and compares it whenever the file's size
+//! or mtime moved. Those bytes hold the last line's `prev_hash`, so a file
+//! whose end was swapped for another chain (a `cp` over the log) differs
+//! there. An edit further back that keeps the size shows as an mtime change
+//! without growth; it is believed on the next poll that still sees it (a
+//! writer's append updates mtime a moment before the size).
 
 use std::fs::{self, File};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::store::files::{self, FileIdentity};
 use crate::store::lines::{LineRef, LineSplitter};
+
+/// How many bytes before the read position are checked for changes.
+const WINDOW: u64 = 4096;
 
 pub struct LogTailer {
     path: PathBuf,
     file: Option<File>,
     identity: FileIdentity,
     splitter: LineSplitter,
+    /// Size and mtime seen by the last poll.
+    seen: Option<(u64, Option<SystemTime>)>,
+    /// SHA-256 of the `WINDOW` bytes before the read position.
+    window: Option<[u8; 32]>,
+    /// An mtime that changed without growth, waiting for a second look.
+    suspect: Option<Option<SystemTime>>,
 }
 
 /// What one poll found.
@@ -33,6 +55,9 @@ impl LogTailer {
             file: None,
             identity: FileIdentity::default(),
             splitter: LineSplitter::starting_at(0, 1),
+            seen: None,
+            window: None,
+            suspect: None,
         }
     }
 
@@ -95,28 +120,21 @@ impl LogTailer {
                 more: false,
             });
         };
-        let len = file
+        let meta = file
             .metadata()
-            .map_err(|e| Error::io("read", &self.path, e))?
-            .len();
+            .map_err(|e| Error::io("read", &self.path, e))?;
+        let (len, mtime) = (meta.len(), meta.modified().ok());
         let read_up_to = self.offset() + self.pending_bytes();
-        let replaced = match fs::metadata(&self.path) {
-            Ok(meta) => FileIdentity::of(&meta) != self.identity,
-            Err(_) => true,
-        };
-        if replaced || len < read_up_to {
-            let reason = if replaced {
-                format!("{} was replaced by another file", self.path.display())
-            } else {
-                format!(
-                    "{} shrank from {read_up_to} to {len} bytes",
-                    self.path.display()
-                )
-            };
-            self.file = None;
-            self.splitter = LineSplitter::starting_at(0, 1);
+        if let Some(reason) = self.changed(len, mtime, read_up_to)? {
+            self.start_over();
             return Ok(TailPoll::Reset { reason });
         }
+        let Some(file) = self.file.as_ref() else {
+            return Ok(TailPoll::Read {
+                bytes: 0,
+                more: false,
+            });
+        };
         let to = len.min(read_up_to.saturating_add(max_bytes));
         files::read_range(
             file,
@@ -126,10 +144,76 @@ impl LogTailer {
             &mut self.splitter,
             on_line,
         )?;
+        if to > read_up_to || self.window.is_none() {
+            self.window = window_digest(file, &self.path, self.offset() + self.pending_bytes())?;
+        }
+        if self.suspect.is_none() {
+            self.seen = Some((len, mtime));
+        }
         Ok(TailPoll::Read {
             bytes: to - read_up_to,
             more: to < len,
         })
+    }
+
+    /// Why everything read so far is void, if it is.
+    fn changed(
+        &mut self,
+        len: u64,
+        mtime: Option<SystemTime>,
+        read_up_to: u64,
+    ) -> Result<Option<String>> {
+        let path = self.path.display();
+        let replaced = match fs::metadata(&self.path) {
+            Ok(meta) => FileIdentity::of(&meta) != self.identity,
+            Err(_) => true,
+        };
+        if replaced {
+            return Ok(Some(format!("{path} was replaced by another file")));
+        }
+        if len < read_up_to {
+            return Ok(Some(format!(
+                "{path} shrank from {read_up_to} to {len} bytes"
+            )));
+        }
+        let Some((seen_len, seen_mtime)) = self.seen else {
+            return Ok(None);
+        };
+        if read_up_to == 0 {
+            return Ok(None);
+        }
+        // Checked on every poll (4 KiB): mtime is too coarse to show an
+        // edit made in the same clock tick as the last append.
+        let Some(file) = self.file.as_ref() else {
+            return Ok(None);
+        };
+        if window_digest(file, &self.path, read_up_to)? != self.window {
+            return Ok(Some(format!(
+                "{path} was rewritten in place (bytes already read changed)"
+            )));
+        }
+        if (seen_len, seen_mtime) == (len, mtime) || len != seen_len {
+            self.suspect = None;
+            return Ok(None);
+        }
+        // Same size, new mtime: an edit, or a writer caught between
+        // updating mtime and size. Believe it when it is still so.
+        if self.suspect == Some(mtime) {
+            return Ok(Some(format!(
+                "{path} was modified in place (changed without growing)"
+            )));
+        }
+        // Look again at the next poll (`seen` stays as it was).
+        self.suspect = Some(mtime);
+        Ok(None)
+    }
+
+    fn start_over(&mut self) {
+        self.file = None;
+        self.splitter = LineSplitter::starting_at(0, 1);
+        self.seen = None;
+        self.window = None;
+        self.suspect = None;
     }
 
     /// Size of the file now (0 if absent), for progress.
@@ -138,8 +222,116 @@ impl LogTailer {
     }
 }
 
+/// SHA-256 of the (up to) `WINDOW` bytes before `end`.
+fn window_digest(file: &File, path: &Path, end: u64) -> Result<Option<[u8; 32]>> {
+    let start = end.saturating_sub(WINDOW);
+    let mut buf = vec![0u8; (end - start) as usize];
+    match file.read_exact_at(&mut buf, start) {
+        Ok(()) => Ok(Some(Sha256::digest(&buf).into())),
+        // Shorter than what was read: the caller's size check says so next.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(e) => Err(Error::io("read", path, e)),
+    }
+}
+
 fn identity_of(file: &File, path: &Path) -> Result<FileIdentity> {
     file.metadata()
         .map(|m| FileIdentity::of(&m))
         .map_err(|e| Error::io("read", path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn lines(tailer: &mut LogTailer) -> (TailPoll, Vec<String>) {
+        let mut seen = Vec::new();
+        let poll = tailer
+            .poll(|l| seen.push(String::from_utf8_lossy(l.bytes).into_owned()))
+            .unwrap();
+        (poll, seen)
+    }
+
+    fn append(path: &Path, text: &str) {
+        let mut f = fs::OpenOptions::new().append(true).open(path).unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+
+    /// Writes `text` over the start of the file, same inode, like `cp` onto it.
+    fn overwrite(path: &Path, text: &str) {
+        let f = fs::OpenOptions::new().write(true).open(path).unwrap();
+        f.write_all_at(text.as_bytes(), 0).unwrap();
+    }
+
+    fn log(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn appends_are_read_and_nothing_else_is_reported() {
+        let (_dir, path) = log("one\ntwo\n");
+        let mut tailer = LogTailer::new(&path);
+        assert_eq!(lines(&mut tailer).1, ["one", "two"]);
+        append(&path, "three\n");
+        let (poll, new) = lines(&mut tailer);
+        assert!(matches!(poll, TailPoll::Read { .. }), "{poll:?}");
+        assert_eq!(new, ["three"]);
+        let (poll, new) = lines(&mut tailer);
+        assert!(matches!(poll, TailPoll::Read { bytes: 0, .. }) && new.is_empty());
+    }
+
+    #[test]
+    fn an_edit_of_read_bytes_is_a_rewrite_in_place() {
+        let (_dir, path) = log("one\ntwo\n");
+        let mut tailer = LogTailer::new(&path);
+        lines(&mut tailer);
+        overwrite(&path, "ONE");
+        let (poll, _) = lines(&mut tailer);
+        let TailPoll::Reset { reason } = poll else {
+            panic!("{poll:?}")
+        };
+        assert!(reason.contains("rewritten in place"), "{reason}");
+        assert_eq!(
+            lines(&mut tailer).1,
+            ["ONE", "two"],
+            "read again from the start"
+        );
+    }
+
+    #[test]
+    fn another_file_copied_over_a_log_that_grows_is_a_rewrite() {
+        let (_dir, path) = log("a1\na2\n");
+        let mut tailer = LogTailer::new(&path);
+        lines(&mut tailer);
+        overwrite(&path, "b1\nb2\nb3\n");
+        let (poll, _) = lines(&mut tailer);
+        assert!(matches!(poll, TailPoll::Reset { .. }), "{poll:?}");
+        assert_eq!(lines(&mut tailer).1, ["b1", "b2", "b3"]);
+    }
+
+    #[test]
+    fn an_edit_outside_the_window_shows_as_mtime_without_growth() {
+        let body = format!("first\n{}\n", "x".repeat(3 * WINDOW as usize));
+        let (_dir, path) = log(&body);
+        let mut tailer = LogTailer::new(&path);
+        lines(&mut tailer);
+        overwrite(&path, "FIRST");
+        let past = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let file = fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.set_modified(past).unwrap();
+        let (poll, _) = lines(&mut tailer);
+        assert!(
+            matches!(poll, TailPoll::Read { bytes: 0, .. }),
+            "the first look may be a writer mid-append: {poll:?}"
+        );
+        let (poll, _) = lines(&mut tailer);
+        let TailPoll::Reset { reason } = poll else {
+            panic!("{poll:?}")
+        };
+        assert!(reason.contains("modified in place"), "{reason}");
+    }
 }

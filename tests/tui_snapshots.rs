@@ -225,7 +225,14 @@ impl Fixture {
     }
 }
 
+/// A key press, and whatever background work it started, to the end.
 fn press(app: &mut App, code: KeyCode) {
+    app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
+    app.wait_for_jobs();
+}
+
+/// A key press, leaving its background work running.
+fn press_no_wait(app: &mut App, code: KeyCode) {
     app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
 }
 
@@ -626,4 +633,243 @@ fn loading_gauge() {
         .draw(|f| views::draw_loading(f, "data/big", 120_000_000, 240_000_000))
         .unwrap();
     insta::assert_snapshot!(terminal.backend().to_string());
+}
+
+/// Changes one byte of the log in place (same inode, same size), the way
+/// an editor or `dd conv=notrunc` would.
+fn edit_in_place(path: &Path, from: &str, to: &str) {
+    assert_eq!(from.len(), to.len());
+    let log = fs::read_to_string(path).unwrap();
+    let at = log.find(from).unwrap() as u64;
+    let file = fs::OpenOptions::new().write(true).open(path).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&file, to.as_bytes(), at).unwrap();
+}
+
+#[test]
+fn in_place_edit_is_read_again_and_verified_in_the_background() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", None);
+    assert!(fx.render(&app, 160, 45).contains(" VALID "));
+    // 7 kg -> 9 kg on SHP-0000000005's creation: the chain breaks there.
+    edit_in_place(&fx.paths().events, "\"weight_kg\":7.0", "\"weight_kg\":9.0");
+    app.refresh();
+    let during = fx.render(&app, 160, 45);
+    assert!(during.contains("verifying 0%"), "{during}");
+    assert!(during.contains("rewritten in place"), "{during}");
+    // No write goes out on the state that was read before the edit.
+    press_no_wait(&mut app, KeyCode::Char('a'));
+    let refused = app.status.clone().unwrap();
+    assert!(
+        refused.error && refused.text.contains("being read again"),
+        "{refused:?}"
+    );
+
+    app.wait_for_jobs();
+    let after = fx.render(&app, 160, 45);
+    assert!(after.contains("CORRUPTED: 1 error"), "{after}");
+    assert!(
+        after.contains("verified again: CORRUPTED: 1 error"),
+        "{after}"
+    );
+    let id: ShipmentId = "SHP-0000000005".parse().unwrap();
+    assert_eq!(app.index.summary(id).unwrap().weight_kg, Some(9.0));
+    press(&mut app, KeyCode::Char('A'));
+    let audit = fx.render(&app, 160, 45);
+    assert!(audit.contains("chain"), "{audit}");
+    insta::assert_snapshot!(format!("{during}\n{after}"));
+}
+
+#[test]
+fn another_log_copied_over_the_open_one_is_not_mixed_in() {
+    // `cp other/shipments.jsonl W/`: same inode, the file grew.
+    let fx = Fixture::new(&[]);
+    let other = Fixture::new(&[]);
+    let mut steps = standard_steps();
+    steps.truncate(3);
+    // A long reason makes the other log bigger than the open one.
+    let reason = "other tower ".repeat(800);
+    steps.push(Step(
+        1,
+        EventType::Cancelled,
+        Actor::Sender,
+        9,
+        json!({ "reason": reason }),
+        "zed",
+    ));
+    write_fixture(other.dir.path(), &steps, &[]);
+    let mut app = fx.app("alice", None);
+    let bytes = fs::read(other.paths().events).unwrap();
+    assert!(bytes.len() as u64 > fs::metadata(fx.paths().events).unwrap().len());
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .open(fx.paths().events)
+        .unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&file, &bytes, 0).unwrap();
+    app.refresh();
+    app.wait_for_jobs();
+    let screen = fx.render(&app, 160, 45);
+    assert!(screen.contains("LOG RELOADED FROM THE START"), "{screen}");
+    assert!(screen.contains("rewritten in place"), "{screen}");
+    let one: ShipmentId = "SHP-0000000001".parse().unwrap();
+    assert_eq!(
+        app.index.summary(one).unwrap().state,
+        EventType::Cancelled,
+        "only the new file's events, none of the old one's"
+    );
+    assert_eq!(app.index.projection().total_shipments(), 2);
+    assert!(app.verify.valid, "the copied log is a valid one: {screen}");
+    assert!(screen.contains("verified again: VALID"), "{screen}");
+}
+
+#[test]
+fn v_reverifies_on_demand_and_is_in_help() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", None);
+    // An edit the tailer cannot see: same size, and the mtime put back.
+    let path = fx.paths().events;
+    let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+    edit_in_place(&path, "Mumbai", "Mombai");
+    let file = fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_modified(mtime).unwrap();
+    press(&mut app, KeyCode::Char('V'));
+    let screen = fx.render(&app, 160, 45);
+    assert!(screen.contains("CORRUPTED: 1 error"), "{screen}");
+    assert!(
+        screen.contains("verified the whole log again: CORRUPTED"),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Char('?'));
+    let help = fx.render(&app, 160, 45);
+    assert!(
+        help.contains("V           read and verify the whole log again"),
+        "{help}"
+    );
+}
+
+/// Holds the writers' lock (`DIR/.lock`) like another process would.
+fn hold_writers_lock(paths: &LogPaths) -> fs::File {
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(paths.dir.join(".lock"))
+        .unwrap();
+    fs2::FileExt::lock_exclusive(&lock).unwrap();
+    lock
+}
+
+#[test]
+fn an_append_waiting_for_the_lock_never_freezes_and_esc_cancels_it() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", Some(Actor::SenderSupervisor));
+    type_text(&mut app, ":2");
+    press(&mut app, KeyCode::Enter);
+    let holder = hold_writers_lock(&fx.paths());
+    press_no_wait(&mut app, KeyCode::Char('a'));
+    assert!(app.appending());
+    // One append at a time; no blind queueing.
+    press_no_wait(&mut app, KeyCode::Char('a'));
+    let refused = app.status.clone().unwrap();
+    assert!(
+        refused.error && refused.text == "an append is already in progress",
+        "{refused:?}"
+    );
+    press_no_wait(&mut app, KeyCode::Char('h'));
+    assert_eq!(app.mode, Mode::Normal, "no reason prompt meanwhile");
+    // Keys still move.
+    press_no_wait(&mut app, KeyCode::Char('g'));
+    press_no_wait(&mut app, KeyCode::Down);
+    assert_eq!(app.cursor, 1);
+    let screen = fx.render(&app, 160, 45);
+    assert!(
+        screen.contains("appending…") || screen.contains("waiting for the log lock ("),
+        "{screen}"
+    );
+    press_no_wait(&mut app, KeyCode::Esc);
+    app.wait_for_jobs();
+    let status = app.status.clone().unwrap();
+    assert!(status.text.contains("cancelled"), "{status:?}");
+    assert!(!app.appending());
+    assert_eq!(
+        fs::read_to_string(fx.paths().events)
+            .unwrap()
+            .lines()
+            .count(),
+        19
+    );
+    // With the lock free again the same key appends.
+    drop(holder);
+    type_text(&mut app, ":2");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.text.starts_with("appended SUPERVISOR_APPROVED"),
+        "{status:?}"
+    );
+}
+
+#[test]
+fn quitting_while_an_append_waits_appends_nothing() {
+    let fx = Fixture::new(&[]);
+    let mut app = fx.app("alice", Some(Actor::SenderSupervisor));
+    type_text(&mut app, ":2");
+    press(&mut app, KeyCode::Enter);
+    let _holder = hold_writers_lock(&fx.paths());
+    press_no_wait(&mut app, KeyCode::Char('a'));
+    press_no_wait(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+    app.shutdown();
+    assert_eq!(
+        fs::read_to_string(fx.paths().events)
+            .unwrap()
+            .lines()
+            .count(),
+        19
+    );
+}
+
+#[test]
+fn a_log_changed_under_the_writer_is_a_conflict_in_the_status_line() {
+    let fx = Fixture::new(&[]);
+    let other = Fixture::new(&[]);
+    let mut steps = standard_steps();
+    steps.truncate(2);
+    steps.push(Step(
+        2,
+        EventType::Cancelled,
+        Actor::Sender,
+        9,
+        json!({ "reason": "x".repeat(9000) }),
+        "zed",
+    ));
+    write_fixture(other.dir.path(), &steps, &[]);
+    let mut app = fx.app("alice", Some(Actor::SenderSupervisor));
+    type_text(&mut app, ":2");
+    press(&mut app, KeyCode::Enter);
+    // `cp` over the open log (same inode, it grew); no refresh yet.
+    let bytes = fs::read(other.paths().events).unwrap();
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .open(fx.paths().events)
+        .unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&file, &bytes, 0).unwrap();
+    press(&mut app, KeyCode::Char('a'));
+    let screen = fx.render(&app, 160, 45);
+    let status = app.status.clone().unwrap();
+    assert!(status.error, "{status:?}");
+    assert!(
+        status.text.contains("changed under this writer"),
+        "{status:?}"
+    );
+    assert!(screen.contains("LOG RELOADED FROM THE START"), "{screen}");
+    let log = fs::read_to_string(fx.paths().events).unwrap();
+    assert_eq!(log.lines().count(), 3, "nothing appended");
+    assert_eq!(
+        app.index
+            .summary("SHP-0000000002".parse().unwrap())
+            .unwrap()
+            .state,
+        EventType::Cancelled
+    );
 }

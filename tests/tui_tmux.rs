@@ -554,3 +554,218 @@ fn is_root() -> bool {
         .map(|o| o.stdout.starts_with(b"0\n"))
         .unwrap_or(false)
 }
+
+fn verify_exit(dir: &Path) -> Option<i32> {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("verify")
+        .output()
+        .unwrap()
+        .status
+        .code()
+}
+
+/// Rewrites bytes of the log in place (same inode), from this process:
+/// another process than the dashboard.
+fn edit_log_in_place(dir: &Path, from: &str, to: &str) {
+    let path = dir.join("shipments.jsonl");
+    let log = fs::read_to_string(&path).unwrap();
+    let at = log.find(from).unwrap() as u64;
+    let file = OpenOptions::new().write(true).open(&path).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&file, to.as_bytes(), at).unwrap();
+}
+
+#[test]
+fn an_in_place_edit_under_an_open_dashboard_is_caught_and_verified_again() {
+    let (_keep, dir) = tempdir();
+    let kochi = create(&dir, "Kochi, Kerala", "Delhi, Delhi");
+    create(&dir, "Patna, Bihar", "Goa, Goa");
+    let Some(tmux) = Tmux::new("inplace") else {
+        return;
+    };
+    tmux.dashboard("d", &dir, "alice", "");
+    tmux.wait_for("d", "the table, VALID", |s| {
+        s.contains(&kochi) && s.contains(" VALID ")
+    });
+    edit_log_in_place(&dir, "Kochi, Kerala", "Kochu, Kerala");
+    assert_eq!(verify_exit(&dir), Some(1), "verify says CORRUPTED");
+    let screen = tmux.wait_for("d", "the new verdict", |s| {
+        s.contains("CORRUPTED: 1 error") && s.contains("verified again")
+    });
+    assert!(screen.contains("LOG RELOADED FROM THE START"), "{screen}");
+    assert!(screen.contains("rewritten in place"), "{screen}");
+    assert!(
+        screen.contains("Kochu, Kerala"),
+        "the table tells the truth: {screen}"
+    );
+    tmux.keys("d", &["A"]);
+    tmux.wait_for("d", "the audit names the broken chain", |s| {
+        s.contains("line 2") && s.contains("chain")
+    });
+}
+
+#[test]
+fn an_edit_far_back_in_a_bigger_log_is_caught_and_v_verifies_on_demand() {
+    let (_keep, dir) = tempdir();
+    cli(&dir, &["simulate", "--shipments", "40", "--seed", "7"]);
+    let Some(tmux) = Tmux::new("farback") else {
+        return;
+    };
+    tmux.dashboard("d", &dir, "alice", "");
+    tmux.wait_for("d", "the table, VALID", |s| {
+        s.contains("SHP-0000000040") && s.contains(" VALID ")
+    });
+    // Line 1 is far outside the last 4 KiB: only the mtime shows it.
+    edit_log_in_place(&dir, "\"event_seq\":1", "\"event_seq\":7");
+    assert_eq!(verify_exit(&dir), Some(1));
+    let screen = tmux.wait_for("d", "the new verdict", |s| {
+        s.contains("CORRUPTED") && s.contains("verified again")
+    });
+    assert!(screen.contains("modified in place"), "{screen}");
+    // V: the same verdict on demand.
+    tmux.keys("d", &["Escape", "V"]);
+    let screen = tmux.wait_for("d", "verified on demand", |s| {
+        s.contains("verified the whole log again: CORRUPTED")
+    });
+    assert!(!screen.contains("LOG RELOADED"), "{screen}");
+}
+
+/// Another process holding the writers' lock (`flock -x DIR/.lock`),
+/// killed (by its own PID) when dropped. `-o`: the lock is held by flock
+/// itself, not by the `sleep` it runs, so killing flock frees it.
+struct LockHolder(std::process::Child);
+
+impl LockHolder {
+    fn hold(dir: &Path) -> LockHolder {
+        let lock = dir.join(".lock");
+        let child = Command::new("flock")
+            .arg("-x")
+            .arg("-o")
+            .arg(&lock)
+            .args(["sleep", "30"])
+            .spawn()
+            .expect("flock (util-linux) must be installed");
+        // Held once a non-blocking attempt from here fails.
+        let start = Instant::now();
+        while Command::new("flock")
+            .args(["-n", "-x"])
+            .arg(&lock)
+            .arg("true")
+            .status()
+            .is_ok_and(|s| s.success())
+        {
+            assert!(start.elapsed() < TIMEOUT, "flock never took {lock:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        LockHolder(child)
+    }
+}
+
+impl Drop for LockHolder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_held_lock_never_freezes_the_dashboard_esc_cancels_and_q_quits() {
+    let (_keep, dir) = tempdir();
+    let id = create(&dir, "Mumbai, Maharashtra", "Delhi, Delhi");
+    let Some(tmux) = Tmux::new("lockwait") else {
+        return;
+    };
+    tmux.dashboard("d", &dir, "alice", "--role SENDER_MANAGER");
+    tmux.wait_for("d", "the table", |s| s.contains(&id));
+    let holder = LockHolder::hold(&dir);
+    tmux.keys("d", &["a"]);
+    tmux.wait_for("d", "the wait", |s| {
+        s.contains("waiting for the log lock (") && s.contains("Esc cancels")
+    });
+    // Still responsive: the role changes, a second action is refused.
+    tmux.keys("d", &["r"]);
+    tmux.wait_for("d", "the next role", |s| {
+        s.contains("ROLE SENDER_SUPERVISOR")
+    });
+    tmux.keys("d", &["a"]);
+    tmux.wait_for("d", "the refusal", |s| {
+        s.contains("an append is already in progress")
+    });
+    tmux.keys("d", &["Escape"]);
+    tmux.wait_for("d", "the cancellation", |s| {
+        s.contains("cancelled while waiting for the log lock; nothing appended")
+    });
+    assert_eq!(events(&dir).len(), 1, "nothing appended");
+
+    // q while waiting quits at once.
+    tmux.keys("d", &["R", "a"]);
+    tmux.wait_for("d", "the wait again", |s| {
+        s.contains("waiting for the log lock (")
+    });
+    tmux.keys("d", &["q"]);
+    let start = Instant::now();
+    while tmux
+        .run(&["display-message", "-p", "-t", "d", "#{pane_dead}"])
+        .trim()
+        != "1"
+    {
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "q did not quit: {}",
+            tmux.screen("d")
+        );
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    drop(holder);
+    assert_eq!(events(&dir).len(), 1, "nothing appended");
+    assert_eq!(verify_exit(&dir), Some(0));
+}
+
+#[test]
+fn another_tower_copied_over_the_open_log_is_read_from_scratch() {
+    // `cp other/*.jsonl W/`: same inodes, the files grew.
+    let (_keep, dir) = tempdir();
+    let (_keep_other, other) = tempdir();
+    let mumbai = create(&dir, "Mumbai, Maharashtra", "Delhi, Delhi");
+    for _ in 0..3 {
+        create(&other, "Kochi, Kerala", "Goa, Goa");
+    }
+    cli(
+        &other,
+        &[
+            "advance",
+            &mumbai,
+            "CANCELLED",
+            "--actor",
+            "SENDER",
+            "--set",
+            "reason=other tower",
+        ],
+    );
+    let Some(tmux) = Tmux::new("cpover") else {
+        return;
+    };
+    tmux.dashboard("d", &dir, "alice", "");
+    tmux.wait_for("d", "the table", |s| s.contains("Mumbai, Maharashtra"));
+    let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&fs::metadata(p).unwrap());
+    let before = inode(&dir.join("shipments.jsonl"));
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "cp '{}'/shipments.jsonl '{}'/shipment_counter.jsonl '{}'/",
+            other.display(),
+            other.display(),
+            dir.display()
+        ))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(inode(&dir.join("shipments.jsonl")), before, "same inode");
+    let screen = tmux.wait_for("d", "the other tower only", |s| {
+        s.contains("LOG RELOADED FROM THE START") && s.contains("verified again: VALID")
+    });
+    assert!(!screen.contains("Mumbai, Maharashtra"), "mixed: {screen}");
+    assert!(screen.contains("4 events · 3 shipments"), "{screen}");
+    assert!(screen.contains("CANCELLED"), "{screen}");
+}

@@ -2,8 +2,9 @@
 //! override / cancel with a reason and a `y`, the new-shipment form. Every
 //! write goes through the store with the `event_seq` the operator saw, so a
 //! shipment that moved meanwhile is a conflict in the status line, never a
-//! silent double step. Also the pure "what may this role do here" answer
-//! the action bar draws.
+//! silent double step. The append itself runs on a worker thread
+//! (`jobs`), so a lock held elsewhere never freezes the dashboard. Also the
+//! pure "what may this role do here" answer the action bar draws.
 
 use serde_json::{Map, Value};
 
@@ -12,7 +13,8 @@ use super::form::NewShipmentForm;
 use super::keymap::Command;
 use crate::domain::lifecycle::{self, NoAction};
 use crate::domain::{Actor, EventType, ShipmentId};
-use crate::store::{AppendRequest, EventStore, JsonlStore};
+use crate::error::{Error, Result as StoreResult};
+use crate::store::{AppendRequest, Appended, JsonlStore};
 
 /// One entry of the action bar.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +93,21 @@ pub fn action_options(role: Actor, state: EventType) -> Vec<ActionOption> {
 impl App {
     /// The role, or the reason this dashboard cannot write.
     fn acting_role(&mut self) -> Option<Actor> {
+        if self.appending() {
+            self.error("an append is already in progress");
+            return None;
+        }
+        if self.index.is_void() {
+            let text = match self.verifying() {
+                Some(v) => format!(
+                    "the log changed in place and is being read again ({}%); act when it is done",
+                    v.percent
+                ),
+                None => "the log changed in place and could not be read again; V to retry".into(),
+            };
+            self.error(text);
+            return None;
+        }
         if self.read_only.is_some() || self.store.is_none() {
             let why = self.read_only_reason();
             self.error(why);
@@ -128,7 +145,7 @@ impl App {
             Ok(event) => {
                 let request =
                     AppendRequest::advance(id, event, role, Map::new()).expecting_seq(seq);
-                self.append(&request);
+                self.append(request);
             }
             Err(why) => self.error(format!("{id}: {role} cannot advance it ({why})")),
         }
@@ -185,7 +202,7 @@ impl App {
                 payload.insert("reason".into(), Value::from(prompt.reason.trim()));
                 let request = AppendRequest::advance(prompt.id, prompt.event, role, payload)
                     .expecting_seq(prompt.seq);
-                self.append(&request);
+                self.append(request);
             }
             _ => {}
         }
@@ -225,7 +242,7 @@ impl App {
                     ));
                 } else if let Some(payload) = form.payload() {
                     self.mode = Mode::Normal;
-                    self.append(&AppendRequest::create(payload));
+                    self.append(AppendRequest::create(payload));
                     return;
                 }
             }
@@ -234,9 +251,13 @@ impl App {
         self.mode = Mode::Form(form);
     }
 
-    /// Appends through the store, then reads it back through the same
-    /// tail every other writer's events come through (applied once).
-    fn append(&mut self, request: &AppendRequest) {
+    /// Appends through the store on a worker thread; `appended` takes
+    /// the result.
+    fn append(&mut self, request: AppendRequest) {
+        if self.appending() {
+            self.error("an append is already in progress");
+            return;
+        }
         if !self.store_seeded && self.store.is_some() {
             // The writer starts from what the index already read, so the
             // first key on a million-event log does not read it all again.
@@ -246,12 +267,18 @@ impl App {
                 self.store = Some(store);
             }
         }
-        let Some(store) = self.store.as_mut() else {
+        let Some(store) = self.store.take() else {
             let why = self.read_only_reason();
             self.error(why);
             return;
         };
-        match store.append(request) {
+        self.spawn_append(store, request);
+    }
+
+    /// The worker's answer: reads the event back through the same tail
+    /// every other writer's events come through (applied once).
+    pub(super) fn appended(&mut self, result: StoreResult<Appended>) {
+        match result {
             Ok(appended) => {
                 let e = &appended.event;
                 let text = format!(
@@ -265,6 +292,15 @@ impl App {
                     self.jump_to(id);
                 }
                 self.info(text);
+            }
+            // Esc: the operator knows; not an error.
+            Err(e @ Error::Cancelled) => self.info(e.to_string()),
+            Err(e @ Error::LogChanged { .. }) => {
+                // The log is not what this dashboard showed: read it again
+                // (the banner says what changed), keep the refusal in view.
+                self.error(e.to_string());
+                self.refresh();
+                self.jobs.keep_status = self.verifying().is_some();
             }
             Err(e) => self.error(e.to_string()),
         }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use ratatui::layout::Rect;
 
 use super::form::NewShipmentForm;
+use super::jobs::Jobs;
 use super::keymap::{Context, STATE_KEYS};
 use super::rows::{RowFilter, RowOrder, SortSpec};
 use crate::domain::{Actor, Event, EventType, ShipmentId};
@@ -67,6 +68,10 @@ pub enum Badge {
     Valid,
     Warnings(usize),
     Corrupted(usize),
+    /// The whole log is being read and verified again (percent done).
+    Verifying(u8),
+    /// The last attempt to verify it again failed.
+    Unverified,
 }
 
 impl Badge {
@@ -140,11 +145,16 @@ pub struct App {
     pub watcher_fallback: Option<String>,
     /// A demo's simulator is appending in the background.
     pub demo: bool,
+    /// How long an append waits for the writers' lock (`--lock-timeout`;
+    /// `None`: the store's default).
+    pub lock_timeout: Option<std::time::Duration>,
     pub quit: bool,
     /// First table row on screen and rows per page, kept by the table view.
     pub offset: Cell<usize>,
     pub page: Cell<usize>,
     pub hits: RefCell<HitAreas>,
+    /// Background work: re-verification and the append in flight.
+    pub(super) jobs: Jobs,
 }
 
 impl App {
@@ -213,10 +223,12 @@ impl App {
             history_scroll: 0,
             watcher_fallback: None,
             demo: false,
+            lock_timeout: None,
             quit: false,
             offset: Cell::new(0),
             page: Cell::new(10),
             hits: RefCell::new(HitAreas::default()),
+            jobs: Jobs::default(),
         }
     }
 
@@ -278,7 +290,7 @@ impl App {
             self.count_frozen();
             return;
         }
-        match self.index.refresh() {
+        match self.index.refresh_appends() {
             Ok(refresh) => self.apply_refresh(refresh),
             Err(e) => self.error(format!("cannot read the log: {e}")),
         }
@@ -286,13 +298,14 @@ impl App {
 
     pub fn apply_refresh(&mut self, refresh: Refresh) {
         if let Some(reason) = refresh.reloaded {
+            // Everything read so far is void: read it all again, and
+            // verify it, on a worker thread; the table stays as it was
+            // (and refuses writes) until the fresh reading replaces it.
             self.banner = Some(format!(
-                "LOG RELOADED FROM THE START: {reason}. An append-only log never shrinks: check who changed it (A: audit, Esc: dismiss)"
+                "LOG RELOADED FROM THE START, verifying it again: {reason} (Esc: dismiss)"
             ));
             self.recent.clear();
-            self.history = None;
-            self.rebuild_rows();
-            self.recompute_integrity();
+            self.start_verify(Some(reason));
             return;
         }
         if refresh.new_lines == 0 {
@@ -328,11 +341,14 @@ impl App {
 
     /// The badge and the audit view's findings: computed after a refresh,
     /// never per frame.
-    fn recompute_integrity(&mut self) {
+    pub(super) fn recompute_integrity(&mut self) {
         self.integrity_stale = false;
         self.verified_at = Instant::now();
         self.verify = self.index.verify_report();
-        self.badge = Badge::of(&self.verify);
+        self.badge = match self.jobs.verifying.as_ref() {
+            Some(v) => Badge::Verifying(v.percent),
+            None => Badge::of(&self.verify),
+        };
     }
 
     /// Counts whole lines appended past what the index has read.

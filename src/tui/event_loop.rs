@@ -26,6 +26,9 @@ use crate::watch::{FALLBACK_POLL, LogWatcher};
 /// flight) before it is read: well inside the 100 ms append-to-screen goal.
 const SETTLE: Duration = Duration::from_millis(12);
 
+/// How often the status line is redrawn while an append is in flight.
+const IN_FLIGHT_REDRAW: Duration = Duration::from_millis(250);
+
 /// Bytes read between two frames of the loading gauge.
 const LOAD_CHUNK: u64 = 16 << 20;
 
@@ -35,6 +38,8 @@ pub enum Msg {
     Tick,
     /// A background part failed (input reader, demo simulator).
     Trouble(String),
+    /// A dashboard worker reports (re-verification, append).
+    Job(super::jobs::Job),
 }
 
 /// The running sources; dropping this stops the threads.
@@ -166,6 +171,7 @@ fn load(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Result<b
 /// Runs the dashboard until the user quits.
 pub fn run(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Result<()> {
     app.watcher_fallback = sources.fallback.clone();
+    app.attach(sources.tx.clone());
     if !load(guard, app, sources)? {
         return Ok(());
     }
@@ -178,8 +184,19 @@ pub fn run(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Resul
             .terminal
             .draw(|f| views::draw(f, app, chrono::Utc::now()))
             .map_err(io)?;
-        let Ok(first) = sources.rx.recv() else {
-            return Ok(());
+        // While an append waits, redraw a few times a second so the
+        // seconds it has waited count up.
+        let first = if app.appending() {
+            match sources.rx.recv_timeout(IN_FLIGHT_REDRAW) {
+                Ok(msg) => msg,
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+            }
+        } else {
+            match sources.rx.recv() {
+                Ok(msg) => msg,
+                Err(_) => return Ok(()),
+            }
         };
         let (changed, tick) = (Cell::new(false), Cell::new(false));
         let handle = |msg: Msg, app: &mut App| match msg {
@@ -189,6 +206,7 @@ pub fn run(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Resul
             Msg::LogChanged => changed.set(true),
             Msg::Tick => tick.set(true),
             Msg::Trouble(text) => app.error(text),
+            Msg::Job(job) => app.on_job(job),
         };
         for msg in std::iter::once(first).chain(sources.rx.try_iter()) {
             handle(msg, app);

@@ -113,7 +113,12 @@ impl App {
                 self.mode = Mode::Audit { cursor: 0 };
             }
             Command::Help => self.mode = Mode::Help { scroll: 0 },
+            Command::Reverify => self.reverify(),
             Command::Escape => {
+                // Esc first gives up an append waiting for the lock.
+                if self.cancel_append() {
+                    return;
+                }
                 // The reload banner stays until acknowledged.
                 if self.banner.take().is_some() {
                     return;

@@ -63,6 +63,8 @@ pub enum Command {
     /// A state-strip key: the key's character picks the state.
     StateFilter,
     Audit,
+    /// Read and verify the whole log again, in the background.
+    Reverify,
     Help,
     /// Leave the current mode / clear the filter.
     Escape,
@@ -258,13 +260,20 @@ pub const KEYMAP: &[Binding] = &[
         "show one state (as numbered in the strip; again for all)",
     ),
     b(X::Normal, &[Ch('A')], "A", C::Audit, "audit view"),
+    b(
+        X::Normal,
+        &[Ch('V')],
+        "V",
+        C::Reverify,
+        "read and verify the whole log again",
+    ),
     b(X::Normal, &[Ch('?')], "?", C::Help, "this help"),
     b(
         X::Normal,
         &[Code(KeyCode::Esc)],
         "Esc",
         C::Escape,
-        "clear the filter and state",
+        "cancel a waiting append, else clear the filter",
     ),
     b(
         X::TextInput,

@@ -6,6 +6,8 @@
 //! - `keymap`: the one key table, for dispatch and for the help view.
 //! - `event_loop`: terminal events + log watcher + tick into one channel.
 //! - `views`: drawing only. `terminal`: raw mode in, always restored out.
+//! - `jobs`: background work (re-verification, appends that may wait for
+//!   the lock), reported back on the event loop's channel.
 //! - `measure`: frame-time and append-to-screen figures for `bench`.
 
 pub mod actions;
@@ -13,6 +15,7 @@ pub mod app;
 pub mod event_loop;
 pub mod form;
 pub mod input;
+pub mod jobs;
 pub mod keymap;
 pub mod measure;
 pub mod rows;
@@ -63,6 +66,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         role: cli.role,
     });
     app.demo = demo_rate.is_some();
+    app.lock_timeout = Some(cli.lock_timeout);
 
     let sources = Sources::start(&paths);
     let mut guard = terminal::TerminalGuard::enter()
@@ -71,6 +75,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     let simulator = demo_rate.map(|rate| start_simulator(&paths, rate, stop.clone(), &sources));
     let result = event_loop::run(&mut guard, &mut app, &sources);
     stop.store(true, Ordering::SeqCst);
+    app.shutdown();
     drop(guard);
     if let Some(handle) = simulator {
         // It stops after its next event; at a slow --rate that may be far

@@ -22,6 +22,8 @@ pub fn badge_text(badge: &Badge) -> String {
         Badge::Valid => "VALID".into(),
         Badge::Warnings(n) => format!("VALID with {n} warning{}", if *n == 1 { "" } else { "s" }),
         Badge::Corrupted(n) => format!("CORRUPTED: {n} error{}", if *n == 1 { "" } else { "s" }),
+        Badge::Verifying(percent) => format!("verifying {percent}%"),
+        Badge::Unverified => "NOT VERIFIED (V to retry)".into(),
     }
 }
 
@@ -46,7 +48,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let badge_style = match app.badge {
         Badge::Valid => Style::new().fg(Color::Black).bg(Color::Green),
         Badge::Warnings(_) => Style::new().fg(Color::Black).bg(Color::Yellow),
-        Badge::Corrupted(_) => Style::new().fg(Color::White).bg(Color::Red),
+        Badge::Corrupted(_) | Badge::Unverified => Style::new().fg(Color::White).bg(Color::Red),
+        Badge::Verifying(_) => Style::new().fg(Color::Black).bg(Color::Yellow),
     }
     .add_modifier(Modifier::BOLD);
     let live = if app.frozen {

@@ -21,6 +21,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 
 use super::app::{App, Focus, Mode};
 
+pub use header::badge_text;
 pub use loading::draw_loading;
 
 /// How the table and history panes share the body.

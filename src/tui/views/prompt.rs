@@ -27,6 +27,23 @@ pub fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
                 theme::dim(),
             ),
         ]),
+        _ if app.appending() => {
+            let mut spans = vec![Span::styled(
+                format!(" {}", app.in_flight_text().unwrap_or_default()),
+                Style::new().fg(Color::Yellow),
+            )];
+            if let Some(s) = &app.status {
+                spans.push(Span::styled(
+                    format!("  ·  {}", inert(&s.text, 300)),
+                    if s.error {
+                        theme::error()
+                    } else {
+                        theme::dim()
+                    },
+                ));
+            }
+            Line::from(spans)
+        }
         _ => match &app.status {
             Some(s) if s.error => Line::from(Span::styled(
                 format!(" ✗ {}", inert(&s.text, 400)),

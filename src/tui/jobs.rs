@@ -1,0 +1,320 @@
+//! The dashboard's background work, so the event loop never blocks on the
+//! disk or on another process:
+//!
+//! - re-reading and re-verifying the whole log (with the same `LogIndex`
+//!   and verifier `verify` uses) after it changed other than by an append,
+//!   or on `V`; progress shows in the header badge, and the fresh index
+//!   replaces the dashboard's when it is done;
+//! - appends, which may wait for the log lock held by another process: the
+//!   store goes to a worker thread and comes back with the result. Esc
+//!   cancels the wait; one append at a time.
+//!
+//! Workers report as `Msg::Job` on the event loop's channel.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use super::app::{App, Badge};
+use super::event_loop::Msg;
+use super::views::{badge_text, thousands};
+use crate::error::Result;
+use crate::index::LogIndex;
+use crate::store::{Appended, JsonlStore};
+
+/// Bytes a re-verification reads between two progress checks.
+const VERIFY_CHUNK: u64 = 4 << 20;
+
+/// How long `shutdown` waits for an append that already holds the lock.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(3);
+
+/// What a worker reports.
+pub enum Job {
+    VerifyProgress {
+        generation: u64,
+        percent: u8,
+    },
+    Verified {
+        generation: u64,
+        result: std::result::Result<Box<LogIndex>, String>,
+    },
+    Appended {
+        store: Box<JsonlStore>,
+        result: Result<Appended>,
+    },
+}
+
+/// A re-verification under way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verifying {
+    pub generation: u64,
+    pub percent: u8,
+    /// What changed the log (`None`: asked for with `V`).
+    pub reason: Option<String>,
+}
+
+/// An append on its worker thread.
+pub struct InFlight {
+    pub started: Instant,
+    pub cancel: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+/// The channel workers report on, and the generation that tells a stale
+/// re-verification to stop.
+pub struct Jobs {
+    tx: Sender<Msg>,
+    /// Kept when no event loop is attached (tests pump it themselves).
+    own_rx: Option<Receiver<Msg>>,
+    generation: Arc<AtomicU64>,
+    pub verifying: Option<Verifying>,
+    pub in_flight: Option<InFlight>,
+    /// The status line says why an append was refused: the end of the
+    /// re-reading it caused does not replace it.
+    pub keep_status: bool,
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        let (tx, rx) = mpsc::channel();
+        Jobs {
+            tx,
+            own_rx: Some(rx),
+            generation: Arc::new(AtomicU64::new(0)),
+            verifying: None,
+            in_flight: None,
+            keep_status: false,
+        }
+    }
+}
+
+impl App {
+    /// Workers report on the event loop's channel from now on.
+    pub fn attach(&mut self, tx: Sender<Msg>) {
+        self.jobs.tx = tx;
+        self.jobs.own_rx = None;
+    }
+
+    /// Starts reading and verifying the whole log again on a worker
+    /// thread; a re-verification already running is abandoned.
+    pub fn start_verify(&mut self, reason: Option<String>) {
+        let generation = self.jobs.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let current = self.jobs.generation.clone();
+        let tx = self.jobs.tx.clone();
+        let paths = self.index.paths().clone();
+        thread::spawn(move || {
+            let mut last = 0u8;
+            let loaded = LogIndex::load_in_steps(&paths, VERIFY_CHUNK, |read, total| {
+                let percent = (read.saturating_mul(100) / total.max(1)).min(99) as u8;
+                if percent != last {
+                    last = percent;
+                    let _ = tx.send(Msg::Job(Job::VerifyProgress {
+                        generation,
+                        percent,
+                    }));
+                }
+                current.load(Ordering::SeqCst) == generation
+            });
+            let result = match loaded {
+                Ok(Some(index)) => Ok(Box::new(index)),
+                Ok(None) => return, // superseded
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = tx.send(Msg::Job(Job::Verified { generation, result }));
+        });
+        self.jobs.verifying = Some(Verifying {
+            generation,
+            percent: 0,
+            reason,
+        });
+        self.badge = Badge::Verifying(0);
+    }
+
+    /// `V`: verify the whole log again.
+    pub(super) fn reverify(&mut self) {
+        if let Some(v) = &self.jobs.verifying {
+            let percent = v.percent;
+            self.info(format!("already verifying the log ({percent}%)"));
+            return;
+        }
+        self.start_verify(None);
+        self.info("reading and verifying the whole log again…");
+    }
+
+    /// A worker's report.
+    pub fn on_job(&mut self, job: Job) {
+        match job {
+            Job::VerifyProgress {
+                generation,
+                percent,
+            } => {
+                if let Some(v) = self.jobs.verifying.as_mut()
+                    && v.generation == generation
+                {
+                    v.percent = percent;
+                    self.badge = Badge::Verifying(percent);
+                }
+            }
+            Job::Verified { generation, result } => {
+                if self
+                    .jobs
+                    .verifying
+                    .as_ref()
+                    .is_some_and(|v| v.generation == generation)
+                {
+                    self.verified(result);
+                }
+            }
+            Job::Appended { store, result } => {
+                if let Some(mut flight) = self.jobs.in_flight.take()
+                    && let Some(handle) = flight.handle.take()
+                {
+                    let _ = handle.join();
+                }
+                self.store = Some(*store);
+                self.appended(result);
+            }
+        }
+    }
+
+    fn verified(&mut self, result: std::result::Result<Box<LogIndex>, String>) {
+        let Some(verifying) = self.jobs.verifying.take() else {
+            return;
+        };
+        let index = match result {
+            Ok(index) => index,
+            Err(e) => {
+                self.badge = Badge::Unverified;
+                self.error(format!(
+                    "cannot read the log again to verify it: {e} (V to retry)"
+                ));
+                return;
+            }
+        };
+        self.index = *index;
+        // The writer starts again from the new index on the next key.
+        self.store_seeded = false;
+        self.recent.clear();
+        self.history = None;
+        self.rebuild_rows();
+        self.recompute_integrity();
+        self.refresh();
+        if self.jobs.verifying.is_some() {
+            return; // it changed again meanwhile: a new round is under way
+        }
+        let verdict = badge_text(&self.badge);
+        let projection = self.index.projection();
+        let counts = format!(
+            "{} events, {} shipments",
+            thousands(projection.total_events()),
+            thousands(projection.total_shipments() as u64)
+        );
+        match verifying.reason {
+            Some(reason) => {
+                self.banner = Some(format!(
+                    "LOG RELOADED FROM THE START, verified again: {verdict} ({counts}): {reason}. An append-only log only grows: check who changed it (A: audit, Esc: dismiss)"
+                ));
+                // The refusal of an append this change caused stays.
+                if !std::mem::take(&mut self.jobs.keep_status) {
+                    self.info(format!("log read again from the start: {verdict}"));
+                }
+            }
+            None => self.info(format!(
+                "verified the whole log again: {verdict} ({counts})"
+            )),
+        }
+    }
+
+    /// Hands `store` to a worker thread that appends `request`.
+    pub(super) fn spawn_append(&mut self, store: JsonlStore, request: crate::store::AppendRequest) {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let tx = self.jobs.tx.clone();
+        let mut store = Box::new(store);
+        // Esc sets `cancel`; a store waiting for the lock then gives up.
+        store.set_cancel(cancel.clone());
+        if let Some(timeout) = self.lock_timeout {
+            store.set_lock_timeout(timeout);
+        }
+        let handle = thread::spawn(move || {
+            let result = crate::store::EventStore::append(&mut *store, &request);
+            let _ = tx.send(Msg::Job(Job::Appended { store, result }));
+        });
+        self.status = None;
+        self.jobs.in_flight = Some(InFlight {
+            started: Instant::now(),
+            cancel,
+            handle: Some(handle),
+        });
+    }
+
+    /// Esc while an append waits: give up (the worker returns `Cancelled`).
+    pub(super) fn cancel_append(&mut self) -> bool {
+        match &self.jobs.in_flight {
+            Some(flight) => {
+                flight.cancel.store(true, Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// What the status line says while an append is in flight.
+    pub fn in_flight_text(&self) -> Option<String> {
+        let flight = self.jobs.in_flight.as_ref()?;
+        let waited = flight.started.elapsed();
+        Some(if flight.cancel.load(Ordering::SeqCst) {
+            "cancelling the append…".to_string()
+        } else if waited < Duration::from_millis(200) {
+            "appending…".to_string()
+        } else {
+            format!(
+                "waiting for the log lock ({} s)… Esc cancels",
+                waited.as_secs()
+            )
+        })
+    }
+
+    /// An append is on its worker thread.
+    pub fn appending(&self) -> bool {
+        self.jobs.in_flight.is_some()
+    }
+
+    /// A re-verification is under way.
+    pub fn verifying(&self) -> Option<&Verifying> {
+        self.jobs.verifying.as_ref()
+    }
+
+    /// Without an event loop (tests): handles worker reports until no
+    /// append is in flight and no re-verification runs.
+    pub fn wait_for_jobs(&mut self) {
+        while self.appending() || self.jobs.verifying.is_some() {
+            let Some(rx) = self.jobs.own_rx.as_ref() else {
+                return;
+            };
+            match rx.recv() {
+                Ok(Msg::Job(job)) => self.on_job(job),
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// On quit: stop a re-verification, cancel a lock wait, and give an
+    /// append that already holds the lock a moment to finish its write.
+    pub fn shutdown(&mut self) {
+        self.jobs.generation.fetch_add(1, Ordering::SeqCst);
+        let Some(mut flight) = self.jobs.in_flight.take() else {
+            return;
+        };
+        flight.cancel.store(true, Ordering::SeqCst);
+        let Some(handle) = flight.handle.take() else {
+            return;
+        };
+        let deadline = Instant::now() + SHUTDOWN_WAIT;
+        while !handle.is_finished() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
