@@ -512,9 +512,15 @@ fn conflict_shows_in_status_line_and_appends_nothing() {
 #[test]
 fn read_only_operator_under_policy() {
     let fx = Fixture::new(&[]);
+    let policy = "[operators]\nmeera = []\nasha = [\"SENDER_MANAGER\", \"WAREHOUSE\"]\n";
+    // Without a shared account, this OS account may not act as asha at all:
+    // the dashboard offers her no role (the core would refuse each write).
+    fs::write(fx.paths().policy, policy).unwrap();
+    assert!(fx.app("asha", None).roles.is_empty());
+    let account = control_tower::operator::os_account();
     fs::write(
         fx.paths().policy,
-        "[operators]\nmeera = []\nasha = [\"SENDER_MANAGER\", \"WAREHOUSE\"]\n",
+        format!("{policy}[shared_accounts]\n{account:?} = [\"meera\", \"asha\"]\n"),
     )
     .unwrap();
     let mut app = fx.app("meera", None);
@@ -672,7 +678,7 @@ fn in_place_edit_is_read_again_and_verified_in_the_background() {
         "{after}"
     );
     let id: ShipmentId = "SHP-0000000005".parse().unwrap();
-    assert_eq!(app.index.summary(id).unwrap().weight_kg, Some(9.0));
+    assert_eq!(app.index.summary(id).unwrap().details.weight_kg, Some(9.0));
     press(&mut app, KeyCode::Char('A'));
     let audit = fx.render(&app, 160, 45);
     assert!(audit.contains("chain"), "{audit}");

@@ -169,7 +169,7 @@ impl App {
             Ok(store) => (Some(store), None),
             Err(e) => (None, Some(format!("read-only: {e}"))),
         };
-        let policy = match Policy::load(&paths.policy) {
+        let policy = match Policy::load_for(&paths) {
             Ok(p) => p,
             Err(e) => {
                 read_only.get_or_insert_with(|| format!("read-only: {e}"));
@@ -177,7 +177,11 @@ impl App {
             }
         };
         let roles: Vec<Actor> = match &policy {
-            Some(p) => p.roles_of(&operator).to_vec(),
+            // Only what this account may do as that operator: the core
+            // refuses the rest anyway, so offering it would only mislead.
+            Some(p) => p
+                .roles_for(&crate::operator::os_account(), &operator)
+                .to_vec(),
             None => Actor::ALL.to_vec(),
         };
         let mut status = None;
