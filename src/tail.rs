@@ -12,18 +12,13 @@
 //! writer's append updates mtime a moment before the size).
 
 use std::fs::{self, File};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
-
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::store::files::{self, FileIdentity};
 use crate::store::lines::{LineRef, LineSplitter};
-
-/// How many bytes before the read position are checked for changes.
-const WINDOW: u64 = 4096;
+use crate::store::prefix::window_digest;
 
 pub struct LogTailer {
     path: PathBuf,
@@ -32,7 +27,7 @@ pub struct LogTailer {
     splitter: LineSplitter,
     /// Size and mtime seen by the last poll.
     seen: Option<(u64, Option<SystemTime>)>,
-    /// SHA-256 of the `WINDOW` bytes before the read position.
+    /// SHA-256 of the `PROOF_WINDOW` bytes before the read position.
     window: Option<[u8; 32]>,
     /// An mtime that changed without growth, waiting for a second look.
     suspect: Option<Option<SystemTime>>,
@@ -222,18 +217,6 @@ impl LogTailer {
     }
 }
 
-/// SHA-256 of the (up to) `WINDOW` bytes before `end`.
-fn window_digest(file: &File, path: &Path, end: u64) -> Result<Option<[u8; 32]>> {
-    let start = end.saturating_sub(WINDOW);
-    let mut buf = vec![0u8; (end - start) as usize];
-    match file.read_exact_at(&mut buf, start) {
-        Ok(()) => Ok(Some(Sha256::digest(&buf).into())),
-        // Shorter than what was read: the caller's size check says so next.
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
-        Err(e) => Err(Error::io("read", path, e)),
-    }
-}
-
 fn identity_of(file: &File, path: &Path) -> Result<FileIdentity> {
     file.metadata()
         .map(|m| FileIdentity::of(&m))
@@ -243,7 +226,9 @@ fn identity_of(file: &File, path: &Path) -> Result<FileIdentity> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::prefix::PROOF_WINDOW as WINDOW;
     use std::io::Write;
+    use std::os::unix::fs::FileExt;
 
     fn lines(tailer: &mut LogTailer) -> (TailPoll, Vec<String>) {
         let mut seen = Vec::new();

@@ -6,23 +6,21 @@
 
 use std::fs::{self, File};
 use std::io::Write;
-use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use super::counter;
 use super::files::{self, FileIdentity, LogPaths};
-use super::lines::{LineSplitter, MAX_LINE_BYTES};
+use super::lines::LineSplitter;
 use super::lock::{LockWait, LogLock};
 use super::policy::Policy;
+use super::prefix::{self, PrefixProof};
 use super::scan::{self, TailInfo};
 use super::writer_view::{WriterSeed, WriterView};
 use super::{AppendRequest, Appended, EventStore, Target};
 use crate::domain::id::MAX_SHIPMENT_NUMBER;
-use crate::domain::line::{
-    GENESIS_HASH, LineError, LineHash, NewLine, encode_counter_line, hash_hex, hash_line,
-    parse_counter_line, parse_line,
-};
+use crate::domain::line::{GENESIS_HASH, LineError, NewLine, encode_counter_line, hash_hex};
 use crate::domain::rules::{ShipmentHead, check_append};
 use crate::domain::{Event, OperatorName, ShipmentId, Timestamp};
 use crate::error::{Error, Result};
@@ -53,16 +51,7 @@ pub struct JsonlStore {
     seeded: bool,
 }
 
-/// The hash of the `PROOF_WINDOW` bytes before `end`. The window ends with
-/// the last line's `prev_hash`, which chains every line before it, so an
-/// unchanged window proves an unchanged (chained) prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct PrefixProof {
-    end: u64,
-    hash: LineHash,
-}
-
-const PROOF_WINDOW: u64 = 4096;
+const REWRITTEN: &str = "the bytes already read were rewritten";
 
 impl JsonlStore {
     /// For one-shot writers: cheap to open on a log of any size.
@@ -169,11 +158,21 @@ impl JsonlStore {
         } else if len < view.read_up_to() {
             Err("the log is shorter than what was read")
         } else if let Some(proof) = self.proof {
-            (proof.end == end && self.window_hash(end)? == Some(proof.hash))
+            (proof.end() == end && proof.holds(&self.file, &self.paths.events)?)
                 .then_some(())
-                .ok_or("the bytes already read were rewritten")
+                .ok_or(REWRITTEN)
         } else if self.seeded {
-            self.last_line_matches(end, last_hash)?
+            // A seeded view knows the hash of the last event line it read.
+            match prefix::last_event_line_is(&self.file, &self.paths.events, end, last_hash)? {
+                Some(true) => Ok(()),
+                Some(false) => Err(REWRITTEN),
+                // That line proves nothing: rebuild the view from the file
+                // instead (slow, never wrong).
+                None => {
+                    self.view = None;
+                    Ok(())
+                }
+            }
         } else {
             Ok(())
         };
@@ -190,47 +189,10 @@ impl JsonlStore {
         Ok(())
     }
 
-    /// The hash of the `PROOF_WINDOW` bytes before `end` (`None` at 0).
-    fn window_hash(&self, end: u64) -> Result<Option<LineHash>> {
-        if end == 0 {
-            return Ok(None);
-        }
-        let start = end.saturating_sub(PROOF_WINDOW);
-        let mut window = vec![0u8; (end - start) as usize];
-        match self.file.read_exact_at(&mut window, start) {
-            Ok(()) => Ok(Some(hash_line(&window))),
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
-            Err(e) => Err(Error::io("read", &self.paths.events, e)),
-        }
-    }
-
     /// Records the proof for a view that has read the log up to `end`.
     fn record_proof(&mut self, end: u64) -> Result<()> {
-        self.proof = self.window_hash(end)?.map(|hash| PrefixProof { end, hash });
+        self.proof = PrefixProof::take(&self.file, &self.paths.events, end)?;
         Ok(())
-    }
-
-    /// A seeded view knows the hash of the last event line before `end`:
-    /// that line must still be there. A last line that is no event (a torn
-    /// write someone ended) cannot prove anything: the view is rebuilt from
-    /// the file instead, which is slow but never wrong.
-    fn last_line_matches(
-        &mut self,
-        end: u64,
-        hash: Option<LineHash>,
-    ) -> Result<std::result::Result<(), &'static str>> {
-        let line = match line_before(&self.file, &self.paths.events, end)? {
-            None if end == 0 && hash.is_none() => return Ok(Ok(())),
-            None => return Ok(Err("the lines already read were rewritten")),
-            Some(line) => line,
-        };
-        if parse_line(&line).is_err() {
-            self.view = None;
-            return Ok(Ok(()));
-        }
-        Ok((Some(hash_line(&line)) == hash)
-            .then_some(())
-            .ok_or("the lines already read were rewritten"))
     }
 
     /// Under the lock: read what others appended since our last read.
@@ -298,7 +260,7 @@ impl JsonlStore {
             .len();
         let creates = requests.iter().filter(|r| r.target == Target::New).count();
         let mut next_counter = if creates > 0 {
-            Some(self.last_counter()?)
+            Some(counter::last_counter(&self.paths.counter)?)
         } else {
             None
         };
@@ -433,22 +395,7 @@ impl JsonlStore {
     /// between the two writes), then the events; each synced.
     fn write_durably(&mut self, counter_out: &str, out: &[u8], start_len: u64) -> Result<()> {
         if !counter_out.is_empty() {
-            let mut counter = files::open_for_append(&self.paths.counter)?;
-            let counter_len = counter
-                .metadata()
-                .map_err(|e| Error::io("read", &self.paths.counter, e))?
-                .len();
-            let mut bytes = Vec::with_capacity(counter_out.len() + 1);
-            if ends_torn(&counter, &self.paths.counter)? {
-                bytes.push(b'\n');
-            }
-            bytes.extend_from_slice(counter_out.as_bytes());
-            let written = counter.write_all(&bytes).and_then(|_| counter.sync_data());
-            if let Err(e) = written {
-                // No partial counter line either (we hold the lock).
-                let _ = counter.set_len(counter_len);
-                return Err(Error::io("append to", &self.paths.counter, e));
-            }
+            counter::append_durably(&self.paths.counter, counter_out)?;
         }
         let written = (&self.file)
             .write_all(out)
@@ -462,27 +409,6 @@ impl JsonlStore {
         Ok(())
     }
 
-    /// The last counter in the counter log (0 if none). Lines are short, so
-    /// the last 64 KiB almost always hold it; otherwise read the whole file.
-    fn last_counter(&self) -> Result<u64> {
-        let Some(file) = files::open_for_read(&self.paths.counter)? else {
-            return Ok(0);
-        };
-        let path = &self.paths.counter;
-        let len = file
-            .metadata()
-            .map_err(|e| Error::io("read", path, e))?
-            .len();
-        let tail_start = len.saturating_sub(64 * 1024);
-        if let Some(counter) = last_counter_in(&file, path, tail_start, len)? {
-            return Ok(counter);
-        }
-        if tail_start > 0 {
-            return Ok(last_counter_in(&file, path, 0, len)?.unwrap_or(0));
-        }
-        Ok(0)
-    }
-
     /// The tail of the log as a fresh writer would see it (for tests and tools).
     pub fn tail_info(&self) -> Result<TailInfo> {
         let len = self
@@ -492,59 +418,6 @@ impl JsonlStore {
             .len();
         scan::scan_tail(&self.file, &self.paths.events, len)
     }
-}
-
-fn last_counter_in(file: &File, path: &std::path::Path, from: u64, to: u64) -> Result<Option<u64>> {
-    let mut last = None;
-    let mut splitter = LineSplitter::starting_at(from, 1);
-    let mut first = true;
-    files::read_range(file, path, from, to, &mut splitter, |line| {
-        // A read that starts mid-file starts mid-line: skip that piece.
-        if !(first && from > 0)
-            && let Some(counter) = parse_counter_line(line.bytes)
-        {
-            last = Some(counter);
-        }
-        first = false;
-    })?;
-    Ok(last)
-}
-
-/// The complete line that ends just before `end` (which must follow its
-/// `\n`), if it is at most `MAX_LINE_BYTES` long.
-fn line_before(file: &File, path: &std::path::Path, end: u64) -> Result<Option<Vec<u8>>> {
-    if end == 0 {
-        return Ok(None);
-    }
-    let start = end.saturating_sub(MAX_LINE_BYTES as u64 + 2);
-    let mut bytes = vec![0u8; (end - start) as usize];
-    match file.read_exact_at(&mut bytes, start) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(Error::io("read", path, e)),
-    }
-    if bytes.pop() != Some(b'\n') {
-        return Ok(None);
-    }
-    Ok(match memchr::memrchr(b'\n', &bytes) {
-        Some(i) => Some(bytes[i + 1..].to_vec()),
-        None if start == 0 => Some(bytes),
-        None => None,
-    })
-}
-
-fn ends_torn(file: &File, path: &std::path::Path) -> Result<bool> {
-    let len = file
-        .metadata()
-        .map_err(|e| Error::io("read", path, e))?
-        .len();
-    if len == 0 {
-        return Ok(false);
-    }
-    let mut last = [0u8; 1];
-    file.read_exact_at(&mut last, len - 1)
-        .map_err(|e| Error::io("read", path, e))?;
-    Ok(last[0] != b'\n')
 }
 
 /// Now, unless the clock stepped back: then the previous line's time,

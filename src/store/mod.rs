@@ -2,11 +2,13 @@
 //! interface (`EventStore`) is what the CLI, the dashboard and the simulator
 //! use; `JsonlStore` is the file implementation.
 
+mod counter;
 pub mod files;
 pub mod jsonl;
 pub mod lines;
 pub mod lock;
 pub mod policy;
+pub mod prefix;
 pub mod scan;
 mod writer_view;
 
