@@ -6,9 +6,13 @@
 //! with only the write permissions of the log (a class that cannot write the
 //! log cannot even open the lock), so a read-only user cannot stop writers.
 //!
-//! Why polling instead of a blocking `flock`: a blocked `flock` cannot be
-//! timed out or cancelled from the same thread, and the dashboard must stay
-//! responsive (Esc cancels) while it waits.
+//! How it waits: a blocked `flock` cannot be timed out or cancelled, and the
+//! dashboard must stay responsive (Esc cancels). Polling would leave the lock
+//! idle between tries and let busy writers starve one-shot ones. So the
+//! blocking `flock` runs on a helper thread, on an open file description of
+//! its own, while the caller watches the clock and the cancel flag; a wait
+//! given up on releases the lock as soon as it is granted, without touching
+//! any later attempt's lock.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -16,6 +20,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use fs2::FileExt;
@@ -26,6 +31,9 @@ pub const LOCK_FILE: &str = ".lock";
 
 /// How long a writer waits for the lock unless told otherwise.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often a waiting writer looks at its cancel flag.
+const CANCEL_CHECK: Duration = Duration::from_millis(20);
 
 /// How a writer waits: for how long, and what may cancel the wait.
 #[derive(Debug, Clone)]
@@ -48,8 +56,8 @@ pub struct LogLock {
     file: File,
 }
 
-/// Held while alive; the lock is released on drop. It holds its own handle
-/// on the lock's open file, so the store stays free to use while locked.
+/// Held while alive; the lock is released on drop. It owns the open file
+/// description that holds the lock.
 pub struct LockGuard {
     file: File,
 }
@@ -81,23 +89,53 @@ impl LogLock {
         &self.path
     }
 
-    /// Takes the lock, polling until `wait.timeout` has passed or
+    /// Takes the lock, waiting until `wait.timeout` has passed or
     /// `wait.cancel` is set.
     pub fn acquire(&self, wait: &LockWait) -> Result<LockGuard> {
-        // A duplicate shares the open file description, and so the lock.
-        let handle = self
-            .file
-            .try_clone()
-            .map_err(|e| Error::io("lock", &self.path, e))?;
+        let file = open_existing(&self.path)
+            .map_err(|e| Error::io("open the writers' lock", &self.path, e))?;
+        match file.try_lock_exclusive() {
+            Ok(()) => Ok(LockGuard { file }),
+            Err(e) if e.raw_os_error() == fs2::lock_contended_error().raw_os_error() => {
+                self.wait_for(file, wait)
+            }
+            Err(e) => Err(Error::io("lock", &self.path, e)),
+        }
+    }
+
+    /// Blocks in `flock` on a helper thread (the kernel hands the lock over
+    /// the moment it is free) while this thread watches the clock and the
+    /// cancel flag.
+    fn wait_for(&self, file: File, wait: &LockWait) -> Result<LockGuard> {
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("lock-wait".into())
+            .spawn(move || {
+                let locked = loop {
+                    match file.lock_exclusive() {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        other => break other.map(|()| file),
+                    }
+                };
+                // Nobody waiting any more: the file, and so the lock, is
+                // dropped with the message.
+                let _ = tx.send(locked);
+            })
+            .map_err(|e| Error::io("wait for the writers' lock", &self.path, e))?;
         let started = Instant::now();
-        let mut pause = Duration::from_millis(1);
         loop {
-            match self.file.try_lock_exclusive() {
-                Ok(()) => return Ok(LockGuard { file: handle }),
-                Err(e) if e.raw_os_error() != fs2::lock_contended_error().raw_os_error() => {
-                    return Err(Error::io("lock", &self.path, e));
+            let slice = wait
+                .timeout
+                .saturating_sub(started.elapsed())
+                .min(CANCEL_CHECK);
+            match rx.recv_timeout(slice) {
+                Ok(Ok(file)) => return Ok(LockGuard { file }),
+                Ok(Err(e)) => return Err(Error::io("lock", &self.path, e)),
+                Err(RecvTimeoutError::Disconnected) => {
+                    let gone = io::Error::other("the thread waiting for it ended");
+                    return Err(Error::io("lock", &self.path, gone));
                 }
-                Err(_) => {}
+                Err(RecvTimeoutError::Timeout) => {}
             }
             if wait
                 .cancel
@@ -114,9 +152,6 @@ impl LogLock {
                     waited,
                 });
             }
-            std::thread::sleep(pause.min(wait.timeout - waited));
-            // Short at first (a writer holds it for one fsync), then gentle.
-            pause = (pause * 2).min(Duration::from_millis(10));
         }
     }
 
