@@ -1,4 +1,4 @@
-//! The verifier: checks each line as it is read (DESIGN.md section 3) and
+//! The verifier: checks each line as it is read (docs/FORMAT.md, "Guarantees") and
 //! turns what it found into a report of errors (log CORRUPTED) and warnings
 //! (log stays VALID), each with its line number and shipment.
 

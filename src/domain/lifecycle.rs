@@ -1,4 +1,4 @@
-//! The lifecycle tables of DESIGN.md section 2, kept exact: which event may
+//! The lifecycle tables of docs/FORMAT.md ("The lifecycle"), kept exact: which event may
 //! follow which state, and which roles may append which event.
 
 use super::{Actor, EventType};

@@ -1,4 +1,4 @@
-//! Payload rules checked on every write (DESIGN.md sections 1-2). Reading is
+//! Payload rules checked on every write (docs/FORMAT.md, "Payload rules"). Reading is
 //! lenient: logs from other tools may carry anything in a payload object.
 
 use serde_json::{Map, Value};
