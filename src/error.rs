@@ -146,7 +146,6 @@ pub enum Error {
     ChangedUnderReader { path: PathBuf, offset: u64 },
 
     // ---- The writers' lock (exit 2). ----
-    // Issue 7, locks: the writers' lock and a log that changed underneath.
     /// Another writer held the lock for longer than the writer may wait.
     #[error(
         "gave up after {:.1} s waiting for the writers' lock {}{}; nothing appended: try again, or raise --lock-timeout",
