@@ -296,11 +296,10 @@ fn read_spans(file: &File, paths: &LogPaths, spans: &[LineSpan]) -> Result<Vec<E
         match parse_line(&bytes) {
             Ok(record) => events.push(record.to_event()),
             Err(_) => {
-                return Err(Error::Usage(format!(
-                    "{} changed under the reader (offset {} no longer holds an event); reload",
-                    paths.events.display(),
-                    span.offset
-                )));
+                return Err(Error::ChangedUnderReader {
+                    path: paths.events.clone(),
+                    offset: span.offset,
+                });
             }
         }
     }

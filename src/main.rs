@@ -2,10 +2,11 @@
 //! exit codes. No logic lives here.
 
 use std::io::Write;
+use std::process::ExitCode;
 
 use control_tower::cli::{self, Cli, Command};
 
-fn main() {
+fn main() -> ExitCode {
     // SAFETY: setting signal dispositions at start-up, before any thread.
     unsafe {
         // A file-size limit must fail the write (EFBIG), not kill us.
@@ -13,17 +14,17 @@ fn main() {
         // `control-tower events | head` ends quietly, like any Unix tool.
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse_args();
+    let cli = match Cli::parse_args() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let result = match cli.command {
         None | Some(Command::Demo(_)) => control_tower::tui::run(cli),
         Some(_) => cli::run(cli),
     };
-    match result {
-        Ok(code) => std::process::exit(code),
-        Err(error) => {
-            // Nothing more can be said if stderr is gone: exit with the code.
-            let _ = writeln!(std::io::stderr(), "error: {error}");
-            std::process::exit(error.exit_code());
-        }
-    }
+    result.unwrap_or_else(|error| {
+        // Nothing more can be said if stderr is gone: exit with the code.
+        let _ = writeln!(std::io::stderr(), "error: {error}");
+        ExitCode::from(&error)
+    })
 }

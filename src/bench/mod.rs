@@ -265,7 +265,10 @@ pub fn measure(tmp: &tempfile::TempDir, progress: impl Fn(&str)) -> Result<Vec<F
         for _ in 0..runs {
             let run = run_process(&exe, &dir, &args)?;
             if !run.success {
-                return Err(Error::Usage(format!("bench: `{}` failed", args.join(" "))));
+                return Err(Error::BenchFailed(format!(
+                    "bench: `{}` failed",
+                    args.join(" ")
+                )));
             }
             if args[0] == "create" {
                 last_created = run.stdout.trim().to_string();

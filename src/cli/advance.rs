@@ -1,5 +1,7 @@
 //! `control-tower advance ID EVENT_TYPE --actor ACTOR`: append one event.
 
+use std::process::ExitCode;
+
 use clap::Args;
 use serde_json::Value;
 
@@ -36,7 +38,7 @@ pub struct AdvanceArgs {
     pub json: bool,
 }
 
-pub fn run(ctx: &Context, args: &AdvanceArgs) -> Result<i32> {
+pub fn run(ctx: &Context, args: &AdvanceArgs) -> Result<ExitCode> {
     let owned: &[(&str, &str)] = if args.reason.is_some() {
         &[("reason", "--reason")]
     } else {
@@ -69,5 +71,5 @@ pub fn run(ctx: &Context, args: &AdvanceArgs) -> Result<i32> {
     printed
         .and_then(|()| out.finish())
         .map_err(|err| output::not_printed(e, err))?;
-    Ok(0)
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,17 +1,19 @@
 //! `control-tower audit`: the seed's audit report.
 
+use std::process::ExitCode;
+
 use super::Context;
 use super::output::{self, Out};
 use crate::error::Result;
 use crate::index::LogIndex;
 
-pub fn run(ctx: &Context, json: bool) -> Result<i32> {
+pub fn run(ctx: &Context, json: bool) -> Result<ExitCode> {
     let report = LogIndex::load(&ctx.paths)?.audit_report();
     let mut out = Out::new();
     if json {
         out.json(&report)?;
         out.finish()?;
-        return Ok(0);
+        return Ok(ExitCode::SUCCESS);
     }
     let time =
         |t: Option<crate::domain::Timestamp>| t.map_or_else(|| "-".into(), |t| t.to_string());
@@ -78,5 +80,5 @@ pub fn run(ctx: &Context, json: bool) -> Result<i32> {
         }
     }
     out.finish()?;
-    Ok(0)
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,12 +2,13 @@
 //! prints each figure beside its target with `ok` or `MISS`.
 
 use std::path::Path;
+use std::process::ExitCode;
 
 use super::output::{self, Out};
 use crate::bench::{self, Figure};
 use crate::error::Result;
 
-pub fn run(json: bool, data_dir: Option<&Path>) -> Result<i32> {
+pub fn run(json: bool, data_dir: Option<&Path>) -> Result<ExitCode> {
     let scratch = bench::scratch_dir(data_dir)?;
     let whose = if data_dir.is_some() {
         "inside --data-dir"
@@ -28,7 +29,7 @@ pub fn run(json: bool, data_dir: Option<&Path>) -> Result<i32> {
         print_table(&mut out, &figures)?;
     }
     out.finish()?;
-    Ok(0)
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_table(out: &mut Out, figures: &[Figure]) -> Result<()> {

@@ -1,5 +1,7 @@
 //! `control-tower create`: a new shipment; prints its ID.
 
+use std::process::ExitCode;
+
 use clap::Args;
 use serde_json::Value;
 
@@ -40,7 +42,7 @@ pub struct CreateArgs {
     pub json: bool,
 }
 
-pub fn run(ctx: &Context, args: &CreateArgs) -> Result<i32> {
+pub fn run(ctx: &Context, args: &CreateArgs) -> Result<ExitCode> {
     let payload = created_payload(
         &args.source,
         &args.destination,
@@ -61,5 +63,5 @@ pub fn run(ctx: &Context, args: &CreateArgs) -> Result<i32> {
     printed
         .and_then(|()| out.finish())
         .map_err(|e| output::not_printed(event, e))?;
-    Ok(0)
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 //! one JSON line; with `--follow`, keeps printing what any process appends.
 
 use std::io::Write;
+use std::process::ExitCode;
 use std::sync::mpsc;
 
 use clap::Args;
@@ -22,7 +23,7 @@ pub struct EventsArgs {
     pub follow: bool,
 }
 
-pub fn run(ctx: &Context, args: &EventsArgs) -> Result<i32> {
+pub fn run(ctx: &Context, args: &EventsArgs) -> Result<ExitCode> {
     let mut tailer = LogTailer::new(&ctx.paths.events);
     let (wake, woken) = mpsc::channel();
     let _watcher = args.follow.then(|| {
@@ -58,7 +59,7 @@ pub fn run(ctx: &Context, args: &EventsArgs) -> Result<i32> {
         }
         drop(out);
         if !args.follow {
-            return Ok(0);
+            return Ok(ExitCode::SUCCESS);
         }
         if woken.recv_timeout(FALLBACK_POLL).is_ok() {
             while woken.try_recv().is_ok() {}

@@ -5,6 +5,7 @@
 
 use std::fs::OpenOptions;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::Args;
 
@@ -21,7 +22,7 @@ pub struct InitArgs {
     pub dir: Option<PathBuf>,
 }
 
-pub fn run(cli: &Cli, args: &InitArgs) -> Result<i32> {
+pub fn run(cli: &Cli, args: &InitArgs) -> Result<ExitCode> {
     let dir = match &args.dir {
         Some(dir) => dir.clone(),
         None => settings::data_dir(cli).0,
@@ -41,7 +42,7 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<i32> {
             meta.len(),
             paths.events.display()
         );
-        return Ok(0);
+        return Ok(ExitCode::SUCCESS);
     }
     let mut options = OpenOptions::new();
     options.append(true);
@@ -57,5 +58,5 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Result<i32> {
         paths.events.display(),
         paths.counter.display()
     );
-    Ok(0)
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,7 @@
 //! `control-tower list [--state S]`: shipments, newest activity first.
 
+use std::process::ExitCode;
+
 use clap::Args;
 
 use super::output::{self, Out};
@@ -18,13 +20,13 @@ pub struct ListArgs {
     pub json: bool,
 }
 
-pub fn run(ctx: &Context, args: &ListArgs) -> Result<i32> {
+pub fn run(ctx: &Context, args: &ListArgs) -> Result<ExitCode> {
     let index = LogIndex::load(&ctx.paths)?;
     let mut out = Out::new();
     if args.json {
         print_states(&index, args.state, &mut out)?;
         out.finish()?;
-        return Ok(0);
+        return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<Vec<String>> = index
         .projection()
@@ -59,7 +61,7 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<i32> {
         &rows,
     )?;
     out.finish()?;
-    Ok(0)
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The same pretty JSON array as serializing every state at once, written

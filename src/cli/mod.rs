@@ -16,6 +16,7 @@ mod simulate;
 mod verify;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
@@ -220,28 +221,32 @@ fn tower(cli: &Cli) -> Result<Context> {
 }
 
 impl Cli {
-    /// The command line, with `demo --role R` read as the dashboard's `--role R`.
-    pub fn parse_args() -> Cli {
-        let mut cli = Cli::try_parse().unwrap_or_else(|e| exit_with(e));
+    /// The command line, with `demo --role R` read as the dashboard's `--role R`;
+    /// or, when there is nothing to run (help, version, a mistake in the
+    /// arguments), the exit code once that has been printed.
+    pub fn parse_args() -> std::result::Result<Cli, ExitCode> {
+        let mut cli = Cli::try_parse().map_err(print_clap)?;
         if let Some(Command::Demo(demo)) = &cli.command
             && demo.role.is_some()
         {
             cli.role = demo.role;
         }
-        cli
+        Ok(cli)
     }
 }
 
 /// Help and version as clap prints them; a mistake in the arguments on
 /// stderr with every line inert (it quotes what was typed, which may hold
 /// terminal escapes), and exit 2.
-fn exit_with(error: clap::Error) -> ! {
+fn print_clap(error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(
         error.kind(),
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
     ) {
-        error.exit();
+        // Nothing more can be said if stdout is gone.
+        let _ = error.print();
+        return ExitCode::SUCCESS;
     }
     let text = error.render().to_string();
     let lines: Vec<String> = text
@@ -249,7 +254,7 @@ fn exit_with(error: clap::Error) -> ! {
         .map(|line| crate::text::inert(line, 2000))
         .collect();
     output::warn(lines.join("\n"));
-    std::process::exit(2);
+    ExitCode::from(crate::error::EXIT_FAILED)
 }
 
 /// Where `bench` makes its scratch directory: inside the data directory
@@ -262,9 +267,9 @@ fn bench_dir(cli: &Cli) -> Option<PathBuf> {
 }
 
 /// Runs a CLI command (not the dashboard); returns the exit code.
-pub fn run(cli: Cli) -> Result<i32> {
+pub fn run(cli: Cli) -> Result<ExitCode> {
     let Some(command) = cli.command.as_ref() else {
-        return Err(Error::Usage("no command".into()));
+        return Err(Error::Internal("no command".into()));
     };
     if cli.role.is_some() {
         return Err(Error::Usage(
@@ -282,6 +287,6 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Simulate(args) => simulate::run(&tower(&cli)?, args),
         Command::Bench(args) => bench::run(args.json, bench_dir(&cli).as_deref()),
         Command::Init(args) => init::run(&cli, args),
-        Command::Demo(_) => Err(Error::Usage("internal: demo is the dashboard".into())),
+        Command::Demo(_) => Err(Error::Internal("demo is the dashboard".into())),
     }
 }

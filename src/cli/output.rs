@@ -103,7 +103,7 @@ impl Default for Out {
 /// Pretty JSON text in which no control or bidi character stands raw.
 pub fn pretty_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
     let text = serde_json::to_string_pretty(value)
-        .map_err(|e| Error::Usage(format!("cannot encode JSON: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot encode JSON: {e}")))?;
     Ok(escape_json_unsafe(&text))
 }
 

@@ -1,6 +1,8 @@
 //! `control-tower show ID`: one shipment's state and history, found by
 //! byte search so it is quick on a log of any size.
 
+use std::process::ExitCode;
+
 use clap::Args;
 
 use super::output::{self, Out};
@@ -20,13 +22,13 @@ pub struct ShowArgs {
     pub json: bool,
 }
 
-pub fn run(ctx: &Context, args: &ShowArgs) -> Result<i32> {
+pub fn run(ctx: &Context, args: &ShowArgs) -> Result<ExitCode> {
     let events = read_shipment_events(&ctx.paths, args.id)?;
     let state = ShipmentState::from_events(events).ok_or(Error::UnknownShipment(args.id))?;
     let mut out = Out::new();
     if args.json {
         out.json(&state)?;
-        return out.finish().map(|()| 0);
+        return out.finish().map(|()| ExitCode::SUCCESS);
     }
     let details = state.details();
     out.line(format_args!(
@@ -64,5 +66,5 @@ pub fn run(ctx: &Context, args: &ShowArgs) -> Result<i32> {
         &rows,
     )?;
     out.finish()?;
-    Ok(0)
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,8 @@
 //! `control-tower simulate --shipments N [--rate R] [--seed S]`: drives
 //! shipments through realistic lifecycles; prints each event once appended.
 
+use std::process::ExitCode;
+
 use clap::Args;
 
 use super::Context;
@@ -22,7 +24,7 @@ pub struct SimulateArgs {
     pub seed: Option<u64>,
 }
 
-pub fn run(ctx: &Context, args: &SimulateArgs) -> Result<i32> {
+pub fn run(ctx: &Context, args: &SimulateArgs) -> Result<ExitCode> {
     if !(args.rate.is_finite() && args.rate >= 0.0) {
         return Err(Error::Usage(format!(
             "--rate must be 0 or more events per second, got {}",
@@ -64,5 +66,5 @@ pub fn run(ctx: &Context, args: &SimulateArgs) -> Result<i32> {
         "simulated {} events on {} shipments ({} conflicts with other writers)",
         stats.events, stats.created, stats.conflicts
     ));
-    Ok(0)
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,12 +1,14 @@
 //! `control-tower verify`: exit 0 when the log is intact, 1 when corrupted.
 
+use std::process::ExitCode;
+
 use super::Context;
 use super::output::{self, Out};
 use crate::error::Result;
 use crate::index::LogIndex;
 use crate::verify::Severity;
 
-pub fn run(ctx: &Context, json: bool) -> Result<i32> {
+pub fn run(ctx: &Context, json: bool) -> Result<ExitCode> {
     let report = LogIndex::load(&ctx.paths)?.verify_report();
     let mut out = Out::new();
     if json {
@@ -39,12 +41,12 @@ pub fn run(ctx: &Context, json: bool) -> Result<i32> {
     // The verdict is only worth its exit code if it was printed in full.
     out.finish()?;
     if report.valid {
-        Ok(0)
+        Ok(ExitCode::SUCCESS)
     } else {
         output::warn(format_args!(
             "the log is CORRUPTED: {} integrity error(s)",
             report.error_count
         ));
-        Ok(1)
+        Ok(ExitCode::FAILURE)
     }
 }

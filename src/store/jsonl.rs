@@ -311,7 +311,7 @@ impl JsonlStore {
         let view = self
             .view
             .as_mut()
-            .ok_or_else(|| Error::Usage("internal: no writer view".into()))?;
+            .ok_or_else(|| Error::Internal("no writer view".into()))?;
         let (id, head) = match request.target {
             Target::Existing(id) => {
                 let head = view.head(&self.file, &self.paths.events, id)?.cloned();
@@ -436,7 +436,7 @@ impl EventStore for JsonlStore {
         let mut results = self.append_batch(std::slice::from_ref(request))?;
         results
             .pop()
-            .unwrap_or_else(|| Err(Error::Usage("internal: empty batch".into())))
+            .unwrap_or_else(|| Err(Error::Internal("empty batch".into())))
     }
 
     fn append_batch(&mut self, requests: &[AppendRequest]) -> Result<Vec<Result<Appended>>> {

@@ -60,8 +60,10 @@ impl Policy {
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Policy> {
-        let bad =
-            |why: String| Error::Usage(format!("{}: {why}; fix the policy file", path.display()));
+        let bad = |reason: String| Error::PolicyInvalid {
+            path: path.to_path_buf(),
+            reason,
+        };
         let file: PolicyFile = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
         let mut operators = BTreeMap::new();
         for (name, roles) in file.operators {

@@ -139,8 +139,11 @@ fn is_quit_key(ev: &Event) -> bool {
     }
 }
 
-fn io(e: std::io::Error) -> Error {
-    Error::Usage(format!("cannot draw on the terminal: {e}"))
+fn io(source: std::io::Error) -> Error {
+    Error::Terminal {
+        doing: "draw on",
+        source,
+    }
 }
 
 /// Reads the log with a progress gauge; false if the user quit meanwhile.

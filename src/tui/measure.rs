@@ -54,14 +54,14 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn terminal(width: u16, height: u16) -> Result<Terminal<TestBackend>> {
     Terminal::new(TestBackend::new(width, height))
-        .map_err(|e| Error::Usage(format!("test backend: {e}")))
+        .map_err(|e| Error::Internal(format!("test backend: {e}")))
 }
 
 fn draw(terminal: &mut Terminal<TestBackend>, app: &App) -> Result<()> {
     terminal
         .draw(|f| views::draw(f, app, Utc::now()))
         .map(|_| ())
-        .map_err(|e| Error::Usage(format!("draw: {e}")))
+        .map_err(|e| Error::Internal(format!("draw: {e}")))
 }
 
 /// Loads the log at `paths`, then presses navigation keys `presses` times
@@ -168,7 +168,9 @@ pub fn measure_append_to_screen(dir: &Path, samples: usize) -> Result<LatencySta
                 break;
             }
             if appended_at.elapsed() > Duration::from_secs(10) {
-                return Err(Error::Usage(format!("{id} never reached the dashboard")));
+                return Err(Error::BenchFailed(format!(
+                    "{id} never reached the dashboard"
+                )));
             }
         }
     }

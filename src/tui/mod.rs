@@ -23,6 +23,7 @@ pub mod terminal;
 pub mod views;
 
 use std::io::IsTerminal;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
@@ -38,7 +39,7 @@ use crate::store::{JsonlStore, LogPaths};
 use event_loop::{Msg, Sources};
 
 /// Opens the dashboard (no command, or `demo`); returns the exit code.
-pub fn run(cli: Cli) -> Result<i32> {
+pub fn run(cli: Cli) -> Result<ExitCode> {
     let demo_rate = match &cli.command {
         Some(Command::Demo(args)) => Some(args.rate),
         _ => None,
@@ -69,8 +70,10 @@ pub fn run(cli: Cli) -> Result<i32> {
     app.lock_timeout = Some(cli.lock_timeout);
 
     let sources = Sources::start(&paths);
-    let mut guard = terminal::TerminalGuard::enter()
-        .map_err(|e| Error::Usage(format!("cannot set up the terminal: {e}")))?;
+    let mut guard = terminal::TerminalGuard::enter().map_err(|source| Error::Terminal {
+        doing: "set up",
+        source,
+    })?;
     let stop = Arc::new(AtomicBool::new(false));
     let simulator = demo_rate.map(|rate| start_simulator(&paths, rate, stop.clone(), &sources));
     let result = event_loop::run(&mut guard, &mut app, &sources);
@@ -89,7 +92,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             let _ = handle.join();
         }
     }
-    result.map(|()| 0)
+    result.map(|()| ExitCode::SUCCESS)
 }
 
 /// The dashboard's data directory: demo's own, or the tower's.
