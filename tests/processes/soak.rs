@@ -181,13 +181,18 @@ fn soak_four_processes() {
         })
     };
 
+    // libtest names a test by its module path without the crate's name.
+    let entry = match module_path!().split_once("::") {
+        Some((_, module)) => format!("{module}::soak_worker_entry"),
+        None => "soak_worker_entry".to_string(),
+    };
     let started = Instant::now();
     let workers: Vec<(std::process::Child, PathBuf)> = (0..WORKERS)
         .map(|n| {
             let out = tmp.path().join(format!("worker-{n}.json"));
             let child = Command::new(&exe)
                 .args([
-                    "soak_worker_entry",
+                    entry.as_str(),
                     "--exact",
                     "--nocapture",
                     "--test-threads",
