@@ -1,0 +1,17 @@
+//! The fast tests: the library and the CLI on small logs, one process at a
+//! time (seconds in all). One test binary, so one link.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod cli;
+mod fixtures;
+mod inert_output;
+mod io_failures;
+mod lifecycle;
+mod limits;
+mod model;
+mod payload;
+mod policy;
+mod recovery;
+mod verify;

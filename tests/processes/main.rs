@@ -1,0 +1,15 @@
+//! The slower tests that race, kill or follow real processes: concurrent
+//! writers, SIGKILL and power-loss survival, the soak, `events --follow`,
+//! hostile input (with the time-boxed fuzz, ignored by default) and the
+//! bench smoke run.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod bench_smoke;
+mod concurrency;
+mod crash;
+mod follow;
+mod hostile;
+mod power_loss;
+mod soak;

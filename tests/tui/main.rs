@@ -1,0 +1,9 @@
+//! The dashboard: insta snapshots of the screens, end-to-end runs in tmux,
+//! and the speed figures on a 1M-event log (ignored by default).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod bench;
+mod screens;
+mod tmux;
