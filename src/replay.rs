@@ -72,7 +72,7 @@ pub fn index_line(line: &LineRef<'_>, names: &mut OperatorNames) -> IndexedLine 
         }
     };
     // Parsed exactly as `show` parses payloads (property-tested in
-    // tests/model.rs), so every view merges the same values; most payloads
+    // tests/fast/model.rs), so every view merges the same values; most payloads
     // cannot name a detail and are not parsed at all.
     let details = may_carry_details(record.payload.get())
         .then(|| DetailsPatch::from_json(record.payload.get()))

@@ -1,4 +1,4 @@
-//! Payload rules (docs/FORMAT.md, "the files" and "the lifecycle"): every
+//! Payload rules (docs/FORMAT.md, "The event line" and "Payload rules"): every
 //! refusal exits 1, says why on stderr, and leaves both logs byte for byte
 //! as they were.
 
