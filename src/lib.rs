@@ -1,25 +1,23 @@
 //! Control Tower: an event-sourced shipment tracker. One append-only JSONL log
 //! is the single source of truth; every state is replayed from it.
 //!
-//! Data flows one way: command → rules (`domain`) → `store` → log → `tail` →
-//! `projection` → views (`tui`, `cli`).
+//! Data flows one way: command → rules (`domain`) → `store` → the files
+//! (`log`) → tailer (`log::tail`) → projection (`read`) → views (`tui`,
+//! `cli`). The simulator (`sim`) drives the store like any other writer.
+//! The format and guarantees are written down in `docs/FORMAT.md`.
 
 pub mod domain;
+pub mod log;
+pub mod read;
+pub mod sim;
+pub mod store;
+
+pub mod cli;
+pub mod tui;
+
+pub mod bench;
 pub mod error;
+pub mod operator;
+pub mod text;
 
 pub use error::{Error, Result};
-pub mod audit;
-pub mod bench;
-pub mod cli;
-pub mod index;
-pub mod operator;
-pub mod projection;
-pub mod replay;
-pub mod simulate;
-pub mod state;
-pub mod store;
-pub mod tail;
-pub mod text;
-pub mod tui;
-pub mod verify;
-pub mod watch;

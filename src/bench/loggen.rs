@@ -10,7 +10,7 @@ use crate::domain::line::{GENESIS_HASH, NewLine, encode_counter_line, hash_hex, 
 use crate::domain::payload::created_payload;
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp, lifecycle};
 use crate::error::{Error, Result};
-use crate::simulate::{CITIES, Rng};
+use crate::sim::{CITIES, Rng};
 use crate::store::LogPaths;
 
 /// Shipments that move through the standard flow at once, interleaved.

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use super::Context;
 use super::output::{self, Out};
 use crate::error::Result;
-use crate::index::LogIndex;
+use crate::read::index::LogIndex;
 
 pub fn run(ctx: &Context, json: bool) -> Result<ExitCode> {
     let report = LogIndex::load(&ctx.paths)?.audit_report();

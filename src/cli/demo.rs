@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use super::{Cli, DemoArgs};
 use crate::error::{Error, Result};
+use crate::log::files;
 use crate::store::LogPaths;
-use crate::store::files;
 
 pub const DEMO_DATA_DIR: &str = "data/demo";
 /// Marks a directory whose log holds only demo traffic.

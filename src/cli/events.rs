@@ -10,8 +10,8 @@ use clap::Args;
 use super::{Context, parse_id};
 use crate::domain::ShipmentId;
 use crate::error::Result;
-use crate::tail::{LogTailer, TailPoll};
-use crate::watch::{FALLBACK_POLL, LogWatcher};
+use crate::log::tail::{LogTailer, TailPoll};
+use crate::log::watch::{FALLBACK_POLL, LogWatcher};
 
 #[derive(Args, Debug)]
 pub struct EventsArgs {

@@ -12,8 +12,8 @@ use clap::Args;
 use super::Cli;
 use super::settings::{self, DirSource};
 use crate::error::{Error, Result};
+use crate::log::files;
 use crate::store::LogPaths;
-use crate::store::files;
 
 #[derive(Args, Debug)]
 pub struct InitArgs {

@@ -8,7 +8,7 @@ use super::output::{self, Out};
 use super::{Context, parse_event_type};
 use crate::domain::EventType;
 use crate::error::Result;
-use crate::index::LogIndex;
+use crate::read::index::LogIndex;
 
 #[derive(Args, Debug)]
 pub struct ListArgs {

@@ -9,7 +9,7 @@ use super::output::{self, Out};
 use super::{Context, parse_id};
 use crate::domain::ShipmentId;
 use crate::error::{Error, Result};
-use crate::state::ShipmentState;
+use crate::read::state::ShipmentState;
 use crate::store::jsonl::read_shipment_events;
 
 #[derive(Args, Debug)]

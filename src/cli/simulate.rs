@@ -8,7 +8,7 @@ use clap::Args;
 use super::Context;
 use super::output::{self, Out};
 use crate::error::{Error, Result};
-use crate::simulate::{Simulation, SimulationConfig};
+use crate::sim::{Simulation, SimulationConfig};
 use crate::store::JsonlStore;
 
 #[derive(Args, Debug)]
@@ -36,7 +36,7 @@ pub fn run(ctx: &Context, args: &SimulateArgs) -> Result<ExitCode> {
     let config = SimulationConfig {
         shipments: Some(args.shipments),
         rate: args.rate,
-        seed: args.seed.unwrap_or_else(crate::simulate::seed_from_clock),
+        seed: args.seed.unwrap_or_else(crate::sim::seed_from_clock),
         ..SimulationConfig::default()
     };
     let mut sim = Simulation::new(config);

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use super::Context;
 use super::output::{self, Out};
 use crate::error::Result;
-use crate::index::LogIndex;
-use crate::verify::Severity;
+use crate::read::index::LogIndex;
+use crate::read::verify::Severity;
 
 pub fn run(ctx: &Context, json: bool) -> Result<ExitCode> {
     let report = LogIndex::load(&ctx.paths)?.verify_report();

@@ -7,10 +7,10 @@ use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-use super::files;
-use super::lines::LineSplitter;
 use crate::domain::line::parse_counter_line;
 use crate::error::{Error, Result};
+use crate::log::files;
+use crate::log::lines::LineSplitter;
 
 /// The last counter in the counter log (0 if none). Lines are short, so the
 /// last 64 KiB almost always hold it; otherwise read the whole file.

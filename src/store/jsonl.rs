@@ -11,12 +11,9 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use super::counter;
-use super::files::{self, FileIdentity, LogPaths};
-use super::lines::LineSplitter;
 use super::lock::{LockWait, LogLock};
 use super::policy::Policy;
 use super::prefix::{self, PrefixProof};
-use super::scan::{self, TailInfo};
 use super::writer_view::{WriterSeed, WriterView};
 use super::{AppendRequest, Appended, EventStore, Target};
 use crate::domain::id::MAX_SHIPMENT_NUMBER;
@@ -24,6 +21,9 @@ use crate::domain::line::{GENESIS_HASH, LineError, NewLine, encode_counter_line,
 use crate::domain::rules::{ShipmentHead, check_append};
 use crate::domain::{Event, OperatorName, ShipmentId, Timestamp};
 use crate::error::{Error, Result};
+use crate::log::files::{self, FileIdentity, LogPaths};
+use crate::log::lines::LineSplitter;
+use crate::log::scan::{self, TailInfo};
 
 pub use crate::domain::operator::MAX_OPERATOR_CHARS;
 
@@ -472,7 +472,7 @@ mod tests {
     use super::*;
     use crate::domain::payload::created_payload;
     use crate::domain::{Actor, EventType};
-    use crate::index::LogIndex;
+    use crate::read::index::LogIndex;
 
     fn create() -> AppendRequest {
         AppendRequest::create(created_payload(

@@ -214,7 +214,8 @@ fn create(path: &Path, mode: u32, gid: u32) -> Result<File> {
     unsafe {
         libc::fchown(std::os::fd::AsRawFd::as_raw_fd(&file), u32::MAX, gid);
     }
-    super::files::sync_dir_of(path).map_err(|e| Error::io("sync the directory of", path, e))?;
+    crate::log::files::sync_dir_of(path)
+        .map_err(|e| Error::io("sync the directory of", path, e))?;
     Ok(file)
 }
 

@@ -3,13 +3,10 @@
 //! use; `JsonlStore` is the file implementation.
 
 mod counter;
-pub mod files;
 pub mod jsonl;
-pub mod lines;
 pub mod lock;
 pub mod policy;
 pub mod prefix;
-pub mod scan;
 mod writer_view;
 
 pub use writer_view::WriterSeed;
@@ -19,7 +16,7 @@ use serde_json::{Map, Value};
 use crate::domain::{Actor, Event, EventType, ShipmentId};
 use crate::error::Result;
 
-pub use files::LogPaths;
+pub use crate::log::files::LogPaths;
 pub use jsonl::JsonlStore;
 
 /// Which shipment a command is for.

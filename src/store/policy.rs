@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::files::LogPaths;
 use crate::domain::Actor;
 use crate::error::{Error, Result};
+use crate::log::files::LogPaths;
 
 /// Largest policy file read; anything bigger is not a policy.
 pub const MAX_POLICY_BYTES: u64 = 64 * 1024;

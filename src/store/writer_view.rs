@@ -6,14 +6,14 @@
 use std::fs::File;
 use std::path::Path;
 
-use super::files::FileIdentity;
-use super::lines::{LineRef, LineSplitter};
-use super::scan::{self, TailInfo};
 use crate::domain::line::{LineHash, hash_line};
 use crate::domain::rules::ShipmentHead;
 use crate::domain::{ShipmentId, Timestamp};
 use crate::error::Result;
-use crate::projection::IdMap;
+use crate::log::files::FileIdentity;
+use crate::log::lines::{LineRef, LineSplitter};
+use crate::log::scan::{self, TailInfo};
+use crate::read::projection::IdMap;
 
 pub(super) struct WriterView {
     pub identity: FileIdentity,

@@ -17,12 +17,12 @@ use super::keymap::{Context, STATE_KEYS};
 use super::rows::{RowFilter, RowOrder, SortSpec};
 use crate::domain::{Actor, Event, EventType, ShipmentId};
 use crate::error::Result;
-use crate::index::{LogIndex, Refresh};
-use crate::projection::ShipmentSummary;
+use crate::log::files::LogPaths;
+use crate::read::index::{LogIndex, Refresh};
+use crate::read::projection::ShipmentSummary;
+use crate::read::verify::VerifyReport;
 use crate::store::JsonlStore;
-use crate::store::files::LogPaths;
 use crate::store::policy::Policy;
-use crate::verify::VerifyReport;
 
 /// How long a row that just changed stays highlighted.
 pub const HIGHLIGHT_FOR: Duration = Duration::from_secs(3);

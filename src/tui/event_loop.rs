@@ -20,7 +20,7 @@ use super::app::{App, Mode};
 use super::terminal::{self, TerminalGuard};
 use super::views;
 use crate::error::{Error, Result};
-use crate::watch::{FALLBACK_POLL, LogWatcher};
+use crate::log::watch::{FALLBACK_POLL, LogWatcher};
 
 /// How long a change waits for the rest of its burst (and for keys in
 /// flight) before it is read: well inside the 100 ms append-to-screen goal.

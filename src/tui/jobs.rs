@@ -21,7 +21,7 @@ use super::app::{App, Badge};
 use super::event_loop::Msg;
 use super::views::{badge_text, thousands};
 use crate::error::Result;
-use crate::index::LogIndex;
+use crate::read::index::LogIndex;
 use crate::store::{Appended, JsonlStore};
 
 /// Bytes a re-verification reads between two progress checks.

@@ -16,8 +16,8 @@ use super::app::{App, AppOptions};
 use super::views;
 use crate::domain::payload::created_payload;
 use crate::error::{Error, Result};
+use crate::log::watch::LogWatcher;
 use crate::store::{AppendRequest, EventStore, JsonlStore, LogPaths};
-use crate::watch::LogWatcher;
 
 #[derive(Debug, Clone)]
 pub struct FrameTimes {
@@ -159,7 +159,7 @@ pub fn measure_append_to_screen(dir: &Path, samples: usize) -> Result<LatencySta
         let id = appended.event.shipment_id;
         loop {
             // The watcher wakes us; the 1 s poll is the safety net.
-            let _ = rx.recv_timeout(crate::watch::FALLBACK_POLL);
+            let _ = rx.recv_timeout(crate::log::watch::FALLBACK_POLL);
             app.refresh();
             if app.index.summary(id).is_some() {
                 app.sync_history();

@@ -34,7 +34,7 @@ pub use measure::{FrameTimes, LatencyStats, measure_append_to_screen, measure_fr
 use crate::cli::settings::{self, DirSource};
 use crate::cli::{Cli, Command, demo};
 use crate::error::{Error, Result};
-use crate::simulate::{Simulation, SimulationConfig, seed_from_clock};
+use crate::sim::{Simulation, SimulationConfig, seed_from_clock};
 use crate::store::{JsonlStore, LogPaths};
 use event_loop::{Msg, Sources};
 

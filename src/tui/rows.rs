@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 
 use crate::domain::{EventType, ShipmentId};
-use crate::projection::{Projection, ShipmentSummary};
+use crate::read::projection::{Projection, ShipmentSummary};
 
 /// Above this many touched shipments one full rebuild is cheaper than
 /// moving each of them (every move is a `Vec` insert).

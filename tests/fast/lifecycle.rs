@@ -7,7 +7,7 @@
 use crate::support::*;
 use control_tower::Error;
 use control_tower::domain::{Actor, EventType, ShipmentId};
-use control_tower::index::LogIndex;
+use control_tower::read::index::LogIndex;
 use control_tower::store::{AppendRequest, EventStore, JsonlStore, Target};
 use serde_json::{Map, Value, json};
 

@@ -314,7 +314,7 @@ fn list_json_streams_in_bounded_memory() {
     let tmp = tempfile::tempdir().unwrap();
     let small = LogPaths::new(tmp.path().join("small"));
     control_tower::bench::loggen::generate(&small, 2_000, 3).unwrap();
-    let states = control_tower::index::LogIndex::load(&small)
+    let states = control_tower::read::index::LogIndex::load(&small)
         .unwrap()
         .states_in(None)
         .unwrap();

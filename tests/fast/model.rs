@@ -9,7 +9,7 @@
 use crate::support::{ACTORS, EVENTS, allowed_next, permitted_actors};
 use control_tower::domain::{Actor, EventType, ShipmentId};
 use control_tower::error::Error;
-use control_tower::index::LogIndex;
+use control_tower::read::index::LogIndex;
 use control_tower::store::{AppendRequest, EventStore, JsonlStore, LogPaths, Target};
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -309,7 +309,7 @@ proptest! {
 
 use control_tower::domain::details::Details;
 use control_tower::domain::lifecycle;
-use control_tower::state::ShipmentState;
+use control_tower::read::state::ShipmentState;
 use control_tower::store::jsonl::read_shipment_events;
 
 fn assert_views_agree(paths: &LogPaths) -> Result<(), TestCaseError> {

@@ -598,7 +598,7 @@ fn a_writer_refuses_to_append_on_a_log_rewritten_in_place_then_reloads() {
 fn a_seeded_writer_proves_the_prefix_its_reader_read() {
     let env = Env::new();
     let first = env.create();
-    let index = control_tower::index::LogIndex::load(&env.paths()).unwrap();
+    let index = control_tower::read::index::LogIndex::load(&env.paths()).unwrap();
     let mut writer = JsonlStore::open_seeded(&env.paths(), "desk", index.writer_seed()).unwrap();
 
     rewrite_in_place(&other_tower(), &env);
@@ -613,7 +613,7 @@ fn a_seeded_writer_proves_the_prefix_its_reader_read() {
 fn a_seeded_writer_on_an_unchanged_log_appends() {
     let env = Env::new();
     let first = env.create();
-    let index = control_tower::index::LogIndex::load(&env.paths()).unwrap();
+    let index = control_tower::read::index::LogIndex::load(&env.paths()).unwrap();
     let mut writer = JsonlStore::open_seeded(&env.paths(), "desk", index.writer_seed()).unwrap();
     env.create(); // a pure append by another process is fine
     writer.append(&approve(&first, 1)).unwrap();

@@ -16,8 +16,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::{LoggedEvent, ct, read_log_independently, run, standard_step, unique_events};
-use control_tower::index::LogIndex;
-use control_tower::simulate::Rng;
+use control_tower::read::index::LogIndex;
+use control_tower::sim::Rng;
 use control_tower::store::LogPaths;
 
 /// Both loops must reach their share; the whole test stays well under 90 s.

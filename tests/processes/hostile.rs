@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use control_tower::domain::line::parse_line;
 use control_tower::domain::{Actor, EventType};
-use control_tower::index::LogIndex;
-use control_tower::store::lines::{LineSplitter, MAX_LINE_BYTES};
+use control_tower::log::lines::{LineSplitter, MAX_LINE_BYTES};
+use control_tower::read::index::LogIndex;
 use control_tower::store::{AppendRequest, EventStore, JsonlStore, LogPaths};
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -373,7 +373,7 @@ fn corpus_replays_to_recorded_verdicts() {
         fs::write(&paths.counter, counter).unwrap();
         let index = LogIndex::load(&paths).unwrap();
         let report = index.verify_report();
-        let kinds = |fs: &[control_tower::verify::Finding]| {
+        let kinds = |fs: &[control_tower::read::verify::Finding]| {
             let mut k: Vec<String> = fs
                 .iter()
                 .map(|f| {
@@ -547,7 +547,7 @@ fn writers_agree_with_readers_on_oversized_lines() {
         let kinds: Vec<_> = report.errors.iter().map(|f| f.kind).collect();
         assert_eq!(
             kinds,
-            vec![control_tower::verify::FindingKind::MalformedLine],
+            vec![control_tower::read::verify::FindingKind::MalformedLine],
             "indexed={indexed}: {:?}",
             report.errors
         );
@@ -660,7 +660,10 @@ fn an_event_inside_an_oversized_line_is_no_event_to_any_reader() {
         let found: Vec<_> = report.errors.iter().map(|f| (f.kind, f.line)).collect();
         assert_eq!(
             found,
-            [(control_tower::verify::FindingKind::MalformedLine, Some(2))],
+            [(
+                control_tower::read::verify::FindingKind::MalformedLine,
+                Some(2)
+            )],
             "case {case}"
         );
     }
@@ -759,7 +762,10 @@ fn multi_megabyte_lines_after_the_newest_creation_are_crossed() {
         let found: Vec<_> = report.errors.iter().map(|f| (f.kind, f.line)).collect();
         assert_eq!(
             found,
-            [(control_tower::verify::FindingKind::MalformedLine, Some(5))],
+            [(
+                control_tower::read::verify::FindingKind::MalformedLine,
+                Some(5)
+            )],
             "extra {extra}: {:?}",
             report.errors
         );

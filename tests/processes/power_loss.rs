@@ -8,9 +8,9 @@ use std::fs;
 
 use control_tower::domain::line::{hash_hex, hash_line};
 use control_tower::domain::{Actor, EventType};
-use control_tower::index::LogIndex;
+use control_tower::read::index::LogIndex;
+use control_tower::read::verify::FindingKind;
 use control_tower::store::{AppendRequest, EventStore, JsonlStore, LogPaths};
-use control_tower::verify::FindingKind;
 use serde_json::{Map, Value, json};
 
 fn created() -> Map<String, Value> {

@@ -24,8 +24,8 @@ use crate::support::{LoggedEvent, ct, read_log_independently, run, standard_step
 use control_tower::domain::lifecycle;
 use control_tower::domain::{Actor, EventType};
 use control_tower::error::Error;
-use control_tower::index::LogIndex;
-use control_tower::simulate::Rng;
+use control_tower::read::index::LogIndex;
+use control_tower::sim::Rng;
 use control_tower::store::{AppendRequest, EventStore, JsonlStore, LogPaths};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};

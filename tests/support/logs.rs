@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use control_tower::index::LogIndex;
-use control_tower::projection::Projection;
+use control_tower::read::index::LogIndex;
+use control_tower::read::projection::Projection;
 use sha2::{Digest, Sha256};
 
 /// One well-formed event line as read back by `read_log_independently`.
@@ -118,7 +118,7 @@ pub fn assert_index_matches_replay(tailing: &LogIndex, fresh: &LogIndex) {
     assert_eq!(a.valid, b.valid);
     assert_eq!(a.head_hash, b.head_hash);
     assert_eq!(a.total_events, b.total_events);
-    let msgs = |r: &control_tower::verify::VerifyReport| {
+    let msgs = |r: &control_tower::read::verify::VerifyReport| {
         r.errors
             .iter()
             .chain(&r.warnings)

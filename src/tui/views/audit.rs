@@ -11,9 +11,9 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use super::header::badge_text;
 use super::{theme, thousands};
 use crate::domain::{Actor, EventType};
+use crate::read::verify::Severity;
 use crate::text::inert;
 use crate::tui::app::App;
-use crate::verify::Severity;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, cursor: usize) {
     frame.render_widget(Clear, area);

@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
 use super::{age, theme, thousands};
-use crate::projection::ShipmentSummary;
+use crate::read::projection::ShipmentSummary;
 use crate::text::inert;
 use crate::tui::app::{App, Focus, Mode};
 use crate::tui::rows::SortColumn;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::domain::details::Details;
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
-use crate::replay::IndexedEvent;
+use crate::read::replay::IndexedEvent;
 
 /// Where one event's line is in the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::domain::{Actor, EventType, Timestamp};
-use crate::projection::Projection;
-use crate::verify::VerifyReport;
+use crate::read::projection::Projection;
+use crate::read::verify::VerifyReport;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditReport {

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::domain::line::{GENESIS_HASH, LineError, LineHash};
 use crate::domain::{EventType, ShipmentId, lifecycle};
-use crate::projection::Projection;
-use crate::replay::IndexedEvent;
+use crate::read::projection::Projection;
+use crate::read::replay::IndexedEvent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

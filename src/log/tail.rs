@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::error::{Error, Result};
-use crate::store::files::{self, FileIdentity};
-use crate::store::lines::{LineRef, LineSplitter};
+use crate::log::files::{self, FileIdentity};
+use crate::log::lines::{LineRef, LineSplitter};
 use crate::store::prefix::window_digest;
 
 pub struct LogTailer {

@@ -9,8 +9,8 @@ use std::thread;
 use crate::domain::details::{DetailsPatch, may_carry_details};
 use crate::domain::line::{LineError, LineHash, hash_line};
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
-use crate::projection::LineSpan;
-use crate::store::lines::LineRef;
+use crate::log::lines::LineRef;
+use crate::read::projection::LineSpan;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexedEvent {

@@ -4,18 +4,18 @@
 
 use std::fs::File;
 
-use crate::audit::AuditReport;
 use crate::domain::line::parse_line;
 use crate::domain::rules::ShipmentHead;
 use crate::domain::{Event, EventType, ShipmentId};
 use crate::error::{Error, Result};
-use crate::projection::{LineSpan, Projection, ShipmentSummary};
-use crate::replay::{self, IndexedLine};
-use crate::state::ShipmentState;
+use crate::log::files::{self, LogPaths};
+use crate::log::tail::{LogTailer, TailPoll};
+use crate::read::audit::AuditReport;
+use crate::read::projection::{LineSpan, Projection, ShipmentSummary};
+use crate::read::replay::{self, IndexedLine};
+use crate::read::state::ShipmentState;
+use crate::read::verify::{CounterSet, Verifier, VerifyReport};
 use crate::store::WriterSeed;
-use crate::store::files::{self, LogPaths};
-use crate::tail::{LogTailer, TailPoll};
-use crate::verify::{CounterSet, Verifier, VerifyReport};
 
 /// Reads at least this big are parsed on worker threads.
 const PARALLEL_FROM_BYTES: u64 = 8 << 20;

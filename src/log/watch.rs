@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
-use crate::store::files::LogPaths;
+use crate::log::files::LogPaths;
 
 /// How often readers poll when there is no OS watcher, and as a safety net
 /// when there is one.
