@@ -1,6 +1,8 @@
 //! `ShipmentId`: `SHP-` followed by exactly ten digits.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -80,6 +82,28 @@ impl<'de> Deserialize<'de> for ShipmentId {
         s.parse().map_err(serde::de::Error::custom)
     }
 }
+
+/// A multiplicative hasher for IDs: they are already well spread numbers.
+/// Maps keyed by shipment (`IdMap`) are on every hot path of the read side
+/// and the writer.
+#[derive(Default)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (n ^ (n >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+pub type IdMap<V> = HashMap<ShipmentId, V, BuildHasherDefault<IdHasher>>;
 
 #[cfg(test)]
 mod tests {

@@ -113,6 +113,13 @@ pub enum Piece<'a> {
     Run(LineRun<'a>),
 }
 
+/// Where one event's line is in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineSpan {
+    pub offset: u64,
+    pub len: u32,
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct LineSplitter {
     pending: Vec<u8>,

@@ -4,12 +4,14 @@
 //! of showing a lie.
 //!
 //! In-place rewrites are caught cheaply: the tailer keeps a SHA-256 of the
-//! last (up to) 4 KiB it has read and compares it whenever the file's size
-//! or mtime moved. Those bytes hold the last line's `prev_hash`, so a file
-//! whose end was swapped for another chain (a `cp` over the log) differs
-//! there. An edit further back that keeps the size shows as an mtime change
-//! without growth; it is believed on the next poll that still sees it (a
-//! writer's append updates mtime a moment before the size).
+//! last (up to) 4 KiB it has read and compares it on every poll. Those bytes
+//! hold the last line's `prev_hash`, so a file whose end was swapped for
+//! another chain (a `cp` over the log) differs there: everything read is
+//! void (`Reset`). An edit further back that keeps the size shows only as an
+//! mtime change without growth. That is no proof (a write that failed or was
+//! killed after the kernel stamped the file looks the same), so it voids
+//! nothing: seen on two polls in a row, it is reported (`take_modified`) for
+//! the reader to verify the whole log in the background.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -18,7 +20,7 @@ use std::time::SystemTime;
 use crate::error::{Error, Result};
 use crate::log::files::{self, FileIdentity};
 use crate::log::lines::{LineRef, LineSplitter};
-use crate::store::prefix::window_digest;
+use crate::log::prefix::window_digest;
 
 pub struct LogTailer {
     path: PathBuf,
@@ -31,6 +33,8 @@ pub struct LogTailer {
     window: Option<[u8; 32]>,
     /// An mtime that changed without growth, waiting for a second look.
     suspect: Option<Option<SystemTime>>,
+    /// A change without growth seen twice, not yet taken by the reader.
+    modified: Option<String>,
 }
 
 /// What one poll found.
@@ -53,6 +57,7 @@ impl LogTailer {
             seen: None,
             window: None,
             suspect: None,
+            modified: None,
         }
     }
 
@@ -191,12 +196,16 @@ impl LogTailer {
             self.suspect = None;
             return Ok(None);
         }
-        // Same size, new mtime: an edit, or a writer caught between
-        // updating mtime and size. Believe it when it is still so.
+        // Same size, new mtime: an edit further back than the window, a
+        // writer caught between updating mtime and size, or a write that
+        // failed (disk full) or was killed after the kernel stamped the
+        // file. Only a full verification can tell, so this voids nothing:
+        // it is reported for the reader to verify in the background.
         if self.suspect == Some(mtime) {
-            return Ok(Some(format!(
-                "{path} was modified in place (changed without growing)"
-            )));
+            self.modified = Some(format!("{path} changed without growing"));
+            self.seen = Some((len, mtime));
+            self.suspect = None;
+            return Ok(None);
         }
         // Look again at the next poll (`seen` stays as it was).
         self.suspect = Some(mtime);
@@ -209,6 +218,13 @@ impl LogTailer {
         self.seen = None;
         self.window = None;
         self.suspect = None;
+    }
+
+    /// Whether the log changed without growing since this was last asked:
+    /// maybe an edit further back than the checked window, maybe a failed
+    /// write. Nothing read is void; a full verification tells which.
+    pub fn take_modified(&mut self) -> Option<String> {
+        self.modified.take()
     }
 
     /// Size of the file now (0 if absent), for progress.
@@ -226,7 +242,7 @@ fn identity_of(file: &File, path: &Path) -> Result<FileIdentity> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::prefix::PROOF_WINDOW as WINDOW;
+    use crate::log::prefix::PROOF_WINDOW as WINDOW;
     use std::io::Write;
     use std::os::unix::fs::FileExt;
 
@@ -299,7 +315,7 @@ mod tests {
     }
 
     #[test]
-    fn an_edit_outside_the_window_shows_as_mtime_without_growth() {
+    fn an_edit_outside_the_window_is_reported_for_verification_not_reset() {
         let body = format!("first\n{}\n", "x".repeat(3 * WINDOW as usize));
         let (_dir, path) = log(&body);
         let mut tailer = LogTailer::new(&path);
@@ -313,10 +329,15 @@ mod tests {
             matches!(poll, TailPoll::Read { bytes: 0, .. }),
             "the first look may be a writer mid-append: {poll:?}"
         );
+        assert_eq!(tailer.take_modified(), None);
         let (poll, _) = lines(&mut tailer);
-        let TailPoll::Reset { reason } = poll else {
-            panic!("{poll:?}")
-        };
-        assert!(reason.contains("modified in place"), "{reason}");
+        assert!(matches!(poll, TailPoll::Read { bytes: 0, .. }), "{poll:?}");
+        let reason = tailer.take_modified().expect("reported on the second look");
+        assert!(reason.contains("changed without growing"), "{reason}");
+        assert_eq!(tailer.take_modified(), None, "reported once");
+        // Appends go on being read as before.
+        let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+        std::io::Write::write_all(&mut f, b"next\n").unwrap();
+        assert_eq!(lines(&mut tailer).1, ["next"]);
     }
 }

@@ -9,9 +9,10 @@ use crate::domain::rules::ShipmentHead;
 use crate::domain::{Event, EventType, ShipmentId};
 use crate::error::{Error, Result};
 use crate::log::files::{self, LogPaths};
+use crate::log::lines::LineSpan;
 use crate::log::tail::{LogTailer, TailPoll};
 use crate::read::audit::AuditReport;
-use crate::read::projection::{LineSpan, Projection, ShipmentSummary};
+use crate::read::projection::{Projection, ShipmentSummary};
 use crate::read::replay::{self, IndexedLine};
 use crate::read::state::ShipmentState;
 use crate::read::verify::{CounterSet, Verifier, VerifyReport};
@@ -43,6 +44,9 @@ pub struct Refresh {
     pub reloaded: Option<String>,
     /// More bytes remain (a refresh with a byte limit stopped early).
     pub more: bool,
+    /// The log changed without growing: nothing read is void, but only a
+    /// full verification can tell whether history was edited.
+    pub modified: Option<String>,
 }
 
 impl LogIndex {
@@ -118,6 +122,7 @@ impl LogIndex {
             poll = self.poll_events(max_bytes, &mut refresh)?;
         }
         refresh.more = matches!(poll, TailPoll::Read { more: true, .. });
+        refresh.modified = self.events.take_modified();
         self.poll_counter()?;
         Ok(refresh)
     }
@@ -139,6 +144,7 @@ impl LogIndex {
             return Ok(refresh);
         }
         refresh.more = matches!(poll, TailPoll::Read { more: true, .. });
+        refresh.modified = self.events.take_modified();
         self.poll_counter()?;
         Ok(refresh)
     }

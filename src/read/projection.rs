@@ -2,20 +2,13 @@
 //! `ShipmentSummary` per shipment plus where its lines are in the file (the
 //! history itself is read back by offset), and the tower-wide counts.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use crate::domain::details::Details;
+use crate::domain::id::IdMap;
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
+use crate::log::lines::LineSpan;
 use crate::read::replay::IndexedEvent;
-
-/// Where one event's line is in the log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LineSpan {
-    pub offset: u64,
-    pub len: u32,
-}
 
 #[derive(Debug, Clone)]
 pub struct ShipmentSummary {
@@ -38,26 +31,6 @@ pub struct ShipmentSummary {
     pub last_event_no: u64,
     pub lines: Vec<LineSpan>,
 }
-
-/// A multiplicative hasher for IDs: they are already well spread numbers.
-#[derive(Default)]
-pub struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (n ^ (n >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-pub type IdMap<V> = HashMap<ShipmentId, V, BuildHasherDefault<IdHasher>>;
 
 #[derive(Debug, Default, Clone)]
 pub struct Projection {

@@ -10,7 +10,7 @@ use crate::domain::details::{DetailsPatch, may_carry_details};
 use crate::domain::line::{LineError, LineHash, hash_line};
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
 use crate::log::lines::LineRef;
-use crate::read::projection::LineSpan;
+use crate::log::lines::LineSpan;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexedEvent {

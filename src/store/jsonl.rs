@@ -13,7 +13,6 @@ use std::time::Duration;
 use super::counter;
 use super::lock::{LockWait, LogLock};
 use super::policy::Policy;
-use super::prefix::{self, PrefixProof};
 use super::writer_view::{WriterSeed, WriterView};
 use super::{AppendRequest, Appended, EventStore, Target};
 use crate::domain::id::MAX_SHIPMENT_NUMBER;
@@ -23,6 +22,7 @@ use crate::domain::{Event, OperatorName, ShipmentId, Timestamp};
 use crate::error::{Error, Result};
 use crate::log::files::{self, FileIdentity, LogPaths};
 use crate::log::lines::LineSplitter;
+use crate::log::prefix::{self, PrefixProof};
 use crate::log::scan::{self, TailInfo};
 
 pub use crate::domain::operator::MAX_OPERATOR_CHARS;

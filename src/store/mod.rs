@@ -6,7 +6,6 @@ mod counter;
 pub mod jsonl;
 pub mod lock;
 pub mod policy;
-pub mod prefix;
 mod writer_view;
 
 pub use writer_view::WriterSeed;

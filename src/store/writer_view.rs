@@ -6,6 +6,7 @@
 use std::fs::File;
 use std::path::Path;
 
+use crate::domain::id::IdMap;
 use crate::domain::line::{LineHash, hash_line};
 use crate::domain::rules::ShipmentHead;
 use crate::domain::{ShipmentId, Timestamp};
@@ -13,7 +14,6 @@ use crate::error::Result;
 use crate::log::files::FileIdentity;
 use crate::log::lines::{LineRef, LineSplitter};
 use crate::log::scan::{self, TailInfo};
-use crate::read::projection::IdMap;
 
 pub(super) struct WriterView {
     pub identity: FileIdentity,

@@ -312,6 +312,12 @@ impl App {
             self.start_verify(Some(reason));
             return;
         }
+        if let Some(reason) = refresh.modified
+            && self.verifying().is_none()
+        {
+            self.start_verify(None);
+            self.info(format!("{reason}: verifying the whole log again…"));
+        }
         if refresh.new_lines == 0 {
             return;
         }
