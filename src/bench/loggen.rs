@@ -1,7 +1,7 @@
 //! Writes a large, valid, chained log quickly (no per-line sync): the
 //! fixture for load, show and append benchmarks.
 
-use std::fs::File;
+use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
 
 use serde_json::{Map, Value, json};
@@ -39,10 +39,23 @@ fn payload_for(event: EventType, rng: &mut Rng) -> Map<String, Value> {
 
 /// Writes `events` events (whole standard flows of 8, interleaved) to a new
 /// log in `paths`, with its counter log. Returns the number of shipments.
+/// It writes without the writers' lock, so it only ever creates logs: a
+/// directory that already holds one is refused, never overwritten.
 pub fn generate(paths: &LogPaths, events: u64, seed: u64) -> Result<u64> {
     paths.create_dir()?;
-    let open =
-        |path: &std::path::Path| File::create(path).map_err(|e| Error::io("create", path, e));
+    let open = |path: &std::path::Path| {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| {
+                Error::io(
+                    "create a new generated log (it only writes into a directory without logs)",
+                    path,
+                    e,
+                )
+            })
+    };
     let mut log = BufWriter::with_capacity(1 << 20, open(&paths.events)?);
     let mut counter = BufWriter::with_capacity(1 << 20, open(&paths.counter)?);
     let mut rng = Rng::new(seed);
@@ -108,4 +121,20 @@ pub fn generate(paths: &LogPaths, events: u64, seed: u64) -> Result<u64> {
         .flush()
         .map_err(|e| Error::io("write", &paths.counter, e))?;
     Ok(next_id - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn it_never_overwrites_a_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = LogPaths::new(dir.path());
+        assert_eq!(generate(&paths, 16, 1).unwrap(), 2);
+        let before = std::fs::read(&paths.events).unwrap();
+        let refused = generate(&paths, 8, 2).unwrap_err();
+        assert!(refused.to_string().contains("without logs"), "{refused}");
+        assert_eq!(std::fs::read(&paths.events).unwrap(), before);
+    }
 }
