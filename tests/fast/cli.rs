@@ -512,17 +512,7 @@ fn after_a_microsecond_line_from_the_future_timestamps_round_up_to_milliseconds(
 #[test]
 fn data_dir_comes_from_the_flag_the_environment_or_the_default() {
     let env = Env::new();
-    let create = [
-        "create",
-        "--source",
-        "A",
-        "--destination",
-        "B",
-        "--weight-kg",
-        "1",
-        "--delivery-type",
-        "STANDARD",
-    ];
+    let create = CREATE_ARGS;
     // CONTROL_TOWER_DATA_DIR, when --data-dir is not given (made by init).
     let from_env = env.tmp.path().join("from-env");
     std::fs::create_dir(&from_env).unwrap();
@@ -583,18 +573,6 @@ fn bare_run(cmd: &mut std::process::Command) -> Run {
     Run::from_output(cmd.output().expect("run the binary"))
 }
 
-const CREATE: [&str; 9] = [
-    "create",
-    "--source",
-    "A",
-    "--destination",
-    "B",
-    "--weight-kg",
-    "1",
-    "--delivery-type",
-    "STANDARD",
-];
-
 /// Issue 7 items 2 and 12: a mistyped directory is an error naming the path
 /// and `control-tower init`, for every command (flag or environment), and
 /// nothing is created; `init` makes it, and then it reads as empty.
@@ -604,7 +582,7 @@ fn a_missing_data_directory_is_an_error_until_init() {
     let missing = tmp.path().join("dta");
     let name = missing.display().to_string();
     let commands: Vec<Vec<&str>> = vec![
-        CREATE.to_vec(),
+        CREATE_ARGS.to_vec(),
         vec![
             "advance",
             "SHP-0000000001",
@@ -665,7 +643,7 @@ fn a_missing_data_directory_is_an_error_until_init() {
             .arg("t")
             .arg("--data-dir")
             .arg(&missing)
-            .args(CREATE),
+            .args(CREATE_ARGS),
     )
     .ok();
     assert!(is_shipment_id(run.stdout.trim()));
@@ -865,21 +843,7 @@ fn no_timestamp_past_the_year_9999_is_written() {
         ],
         &["9999-12-31T23:59:59.9995Z", "year 9999", "nothing appended"],
     );
-    refused_untouched(
-        &env,
-        &[
-            "create",
-            "--source",
-            "A",
-            "--destination",
-            "B",
-            "--weight-kg",
-            "1",
-            "--delivery-type",
-            "STANDARD",
-        ],
-        &["year 9999"],
-    );
+    refused_untouched(&env, &CREATE_ARGS, &["year 9999"]);
     // The last millisecond of 9999 is still writable.
     let env = Env::new();
     std::fs::create_dir_all(&env.dir).unwrap();

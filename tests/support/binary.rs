@@ -15,6 +15,19 @@ use super::lifecycle::needs_reason;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_control-tower");
 
+/// A valid `create` with the smallest payload, for tests about something else.
+pub const CREATE_ARGS: [&str; 9] = [
+    "create",
+    "--source",
+    "A",
+    "--destination",
+    "B",
+    "--weight-kg",
+    "1",
+    "--delivery-type",
+    "STANDARD",
+];
+
 /// The binary on `dir`, as operator `tester`, with no inherited settings.
 pub fn ct(dir: &Path) -> Command {
     ct_as(dir, "tester")
