@@ -145,6 +145,10 @@ pub enum Error {
     )]
     ChangedUnderReader { path: PathBuf, offset: u64 },
 
+    /// This process may only read the log: why it cannot write (exit 2).
+    #[error("{0}")]
+    ReadOnly(String),
+
     // ---- The writers' lock (exit 2). ----
     /// Another writer held the lock for longer than the writer may wait.
     #[error(
@@ -245,6 +249,7 @@ impl Error {
             Error::PolicyUnusable { .. }
             | Error::PolicyInvalid { .. }
             | Error::ChangedUnderReader { .. }
+            | Error::ReadOnly(_)
             | Error::LockTimeout { .. }
             | Error::Cancelled
             | Error::Io { .. }

@@ -21,3 +21,4 @@ pub mod operator;
 pub mod text;
 
 pub use error::{Error, Result};
+pub use read::log::Log;

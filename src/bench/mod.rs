@@ -353,7 +353,7 @@ fn sample_create() -> AppendRequest {
 }
 
 /// `n` appends, one at a time: creations and standard-flow advances.
-fn single_appends(store: &mut JsonlStore, n: usize) -> Result<Vec<Duration>> {
+fn single_appends(store: &mut impl EventStore, n: usize) -> Result<Vec<Duration>> {
     let mut samples = Vec::with_capacity(n);
     let mut current: Option<(ShipmentId, EventType, u32)> = None;
     for _ in 0..n {
@@ -368,7 +368,7 @@ fn single_appends(store: &mut JsonlStore, n: usize) -> Result<Vec<Duration>> {
             None => sample_create(),
         };
         let t = Instant::now();
-        let appended = store.append(&request)?;
+        let appended = store.append_request(&request)?;
         samples.push(t.elapsed());
         let e = appended.event;
         current = Some((e.shipment_id, e.event_type, e.event_seq));

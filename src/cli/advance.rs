@@ -9,7 +9,7 @@ use super::output::{self, Out};
 use super::{Context, parse_actor, parse_event_type, parse_id, parse_set, payload_from_sets};
 use crate::domain::{Actor, EventType, ShipmentId};
 use crate::error::Result;
-use crate::store::{AppendRequest, EventStore, JsonlStore};
+use crate::store::{EventStore, ExpectedSeq, JsonlStore, NewEvent, Target};
 
 #[derive(Args, Debug)]
 pub struct AdvanceArgs {
@@ -48,11 +48,17 @@ pub fn run(ctx: &Context, args: &AdvanceArgs) -> Result<ExitCode> {
     if let Some(reason) = &args.reason {
         payload.insert("reason".into(), Value::from(reason.trim()));
     }
-    let mut request = AppendRequest::advance(args.id, args.event_type, args.actor, payload);
-    request.expected_seq = args.expect_seq;
+    let expected = args
+        .expect_seq
+        .map_or(ExpectedSeq::Any, ExpectedSeq::Exactly);
+    let event = NewEvent {
+        event_type: args.event_type,
+        actor: args.actor,
+        payload,
+    };
     let mut store = JsonlStore::open(&ctx.paths, &ctx.operator())?;
     store.set_lock_timeout(ctx.lock_timeout);
-    let appended = store.append(&request)?;
+    let appended = store.append(Target::Existing(args.id), expected, event)?;
     let e = &appended.event;
     let mut out = Out::new();
     let printed = if args.json {

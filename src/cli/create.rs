@@ -52,7 +52,7 @@ pub fn run(ctx: &Context, args: &CreateArgs) -> Result<ExitCode> {
     );
     let mut store = JsonlStore::open(&ctx.paths, &ctx.operator())?;
     store.set_lock_timeout(ctx.lock_timeout);
-    let appended = store.append(&AppendRequest::create(payload))?;
+    let appended = store.append_request(&AppendRequest::create(payload))?;
     let event = &appended.event;
     let mut out = Out::new();
     let printed = if args.json {

@@ -3,15 +3,14 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::mpsc;
 
 use clap::Args;
 
 use super::{Context, parse_id};
 use crate::domain::ShipmentId;
 use crate::error::Result;
-use crate::log::tail::{LogTailer, TailPoll};
-use crate::log::watch::{FALLBACK_POLL, LogWatcher};
+use crate::log::watch::FALLBACK_POLL;
+use crate::store::{EventStore, JsonlStore, Position};
 
 #[derive(Args, Debug)]
 pub struct EventsArgs {
@@ -24,31 +23,23 @@ pub struct EventsArgs {
 }
 
 pub fn run(ctx: &Context, args: &EventsArgs) -> Result<ExitCode> {
-    let mut tailer = LogTailer::new(&ctx.paths.events);
-    let (wake, woken) = mpsc::channel();
-    let _watcher = args.follow.then(|| {
-        LogWatcher::start(&ctx.paths, move || {
-            let _ = wake.send(());
-        })
-    });
+    let mut events = JsonlStore::reader(&ctx.paths).subscribe(Position::START)?;
     let stdout = std::io::stdout();
     loop {
         let mut out = std::io::BufWriter::new(stdout.lock());
         let mut write_error = None;
-        let poll = tailer.poll(|line| {
-            let Ok(record) = line.record() else {
-                return;
-            };
-            if args.shipment.is_some_and(|id| id != record.shipment_id) {
+        let polled = events.poll_events(&mut |recorded| {
+            let event = recorded.event;
+            if write_error.is_some() || args.shipment.is_some_and(|id| id != event.shipment_id) {
                 return;
             }
-            if let Some(text) = super::output::json_line(&record.to_event())
+            if let Some(text) = super::output::json_line(&event)
                 && let Err(e) = writeln!(out, "{text}")
             {
-                write_error.get_or_insert(e);
+                write_error = Some(e);
             }
         })?;
-        if let TailPoll::Reset { reason } = poll {
+        if let Some(reason) = polled.reset {
             super::output::warn(format_args!(
                 "warning: {}; reading it again from the start",
                 crate::text::inert(&reason, 300)
@@ -61,8 +52,6 @@ pub fn run(ctx: &Context, args: &EventsArgs) -> Result<ExitCode> {
         if !args.follow {
             return Ok(ExitCode::SUCCESS);
         }
-        if woken.recv_timeout(FALLBACK_POLL).is_ok() {
-            while woken.try_recv().is_ok() {}
-        }
+        events.wait(FALLBACK_POLL);
     }
 }

@@ -4,6 +4,7 @@
 //! was read (`prefix`), reading forward as it grows
 //! (`tail`) and noticing that it did (`watch`). No rules, no projection.
 
+pub mod digest;
 pub mod files;
 pub mod lines;
 pub mod prefix;

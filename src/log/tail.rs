@@ -227,6 +227,37 @@ impl LogTailer {
         self.modified.take()
     }
 
+    /// Bytes this process appended exactly where this tailer has read up
+    /// to, while it held the writers' lock: taken as read, without reading
+    /// them back. A tailer that never opened the log leaves them for its
+    /// next poll.
+    pub fn written(&mut self, bytes: &[u8], on_line: impl FnMut(LineRef<'_>)) -> Result<()> {
+        let Some(file) = self.file.as_ref() else {
+            return Ok(());
+        };
+        self.splitter.feed(bytes, on_line);
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::io("read", &self.path, e))?;
+        self.seen = Some((meta.len(), meta.modified().ok()));
+        self.suspect = None;
+        self.window = window_digest(file, &self.path, self.offset() + self.pending_bytes())?;
+        Ok(())
+    }
+
+    /// Starts at `offset`, which must be a line start (a position handed
+    /// out by this log); line numbers count from there.
+    pub fn starting_at(path: impl Into<PathBuf>, offset: u64) -> Self {
+        let mut tailer = Self::new(path);
+        tailer.splitter = LineSplitter::starting_at(offset, 1);
+        tailer
+    }
+
+    /// The held-back fragment as the line it becomes once ended by `\n`.
+    pub fn terminated_pending(&self) -> Option<LineRef<'_>> {
+        self.splitter.terminate_pending()
+    }
+
     /// Size of the file now (0 if absent), for progress.
     pub fn file_len(&self) -> u64 {
         fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)

@@ -1,6 +1,10 @@
-//! `LogIndex`: the read side in one place. Tails the event log and the
-//! counter log, feeds every line to the verifier and the projection, and
-//! answers the questions the CLI and the dashboard ask.
+//! `LogIndex`: the read side in one place, and the projection a
+//! long-running writer decides on. It reads the log through the store's
+//! subscription (tailers on the event and counter logs), feeds every line
+//! to the verifier and the projection, and answers the questions the CLI
+//! and the dashboard ask. As a `WriterState` it lets the file store catch
+//! up under the lock and takes in the lines the store wrote, so a process
+//! keeps one model of its log (see `read::Log`).
 
 use std::fs::File;
 
@@ -8,30 +12,28 @@ use crate::domain::line::parse_line;
 use crate::domain::rules::ShipmentHead;
 use crate::domain::{Event, EventType, ShipmentId};
 use crate::error::{Error, Result};
+use crate::log::digest::IndexedLine;
 use crate::log::files::{self, LogPaths};
 use crate::log::lines::LineSpan;
-use crate::log::tail::{LogTailer, TailPoll};
 use crate::read::audit::AuditReport;
 use crate::read::projection::{Projection, ShipmentSummary};
-use crate::read::replay::{self, IndexedLine};
 use crate::read::state::ShipmentState;
 use crate::read::verify::{CounterSet, Verifier, VerifyReport};
-use crate::store::WriterSeed;
-
-/// Reads at least this big are parsed on worker threads.
-const PARALLEL_FROM_BYTES: u64 = 8 << 20;
+use crate::store::jsonl::FileSubscription;
+use crate::store::{CaughtUp, Feed, Polled, Position, Subscription, TornEvent, WriterState};
 
 pub struct LogIndex {
     paths: LogPaths,
-    events: LogTailer,
-    counter: LogTailer,
+    feed: Box<dyn Subscription>,
     projection: Projection,
     verifier: Verifier,
     counters: CounterSet,
-    operator_names: replay::OperatorNames,
     /// The log changed under a reader that reloads on its own
     /// (`refresh_appends`): nothing more is read into this index.
     void: bool,
+    /// What was read under the writers' lock and not yet reported by
+    /// `refresh_appends` (the dashboard highlights it).
+    unreported: Refresh,
 }
 
 /// What a refresh changed.
@@ -49,18 +51,27 @@ pub struct Refresh {
     pub modified: Option<String>,
 }
 
+impl Refresh {
+    fn merge(&mut self, later: Refresh) {
+        self.touched.extend(later.touched);
+        self.new_lines += later.new_lines;
+        self.reloaded = later.reloaded.or(self.reloaded.take());
+        self.more = later.more;
+        self.modified = later.modified.or(self.modified.take());
+    }
+}
+
 impl LogIndex {
     /// An empty index on `paths`; nothing read yet.
     pub fn new(paths: &LogPaths) -> Self {
         LogIndex {
             paths: paths.clone(),
-            events: LogTailer::new(&paths.events),
-            counter: LogTailer::new(&paths.counter),
+            feed: Box::new(FileSubscription::new(paths, Position::START)),
             projection: Projection::default(),
             verifier: Verifier::default(),
             counters: CounterSet::default(),
-            operator_names: replay::OperatorNames::default(),
             void: false,
+            unreported: Refresh::default(),
         }
     }
 
@@ -107,23 +118,19 @@ impl LogIndex {
     }
 
     /// Reads at most `max_bytes` of the event log (for a progress gauge).
+    /// A log that shrank or was replaced is read again from the start.
     pub fn refresh_at_most(&mut self, max_bytes: u64) -> Result<Refresh> {
-        let mut refresh = Refresh::default();
-        let mut poll = self.poll_events(max_bytes, &mut refresh)?;
-        if let TailPoll::Reset { reason } = poll {
-            self.projection = Projection::default();
-            self.verifier = Verifier::default();
-            self.counters = CounterSet::default();
-            self.counter = LogTailer::new(&self.paths.counter);
+        let mut refresh = std::mem::take(&mut self.unreported);
+        let (polled, read) = self.poll(max_bytes)?;
+        refresh.merge(read);
+        if let Some(reason) = polled.reset {
+            self.start_over();
+            let (_, again) = self.poll(max_bytes)?;
             refresh = Refresh {
                 reloaded: Some(reason),
-                ..Refresh::default()
+                ..again
             };
-            poll = self.poll_events(max_bytes, &mut refresh)?;
         }
-        refresh.more = matches!(poll, TailPoll::Read { more: true, .. });
-        refresh.modified = self.events.take_modified();
-        self.poll_counter()?;
         Ok(refresh)
     }
 
@@ -133,109 +140,59 @@ impl LogIndex {
     /// `reloaded` and reads nothing more: this index is then void (see
     /// `is_void`) and must be replaced by a fresh one.
     pub fn refresh_appends(&mut self) -> Result<Refresh> {
-        if self.void {
-            return Ok(Refresh::default());
+        if !self.void {
+            let (_, read) = self.poll(u64::MAX)?;
+            self.unreported.merge(read);
         }
-        let mut refresh = Refresh::default();
-        let poll = self.poll_events(u64::MAX, &mut refresh)?;
-        if let TailPoll::Reset { reason } = poll {
-            self.void = true;
-            refresh.reloaded = Some(reason);
-            return Ok(refresh);
-        }
-        refresh.more = matches!(poll, TailPoll::Read { more: true, .. });
-        refresh.modified = self.events.take_modified();
-        self.poll_counter()?;
-        Ok(refresh)
+        Ok(std::mem::take(&mut self.unreported))
     }
 
-    /// True once `refresh_appends` found the log changed under this index.
+    /// True once the log was found changed under this index.
     pub fn is_void(&self) -> bool {
         self.void
     }
 
-    fn poll_counter(&mut self) -> Result<()> {
-        // The counter line of a creation is written before its event, so
-        // reading the counter log after the event log never misses one.
-        let counters = &mut self.counters;
-        if let TailPoll::Reset { .. } = self
-            .counter
-            .poll(|line| counters.apply_line(line.line_no, line.bytes))?
-        {
-            self.counters = CounterSet::default();
-            let counters = &mut self.counters;
-            self.counter
-                .poll(|line| counters.apply_line(line.line_no, line.bytes))?;
-        }
-        Ok(())
+    fn start_over(&mut self) {
+        self.feed = Box::new(FileSubscription::new(&self.paths, Position::START));
+        self.projection = Projection::default();
+        self.verifier = Verifier::default();
+        self.counters = CounterSet::default();
+        self.void = false;
     }
 
-    fn poll_events(&mut self, max_bytes: u64, refresh: &mut Refresh) -> Result<TailPoll> {
-        let (projection, verifier) = (&mut self.projection, &mut self.verifier);
-        let mut apply = |item: IndexedLine| {
-            refresh.new_lines += 1;
-            match item {
-                IndexedLine::Event(event) => {
-                    verifier.check(&event, projection);
-                    refresh.touched.push(event.shipment_id);
-                    projection.apply(event);
-                }
-                IndexedLine::Malformed {
-                    line_no,
-                    error,
-                    oversized,
-                } => verifier.malformed(line_no, &error, oversized),
-            }
+    /// One poll of the subscription, applied. A reset leaves this index
+    /// void (and says why in the refresh's `reloaded`).
+    fn poll(&mut self, max_bytes: u64) -> Result<(Polled, Refresh)> {
+        let mut refresh = Refresh::default();
+        let polled = {
+            let (projection, verifier, counters) =
+                (&mut self.projection, &mut self.verifier, &mut self.counters);
+            let refresh = &mut refresh;
+            self.feed.poll(max_bytes, &mut |item| {
+                apply(item, projection, verifier, counters, refresh)
+            })?
         };
-        let (read, total) = (
-            self.events.offset() + self.events.pending_bytes(),
-            self.events.file_len(),
-        );
-        let events = &mut self.events;
-        if total.saturating_sub(read).min(max_bytes) >= PARALLEL_FROM_BYTES {
-            replay::parallel(|on_line| events.poll_at_most(max_bytes, on_line), apply)
-        } else {
-            let names = &mut self.operator_names;
-            events.poll_at_most(max_bytes, |line| apply(replay::index_line(&line, names)))
+        if let Some(reason) = &polled.reset {
+            self.void = true;
+            refresh.reloaded = Some(reason.clone());
         }
+        refresh.more = polled.more;
+        refresh.modified = polled.modified.clone();
+        Ok((polled, refresh))
+    }
+
+    /// Where the next read starts.
+    pub fn position(&self) -> Position {
+        self.feed.position()
     }
 
     /// Bytes of the event log read so far and its current size.
     pub fn progress(&self) -> (u64, u64) {
-        (
-            self.events.offset() + self.events.pending_bytes(),
-            self.events.file_len(),
-        )
-    }
-
-    /// What a writer in this process needs to start where this index is.
-    pub fn writer_seed(&self) -> WriterSeed {
-        let summaries = self.projection.shipments();
-        WriterSeed {
-            identity: self.events.identity(),
-            offset: self.events.offset(),
-            last_hash: (self.projection.total_events() > 0).then(|| self.verifier.head_hash()),
-            last_timestamp: self.projection.last_event_time(),
-            max_id: summaries.iter().map(|s| s.id.number()).max().unwrap_or(0),
-            heads: summaries
-                .iter()
-                .map(|s| {
-                    let head = ShipmentHead {
-                        state: s.state,
-                        seq: s.seq,
-                        actor: s.last_actor,
-                        operator: s.last_operator.as_deref().map(Box::from),
-                        at: s.last_updated,
-                    };
-                    (s.id, head)
-                })
-                .collect(),
-        }
+        self.feed.progress()
     }
 
     pub fn verify_report(&self) -> VerifyReport {
-        let pending = self.events.pending_bytes();
-        let unterminated = (pending > 0).then(|| (self.events.next_line_no(), pending));
+        let unterminated = self.feed.torn_tail();
         self.verifier
             .report(&self.projection, &self.counters, unterminated)
     }
@@ -310,4 +267,105 @@ fn read_spans(file: &File, paths: &LogPaths, spans: &[LineSpan]) -> Result<Vec<E
         }
     }
     Ok(events)
+}
+
+/// One item of the subscription, into the verifier and the projection.
+fn apply(
+    item: Feed<'_>,
+    projection: &mut Projection,
+    verifier: &mut Verifier,
+    counters: &mut CounterSet,
+    refresh: &mut Refresh,
+) {
+    match item {
+        Feed::Line(line) => {
+            refresh.new_lines += 1;
+            match line {
+                IndexedLine::Event(event) => {
+                    verifier.check(&event, projection);
+                    refresh.touched.push(event.shipment_id);
+                    projection.apply(event);
+                }
+                IndexedLine::Malformed {
+                    line_no,
+                    error,
+                    oversized,
+                } => verifier.malformed(line_no, &error, oversized),
+            }
+        }
+        Feed::Counter { line_no, bytes } => counters.apply_line(line_no, bytes),
+        Feed::CountersReset => *counters = CounterSet::default(),
+    }
+}
+
+fn head_of(summary: &ShipmentSummary) -> ShipmentHead {
+    ShipmentHead {
+        state: summary.state,
+        seq: summary.seq,
+        actor: summary.last_actor,
+        operator: summary.last_operator.as_deref().map(Box::from),
+        at: summary.last_updated,
+    }
+}
+
+impl WriterState for LogIndex {
+    /// Reads what others appended. A log changed under this index voids it
+    /// and refuses this append; the next one reads the log afresh.
+    fn catch_up(&mut self, _events: &File, paths: &LogPaths) -> Result<CaughtUp> {
+        if self.void {
+            self.start_over();
+        }
+        let (polled, read) = self.poll(u64::MAX)?;
+        self.unreported.merge(read);
+        if let Some(detail) = polled.reset {
+            return Err(Error::LogChanged {
+                path: paths.events.clone(),
+                detail,
+            });
+        }
+        let torn = self.feed.torn_tail().map(|_| match self.feed.torn_line() {
+            Some(IndexedLine::Event(event)) => Some(TornEvent {
+                id: event.shipment_id,
+                head: ShipmentHead {
+                    state: event.event_type,
+                    seq: event.event_seq,
+                    actor: event.actor,
+                    operator: event.operator.as_deref().map(Box::from),
+                    at: event.timestamp,
+                },
+                hash: event.hash,
+            }),
+            _ => None,
+        });
+        let (read_up_to, _) = self.feed.progress();
+        Ok(CaughtUp {
+            len: read_up_to,
+            last_hash: self.verifier.last_hash(),
+            last_timestamp: self.projection.last_event_time(),
+            torn,
+        })
+    }
+
+    fn head(&mut self, _: &File, _: &LogPaths, id: ShipmentId) -> Result<Option<ShipmentHead>> {
+        Ok(self.projection.get(id).map(head_of))
+    }
+
+    fn highest_id(&mut self, _: &File, _: &LogPaths, counter: u64) -> Result<u64> {
+        Ok(self.projection.max_id().max(counter))
+    }
+
+    fn written(&mut self, _: &File, _: &LogPaths, bytes: &[u8]) -> Result<()> {
+        let mut refresh = Refresh::default();
+        let (projection, verifier, counters) =
+            (&mut self.projection, &mut self.verifier, &mut self.counters);
+        let refresh_ref = &mut refresh;
+        self.feed.written(bytes, &mut |item| {
+            apply(item, projection, verifier, counters, refresh_ref)
+        })?;
+        self.unreported.merge(refresh);
+        Ok(())
+    }
+
+    /// A failed write was cut back off the file: nothing read is void.
+    fn forget(&mut self) {}
 }

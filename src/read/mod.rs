@@ -5,7 +5,9 @@
 
 pub mod audit;
 pub mod index;
+pub mod log;
+
+pub use log::Log;
 pub mod projection;
-pub mod replay;
 pub mod state;
 pub mod verify;

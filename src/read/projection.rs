@@ -7,8 +7,8 @@ use std::sync::Arc;
 use crate::domain::details::Details;
 use crate::domain::id::IdMap;
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
+use crate::log::digest::IndexedEvent;
 use crate::log::lines::LineSpan;
-use crate::read::replay::IndexedEvent;
 
 #[derive(Debug, Clone)]
 pub struct ShipmentSummary {
@@ -42,6 +42,8 @@ pub struct Projection {
     total_events: u64,
     first_event_time: Option<Timestamp>,
     last_event_time: Option<Timestamp>,
+    /// The highest shipment number seen.
+    max_id: u64,
 }
 
 fn event_index(e: EventType) -> usize {
@@ -70,6 +72,7 @@ impl Projection {
                 i
             }
             None => {
+                self.max_id = self.max_id.max(record.shipment_id.number());
                 self.index.insert(record.shipment_id, self.shipments.len());
                 self.shipments.push(ShipmentSummary {
                     id: record.shipment_id,
@@ -132,6 +135,11 @@ impl Projection {
 
     pub fn last_event_time(&self) -> Option<Timestamp> {
         self.last_event_time
+    }
+
+    /// The highest shipment number in the log (0 if none).
+    pub fn max_id(&self) -> u64 {
+        self.max_id
     }
 
     /// Shipments whose current state is `state`.

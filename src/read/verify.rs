@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::domain::line::{GENESIS_HASH, LineError, LineHash};
 use crate::domain::{EventType, ShipmentId, lifecycle};
+use crate::log::digest::IndexedEvent;
 use crate::read::projection::Projection;
-use crate::read::replay::IndexedEvent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -250,6 +250,11 @@ impl Verifier {
         }
         self.last_hash = Some(record.hash);
         self.last_line = Some((line_no, record.shipment_id));
+    }
+
+    /// The hash of the last well-formed line (`None`: no line yet).
+    pub fn last_hash(&self) -> Option<LineHash> {
+        self.last_hash
     }
 
     /// The hash the next appended line will carry as `prev_hash`.

@@ -149,7 +149,7 @@ impl Simulation {
                 }
                 next_due = next_due.max(now - interval) + interval;
             }
-            match store.append(&request) {
+            match store.append_request(&request) {
                 Ok(appended) => {
                     self.record(&appended);
                     if !on_event(&appended) {

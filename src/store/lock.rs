@@ -89,6 +89,18 @@ impl LogLock {
         &self.path
     }
 
+    /// The same lock file, for waiting on another thread.
+    pub fn try_clone(&self) -> Result<LogLock> {
+        let file = self
+            .file
+            .try_clone()
+            .map_err(|e| Error::io("open the writers' lock", &self.path, e))?;
+        Ok(LogLock {
+            path: self.path.clone(),
+            file,
+        })
+    }
+
     /// Takes the lock, waiting until `wait.timeout` has passed or
     /// `wait.cancel` is set.
     pub fn acquire(&self, wait: &LockWait) -> Result<LockGuard> {

@@ -14,7 +14,7 @@ use super::keymap::Command;
 use crate::domain::lifecycle::{self, NoAction};
 use crate::domain::{Actor, EventType, ShipmentId};
 use crate::error::{Error, Result as StoreResult};
-use crate::store::{AppendRequest, Appended, JsonlStore};
+use crate::store::{AppendRequest, Appended};
 
 /// One entry of the action bar.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +97,7 @@ impl App {
             self.error("an append is already in progress");
             return None;
         }
-        if self.index.is_void() {
+        if self.index().is_void() {
             let text = match self.verifying() {
                 Some(v) => format!(
                     "the log changed in place and is being read again ({}%); act when it is done",
@@ -108,7 +108,7 @@ impl App {
             self.error(text);
             return None;
         }
-        if self.read_only.is_some() || self.store.is_none() {
+        if self.read_only.is_some() {
             let why = self.read_only_reason();
             self.error(why);
             return None;
@@ -251,32 +251,25 @@ impl App {
         self.mode = Mode::Form(form);
     }
 
-    /// Appends through the store on a worker thread; `appended` takes
-    /// the result.
+    /// The one write path: waits for the lock on a worker thread, then
+    /// appends through the store (`jobs`); `appended` takes the result.
     fn append(&mut self, request: AppendRequest) {
         if self.appending() {
             self.error("an append is already in progress");
             return;
         }
-        if !self.store_seeded && self.store.is_some() {
-            // The writer starts from what the index already read, so the
-            // first key on a million-event log does not read it all again.
-            self.store_seeded = true;
-            let seed = self.index.writer_seed();
-            if let Ok(store) = JsonlStore::open_seeded(self.index.paths(), &self.operator, seed) {
-                self.store = Some(store);
-            }
+        if let Some(timeout) = self.lock_timeout {
+            self.log.set_lock_timeout(timeout);
         }
-        let Some(store) = self.store.take() else {
-            let why = self.read_only_reason();
-            self.error(why);
-            return;
-        };
-        self.spawn_append(store, request);
+        match self.log.lock_ticket() {
+            Ok(ticket) => self.spawn_append(ticket, request),
+            Err(e) => self.error(e.to_string()),
+        }
     }
 
-    /// The worker's answer: reads the event back through the same tail
-    /// every other writer's events come through (applied once).
+    /// The store's answer. The event is already in the projection (the
+    /// store applied what it wrote); the refresh reports it, with whatever
+    /// others appended before it, for the highlight.
     pub(super) fn appended(&mut self, result: StoreResult<Appended>) {
         match result {
             Ok(appended) => {

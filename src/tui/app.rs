@@ -18,10 +18,10 @@ use super::rows::{RowFilter, RowOrder, SortSpec};
 use crate::domain::{Actor, Event, EventType, ShipmentId};
 use crate::error::Result;
 use crate::log::files::LogPaths;
+use crate::read::Log;
 use crate::read::index::{LogIndex, Refresh};
 use crate::read::projection::ShipmentSummary;
 use crate::read::verify::VerifyReport;
-use crate::store::JsonlStore;
 use crate::store::policy::Policy;
 
 /// How long a row that just changed stays highlighted.
@@ -109,10 +109,9 @@ pub struct AppOptions {
 }
 
 pub struct App {
-    pub index: LogIndex,
-    pub(super) store: Option<JsonlStore>,
-    /// Whether `store` was re-opened seeded from the index (on first use).
-    pub(super) store_seeded: bool,
+    /// The store, deciding on this dashboard's projection: the one model
+    /// of the log that the views read and the appends are checked against.
+    pub(super) log: Log,
     /// Why this dashboard cannot write, when it cannot.
     pub read_only: Option<String>,
     pub operator: String,
@@ -165,10 +164,8 @@ impl App {
             operator,
             role,
         } = options;
-        let (store, mut read_only) = match JsonlStore::open_indexed(&paths, &operator) {
-            Ok(store) => (Some(store), None),
-            Err(e) => (None, Some(format!("read-only: {e}"))),
-        };
+        let log = Log::open_or_read_only(&paths, &operator, LogIndex::new(&paths));
+        let mut read_only = log.read_only().map(|e| format!("read-only: {e}"));
         let policy = match Policy::load_for(&paths) {
             Ok(p) => p,
             Err(e) => {
@@ -195,12 +192,9 @@ impl App {
             }),
             None => roles.iter().position(|&x| x == Actor::Sender).unwrap_or(0),
         };
-        let index = LogIndex::new(&paths);
-        let verify = index.verify_report();
+        let verify = log.index().verify_report();
         App {
-            index,
-            store,
-            store_seeded: false,
+            log,
             read_only,
             operator,
             policy,
@@ -238,7 +232,7 @@ impl App {
 
     /// Reads up to `max_bytes` more of the log; true while more remain.
     pub fn load_step(&mut self, max_bytes: u64) -> Result<bool> {
-        let refresh = self.index.refresh_at_most(max_bytes)?;
+        let refresh = self.log.state_mut().refresh_at_most(max_bytes)?;
         Ok(refresh.more)
     }
 
@@ -249,13 +243,18 @@ impl App {
         self.sync_history();
     }
 
+    /// The projection the views read.
+    pub fn index(&self) -> &LogIndex {
+        self.log.index()
+    }
+
     /// The role acting now; `None` when the operator may only read.
     pub fn role(&self) -> Option<Actor> {
         self.roles.get(self.role_index).copied()
     }
 
     pub fn selected_summary(&self) -> Option<&ShipmentSummary> {
-        self.selected.and_then(|id| self.index.summary(id))
+        self.selected.and_then(|id| self.log.index().summary(id))
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
@@ -294,7 +293,7 @@ impl App {
             self.count_frozen();
             return;
         }
-        match self.index.refresh_appends() {
+        match self.log.state_mut().refresh_appends() {
             Ok(refresh) => self.apply_refresh(refresh),
             Err(e) => self.error(format!("cannot read the log: {e}")),
         }
@@ -326,7 +325,7 @@ impl App {
             self.recent.insert(*id, now);
         }
         self.rows.apply_touched(
-            self.index.projection(),
+            self.log.index().projection(),
             &refresh.touched,
             &self.filter,
             self.sort,
@@ -334,7 +333,7 @@ impl App {
         self.reselect();
         // Verifying is O(shipments): on a big log do it at most once a
         // second (the tick), so a busy log never delays its own rows.
-        let big = self.index.projection().total_shipments() > 20_000;
+        let big = self.log.index().projection().total_shipments() > 20_000;
         if big && self.verified_at.elapsed() < std::time::Duration::from_secs(1) {
             self.integrity_stale = true;
         } else {
@@ -354,7 +353,7 @@ impl App {
     pub(super) fn recompute_integrity(&mut self) {
         self.integrity_stale = false;
         self.verified_at = Instant::now();
-        self.verify = self.index.verify_report();
+        self.verify = self.log.index().verify_report();
         self.badge = match self.jobs.verifying.as_ref() {
             Some(v) => Badge::Verifying(v.percent),
             None => Badge::of(&self.verify),
@@ -363,12 +362,12 @@ impl App {
 
     /// Counts whole lines appended past what the index has read.
     fn count_frozen(&mut self) {
-        let path = &self.index.paths().events;
+        let path = &self.log.index().paths().events;
         let Ok(file) = File::open(path) else { return };
         let Ok(len) = file.metadata().map(|m| m.len()) else {
             return;
         };
-        let mut pos = self.freeze_counted_to.max(self.index.progress().0);
+        let mut pos = self.freeze_counted_to.max(self.log.index().progress().0);
         let mut buf = vec![0u8; 64 * 1024];
         while pos < len {
             let want = buf.len().min((len - pos) as usize);
@@ -396,7 +395,7 @@ impl App {
         } else {
             self.frozen = true;
             self.arrived_while_frozen = 0;
-            self.freeze_counted_to = self.index.progress().0;
+            self.freeze_counted_to = self.log.index().progress().0;
             self.info("frozen: the table holds still; f to resume");
         }
     }
@@ -413,14 +412,14 @@ impl App {
 
     pub fn rebuild_rows(&mut self) {
         self.rows
-            .rebuild(self.index.projection(), &self.filter, self.sort);
+            .rebuild(self.log.index().projection(), &self.filter, self.sort);
         self.reselect();
     }
 
     /// Keeps the selected shipment selected wherever its row went; if it
     /// left the table, selects whatever is now at the cursor.
     pub fn reselect(&mut self) {
-        let projection = self.index.projection();
+        let projection = self.log.index().projection();
         let found = self
             .selected
             .and_then(|id| projection.position(id))
@@ -436,7 +435,8 @@ impl App {
 
     fn id_at(&self, row: usize) -> Option<ShipmentId> {
         let position = self.rows.get(row)?;
-        self.index
+        self.log
+            .index()
             .projection()
             .shipments()
             .get(position)
@@ -461,7 +461,7 @@ impl App {
 
     /// Selects `id`, clearing the filter if it hides the shipment.
     pub fn jump_to(&mut self, id: ShipmentId) {
-        let Some(position) = self.index.projection().position(id) else {
+        let Some(position) = self.log.index().projection().position(id) else {
             self.error(format!("{id} does not exist: no event in the log names it"));
             return;
         };
@@ -516,7 +516,7 @@ impl App {
         if self.history.as_ref().is_none_or(|h| h.id != id) {
             self.history_scroll = 0;
         }
-        let events = self.index.history(id).map_err(|e| e.to_string());
+        let events = self.log.index().history(id).map_err(|e| e.to_string());
         self.history = Some(HistoryView {
             id,
             event_count: count,

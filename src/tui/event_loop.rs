@@ -20,7 +20,9 @@ use super::app::{App, Mode};
 use super::terminal::{self, TerminalGuard};
 use super::views;
 use crate::error::{Error, Result};
-use crate::log::watch::{FALLBACK_POLL, LogWatcher};
+use crate::log::watch::FALLBACK_POLL;
+use crate::read::Log;
+use crate::store::{EventStore, Subscription};
 
 /// How long a change waits for the rest of its burst (and for keys in
 /// flight) before it is read: well inside the 100 ms append-to-screen goal.
@@ -49,25 +51,28 @@ pub struct Sources {
     pending_change: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
-    _watcher: LogWatcher,
+    /// The store's subscription, here for its wake-ups (the dashboard's
+    /// projection reads through the store's own, see `read::Log`).
+    _live: Box<dyn Subscription>,
     pub fallback: Option<String>,
 }
 
 impl Sources {
-    pub fn start(paths: &crate::store::LogPaths) -> Sources {
+    pub fn start(log: &Log) -> Result<Sources> {
         let (tx, rx) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let pending_change = Arc::new(AtomicBool::new(false));
 
-        let watcher = {
+        let mut live = log.subscribe(log.index().position())?;
+        let fallback = {
             let tx = tx.clone();
             let pending = pending_change.clone();
             // One message per burst: later changes ride on the pending one.
-            LogWatcher::start(paths, move || {
+            live.watch(Box::new(move || {
                 if !pending.swap(true, Ordering::SeqCst) {
                     let _ = tx.send(Msg::LogChanged);
                 }
-            })
+            }))
         };
         let input = {
             let (tx, stop) = (tx.clone(), stop.clone());
@@ -106,16 +111,15 @@ impl Sources {
                 }
             })
         };
-        let fallback = watcher.fallback_reason().map(str::to_owned);
-        Sources {
+        Ok(Sources {
             rx,
             tx,
             pending_change,
             stop,
             threads: vec![input, tick],
-            _watcher: watcher,
+            _live: live,
             fallback,
-        }
+        })
     }
 }
 
@@ -148,7 +152,7 @@ fn io(source: std::io::Error) -> Error {
 
 /// Reads the log with a progress gauge; false if the user quit meanwhile.
 fn load(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Result<bool> {
-    let dir = crate::text::inert(&app.index.paths().dir.display().to_string(), 50);
+    let dir = crate::text::inert(&app.index().paths().dir.display().to_string(), 50);
     let mut last_frame: Option<Instant> = None;
     loop {
         let more = app.load_step(LOAD_CHUNK)?;
@@ -161,7 +165,7 @@ fn load(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Result<b
             return Ok(true);
         }
         if last_frame.is_none_or(|t| t.elapsed() >= Duration::from_millis(40)) {
-            let (read, total) = app.index.progress();
+            let (read, total) = app.index().progress();
             guard
                 .terminal
                 .draw(|f| views::draw_loading(f, &dir, read, total))

@@ -5,9 +5,10 @@
 //!   and verifier `verify` uses) after it changed other than by an append,
 //!   or on `V`; progress shows in the header badge, and the fresh index
 //!   replaces the dashboard's when it is done;
-//! - appends, which may wait for the log lock held by another process: the
-//!   store goes to a worker thread and comes back with the result. Esc
-//!   cancels the wait; one append at a time.
+//! - the wait for the writers' lock, which another process may hold: a
+//!   worker thread waits and hands the lock back; the append itself then
+//!   runs on the event loop's thread, against the dashboard's own
+//!   projection (`read::Log`). Esc cancels the wait; one append at a time.
 //!
 //! Workers report as `Msg::Job` on the event loop's channel.
 
@@ -22,7 +23,9 @@ use super::event_loop::Msg;
 use super::views::{badge_text, thousands};
 use crate::error::Result;
 use crate::read::index::LogIndex;
-use crate::store::{Appended, JsonlStore};
+use crate::store::AppendRequest;
+use crate::store::jsonl::LockTicket;
+use crate::store::lock::LockGuard;
 
 /// Bytes a re-verification reads between two progress checks.
 const VERIFY_CHUNK: u64 = 4 << 20;
@@ -40,10 +43,8 @@ pub enum Job {
         generation: u64,
         result: std::result::Result<Box<LogIndex>, String>,
     },
-    Appended {
-        store: Box<JsonlStore>,
-        result: Result<Appended>,
-    },
+    /// The writers' lock is ours (or the wait failed or was cancelled).
+    Locked(Result<LockGuard>),
 }
 
 /// A re-verification under way.
@@ -55,9 +56,10 @@ pub struct Verifying {
     pub reason: Option<String>,
 }
 
-/// An append on its worker thread.
+/// An append waiting for the writers' lock.
 pub struct InFlight {
     pub started: Instant,
+    request: AppendRequest,
     pub cancel: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
 }
@@ -103,7 +105,7 @@ impl App {
         let generation = self.jobs.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let current = self.jobs.generation.clone();
         let tx = self.jobs.tx.clone();
-        let paths = self.index.paths().clone();
+        let paths = self.index().paths().clone();
         thread::spawn(move || {
             let mut last = 0u8;
             let loaded = LogIndex::load_in_steps(&paths, VERIFY_CHUNK, |read, total| {
@@ -167,13 +169,22 @@ impl App {
                     self.verified(result);
                 }
             }
-            Job::Appended { store, result } => {
-                if let Some(mut flight) = self.jobs.in_flight.take()
-                    && let Some(handle) = flight.handle.take()
-                {
+            Job::Locked(guard) => {
+                let Some(mut flight) = self.jobs.in_flight.take() else {
+                    return; // nobody waits for it any more: dropped, released
+                };
+                if let Some(handle) = flight.handle.take() {
                     let _ = handle.join();
                 }
-                self.store = Some(*store);
+                let result = guard.and_then(|guard| {
+                    let request = std::slice::from_ref(&flight.request);
+                    let mut results = self.log.append_batch_holding(guard, request)?;
+                    results.pop().unwrap_or_else(|| {
+                        Err(crate::error::Error::Internal(
+                            "an append of one event returned no result".into(),
+                        ))
+                    })
+                });
                 self.appended(result);
             }
         }
@@ -193,9 +204,7 @@ impl App {
                 return;
             }
         };
-        self.index = *index;
-        // The writer starts again from the new index on the next key.
-        self.store_seeded = false;
+        self.log.replace_state(*index);
         self.recent.clear();
         self.history = None;
         self.rebuild_rows();
@@ -205,7 +214,7 @@ impl App {
             return; // it changed again meanwhile: a new round is under way
         }
         let verdict = badge_text(&self.badge);
-        let projection = self.index.projection();
+        let projection = self.index().projection();
         let counts = format!(
             "{} events, {} shipments",
             thousands(projection.total_events()),
@@ -227,23 +236,20 @@ impl App {
         }
     }
 
-    /// Hands `store` to a worker thread that appends `request`.
-    pub(super) fn spawn_append(&mut self, store: JsonlStore, request: crate::store::AppendRequest) {
+    /// Waits for the writers' lock on a worker thread; `on_job` appends
+    /// `request` once it is ours.
+    pub(super) fn spawn_append(&mut self, ticket: LockTicket, request: AppendRequest) {
         let cancel = Arc::new(AtomicBool::new(false));
         let tx = self.jobs.tx.clone();
-        let mut store = Box::new(store);
-        // Esc sets `cancel`; a store waiting for the lock then gives up.
-        store.set_cancel(cancel.clone());
-        if let Some(timeout) = self.lock_timeout {
-            store.set_lock_timeout(timeout);
-        }
+        // Esc sets `cancel`; a wait for the lock then gives up.
+        let ticket = ticket.with_cancel(cancel.clone());
         let handle = thread::spawn(move || {
-            let result = crate::store::EventStore::append(&mut *store, &request);
-            let _ = tx.send(Msg::Job(Job::Appended { store, result }));
+            let _ = tx.send(Msg::Job(Job::Locked(ticket.acquire())));
         });
         self.status = None;
         self.jobs.in_flight = Some(InFlight {
             started: Instant::now(),
+            request,
             cancel,
             handle: Some(handle),
         });

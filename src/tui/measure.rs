@@ -111,8 +111,8 @@ pub fn measure_frame_times(
     }
     times.sort();
     Ok(FrameTimes {
-        shipments: app.index.projection().total_shipments(),
-        events: app.index.projection().total_events(),
+        shipments: app.index().projection().total_shipments(),
+        events: app.index().projection().total_events(),
         load,
         first_frame,
         p50: percentile(&times, 0.50),
@@ -154,14 +154,14 @@ pub fn measure_append_to_screen(dir: &Path, samples: usize) -> Result<LatencySta
             "EXPRESS",
             Default::default(),
         );
-        let appended = writer.append(&AppendRequest::create(payload))?;
+        let appended = writer.append_request(&AppendRequest::create(payload))?;
         let appended_at = Instant::now();
         let id = appended.event.shipment_id;
         loop {
             // The watcher wakes us; the 1 s poll is the safety net.
             let _ = rx.recv_timeout(crate::log::watch::FALLBACK_POLL);
             app.refresh();
-            if app.index.summary(id).is_some() {
+            if app.index().summary(id).is_some() {
                 app.sync_history();
                 draw(&mut terminal, &app)?;
                 times.push(appended_at.elapsed());

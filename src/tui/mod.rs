@@ -69,7 +69,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     app.demo = demo_rate.is_some();
     app.lock_timeout = Some(cli.lock_timeout);
 
-    let sources = Sources::start(&paths);
+    let sources = Sources::start(&app.log)?;
     let mut guard = terminal::TerminalGuard::enter().map_err(|source| Error::Terminal {
         doing: "set up",
         source,

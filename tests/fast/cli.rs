@@ -763,7 +763,7 @@ fn demo_marks_its_directory_and_fresh_starts_it_over() {
     let payload =
         json!({"source": "A", "destination": "B", "weight_kg": 1.0, "delivery_type": "EXPRESS"});
     store
-        .append(&AppendRequest::create(
+        .append_request(&AppendRequest::create(
             payload.as_object().cloned().unwrap(),
         ))
         .unwrap();

@@ -43,15 +43,21 @@ fn size(path: &Path) -> u64 {
 /// a 1024-byte boundary; returns the ID of that creation and the block count.
 fn fill_to_room(paths: &LogPaths, room: u64) -> (String, u64) {
     let mut store = JsonlStore::open(paths, "filler").unwrap();
-    store.append(&AppendRequest::create(created(0))).unwrap();
+    store
+        .append_request(&AppendRequest::create(created(0)))
+        .unwrap();
     let base = size(&paths.events);
-    store.append(&AppendRequest::create(created(0))).unwrap();
+    store
+        .append_request(&AppendRequest::create(created(0)))
+        .unwrap();
     let line = size(&paths.events) - base;
     let now = size(&paths.events);
     let blocks = (now + line + room) / 1024 + 1;
     let target = blocks * 1024 - room;
     let pad = (target - now - line) as usize;
-    let last = store.append(&AppendRequest::create(created(pad))).unwrap();
+    let last = store
+        .append_request(&AppendRequest::create(created(pad)))
+        .unwrap();
     assert_eq!(size(&paths.events), target);
     (last.event.shipment_id.to_string(), blocks)
 }
@@ -141,7 +147,9 @@ fn file_size_limit_on_the_counter_log_leaves_no_partial_line() {
     let tmp = tempfile::tempdir().unwrap();
     let paths = LogPaths::new(tmp.path().join("logs"));
     let mut store = JsonlStore::open(&paths, "filler").unwrap();
-    store.append(&AppendRequest::create(created(0))).unwrap();
+    store
+        .append_request(&AppendRequest::create(created(0)))
+        .unwrap();
     // Grow the counter log (repeating its one valid line) to 30 bytes under
     // 2 KiB, while the event log stays small.
     let line = fs::read(&paths.counter).unwrap();

@@ -8,7 +8,7 @@ use crate::support::*;
 use control_tower::Error;
 use control_tower::domain::{Actor, EventType, ShipmentId};
 use control_tower::read::index::LogIndex;
-use control_tower::store::{AppendRequest, EventStore, JsonlStore, Target};
+use control_tower::store::{AppendRequest, EventStore, ExpectedSeq, JsonlStore, NewEvent, Target};
 use serde_json::{Map, Value, json};
 
 fn et(name: &str) -> EventType {
@@ -130,7 +130,7 @@ fn every_transition_of_the_table_through_the_store() {
             with_reason(et(event), Map::new()),
         );
         let before = snapshot(&env);
-        let result = store.append(&request);
+        let result = store.append_request(&request);
         let what = format!("{} -> {event} by {who}", route.name);
         if allowed_next(route.state).contains(event) {
             allowed_seen += 1;
@@ -149,7 +149,7 @@ fn every_transition_of_the_table_through_the_store() {
                 1,
                 "{what}: exactly one line appended"
             );
-            assert_eq!(appended.offset, before.0.len() as u64);
+            assert_eq!(appended.position.0, before.0.len() as u64);
             assert_eq!(env.counter_bytes(), before.1, "{what}: no ID generated");
         } else {
             forbidden_seen += 1;
@@ -179,14 +179,14 @@ fn nothing_but_created_starts_a_shipment() {
     let env = Env::new();
     let mut store = JsonlStore::open(&env.paths(), "tester").unwrap();
     store
-        .append(&AppendRequest::create(created_payload()))
+        .append_request(&AppendRequest::create(created_payload()))
         .unwrap();
     let unknown = ShipmentId::new(2).unwrap();
     for event in EVENTS {
         let who = actor(permitted_actors(event)[0]);
         let before = snapshot(&env);
         // An ID no event names: unknown, whatever the event.
-        let r = store.append(&AppendRequest::advance(unknown, et(event), who, Map::new()));
+        let r = store.append_request(&AppendRequest::advance(unknown, et(event), who, Map::new()));
         assert!(
             matches!(r, Err(Error::UnknownShipment(id)) if id == unknown),
             "{event}: {r:?}"
@@ -199,12 +199,17 @@ fn nothing_but_created_starts_a_shipment() {
             payload.insert("x".into(), 1.into());
             let request = AppendRequest {
                 target: Target::New,
-                event_type: et(event),
-                actor: who,
-                payload,
-                expected_seq: None,
+                expected: ExpectedSeq::Any,
+                event: NewEvent {
+                    event_type: et(event),
+                    actor: who,
+                    payload,
+                },
             };
-            assert!(store.append(&request).is_err(), "new shipment with {event}");
+            assert!(
+                store.append_request(&request).is_err(),
+                "new shipment with {event}"
+            );
             assert_unchanged(&env, &before, event);
         }
     }
@@ -293,7 +298,7 @@ fn every_role_rule_through_the_store() {
     let mut permitted = 0;
     for ((event, who), &id) in cases.iter().zip(&ids) {
         let before = snapshot(&env);
-        let r = store.append(&AppendRequest::advance(
+        let r = store.append_request(&AppendRequest::advance(
             id,
             et(event),
             actor(who),
@@ -324,8 +329,8 @@ fn every_role_rule_through_the_store() {
     for who in ACTORS {
         let before = snapshot(&env);
         let mut request = AppendRequest::create(created_payload());
-        request.actor = actor(who);
-        let r = store.append(&request);
+        request.event.actor = actor(who);
+        let r = store.append_request(&request);
         if who == "SENDER" {
             assert!(r.is_ok(), "{r:?}");
         } else {

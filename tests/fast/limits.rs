@@ -67,7 +67,7 @@ fn payload_size_is_capped_at_16_kib_exactly() {
     // (MANAGER_APPROVED: it needs no reason, so the note is the whole payload.)
     let hold = |p| AppendRequest::advance(id, EventType::ManagerApproved, Actor::SenderManager, p);
     let err = store
-        .append(&hold(payload(MAX_PAYLOAD_BYTES - 10)))
+        .append_request(&hold(payload(MAX_PAYLOAD_BYTES - 10)))
         .unwrap_err();
     assert!(matches!(err, Error::InvalidPayload(_)), "{err}");
     let text = err.to_string();
@@ -76,7 +76,7 @@ fn payload_size_is_capped_at_16_kib_exactly() {
         "{text}"
     );
     store
-        .append(&hold(payload(MAX_PAYLOAD_BYTES - 11)))
+        .append_request(&hold(payload(MAX_PAYLOAD_BYTES - 11)))
         .unwrap();
 
     let big = format!("note={}", "y".repeat(17 * 1024));

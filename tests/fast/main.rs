@@ -14,4 +14,5 @@ mod model;
 mod payload;
 mod policy;
 mod recovery;
+mod store;
 mod verify;

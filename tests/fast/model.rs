@@ -10,7 +10,9 @@ use crate::support::{ACTORS, EVENTS, allowed_next, permitted_actors};
 use control_tower::domain::{Actor, EventType, ShipmentId};
 use control_tower::error::Error;
 use control_tower::read::index::LogIndex;
-use control_tower::store::{AppendRequest, EventStore, JsonlStore, LogPaths, Target};
+use control_tower::store::{
+    AppendRequest, EventStore, ExpectedSeq, JsonlStore, LogPaths, NewEvent, Target,
+};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::Config;
@@ -130,9 +132,9 @@ fn run_case(cmds: &[Cmd], indexed: bool) -> Result<(), TestCaseError> {
     let paths = LogPaths::new(tmp.path().join("logs"));
     let open = |indexed: bool| {
         if indexed {
-            JsonlStore::open_indexed(&paths, "model").unwrap()
+            Box::new(JsonlStore::open_indexed(&paths, "model").unwrap()) as Box<dyn EventStore>
         } else {
-            JsonlStore::open(&paths, "model").unwrap()
+            Box::new(JsonlStore::open(&paths, "model").unwrap())
         }
     };
     let mut store = open(indexed);
@@ -157,12 +159,14 @@ fn run_case(cmds: &[Cmd], indexed: bool) -> Result<(), TestCaseError> {
                 };
                 let request = AppendRequest {
                     target: Target::New,
-                    event_type: EventType::Created,
-                    actor: Actor::from_log_name(actor_name).unwrap(),
-                    payload: payload_of(payload),
-                    expected_seq: None,
+                    expected: ExpectedSeq::Any,
+                    event: NewEvent {
+                        event_type: EventType::Created,
+                        actor: Actor::from_log_name(actor_name).unwrap(),
+                        payload: payload_of(payload),
+                    },
                 };
-                let result = store.append(&request);
+                let result = store.append_request(&request);
                 let got = verdict_of(&result);
                 prop_assert_eq!(
                     got,
@@ -231,12 +235,14 @@ fn run_case(cmds: &[Cmd], indexed: bool) -> Result<(), TestCaseError> {
                 }
                 let request = AppendRequest {
                     target: Target::Existing(ShipmentId::new(i as u64 + 1).unwrap()),
-                    event_type: EventType::from_log_name(event_name).unwrap(),
-                    actor: Actor::from_log_name(actor_name).unwrap(),
-                    payload,
-                    expected_seq,
+                    expected: expected_seq.map_or(ExpectedSeq::Any, ExpectedSeq::Exactly),
+                    event: NewEvent {
+                        event_type: EventType::from_log_name(event_name).unwrap(),
+                        actor: Actor::from_log_name(actor_name).unwrap(),
+                        payload,
+                    },
                 };
-                let result = store.append(&request);
+                let result = store.append_request(&request);
                 let got = verdict_of(&result);
                 prop_assert_eq!(
                     got,
@@ -310,15 +316,16 @@ proptest! {
 use control_tower::domain::details::Details;
 use control_tower::domain::lifecycle;
 use control_tower::read::state::ShipmentState;
-use control_tower::store::jsonl::read_shipment_events;
 
 fn assert_views_agree(paths: &LogPaths) -> Result<(), TestCaseError> {
     let index = LogIndex::load(paths).unwrap();
     let listed = index.states_in(None).unwrap();
     prop_assert_eq!(listed.len(), index.projection().total_shipments());
     for summary in index.projection().shipments() {
-        let show =
-            ShipmentState::from_events(read_shipment_events(paths, summary.id).unwrap()).unwrap();
+        let show = ShipmentState::from_events(
+            JsonlStore::reader(paths).read_shipment(summary.id).unwrap(),
+        )
+        .unwrap();
         let state = index.state(summary.id).unwrap();
         let list = listed.iter().find(|s| s.shipment_id == summary.id).unwrap();
         prop_assert_eq!(&show.current_payload, &state.current_payload);
@@ -366,16 +373,19 @@ fn written_log_case(
     let tmp = tempfile::tempdir().unwrap();
     let paths = LogPaths::new(tmp.path().join("logs"));
     let mut store = if indexed {
-        JsonlStore::open_indexed(&paths, "views").unwrap()
+        Box::new(JsonlStore::open_indexed(&paths, "views").unwrap()) as Box<dyn EventStore>
     } else {
-        JsonlStore::open(&paths, "views").unwrap()
+        Box::new(JsonlStore::open(&paths, "views").unwrap())
     };
     let mut heads: Vec<(ShipmentId, EventType)> = Vec::new();
     for (create, target, pick, patch) in steps {
         if *create || heads.is_empty() {
             let mut p = payload_of(&Payload::Valid);
             p.extend(patch.clone());
-            let e = store.append(&AppendRequest::create(p)).unwrap().event;
+            let e = store
+                .append_request(&AppendRequest::create(p))
+                .unwrap()
+                .event;
             heads.push((e.shipment_id, e.event_type));
             continue;
         }
@@ -390,7 +400,7 @@ fn written_log_case(
         let mut p = patch.clone();
         p.insert("reason".into(), json!("re-checked"));
         let e = store
-            .append(&AppendRequest::advance(id, event, actor, p))
+            .append_request(&AppendRequest::advance(id, event, actor, p))
             .unwrap()
             .event;
         heads[i].1 = e.event_type;

@@ -287,7 +287,7 @@ fn bad_payload_keys_are_refused_by_the_store() {
         created.insert(k.into(), v);
     }
     let id = store
-        .append(&AppendRequest::create(created.clone()))
+        .append_request(&AppendRequest::create(created.clone()))
         .unwrap()
         .event
         .shipment_id;
@@ -295,7 +295,7 @@ fn bad_payload_keys_are_refused_by_the_store() {
         let mut payload = Map::new();
         payload.insert(key.to_string(), json!(1));
         let before = snapshot(&env);
-        let r = store.append(&AppendRequest::advance(
+        let r = store.append_request(&AppendRequest::advance(
             id,
             EventType::HoldForReview,
             Actor::SenderManager,
@@ -311,7 +311,7 @@ fn bad_payload_keys_are_refused_by_the_store() {
     for missing in ["source", "destination", "weight_kg", "delivery_type"] {
         let mut p = created.clone();
         p.remove(missing);
-        let r = store.append(&AppendRequest::create(p));
+        let r = store.append_request(&AppendRequest::create(p));
         match r {
             Err(Error::InvalidPayload(msg)) => assert!(msg.contains(missing), "{msg}"),
             other => panic!("missing {missing}: {other:?}"),
@@ -319,7 +319,7 @@ fn bad_payload_keys_are_refused_by_the_store() {
     }
     for w in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, -1e-300] {
         let p = control_tower::domain::payload::created_payload("A", "B", w, "EXPRESS", Map::new());
-        let r = store.append(&AppendRequest::create(p));
+        let r = store.append_request(&AppendRequest::create(p));
         assert!(
             matches!(r, Err(Error::InvalidPayload(_))),
             "weight {w}: {r:?}"
@@ -421,7 +421,7 @@ fn later_events_change_details_only_validly_and_every_view_agrees() {
     // Every writer gets the rule: the library too.
     let mut store = JsonlStore::open(&env.paths(), "tester").unwrap();
     let bad = json!({"weight_kg": -3}).as_object().cloned().unwrap();
-    let r = store.append(&AppendRequest::advance(
+    let r = store.append_request(&AppendRequest::advance(
         id.parse().unwrap(),
         EventType::ManagerApproved,
         Actor::SenderManager,
@@ -508,7 +508,7 @@ fn hold_override_and_cancel_need_a_reason() {
             assert_unchanged(&env, &before, &format!("{args:?}"));
         }
         let mut store = JsonlStore::open(&env.paths(), "tester").unwrap();
-        let r = store.append(&AppendRequest::advance(
+        let r = store.append_request(&AppendRequest::advance(
             id.parse().unwrap(),
             event.parse().unwrap(),
             actor.parse().unwrap(),

@@ -193,7 +193,7 @@ fn the_core_enforces_it_for_library_writers() {
     let paths = LogPaths::new(&dir);
     let mut store = JsonlStore::open_indexed(&paths, "meera").unwrap();
     let err = store
-        .append(&AppendRequest::advance(
+        .append_request(&AppendRequest::advance(
             a.parse().unwrap(),
             control_tower::domain::EventType::Cancelled,
             control_tower::domain::Actor::SenderManager,
@@ -268,18 +268,18 @@ fn a_policy_put_in_place_later_binds_open_writers() {
             .cloned()
             .unwrap(),
     );
-    store.append(&create).unwrap();
+    store.append_request(&create).unwrap();
     fs::write(&paths.policy, example()).unwrap();
-    let err = store.append(&create).unwrap_err();
+    let err = store.append_request(&create).unwrap_err();
     assert!(matches!(err, Error::PolicyDenied { .. }), "{err}");
     fs::write(
         &paths.policy,
         "[operators]\nmeera = [\"SENDER\"]\n".to_string() + &shared_account_for(&["meera"]),
     )
     .unwrap();
-    store.append(&create).unwrap();
+    store.append_request(&create).unwrap();
     fs::remove_file(&paths.policy).unwrap();
-    store.append(&create).unwrap();
+    store.append_request(&create).unwrap();
 }
 
 const CREATE: [&str; 9] = [

@@ -117,7 +117,7 @@ fn a_whole_event_missing_only_its_newline_is_counted_by_the_next_writer() {
 
         if via_library {
             let mut store = JsonlStore::open(&env.paths(), "tester").unwrap();
-            let r = store.append(
+            let r = store.append_request(
                 &AppendRequest::advance(
                     a.parse().unwrap(),
                     EventType::SupervisorApproved,
@@ -492,7 +492,7 @@ fn deleted_counter_with_the_last_creation_far_back_in_a_big_log() {
         json!({"source": "A", "destination": "B", "weight_kg": 1, "delivery_type": "EXPRESS"});
     for _ in 0..3 {
         store
-            .append(&AppendRequest::create(payload.as_object().unwrap().clone()))
+            .append_request(&AppendRequest::create(payload.as_object().unwrap().clone()))
             .unwrap();
     }
     let id = ShipmentId::new(3).unwrap();
@@ -523,7 +523,7 @@ fn deleted_counter_with_the_last_creation_far_back_in_a_big_log() {
     fs::remove_file(env.counter_path()).unwrap();
     let mut store = JsonlStore::open_indexed(&paths, "tester").unwrap();
     let e = store
-        .append(&AppendRequest::create(payload.as_object().unwrap().clone()))
+        .append_request(&AppendRequest::create(payload.as_object().unwrap().clone()))
         .unwrap();
     assert_eq!(e.event.shipment_id.to_string(), "SHP-0000000005");
 }
@@ -612,17 +612,19 @@ fn writer_refuses_once_then_follows_a_log_that_was_replaced_or_shrank() {
         let env = Env::new();
         let paths = env.paths();
         let mut store = if indexed {
-            JsonlStore::open_indexed(&paths, "w").unwrap()
+            Box::new(JsonlStore::open_indexed(&paths, "w").unwrap()) as Box<dyn EventStore>
         } else {
-            JsonlStore::open(&paths, "w").unwrap()
+            Box::new(JsonlStore::open(&paths, "w").unwrap())
         };
         for _ in 0..3 {
-            store.append(&AppendRequest::create(created())).unwrap();
+            store
+                .append_request(&AppendRequest::create(created()))
+                .unwrap();
         }
         let id1 = ShipmentId::new(1).unwrap();
         let id3 = ShipmentId::new(3).unwrap();
         store
-            .append(&AppendRequest::advance(
+            .append_request(&AppendRequest::advance(
                 id1,
                 EventType::ManagerApproved,
                 Actor::SenderManager,
@@ -637,9 +639,9 @@ fn writer_refuses_once_then_follows_a_log_that_was_replaced_or_shrank() {
         fs::rename(&replacement, env.events_path()).unwrap();
         // The first append after the change is refused (its caller decided
         // on the old log); the store reloads and the next one goes through.
-        refused_as_log_changed(&mut store, id1, indexed);
+        refused_as_log_changed(&mut *store, &env, id1, indexed);
         let r = store
-            .append(&AppendRequest::advance(
+            .append_request(&AppendRequest::advance(
                 id1,
                 EventType::ManagerApproved,
                 Actor::SenderManager,
@@ -654,7 +656,7 @@ fn writer_refuses_once_then_follows_a_log_that_was_replaced_or_shrank() {
         assert_eq!(lines.len(), 2);
         let e: Value = serde_json::from_str(&lines[1]).unwrap();
         assert_eq!(e["prev_hash"], sha256_hex(first.as_bytes()).as_str());
-        let gone = store.append(&AppendRequest::advance(
+        let gone = store.append_request(&AppendRequest::advance(
             id3,
             EventType::Cancelled,
             Actor::Sender,
@@ -666,7 +668,7 @@ fn writer_refuses_once_then_follows_a_log_that_was_replaced_or_shrank() {
         );
         // The counter log still knows 1..3: no ID is handed out again.
         let created_id = store
-            .append(&AppendRequest::create(created()))
+            .append_request(&AppendRequest::create(created()))
             .unwrap()
             .event
             .shipment_id;
@@ -678,9 +680,9 @@ fn writer_refuses_once_then_follows_a_log_that_was_replaced_or_shrank() {
             .open(env.events_path())
             .unwrap();
         f.set_len((first.len() + 1) as u64).unwrap();
-        refused_as_log_changed(&mut store, id1, indexed);
+        refused_as_log_changed(&mut *store, &env, id1, indexed);
         let r = store
-            .append(&AppendRequest::advance(
+            .append_request(&AppendRequest::advance(
                 id1,
                 EventType::HoldForReview,
                 Actor::SenderManager,
@@ -697,9 +699,9 @@ fn writer_refuses_once_then_follows_a_log_that_was_replaced_or_shrank() {
     }
 }
 
-fn refused_as_log_changed(store: &mut JsonlStore, id: ShipmentId, indexed: bool) {
-    let before = fs::read(store.paths().events.clone()).unwrap();
-    let refused = store.append(&AppendRequest::advance(
+fn refused_as_log_changed(store: &mut dyn EventStore, env: &Env, id: ShipmentId, indexed: bool) {
+    let before = fs::read(env.events_path()).unwrap();
+    let refused = store.append_request(&AppendRequest::advance(
         id,
         EventType::HoldForReview,
         Actor::SenderManager,
@@ -709,7 +711,7 @@ fn refused_as_log_changed(store: &mut JsonlStore, id: ShipmentId, indexed: bool)
         matches!(refused, Err(Error::LogChanged { .. })),
         "indexed={indexed}: {refused:?}"
     );
-    assert_eq!(fs::read(&store.paths().events).unwrap(), before);
+    assert_eq!(fs::read(env.events_path()).unwrap(), before);
 }
 
 /// Builds: 3 creations, then `notes.len()` HOLD/MANAGER_APPROVED lines on
@@ -720,7 +722,7 @@ fn padded_log(env: &Env, notes: &[usize]) -> Vec<u8> {
         json!({"source": "A", "destination": "B", "weight_kg": 1, "delivery_type": "EXPRESS"});
     for _ in 0..3 {
         store
-            .append(&AppendRequest::create(payload.as_object().unwrap().clone()))
+            .append_request(&AppendRequest::create(payload.as_object().unwrap().clone()))
             .unwrap();
     }
     let id = ShipmentId::new(3).unwrap();
@@ -776,10 +778,9 @@ fn deleted_counter_with_the_newest_creation_across_a_read_back_chunk_edge() {
             "SHP-0000000004",
             "edge {inside} bytes into the line"
         );
-        let tail = JsonlStore::open(&env.paths(), "t")
-            .unwrap()
-            .tail_info()
-            .unwrap();
+        let file = fs::File::open(env.paths().events).unwrap();
+        let len = file.metadata().unwrap().len();
+        let tail = control_tower::log::scan::scan_tail(&file, &env.paths().events, len).unwrap();
         assert_eq!(tail.max_id, 4);
     }
 }
@@ -816,7 +817,9 @@ fn counter_missing_or_behind_with_ids_out_of_order_never_reuses_an_id() {
         assert_eq!(counter_values(&env).last(), Some(&8));
         // The dashboard's kind of writer (indexed) agrees.
         let mut store = JsonlStore::open_indexed(&env.paths(), "tester").unwrap();
-        let e = store.append(&AppendRequest::create(created())).unwrap();
+        let e = store
+            .append_request(&AppendRequest::create(created()))
+            .unwrap();
         assert_eq!(e.event.shipment_id.to_string(), "SHP-0000000009");
     }
 }

@@ -109,7 +109,7 @@ fn expect_seq_conflict_names_the_new_state_and_appends_nothing() {
     // The library reports a typed conflict.
     let mut store = JsonlStore::open(&env.paths(), "lib").unwrap();
     let sid = id.parse().unwrap();
-    let r = store.append(
+    let r = store.append_request(
         &AppendRequest::advance(sid, EventType::InTransit, Actor::Carrier, Map::new())
             .expecting_seq(2),
     );
@@ -325,19 +325,19 @@ fn threads_with_their_own_stores_interleave_safely() {
             s.spawn(move || {
                 // Long-running writers index everything; one-shot ones do not.
                 let mut store = if t % 2 == 0 {
-                    JsonlStore::open_indexed(&paths, &format!("t{t}")).unwrap()
+                    Box::new(JsonlStore::open_indexed(&paths, &format!("t{t}")).unwrap()) as Box<dyn EventStore>
                 } else {
-                    JsonlStore::open(&paths, &format!("t{t}")).unwrap()
+                    Box::new(JsonlStore::open(&paths, &format!("t{t}")).unwrap())
                 };
                 for _ in 0..15 {
                     let payload = json!({"source": "A", "destination": "B", "weight_kg": 1, "delivery_type": "EXPRESS"});
                     let id = store
-                        .append(&AppendRequest::create(payload.as_object().unwrap().clone()))
+                        .append_request(&AppendRequest::create(payload.as_object().unwrap().clone()))
                         .unwrap()
                         .event
                         .shipment_id;
                     for (i, (event, actor)) in STANDARD_STEPS.iter().take(3).enumerate() {
-                        let r = store.append(
+                        let r = store.append_request(
                             &AppendRequest::advance(
                                 id,
                                 EventType::from_log_name(event).unwrap(),
@@ -569,12 +569,12 @@ fn a_writer_refuses_to_append_on_a_log_rewritten_in_place_then_reloads() {
     let env = Env::new();
     let first = env.create();
     let mut writer = JsonlStore::open_indexed(&env.paths(), "desk").unwrap();
-    writer.append(&approve(&first, 1)).unwrap();
+    writer.append_request(&approve(&first, 1)).unwrap();
 
     let other = other_tower();
     rewrite_in_place(&other, &env);
     let before = snapshot(&env);
-    let refused = writer.append(&approve(&first, 2)).unwrap_err();
+    let refused = writer.append_request(&approve(&first, 2)).unwrap_err();
     assert!(matches!(refused, Error::LogChanged { .. }), "{refused}");
     assert_eq!(refused.exit_code(), 1);
     assert!(
@@ -584,40 +584,41 @@ fn a_writer_refuses_to_append_on_a_log_rewritten_in_place_then_reloads() {
     assert_unchanged(&env, &before, "an append on a rewritten log");
 
     // Now it decides on the new history: SHP-0000000001 is cancelled there.
-    let next = writer.append(&approve(&first, 1)).unwrap_err();
+    let next = writer.append_request(&approve(&first, 1)).unwrap_err();
     assert!(!matches!(next, Error::LogChanged { .. }), "{next}");
     assert_unchanged(&env, &before, "a refused append");
     let created = writer
-        .append(&AppendRequest::create(valid_created_payload()))
+        .append_request(&AppendRequest::create(valid_created_payload()))
         .unwrap();
     assert_eq!(created.event.shipment_id.to_string(), "SHP-0000000005");
     env.assert_verifies();
 }
 
 #[test]
-fn a_seeded_writer_proves_the_prefix_its_reader_read() {
+fn a_long_running_writer_proves_the_prefix_its_projection_read() {
     let env = Env::new();
     let first = env.create();
-    let index = control_tower::read::index::LogIndex::load(&env.paths()).unwrap();
-    let mut writer = JsonlStore::open_seeded(&env.paths(), "desk", index.writer_seed()).unwrap();
+    // As the dashboard does: the projection is read first, then decided on.
+    let mut writer = control_tower::read::Log::open_indexed(&env.paths(), "desk").unwrap();
+    writer.state_mut().refresh().unwrap();
 
     rewrite_in_place(&other_tower(), &env);
     let before = snapshot(&env);
-    let refused = writer.append(&approve(&first, 1)).unwrap_err();
+    let refused = writer.append_request(&approve(&first, 1)).unwrap_err();
     assert!(matches!(refused, Error::LogChanged { .. }), "{refused}");
     assert_unchanged(&env, &before, "an append on a rewritten log");
     env.assert_verifies();
 }
 
 #[test]
-fn a_seeded_writer_on_an_unchanged_log_appends() {
+fn a_long_running_writer_on_an_unchanged_log_appends() {
     let env = Env::new();
     let first = env.create();
-    let index = control_tower::read::index::LogIndex::load(&env.paths()).unwrap();
-    let mut writer = JsonlStore::open_seeded(&env.paths(), "desk", index.writer_seed()).unwrap();
+    let mut writer = control_tower::read::Log::open_indexed(&env.paths(), "desk").unwrap();
+    writer.state_mut().refresh().unwrap();
     env.create(); // a pure append by another process is fine
-    writer.append(&approve(&first, 1)).unwrap();
-    writer.append(&approve(&first, 2)).unwrap_err(); // already approved
+    writer.append_request(&approve(&first, 1)).unwrap();
+    writer.append_request(&approve(&first, 2)).unwrap_err(); // already approved
     env.assert_verifies();
 }
 

@@ -119,7 +119,7 @@ fn check_index(
     if append {
         // A long-running writer sees every line, so its new ID is unused.
         let mut store = JsonlStore::open_indexed(&paths, "fuzz").unwrap();
-        match store.append(&AppendRequest::create(created())) {
+        match store.append_request(&AppendRequest::create(created())) {
             Ok(new) => {
                 let after = LogIndex::load(&paths).unwrap();
                 let id = new.event.shipment_id;
@@ -131,7 +131,8 @@ fn check_index(
                     let cut = dir.join("cut");
                     fs::create_dir_all(&cut).unwrap();
                     let all = fs::read(&paths.events).unwrap();
-                    fs::write(cut.join("shipments.jsonl"), &all[..new.offset as usize]).unwrap();
+                    fs::write(cut.join("shipments.jsonl"), &all[..new.position.0 as usize])
+                        .unwrap();
                     LogPaths::new(cut)
                 })
                 .unwrap();
@@ -152,12 +153,12 @@ fn base_log() -> &'static (Vec<u8>, Vec<u8>) {
         let paths = LogPaths::new(tmp.path());
         let mut store = JsonlStore::open(&paths, "base").unwrap();
         let a = store
-            .append(&AppendRequest::create(created()))
+            .append_request(&AppendRequest::create(created()))
             .unwrap()
             .event
             .shipment_id;
         let b = store
-            .append(&AppendRequest::create(created()))
+            .append_request(&AppendRequest::create(created()))
             .unwrap()
             .event
             .shipment_id;
@@ -172,7 +173,7 @@ fn base_log() -> &'static (Vec<u8>, Vec<u8>) {
             let mut p = Map::new();
             p.insert("note".into(), json!("ok ✓"));
             store
-                .append(&AppendRequest::advance(
+                .append_request(&AppendRequest::advance(
                     id,
                     e,
                     r,
@@ -514,7 +515,7 @@ fn writers_agree_with_readers_on_oversized_lines() {
         let paths = LogPaths::new(tmp.path().join("logs"));
         let first = JsonlStore::open(&paths, "w")
             .unwrap()
-            .append(&AppendRequest::create(created()))
+            .append_request(&AppendRequest::create(created()))
             .unwrap();
         let mut huge = fs::read(&paths.events).unwrap();
         let line = String::from_utf8(huge[..huge.len() - 1].to_vec()).unwrap();
@@ -530,12 +531,12 @@ fn writers_agree_with_readers_on_oversized_lines() {
         huge.push(b'\n');
         fs::write(&paths.events, &huge).unwrap();
         let mut store = if indexed {
-            JsonlStore::open_indexed(&paths, "w").unwrap()
+            Box::new(JsonlStore::open_indexed(&paths, "w").unwrap()) as Box<dyn EventStore>
         } else {
-            JsonlStore::open(&paths, "w").unwrap()
+            Box::new(JsonlStore::open(&paths, "w").unwrap())
         };
         let next = store
-            .append(&AppendRequest::advance(
+            .append_request(&AppendRequest::advance(
                 first.event.shipment_id,
                 EventType::ManagerApproved,
                 Actor::SenderManager,
@@ -589,7 +590,7 @@ fn an_event_inside_an_oversized_line_is_no_event_to_any_reader() {
         let dir = paths.dir.clone();
         let first = JsonlStore::open(&paths, "w")
             .unwrap()
-            .append(&AppendRequest::create(created()))
+            .append_request(&AppendRequest::create(created()))
             .unwrap();
         let id = first.event.shipment_id.to_string();
         let mut log = fs::read(&paths.events).unwrap();
@@ -641,7 +642,7 @@ fn an_event_inside_an_oversized_line_is_no_event_to_any_reader() {
         assert!(out.contains("MANAGER_APPROVED"), "case {case}: {out}");
         let next = JsonlStore::open_indexed(&paths, "w")
             .unwrap()
-            .append(
+            .append_request(
                 &AppendRequest::advance(
                     first.event.shipment_id,
                     EventType::SupervisorApproved,
@@ -686,7 +687,9 @@ fn multi_megabyte_lines_after_the_newest_creation_are_crossed() {
         let paths = LogPaths::new(tmp.path().join("logs"));
         let mut store = JsonlStore::open(&paths, "w").unwrap();
         for _ in 0..3 {
-            store.append(&AppendRequest::create(created())).unwrap();
+            store
+                .append_request(&AppendRequest::create(created()))
+                .unwrap();
         }
         let two = control_tower::domain::ShipmentId::new(2).unwrap();
         let approve = |id| {
@@ -697,7 +700,7 @@ fn multi_megabyte_lines_after_the_newest_creation_are_crossed() {
                 Map::new(),
             )
         };
-        store.append(&approve(two)).unwrap();
+        store.append_request(&approve(two)).unwrap();
         drop(store);
         let last_line = {
             let log = fs::read(&paths.events).unwrap();
@@ -715,7 +718,8 @@ fn multi_megabyte_lines_after_the_newest_creation_are_crossed() {
             .write_all(&junk)
             .unwrap();
         let len = fs::metadata(&paths.events).unwrap().len();
-        let tail = JsonlStore::open(&paths, "w").unwrap().tail_info().unwrap();
+        let file = fs::File::open(&paths.events).unwrap();
+        let tail = control_tower::log::scan::scan_tail(&file, &paths.events, len).unwrap();
         assert_eq!(tail.max_id, 3, "extra {extra}");
         assert_eq!(
             tail.last_hash

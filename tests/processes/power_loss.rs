@@ -38,8 +38,12 @@ fn every_cut_of_the_last_lines_reads_flags_and_continues() {
     let source = LogPaths::new(tmp.path().join("source"));
     {
         let mut store = JsonlStore::open(&source, "writer").unwrap();
-        let a = store.append(&AppendRequest::create(created())).unwrap();
-        let b = store.append(&AppendRequest::create(created())).unwrap();
+        let a = store
+            .append_request(&AppendRequest::create(created()))
+            .unwrap();
+        let b = store
+            .append_request(&AppendRequest::create(created()))
+            .unwrap();
         for (id, event, actor) in [
             (
                 a.event.shipment_id,
@@ -61,7 +65,7 @@ fn every_cut_of_the_last_lines_reads_flags_and_continues() {
             let mut payload = Map::new();
             payload.insert("note".into(), json!("ünïcödé ✓ multi-byte text"));
             store
-                .append(&AppendRequest::advance(
+                .append_request(&AppendRequest::advance(
                     id,
                     event,
                     actor,
@@ -110,17 +114,19 @@ fn every_cut_of_the_last_lines_reads_flags_and_continues() {
         // The next append (alternating one-shot and long-running writers)
         // ends the torn line and chains on the last well-formed line.
         let mut store = if cut % 2 == 0 {
-            JsonlStore::open(&paths, "next").unwrap()
+            Box::new(JsonlStore::open(&paths, "next").unwrap()) as Box<dyn EventStore>
         } else {
-            JsonlStore::open_indexed(&paths, "next").unwrap()
+            Box::new(JsonlStore::open_indexed(&paths, "next").unwrap())
         };
-        let new = store.append(&AppendRequest::create(created())).unwrap();
+        let new = store
+            .append_request(&AppendRequest::create(created()))
+            .unwrap();
         let after = fs::read(&paths.events).unwrap();
         assert!(
             after.starts_with(&full[..cut]),
             "cut {cut}: history altered"
         );
-        let before_new = &after[..new.offset as usize];
+        let before_new = &after[..new.position.0 as usize];
         assert_eq!(
             new.event.prev_hash.as_deref(),
             Some(last_event_hash(before_new).as_str()),
@@ -162,7 +168,7 @@ fn every_cut_of_the_last_lines_reads_flags_and_continues() {
             other => panic!("cut {cut}: unexpected state {other}"),
         };
         let advanced = store
-            .append(
+            .append_request(
                 &AppendRequest::advance(id, next.0, next.1, Map::new()).expecting_seq(summary.seq),
             )
             .unwrap();

@@ -109,7 +109,7 @@ fn soak_worker_entry() {
             )
         };
         let t = Instant::now();
-        let result = store.append(&request);
+        let result = store.append_request(&request);
         let took = t.elapsed();
         match result {
             Ok(a) => {

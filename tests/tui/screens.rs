@@ -381,7 +381,7 @@ fn new_shipment_form_creates_as_sender() {
     assert_eq!(app.mode, Mode::Normal, "{:?}", app.status);
     let id: ShipmentId = "SHP-0000000006".parse().unwrap();
     assert_eq!(app.selected, Some(id));
-    let s = app.index.summary(id).unwrap();
+    let s = app.index().summary(id).unwrap();
     assert_eq!(
         (
             &*s.details.source,
@@ -416,7 +416,7 @@ fn form_refuses_a_role_other_than_sender() {
             .text
             .contains("created by SENDER")
     );
-    assert_eq!(app.index.projection().total_shipments(), 5);
+    assert_eq!(app.index().projection().total_shipments(), 5);
 }
 
 #[test]
@@ -448,11 +448,11 @@ fn reason_prompt_and_confirmation() {
     insta::assert_snapshot!(format!("{typing}\n{confirming}"));
     press(&mut app, KeyCode::Char('y'));
     let s = app
-        .index
+        .index()
         .summary("SHP-0000000002".parse().unwrap())
         .unwrap();
     assert_eq!((s.state, s.seq), (EventType::HoldForReview, 3));
-    let history = app.index.history(s.id).unwrap();
+    let history = app.index().history(s.id).unwrap();
     assert_eq!(history[2].payload["reason"], "damaged box");
     assert_eq!(history[2].operator.as_deref(), Some("alice"));
 }
@@ -468,7 +468,7 @@ fn any_key_but_y_declines() {
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('q'));
     assert!(!app.quit && app.mode == Mode::Normal);
-    assert_eq!(app.index.projection().total_events(), 19);
+    assert_eq!(app.index().projection().total_events(), 19);
 }
 
 #[test]
@@ -481,7 +481,7 @@ fn conflict_shows_in_status_line_and_appends_nothing() {
     let mut other = JsonlStore::open(&fx.paths(), "bob").unwrap();
     let id: ShipmentId = "SHP-0000000002".parse().unwrap();
     other
-        .append(
+        .append_request(
             &AppendRequest::advance(
                 id,
                 EventType::HoldForReview,
@@ -506,7 +506,7 @@ fn conflict_shows_in_status_line_and_appends_nothing() {
     );
     assert!(status.text.contains("nothing appended"));
     app.refresh();
-    assert_eq!(app.index.summary(id).unwrap().seq, 3);
+    assert_eq!(app.index().summary(id).unwrap().seq, 3);
 }
 
 #[test]
@@ -577,7 +577,7 @@ fn selection_follows_the_shipment_and_changed_rows_are_marked() {
     let mut other = JsonlStore::open(&fx.paths(), "bob").unwrap();
     let one: ShipmentId = "SHP-0000000001".parse().unwrap();
     other
-        .append(&AppendRequest::advance(
+        .append_request(&AppendRequest::advance(
             one,
             EventType::ReceiverAcknowledged,
             Actor::Receiver,
@@ -588,7 +588,7 @@ fn selection_follows_the_shipment_and_changed_rows_are_marked() {
     assert_eq!(app.selected, Some(id), "selection stays on its shipment");
     assert_eq!(
         app.rows.get(0),
-        app.index.projection().position(one),
+        app.index().projection().position(one),
         "moved to the top"
     );
     let screen = fx.render(&app, 160, 45);
@@ -603,7 +603,7 @@ fn freeze_counts_what_arrives() {
     let mut other = JsonlStore::open(&fx.paths(), "bob").unwrap();
     for _ in 0..3 {
         other
-            .append(&AppendRequest::create(
+            .append_request(&AppendRequest::create(
                 created("A", "B", 1.0, "EXPRESS")
                     .as_object()
                     .cloned()
@@ -613,10 +613,10 @@ fn freeze_counts_what_arrives() {
     }
     app.refresh();
     assert_eq!(app.arrived_while_frozen, 3);
-    assert_eq!(app.index.projection().total_shipments(), 5);
+    assert_eq!(app.index().projection().total_shipments(), 5);
     assert!(fx.render(&app, 160, 45).contains("PAUSED +3"));
     press(&mut app, KeyCode::Char('f'));
-    assert_eq!(app.index.projection().total_shipments(), 8);
+    assert_eq!(app.index().projection().total_shipments(), 8);
 }
 
 #[test]
@@ -678,7 +678,10 @@ fn in_place_edit_is_read_again_and_verified_in_the_background() {
         "{after}"
     );
     let id: ShipmentId = "SHP-0000000005".parse().unwrap();
-    assert_eq!(app.index.summary(id).unwrap().details.weight_kg, Some(9.0));
+    assert_eq!(
+        app.index().summary(id).unwrap().details.weight_kg,
+        Some(9.0)
+    );
     press(&mut app, KeyCode::Char('A'));
     let audit = fx.render(&app, 160, 45);
     assert!(audit.contains("chain"), "{audit}");
@@ -718,11 +721,11 @@ fn another_log_copied_over_the_open_one_is_not_mixed_in() {
     assert!(screen.contains("rewritten in place"), "{screen}");
     let one: ShipmentId = "SHP-0000000001".parse().unwrap();
     assert_eq!(
-        app.index.summary(one).unwrap().state,
+        app.index().summary(one).unwrap().state,
         EventType::Cancelled,
         "only the new file's events, none of the old one's"
     );
-    assert_eq!(app.index.projection().total_shipments(), 2);
+    assert_eq!(app.index().projection().total_shipments(), 2);
     assert!(app.verify.valid, "the copied log is a valid one: {screen}");
     assert!(screen.contains("verified again: VALID"), "{screen}");
 }
@@ -872,7 +875,7 @@ fn a_log_changed_under_the_writer_is_a_conflict_in_the_status_line() {
     let log = fs::read_to_string(fx.paths().events).unwrap();
     assert_eq!(log.lines().count(), 3, "nothing appended");
     assert_eq!(
-        app.index
+        app.index()
             .summary("SHP-0000000002".parse().unwrap())
             .unwrap()
             .state,

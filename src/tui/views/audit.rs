@@ -26,7 +26,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, cursor: usize) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let projection = app.index.projection();
+    let projection = app.index().projection();
     let report = &app.verify;
     let time =
         |t: Option<crate::domain::Timestamp>| t.map_or_else(|| "-".to_string(), |t| t.to_string());
@@ -114,7 +114,7 @@ fn draw_findings(frame: &mut Frame, area: Rect, app: &App, cursor: usize) {
 }
 
 fn draw_distributions(frame: &mut Frame, area: Rect, app: &App) {
-    let projection = app.index.projection();
+    let projection = app.index().projection();
     let narrow = area.width < 102;
     let name = |e: EventType| {
         if narrow {

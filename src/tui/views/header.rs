@@ -44,7 +44,7 @@ pub fn policy_text(app: &App) -> String {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let projection = app.index.projection();
+    let projection = app.index().projection();
     let badge_style = match app.badge {
         Badge::Valid => Style::new().fg(Color::Black).bg(Color::Green),
         Badge::Warnings(_) => Style::new().fg(Color::Black).bg(Color::Yellow),
@@ -69,7 +69,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 .add_modifier(Modifier::BOLD),
         )
     };
-    let dir = inert(&app.index.paths().dir.display().to_string(), 60);
+    let dir = inert(&app.index().paths().dir.display().to_string(), 60);
     let first = Line::from(vec![
         Span::styled(" CONTROL TOWER ", theme::title().fg(Color::Cyan)),
         Span::styled(format!(" {} ", badge_text(&app.badge)), badge_style),

@@ -31,7 +31,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>) {
     let mut title = format!(
         " Shipments {} of {} · sort {}{} ",
         thousands(app.rows.len() as u64),
-        thousands(app.index.projection().total_shipments() as u64),
+        thousands(app.index().projection().total_shipments() as u64),
         app.sort.column.label(),
         if app.sort.reverse { " (reversed)" } else { "" },
     );
@@ -71,7 +71,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>) {
     };
 
     if app.rows.is_empty() {
-        let text = if app.index.projection().total_shipments() == 0 {
+        let text = if app.index().projection().total_shipments() == 0 {
             "No shipments yet. Press n to create one (as SENDER), or run `control-tower demo`."
         } else {
             "No shipment matches the filter. Esc clears it."
@@ -80,7 +80,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>) {
         return;
     }
 
-    let shipments = app.index.projection().shipments();
+    let shipments = app.index().projection().shipments();
     let window = app.rows.window(offset, body_height);
     let rows: Vec<Row> = window
         .iter()

@@ -1,4 +1,4 @@
-//! Replaying lines into the index: each line becomes an `IndexedLine` (a
+//! Digesting lines for the readers: each line becomes an `IndexedLine` (a
 //! compact, owned digest: the fields the projection and the verifier need,
 //! plus the line's hash), and big reads are parsed on worker threads while
 //! one thread applies the results in log order.

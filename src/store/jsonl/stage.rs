@@ -1,0 +1,225 @@
+//! Staging one append (or a batch) under the lock: each request is checked
+//! by the rules against the shipment's head, given its ID, seq, time,
+//! operator and `prev_hash`, and encoded; the next request sees the ones
+//! staged before it. Nothing touches the file here.
+
+use super::{Writer, WriterState};
+use crate::domain::id::{IdMap, MAX_SHIPMENT_NUMBER};
+use crate::domain::line::{
+    GENESIS_HASH, LineError, LineHash, NewLine, encode_counter_line, hash_hex, hash_line,
+};
+use crate::domain::rules::{ShipmentHead, check_append};
+use crate::domain::{Event, ShipmentId, Timestamp};
+use crate::error::{Error, Result};
+use crate::log::files::LogPaths;
+use crate::store::{AppendRequest, Appended, CaughtUp, ExpectedSeq, Position, Target};
+
+pub(super) struct Staging {
+    start_len: u64,
+    last_hash: Option<LineHash>,
+    last_timestamp: Option<Timestamp>,
+    /// The counter log's last entry, then the IDs staged after it.
+    counter: Option<u64>,
+    /// Heads of shipments staged in this batch (and of a torn event).
+    heads: IdMap<ShipmentHead>,
+    max_staged_id: u64,
+    out: Vec<u8>,
+    counter_out: String,
+}
+
+impl Staging {
+    pub fn new(caught_up: CaughtUp, counter: Option<u64>) -> Self {
+        let mut staging = Staging {
+            start_len: caught_up.len,
+            last_hash: caught_up.last_hash,
+            last_timestamp: caught_up.last_timestamp,
+            counter,
+            heads: IdMap::default(),
+            max_staged_id: 0,
+            out: Vec::new(),
+            counter_out: String::new(),
+        };
+        if let Some(torn) = caught_up.torn {
+            // Our `\n` ends the fragment. If only the `\n` had been lost
+            // (power cut), it becomes a well-formed event every reader will
+            // see: the chain and that shipment's seq continue from it.
+            staging.out.push(b'\n');
+            if let Some(event) = torn {
+                staging.note(event.id, event.head, event.hash);
+            }
+        }
+        staging
+    }
+
+    fn note(&mut self, id: ShipmentId, head: ShipmentHead, hash: LineHash) {
+        self.last_hash = Some(hash);
+        self.last_timestamp = Some(head.at);
+        self.max_staged_id = self.max_staged_id.max(id.number());
+        self.heads.insert(id, head);
+    }
+
+    /// (counter lines, event bytes, the log's length before them).
+    pub fn into_output(self) -> (String, Vec<u8>, u64) {
+        (self.counter_out, self.out, self.start_len)
+    }
+
+    /// Checks one request and stages its line.
+    pub fn stage<S: WriterState>(
+        &mut self,
+        request: &AppendRequest,
+        writer: &Writer,
+        paths: &LogPaths,
+        state: &mut S,
+    ) -> Result<Appended> {
+        if let Some(policy) = &writer.policy {
+            policy.check(&writer.account, &writer.operator, request.event.actor)?;
+        }
+        let (id, seq, new_counter) = self.place(request, writer, paths, state)?;
+        let timestamp = next_timestamp(self.last_timestamp)?;
+        let event = Event {
+            shipment_id: id,
+            event_seq: seq,
+            event_type: request.event.event_type,
+            timestamp,
+            actor: request.event.actor,
+            payload: request.event.payload.clone(),
+            operator: Some(writer.operator.clone()),
+            prev_hash: Some(hash_hex(&self.last_hash.unwrap_or(GENESIS_HASH))),
+        };
+        let bytes = encode(&event, &writer.operator)?;
+        if let Some(number) = new_counter {
+            self.counter_out
+                .push_str(&encode_counter_line(number, &timestamp));
+            self.counter = Some(number);
+        }
+        let position = Position(self.start_len + self.out.len() as u64);
+        self.out.extend_from_slice(&bytes);
+        self.out.push(b'\n');
+        let head = ShipmentHead {
+            state: event.event_type,
+            seq,
+            actor: event.actor,
+            operator: Some(writer.operator.as_str().into()),
+            at: timestamp,
+        };
+        self.note(id, head, hash_line(&bytes));
+        Ok(Appended {
+            event,
+            seq,
+            position,
+        })
+    }
+
+    /// The rules' verdict, then where the event goes: (ID, seq, a new
+    /// counter entry for a new shipment).
+    fn place<S: WriterState>(
+        &mut self,
+        request: &AppendRequest,
+        writer: &Writer,
+        paths: &LogPaths,
+        state: &mut S,
+    ) -> Result<(ShipmentId, u32, Option<u64>)> {
+        let (id, head) = match request.target {
+            Target::Existing(id) => {
+                let head = match self.heads.get(&id) {
+                    Some(head) => Some(head.clone()),
+                    None => state.head(&writer.file, paths, id)?,
+                };
+                if request.expected == ExpectedSeq::NoShipment
+                    && let Some(head) = &head
+                {
+                    return Err(conflict(id, head, 0));
+                }
+                (Some(id), head)
+            }
+            Target::New => (None, None),
+        };
+        let event = &request.event;
+        check_append(
+            id,
+            head.as_ref(),
+            event.event_type,
+            event.actor,
+            &event.payload,
+            request.expected.as_seq(),
+        )?;
+        match (id, head) {
+            (Some(id), Some(head)) => {
+                let seq = head.seq.checked_add(1).ok_or(Error::SeqExhausted(id))?;
+                Ok((id, seq, None))
+            }
+            (Some(id), None) => Ok((id, 1, None)),
+            (None, _) => {
+                let counter = self.counter.unwrap_or(0);
+                let last = state
+                    .highest_id(&writer.file, paths, counter)?
+                    .max(self.max_staged_id)
+                    .max(counter);
+                let id = last
+                    .checked_add(1)
+                    .and_then(ShipmentId::new)
+                    .filter(|id| id.number() <= MAX_SHIPMENT_NUMBER)
+                    .ok_or(Error::IdsExhausted)?;
+                Ok((id, 1, Some(id.number())))
+            }
+        }
+    }
+}
+
+fn conflict(id: ShipmentId, head: &ShipmentHead, expected_seq: u32) -> Error {
+    Error::Conflict {
+        id,
+        expected_seq,
+        current_seq: head.seq,
+        state: head.state,
+        actor: head.actor,
+        operator: head.operator.as_deref().map(str::to_owned),
+        at: head.at,
+    }
+}
+
+/// The line for `event`. What a reader would refuse is refused here, before
+/// anything is written (the counter line included).
+fn encode(event: &Event, operator: &str) -> Result<Vec<u8>> {
+    let prev_hash = event.prev_hash.clone().unwrap_or_default();
+    let line = NewLine {
+        shipment_id: event.shipment_id,
+        event_seq: event.event_seq,
+        event_type: event.event_type,
+        timestamp: event.timestamp,
+        actor: event.actor,
+        payload: &event.payload,
+        operator,
+        prev_hash,
+    };
+    line.encode_checked().map_err(|e| match e {
+        LineError::UnreadablePayload(reason) => {
+            Error::InvalidPayload(format!("it could not be read back: {reason}"))
+        }
+        other => Error::LineNotReadable(other),
+    })
+}
+
+/// Now, unless the clock stepped back: then the previous line's time,
+/// rounded up to the millisecond so it is never earlier. Refused when that
+/// would be past the year 9999 (no reader accepts it).
+pub(super) fn next_timestamp(previous: Option<Timestamp>) -> Result<Timestamp> {
+    Timestamp::next_written(previous, chrono::Utc::now()).ok_or_else(|| {
+        Error::TimestampsExhausted {
+            last: previous.map(|t| t.to_string()).unwrap_or_default(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_going_back_reuses_the_previous_timestamp() {
+        let future = Timestamp::parse("2999-01-01T00:00:00.123456Z").unwrap();
+        let next = next_timestamp(Some(future)).unwrap();
+        assert!(next >= future);
+        assert_eq!(next.to_string(), "2999-01-01T00:00:00.124Z");
+    }
+}

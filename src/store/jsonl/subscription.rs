@@ -1,0 +1,177 @@
+//! `FileSubscription`: the file store's live reading, in one place. A
+//! tailer on the event log and one on the counter log read forward from a
+//! byte offset; the notify watcher (with its polling fallback) says when to
+//! look again. Big reads are parsed on worker threads (`log::digest`).
+
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+use crate::error::Result;
+use crate::log::digest::{self, IndexedLine, OperatorNames};
+use crate::log::files::LogPaths;
+use crate::log::lines::LineRef;
+use crate::log::tail::{LogTailer, TailPoll};
+use crate::log::watch::LogWatcher;
+use crate::store::{Feed, Polled, Position, Recorded, Subscription};
+
+/// Reads at least this big are parsed on worker threads.
+const PARALLEL_FROM_BYTES: u64 = 8 << 20;
+
+pub struct FileSubscription {
+    paths: LogPaths,
+    events: LogTailer,
+    counter: LogTailer,
+    names: OperatorNames,
+    watcher: Option<LogWatcher>,
+    /// Wake-ups for `wait`, when nobody else asked to be woken.
+    woken: Option<Receiver<()>>,
+}
+
+impl FileSubscription {
+    /// Reads the event log from `from` (a line start) and the counter log
+    /// from its beginning.
+    pub fn new(paths: &LogPaths, from: Position) -> Self {
+        FileSubscription {
+            paths: paths.clone(),
+            events: LogTailer::starting_at(&paths.events, from.0),
+            counter: LogTailer::new(&paths.counter),
+            names: OperatorNames::default(),
+            watcher: None,
+            woken: None,
+        }
+    }
+
+    fn poll_events(
+        &mut self,
+        max_bytes: u64,
+        each: &mut (dyn FnMut(Feed<'_>) + Send),
+    ) -> Result<TailPoll> {
+        let (read, total) = self.progress();
+        let events = &mut self.events;
+        if total.saturating_sub(read).min(max_bytes) >= PARALLEL_FROM_BYTES {
+            digest::parallel(
+                |on_line| events.poll_at_most(max_bytes, on_line),
+                |line| each(Feed::Line(line)),
+            )
+        } else {
+            let names = &mut self.names;
+            events.poll_at_most(max_bytes, |line| {
+                each(Feed::Line(digest::index_line(&line, names)))
+            })
+        }
+    }
+
+    fn poll_counter(&mut self, each: &mut (dyn FnMut(Feed<'_>) + Send)) -> Result<()> {
+        // The counter line of a creation is written before its event, so
+        // reading the counter log after the event log never misses one.
+        let mut forward = |line: LineRef<'_>| {
+            each(Feed::Counter {
+                line_no: line.line_no,
+                bytes: line.bytes,
+            })
+        };
+        if let TailPoll::Reset { .. } = self.counter.poll(&mut forward)? {
+            each(Feed::CountersReset);
+            self.counter.poll(|line| {
+                each(Feed::Counter {
+                    line_no: line.line_no,
+                    bytes: line.bytes,
+                })
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Subscription for FileSubscription {
+    fn poll(&mut self, max_bytes: u64, each: &mut (dyn FnMut(Feed<'_>) + Send)) -> Result<Polled> {
+        let mut polled = Polled::default();
+        let poll = match self.poll_events(max_bytes, each)? {
+            TailPoll::Reset { reason } => {
+                // Everything handed out is void, the counter log's too.
+                polled.reset = Some(reason);
+                self.counter = LogTailer::new(&self.paths.counter);
+                return Ok(polled);
+            }
+            read => read,
+        };
+        polled.more = matches!(poll, TailPoll::Read { more: true, .. });
+        polled.modified = self.events.take_modified();
+        self.poll_counter(each)?;
+        Ok(polled)
+    }
+
+    fn poll_events(&mut self, each: &mut dyn FnMut(Recorded)) -> Result<Polled> {
+        let poll = self.events.poll(|line| {
+            if let Ok(record) = line.record() {
+                each(Recorded {
+                    position: Position(line.offset),
+                    event: record.to_event(),
+                });
+            }
+        })?;
+        let mut polled = Polled {
+            modified: self.events.take_modified(),
+            ..Polled::default()
+        };
+        if let TailPoll::Reset { reason } = poll {
+            polled.reset = Some(reason);
+        }
+        Ok(polled)
+    }
+
+    fn watch(&mut self, wake: Box<dyn Fn() + Send>) -> Option<String> {
+        let watcher = LogWatcher::start(&self.paths, wake);
+        let fallback = watcher.fallback_reason().map(str::to_owned);
+        self.watcher = Some(watcher);
+        fallback
+    }
+
+    fn wait(&mut self, timeout: Duration) {
+        if self.woken.is_none() && self.watcher.is_none() {
+            let (tx, rx) = mpsc::channel();
+            self.watch(Box::new(move || {
+                let _ = tx.send(());
+            }));
+            self.woken = Some(rx);
+        }
+        match &self.woken {
+            Some(woken) => {
+                if woken.recv_timeout(timeout).is_ok() {
+                    while woken.try_recv().is_ok() {}
+                }
+            }
+            None => std::thread::sleep(timeout),
+        }
+    }
+
+    fn progress(&self) -> (u64, u64) {
+        (
+            self.events.offset() + self.events.pending_bytes(),
+            self.events.file_len(),
+        )
+    }
+
+    fn position(&self) -> Position {
+        Position(self.events.offset())
+    }
+
+    fn torn_tail(&self) -> Option<(u64, u64)> {
+        let pending = self.events.pending_bytes();
+        (pending > 0).then(|| (self.events.next_line_no(), pending))
+    }
+
+    fn torn_line(&self) -> Option<IndexedLine> {
+        let mut names = OperatorNames::default();
+        self.events
+            .terminated_pending()
+            .map(|line| digest::index_line(&line, &mut names))
+    }
+
+    fn written(&mut self, bytes: &[u8], each: &mut (dyn FnMut(Feed<'_>) + Send)) -> Result<()> {
+        let names = &mut self.names;
+        self.events.written(bytes, |line| {
+            each(Feed::Line(digest::index_line(&line, names)))
+        })
+    }
+}
