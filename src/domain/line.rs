@@ -11,6 +11,9 @@ use sha2::{Digest, Sha256};
 
 use super::{Actor, Event, EventType, ShipmentId, Timestamp};
 
+mod fast;
+use fast::fast_wire;
+
 /// SHA-256 of a line's exact bytes, without its `\n`.
 pub type LineHash = [u8; 32];
 
@@ -129,114 +132,6 @@ fn classify(e: serde_json::Error) -> LineError {
     } else {
         LineError::NotJson(e.to_string())
     }
-}
-
-/// A fast path for the lines nearly every log is made of: known keys, each
-/// once, plain strings (no escapes), a plain integer seq. Anything else
-/// returns `None` and goes through serde, so both paths accept and reject
-/// exactly the same lines (a property test holds them to that).
-fn fast_wire(text: &str) -> Option<WireLine<'_>> {
-    let b = text.as_bytes();
-    let mut i = 0;
-    let skip_ws = |i: &mut usize| {
-        while matches!(b.get(*i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            *i += 1;
-        }
-    };
-    let expect = |i: &mut usize, c: u8| -> Option<()> { (b.get(*i) == Some(&c)).then(|| *i += 1) };
-    // A string without escapes or control characters: its text as is.
-    let plain_string = |i: &mut usize| -> Option<&str> {
-        expect(i, b'"')?;
-        let start = *i;
-        loop {
-            match *b.get(*i)? {
-                b'"' => break,
-                b'\\' => return None,
-                c if c < 0x20 => return None,
-                _ => *i += 1,
-            }
-        }
-        let s = text.get(start..*i)?;
-        *i += 1;
-        Some(s)
-    };
-    let (mut id, mut seq, mut kind, mut ts, mut actor) = (None, None, None, None, None);
-    let (mut payload, mut operator, mut prev_hash) = (None, None, None);
-    skip_ws(&mut i);
-    expect(&mut i, b'{')?;
-    loop {
-        skip_ws(&mut i);
-        let key = plain_string(&mut i)?;
-        skip_ws(&mut i);
-        expect(&mut i, b':')?;
-        skip_ws(&mut i);
-        match key {
-            "event_seq" => {
-                let start = i;
-                while b.get(i).is_some_and(u8::is_ascii_digit) {
-                    i += 1;
-                }
-                let digits = text.get(start..i)?;
-                if digits.is_empty()
-                    || (digits.len() > 1 && digits.starts_with('0'))
-                    || digits.len() > 18
-                    || matches!(b.get(i), Some(b'.' | b'e' | b'E'))
-                    || seq.is_some()
-                {
-                    return None;
-                }
-                seq = Some(digits.parse::<i64>().ok()?);
-            }
-            "payload" => {
-                let rest = text.get(i..)?;
-                let mut de = serde_json::Deserializer::from_str(rest);
-                let raw: &RawValue = serde::Deserialize::deserialize(&mut de).ok()?;
-                if payload.is_some() || raw.get().as_ptr() != rest.as_ptr() {
-                    return None;
-                }
-                i += raw.get().len();
-                payload = Some(raw);
-            }
-            _ => {
-                let slot = match key {
-                    "shipment_id" => &mut id,
-                    "event_type" => &mut kind,
-                    "timestamp" => &mut ts,
-                    "actor" => &mut actor,
-                    "operator" => &mut operator,
-                    "prev_hash" => &mut prev_hash,
-                    _ => return None,
-                };
-                if slot.is_some() {
-                    return None; // a repeated key: serde's error message is the one to show
-                }
-                *slot = Some(plain_string(&mut i)?);
-            }
-        }
-        skip_ws(&mut i);
-        match b.get(i)? {
-            b',' => i += 1,
-            b'}' => {
-                i += 1;
-                break;
-            }
-            _ => return None,
-        }
-    }
-    skip_ws(&mut i);
-    if i != b.len() {
-        return None;
-    }
-    Some(WireLine {
-        shipment_id: Cow::Borrowed(id?),
-        event_seq: seq?,
-        event_type: Cow::Borrowed(kind?),
-        timestamp: Cow::Borrowed(ts?),
-        actor: Cow::Borrowed(actor?),
-        payload: payload?,
-        operator: operator.map(Cow::Borrowed),
-        prev_hash: prev_hash.map(Cow::Borrowed),
-    })
 }
 
 /// Parses one line (without its `\n`).
@@ -491,100 +386,5 @@ mod tests {
         let ts = Timestamp::parse("2026-01-21T12:00:00.000Z").unwrap();
         let line = encode_counter_line(42, &ts);
         assert_eq!(parse_counter_line(line.trim_end().as_bytes()), Some(42));
-    }
-}
-
-#[cfg(test)]
-mod fast_path_tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    const OURS: &str = r#"{"shipment_id":"SHP-0000000007","event_seq":2,"event_type":"MANAGER_APPROVED","timestamp":"2026-01-21T12:00:00.000Z","actor":"SENDER_MANAGER","payload":{"approval_type":"manual","n":[1,{"x":"y"}]},"operator":"asha","prev_hash":"0000000000000000000000000000000000000000000000000000000000000000"}"#;
-    const PYTHON: &str = r#"{"shipment_id": "SHP-0000000001", "event_seq": 1, "event_type": "CREATED", "timestamp": "2026-11-29T10:33:44.508181Z", "actor": "SENDER", "payload": {"source": "Chennai", "weight_kg": 428.6}}"#;
-
-    fn same(a: &WireLine<'_>, b: &WireLine<'_>) -> bool {
-        a.shipment_id == b.shipment_id
-            && a.event_seq == b.event_seq
-            && a.event_type == b.event_type
-            && a.timestamp == b.timestamp
-            && a.actor == b.actor
-            && a.payload.get() == b.payload.get()
-            && a.operator == b.operator
-            && a.prev_hash == b.prev_hash
-    }
-
-    #[test]
-    fn fast_path_takes_the_common_lines() {
-        for line in [OURS, PYTHON] {
-            let fast = fast_wire(line).expect("fast path");
-            assert!(same(&fast, &serde_wire(line).unwrap()));
-        }
-    }
-
-    #[test]
-    fn fast_path_declines_what_it_does_not_handle() {
-        let cases = [
-            OURS.replace(r#""operator":"asha""#, r#""operator":null"#),
-            OURS.replace(
-                r#""actor":"SENDER_MANAGER""#,
-                r#""actor":"SENDER_\u004dANAGER""#,
-            ),
-            OURS.replace(r#""event_seq":2"#, r#""event_seq":2.0"#),
-            OURS.replace(r#""event_seq":2"#, r#""event_seq":02"#),
-            OURS.replace(r#""operator":"asha""#, r#""operator":"asha","extra":1"#),
-            OURS.replace(
-                r#""operator":"asha""#,
-                r#""operator":"asha","actor":"SENDER""#,
-            ),
-            format!("{OURS} x"),
-        ];
-        for case in &cases {
-            assert!(fast_wire(case).is_none(), "{case}");
-        }
-    }
-
-    fn mutated() -> impl Strategy<Value = String> {
-        let base = prop_oneof![Just(OURS.to_string()), Just(PYTHON.to_string())];
-        (
-            base,
-            proptest::collection::vec((any::<prop::sample::Index>(), 0u8..8, any::<u8>()), 0..4),
-        )
-            .prop_map(|(mut line, edits)| {
-                for (at, op, byte) in edits {
-                    let mut bytes = line.into_bytes();
-                    let i = at.index(bytes.len() + 1);
-                    let insert: &[u8] = match op {
-                        0 => b" ",
-                        1 => b"\\",
-                        2 => b"\"",
-                        3 => b",",
-                        4 => b"}",
-                        5 => b"\"event_seq\":3,",
-                        6 => b"\n",
-                        _ => &[],
-                    };
-                    if op == 7 && i < bytes.len() {
-                        bytes[i] = byte;
-                    } else if op == 7 && i < bytes.len() + 1 && !bytes.is_empty() {
-                        bytes.truncate(i.min(bytes.len()));
-                    } else {
-                        bytes.splice(i..i, insert.iter().copied());
-                    }
-                    line = String::from_utf8_lossy(&bytes).into_owned();
-                }
-                line
-            })
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(4000))]
-        #[test]
-        fn fast_path_agrees_with_serde(line in mutated()) {
-            if let Some(fast) = fast_wire(&line) {
-                let slow = serde_wire(&line);
-                prop_assert!(slow.is_ok(), "fast accepted what serde rejects: {line}");
-                prop_assert!(same(&fast, &slow.unwrap()), "{line}");
-            }
-        }
     }
 }

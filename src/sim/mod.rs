@@ -254,49 +254,30 @@ impl Simulation {
         value.as_object().cloned().unwrap_or_default()
     }
 
-    /// A plausible next event for a shipment in flight.
-    fn next_step(&mut self, s: &InFlight) -> (EventType, Actor, Map<String, Value>) {
+    /// A plausible next event for a shipment in flight. The dice (`r`, a
+    /// person) are rolled before looking at the state, whatever the state
+    /// needs, so a seed replays the same run.
+    fn next_step(&mut self, s: &InFlight) -> Step {
         use EventType::*;
         let detour_ok = s.detours < 2;
         let r = self.rng.below(100);
         let person = *self.rng.pick(&PEOPLE);
-        let p = Self::payload;
         match s.state {
-            Created if detour_ok && r < 5 => (
-                HoldForReview,
-                Actor::SenderManager,
-                p(json!({"reason": "documents missing"})),
-            ),
-            Created if detour_ok && r < 10 => (
-                OverrideApplied,
-                Actor::SenderManager,
-                p(json!({"reason": "priority customer"})),
-            ),
-            Created if r < 13 => (
-                Cancelled,
-                Actor::Sender,
-                p(json!({"reason": "customer withdrew order"})),
-            ),
-            Created => (
-                ManagerApproved,
-                Actor::SenderManager,
-                p(json!({"approval_type": "manual"})),
-            ),
-            ManagerApproved if detour_ok && r < 5 => (
-                HoldForReview,
-                Actor::SenderSupervisor,
-                p(json!({"reason": "weight mismatch"})),
-            ),
-            ManagerApproved if r < 8 => (
-                Cancelled,
-                Actor::SenderManager,
-                p(json!({"reason": "budget withdrawn"})),
-            ),
-            ManagerApproved => (
-                SupervisorApproved,
-                Actor::SenderSupervisor,
-                p(json!({"approval_type": "supervisor"})),
-            ),
+            Created | ManagerApproved => approval_step(s.state, detour_ok, r),
+            SupervisorApproved | InTransit | ReceiverAcknowledged | WarehouseIntake
+            | OutForDelivery => self.transport_step(s.state, detour_ok, r, person),
+            OverrideApplied | HoldForReview => review_step(s.state, r),
+            Delivered | Cancelled => (Cancelled, Actor::Sender, Map::new()), // never in flight
+        }
+    }
+
+    /// From supervisor approval to the door: dispatch (by the system or a
+    /// carrier, on a vehicle), transit, receipt, warehouse, delivery; now
+    /// and then a customs hold or a cancellation.
+    fn transport_step(&mut self, state: EventType, detour_ok: bool, r: u64, person: &str) -> Step {
+        use EventType::*;
+        let p = Self::payload;
+        match state {
             SupervisorApproved if r < 3 => (
                 Cancelled,
                 Actor::SenderSupervisor,
@@ -340,23 +321,81 @@ impl Simulation {
                 p(json!({"reason": "refused at the door"})),
             ),
             OutForDelivery => (Delivered, Actor::Customer, p(json!({"signed_by": person}))),
-            HoldForReview if r < 25 => (
-                Created,
-                Actor::Sender,
-                p(json!({"note": "documents corrected"})),
-            ),
-            HoldForReview if r < 35 => (
-                Cancelled,
-                Actor::SenderManager,
-                p(json!({"reason": "review failed"})),
-            ),
-            OverrideApplied | HoldForReview => (
-                ManagerApproved,
-                Actor::SenderManager,
-                p(json!({"approval_type": "after review"})),
-            ),
-            Delivered | Cancelled => (Cancelled, Actor::Sender, Map::new()), // never in flight
+            other => unreachable!("{other} is not a transport state"),
         }
+    }
+}
+
+/// An event to append: its type, who appends it, its payload.
+type Step = (EventType, Actor, Map<String, Value>);
+
+/// The sender's approvals: a new shipment goes to the manager, an approved
+/// one to the supervisor; either may be held, overridden or cancelled.
+fn approval_step(state: EventType, detour_ok: bool, r: u64) -> Step {
+    use EventType::*;
+    let p = Simulation::payload;
+    match state {
+        Created if detour_ok && r < 5 => (
+            HoldForReview,
+            Actor::SenderManager,
+            p(json!({"reason": "documents missing"})),
+        ),
+        Created if detour_ok && r < 10 => (
+            OverrideApplied,
+            Actor::SenderManager,
+            p(json!({"reason": "priority customer"})),
+        ),
+        Created if r < 13 => (
+            Cancelled,
+            Actor::Sender,
+            p(json!({"reason": "customer withdrew order"})),
+        ),
+        Created => (
+            ManagerApproved,
+            Actor::SenderManager,
+            p(json!({"approval_type": "manual"})),
+        ),
+        ManagerApproved if detour_ok && r < 5 => (
+            HoldForReview,
+            Actor::SenderSupervisor,
+            p(json!({"reason": "weight mismatch"})),
+        ),
+        ManagerApproved if r < 8 => (
+            Cancelled,
+            Actor::SenderManager,
+            p(json!({"reason": "budget withdrawn"})),
+        ),
+        ManagerApproved => (
+            SupervisorApproved,
+            Actor::SenderSupervisor,
+            p(json!({"approval_type": "supervisor"})),
+        ),
+        other => unreachable!("{other} is not an approval state"),
+    }
+}
+
+/// Out of a hold or an override: resubmitted, cancelled, or approved
+/// after review.
+fn review_step(state: EventType, r: u64) -> Step {
+    use EventType::*;
+    let p = Simulation::payload;
+    match state {
+        HoldForReview if r < 25 => (
+            Created,
+            Actor::Sender,
+            p(json!({"note": "documents corrected"})),
+        ),
+        HoldForReview if r < 35 => (
+            Cancelled,
+            Actor::SenderManager,
+            p(json!({"reason": "review failed"})),
+        ),
+        OverrideApplied | HoldForReview => (
+            ManagerApproved,
+            Actor::SenderManager,
+            p(json!({"approval_type": "after review"})),
+        ),
+        other => unreachable!("{other} is not a review state"),
     }
 }
 

@@ -11,11 +11,28 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::theme;
 use crate::domain::{Actor, lifecycle};
 use crate::text::inert;
-use crate::tui::actions::action_options;
+use crate::tui::actions::{ActionOption, action_options};
 use crate::tui::app::App;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let role_span = match app.role() {
+    let mut spans = vec![role_badge(app)];
+    if app.roles.len() > 1 {
+        spans.push(Span::styled(" r/R role ", theme::dim()));
+    }
+    spans.extend(selection_spans(app, area.width < 120));
+    if app.read_only.is_none() && app.role().is_some() {
+        spans.extend(new_shipment_spans(app.role() == Some(Actor::Sender)));
+    }
+    spans.push(Span::styled("  ? help", theme::dim()));
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+/// The badge at the left: the acting role, or "read-only".
+fn role_badge(app: &App) -> Span<'static> {
+    match app.role() {
         Some(role) if app.read_only.is_none() => Span::styled(
             format!(" ROLE {role} "),
             Style::new()
@@ -30,100 +47,85 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 .bg(Color::DarkGray)
                 .add_modifier(Modifier::BOLD),
         ),
-    };
-    let mut spans = vec![role_span];
-    if app.roles.len() > 1 {
-        spans.push(Span::styled(" r/R role ", theme::dim()));
     }
+}
+
+/// Why nothing may be done (read-only, no role, nothing selected), or the
+/// selected shipment and what the role may do to it.
+fn selection_spans(app: &App, narrow: bool) -> Vec<Span<'static>> {
     match (app.role(), app.selected_summary()) {
-        _ if app.read_only.is_some() => {
-            spans.push(Span::raw(" "));
-            spans.push(Span::styled(
-                inert(&app.read_only_reason(), 200),
-                theme::error(),
-            ));
-        }
-        (None, _) => {
-            spans.push(Span::raw(" "));
-            spans.push(Span::styled(
-                inert(&app.read_only_reason(), 200),
-                theme::dim(),
-            ));
-        }
-        (Some(_), None) => spans.push(Span::styled(" no shipment selected ", theme::dim())),
+        _ if app.read_only.is_some() => vec![
+            Span::raw(" "),
+            Span::styled(inert(&app.read_only_reason(), 200), theme::error()),
+        ],
+        (None, _) => vec![
+            Span::raw(" "),
+            Span::styled(inert(&app.read_only_reason(), 200), theme::dim()),
+        ],
+        (Some(_), None) => vec![Span::styled(" no shipment selected ", theme::dim())],
         (Some(role), Some(s)) => {
-            spans.push(Span::raw(format!(" {} ", s.id)));
-            spans.push(Span::styled(
-                format!("{} seq {} ", s.state, s.seq),
-                theme::dim(),
-            ));
-            spans.push(Span::raw("│"));
-            let options = if lifecycle::is_terminal(s.state) {
+            let mut spans = vec![
+                Span::raw(format!(" {} ", s.id)),
+                Span::styled(format!("{} seq {} ", s.state, s.seq), theme::dim()),
+                Span::raw("│"),
+            ];
+            if lifecycle::is_terminal(s.state) {
                 spans.push(Span::styled(
                     format!(" {} is terminal: no action may follow ", s.state),
                     theme::dim(),
                 ));
-                Vec::new()
             } else {
-                action_options(role, s.state)
-            };
-            for option in options {
-                spans.push(Span::raw(" "));
-                match option.available {
-                    Ok(event) => {
-                        spans.push(Span::styled(format!(" {} ", option.key), theme::key()));
-                        let text = if option.key == 'a' {
-                            format!(" {event} ")
-                        } else {
-                            format!(" {} ", option.label)
-                        };
-                        spans.push(Span::styled(text, Style::new().fg(Color::Green)));
-                    }
-                    Err(why) => {
-                        // Narrow screens get the kind of refusal; pressing
-                        // the key puts the whole reason in the status line.
-                        let why = if area.width < 120 {
-                            why.split(':').next().unwrap_or_default().to_string()
-                        } else {
-                            why
-                        };
-                        spans.push(Span::styled(format!(" {} ", option.key), theme::dim()));
-                        spans.push(Span::styled(
-                            format!(" {}: {why} ", option.label),
-                            theme::dim(),
-                        ));
-                    }
+                for option in action_options(role, s.state) {
+                    spans.push(Span::raw(" "));
+                    spans.extend(option_spans(option, narrow));
                 }
             }
+            spans
         }
     }
-    if app.read_only.is_none() && app.role().is_some() {
-        spans.push(Span::raw(" "));
-        let create_ok = app.role() == Some(Actor::Sender);
-        spans.push(Span::styled(
-            " n ",
-            if create_ok {
-                theme::key()
+}
+
+/// One action: its key and label in green when available, dimmed with the
+/// reason when not.
+fn option_spans(option: ActionOption, narrow: bool) -> [Span<'static>; 2] {
+    match option.available {
+        Ok(event) => {
+            let text = if option.key == 'a' {
+                format!(" {event} ")
             } else {
-                theme::dim()
-            },
-        ));
-        spans.push(Span::styled(
-            if create_ok {
-                " new "
+                format!(" {} ", option.label)
+            };
+            [
+                Span::styled(format!(" {} ", option.key), theme::key()),
+                Span::styled(text, Style::new().fg(Color::Green)),
+            ]
+        }
+        Err(why) => {
+            // Narrow screens get the kind of refusal; pressing the key puts
+            // the whole reason in the status line.
+            let why = if narrow {
+                why.split(':').next().unwrap_or_default().to_string()
             } else {
-                " new (as SENDER only) "
-            },
-            if create_ok {
-                Style::new().fg(Color::Green)
-            } else {
-                theme::dim()
-            },
-        ));
+                why
+            };
+            [
+                Span::styled(format!(" {} ", option.key), theme::dim()),
+                Span::styled(format!(" {}: {why} ", option.label), theme::dim()),
+            ]
+        }
     }
-    spans.push(Span::styled("  ? help", theme::dim()));
-    frame.render_widget(
-        Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }),
-        area,
-    );
+}
+
+/// The `n` key: live for a sender, dimmed with who may create otherwise.
+fn new_shipment_spans(create_ok: bool) -> [Span<'static>; 3] {
+    let (key_style, label, label_style) = if create_ok {
+        (theme::key(), " new ", Style::new().fg(Color::Green))
+    } else {
+        (theme::dim(), " new (as SENDER only) ", theme::dim())
+    };
+    [
+        Span::raw(" "),
+        Span::styled(" n ", key_style),
+        Span::styled(label, label_style),
+    ]
 }

@@ -27,7 +27,47 @@ fn header_cell(label: &str, column: Option<SortColumn>, app: &App) -> Cell<'stat
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>) {
-    let focused = app.focus == Focus::Table;
+    let block = Block::bordered()
+        .title(Span::styled(title(app), theme::title()))
+        .border_style(theme::focused_border(app.focus == Focus::Table));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let wide = inner.width >= 90;
+    let body_height = inner.height.saturating_sub(1) as usize;
+    app.page.set(body_height.max(1));
+    let offset = scroll_to_cursor(app, body_height);
+    app.hits.borrow_mut().table_body = Rect {
+        y: inner.y + 1,
+        height: inner.height.saturating_sub(1),
+        ..inner
+    };
+
+    if app.rows.is_empty() {
+        frame.render_widget(Paragraph::new(empty_text(app)).style(theme::dim()), inner);
+        return;
+    }
+
+    let shipments = app.index().projection().shipments();
+    let window = app.rows.window(offset, body_height);
+    let rows: Vec<Row> = window
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &p)| {
+            let s = shipments.get(p as usize)?;
+            Some(row(app, s, offset + i == app.cursor, wide, now))
+        })
+        .collect();
+    let (headers, widths) = columns(app, wide);
+    let table = Table::new(rows, widths)
+        .header(Row::new(headers).style(theme::title().fg(Color::Gray)))
+        .column_spacing(1);
+    frame.render_widget(table, inner);
+}
+
+/// Counts, sort, and the state and text filters when set (with a `_`
+/// cursor while the filter is being typed).
+fn title(app: &App) -> String {
     let mut title = format!(
         " Shipments {} of {} · sort {}{} ",
         thousands(app.rows.len() as u64),
@@ -46,16 +86,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>) {
             if typing { "_" } else { "" }
         ));
     }
-    let block = Block::bordered()
-        .title(Span::styled(title, theme::title()))
-        .border_style(theme::focused_border(focused));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    title
+}
 
-    let wide = inner.width >= 90;
-    let body_height = inner.height.saturating_sub(1) as usize;
-    app.page.set(body_height.max(1));
-    // Keep the cursor on screen.
+/// The first row shown: moved just enough to keep the cursor on screen,
+/// never past the last full page, and remembered for the next frame.
+fn scroll_to_cursor(app: &App, body_height: usize) -> usize {
     let mut offset = app.offset.get();
     if app.cursor < offset {
         offset = app.cursor;
@@ -64,33 +100,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>) {
     }
     offset = offset.min(app.rows.len().saturating_sub(body_height));
     app.offset.set(offset);
-    app.hits.borrow_mut().table_body = Rect {
-        y: inner.y + 1,
-        height: inner.height.saturating_sub(1),
-        ..inner
-    };
+    offset
+}
 
-    if app.rows.is_empty() {
-        let text = if app.index().projection().total_shipments() == 0 {
-            "No shipments yet. Press n to create one (as SENDER), or run `control-tower demo`."
-        } else {
-            "No shipment matches the filter. Esc clears it."
-        };
-        frame.render_widget(Paragraph::new(text).style(theme::dim()), inner);
-        return;
+/// What an empty table says: how to get a first shipment, or how to clear
+/// a filter that hides them all.
+fn empty_text(app: &App) -> &'static str {
+    if app.index().projection().total_shipments() == 0 {
+        "No shipments yet. Press n to create one (as SENDER), or run `control-tower demo`."
+    } else {
+        "No shipment matches the filter. Esc clears it."
     }
+}
 
-    let shipments = app.index().projection().shipments();
-    let window = app.rows.window(offset, body_height);
-    let rows: Vec<Row> = window
-        .iter()
-        .enumerate()
-        .filter_map(|(i, &p)| {
-            let s = shipments.get(p as usize)?;
-            Some(row(app, s, offset + i == app.cursor, wide, now))
-        })
-        .collect();
-
+/// Header cells and widths; weight and delivery type only on wide screens.
+fn columns(app: &App, wide: bool) -> (Vec<Cell<'static>>, Vec<Constraint>) {
     let mut headers = vec![
         Cell::from(" "),
         header_cell("ID", Some(SortColumn::Id), app),
@@ -113,10 +137,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>) {
     headers.push(header_cell("EV", Some(SortColumn::Events), app));
     widths.push(Constraint::Length(5));
     widths.push(Constraint::Length(4));
-    let table = Table::new(rows, widths)
-        .header(Row::new(headers).style(theme::title().fg(Color::Gray)))
-        .column_spacing(1);
-    frame.render_widget(table, inner);
+    (headers, widths)
 }
 
 fn row(
