@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{Context, parse_id};
-use crate::domain::ShipmentId;
+use crate::domain::{Event, ShipmentId};
 use crate::error::Result;
 use crate::log::watch::FALLBACK_POLL;
 use crate::store::{EventStore, JsonlStore, Position};
@@ -22,21 +22,27 @@ pub struct EventsArgs {
     pub follow: bool,
 }
 
+/// Reads everything there is (`read_all`), then, with `--follow`,
+/// subscribes from where that read ended, so no event is missed or repeated.
 pub fn run(ctx: &Context, args: &EventsArgs) -> Result<ExitCode> {
-    let mut events = JsonlStore::reader(&ctx.paths).subscribe(Position::START)?;
+    let mut store = JsonlStore::reader(&ctx.paths);
     let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let end = store.read_all(Position::START, &mut |recorded| {
+        print(&mut out, args, &recorded.event)
+    })?;
+    out.flush().map_err(super::output::write_error)?;
+    drop(out);
+    if !args.follow {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut live = store.subscribe(end)?;
     loop {
         let mut out = std::io::BufWriter::new(stdout.lock());
-        let mut write_error = None;
-        let polled = events.poll_events(&mut |recorded| {
-            let event = recorded.event;
-            if write_error.is_some() || args.shipment.is_some_and(|id| id != event.shipment_id) {
-                return;
-            }
-            if let Some(text) = super::output::json_line(&event)
-                && let Err(e) = writeln!(out, "{text}")
-            {
-                write_error = Some(e);
+        let mut failed = None;
+        let polled = live.poll_events(&mut |recorded| {
+            if failed.is_none() {
+                failed = print(&mut out, args, &recorded.event).err();
             }
         })?;
         if let Some(reason) = polled.reset {
@@ -45,13 +51,22 @@ pub fn run(ctx: &Context, args: &EventsArgs) -> Result<ExitCode> {
                 crate::text::inert(&reason, 300)
             ));
         }
-        if let Some(e) = write_error.or_else(|| out.flush().err()) {
-            return Err(super::output::write_error(e));
+        if let Some(e) = failed {
+            return Err(e);
         }
+        out.flush().map_err(super::output::write_error)?;
         drop(out);
-        if !args.follow {
-            return Ok(ExitCode::SUCCESS);
-        }
-        events.wait(FALLBACK_POLL);
+        live.wait(FALLBACK_POLL);
+    }
+}
+
+/// One event as a JSON line, if it is one `args` asks for.
+fn print(out: &mut impl Write, args: &EventsArgs, event: &Event) -> Result<()> {
+    if args.shipment.is_some_and(|id| id != event.shipment_id) {
+        return Ok(());
+    }
+    match super::output::json_line(event) {
+        Some(text) => writeln!(out, "{text}").map_err(super::output::write_error),
+        None => Ok(()),
     }
 }
