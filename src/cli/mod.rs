@@ -3,7 +3,8 @@
 
 mod advance;
 mod audit;
-mod bench;
+#[cfg(feature = "bench")]
+pub mod bench;
 mod create;
 pub mod demo;
 mod events;
@@ -25,7 +26,6 @@ use serde_json::{Map, Value};
 use crate::domain::{Actor, EventType, ShipmentId};
 use crate::error::{Error, Result};
 use crate::store::LogPaths;
-use settings::DirSource;
 
 pub use demo::DEMO_DATA_DIR;
 pub use settings::DEFAULT_DATA_DIR;
@@ -93,6 +93,7 @@ pub enum Command {
     /// temporary directory ($TMPDIR, else /tmp). The logs already there are never
     /// touched; the scratch directory (about 300 MB at its largest) is removed
     /// at the end. Its path is printed first.
+    #[cfg(feature = "bench")]
     Bench(BenchArgs),
     /// Open the dashboard on data/demo with simulated live traffic
     Demo(DemoArgs),
@@ -124,6 +125,7 @@ pub struct DemoArgs {
 }
 
 /// `bench`: where it works is said in its help and its output.
+#[cfg(feature = "bench")]
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// Print the figures as JSON
@@ -259,10 +261,11 @@ fn print_clap(error: clap::Error) -> ExitCode {
 
 /// Where `bench` makes its scratch directory: inside the data directory
 /// when one was named (flag or environment), else the temporary directory.
+#[cfg(feature = "bench")]
 fn bench_dir(cli: &Cli) -> Option<PathBuf> {
     match settings::data_dir(cli) {
-        (dir, DirSource::Flag | DirSource::Env) => Some(dir),
-        (_, DirSource::Default) => None,
+        (dir, settings::DirSource::Flag | settings::DirSource::Env) => Some(dir),
+        (_, settings::DirSource::Default) => None,
     }
 }
 
@@ -285,6 +288,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(flag) => audit::run(&tower(&cli)?, flag.json),
         Command::Verify(flag) => verify::run(&tower(&cli)?, flag.json),
         Command::Simulate(args) => simulate::run(&tower(&cli)?, args),
+        #[cfg(feature = "bench")]
         Command::Bench(args) => bench::run(args.json, bench_dir(&cli).as_deref()),
         Command::Init(args) => init::run(&cli, args),
         Command::Demo(_) => Err(Error::Internal("demo is the dashboard".into())),

@@ -90,5 +90,5 @@ pub fn ensure_data_dir(paths: &LogPaths, source: DirSource) -> Result<()> {
 pub fn operator(cli: &Cli) -> String {
     cli.operator
         .clone()
-        .unwrap_or_else(crate::operator::os_account)
+        .unwrap_or_else(crate::store::account::os_account)
 }

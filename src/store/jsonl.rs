@@ -84,7 +84,7 @@ impl JsonlStore {
             paths: paths.clone(),
             file,
             operator: operator.to_string(),
-            account: crate::operator::os_account(),
+            account: crate::store::account::os_account(),
             policy,
             index_everything,
             view: None,

@@ -2,6 +2,7 @@
 //! interface (`EventStore`) is what the CLI, the dashboard and the simulator
 //! use; `JsonlStore` is the file implementation.
 
+pub mod account;
 mod counter;
 pub mod jsonl;
 pub mod lock;
