@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::domain::rules::Refusal;
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp, lifecycle};
 use crate::text::inert;
 
@@ -255,6 +256,46 @@ impl Error {
             | Error::NotADemoDir { .. }
             | Error::Internal(_)
             | Error::BenchFailed(_) => EXIT_FAILED,
+        }
+    }
+}
+
+/// The rules' refusals keep the variants (and so the messages and exit
+/// codes) they always had here; a malformed request for a new shipment is
+/// the caller's mistake (usage).
+impl From<Refusal> for Error {
+    fn from(refusal: Refusal) -> Error {
+        match refusal {
+            Refusal::TransitionNotAllowed {
+                id,
+                state,
+                actor,
+                event,
+            } => Error::TransitionNotAllowed {
+                id,
+                state,
+                actor,
+                event,
+            },
+            Refusal::RoleNotPermitted { id, actor, event } => {
+                Error::RoleNotPermitted { id, actor, event }
+            }
+            Refusal::InvalidPayload(reason) => Error::InvalidPayload(reason),
+            Refusal::Conflict {
+                id,
+                expected_seq,
+                head,
+            } => Error::Conflict {
+                id,
+                expected_seq,
+                current_seq: head.seq,
+                state: head.state,
+                actor: head.actor,
+                operator: head.operator.map(String::from),
+                at: head.at,
+            },
+            Refusal::UnknownShipment(id) => Error::UnknownShipment(id),
+            Refusal::NotCreated(_) | Refusal::NewShipmentSeq => Error::Usage(refusal.to_string()),
         }
     }
 }
