@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::store::LogPaths;
 
 pub use demo::DEMO_DATA_DIR;
-pub use settings::DEFAULT_DATA_DIR;
+pub use settings::{DEFAULT_DATA_DIR, Settings};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -212,13 +212,12 @@ impl Context {
 
 /// The context of a command on the tower: its data directory checked (the
 /// default created on first use).
-fn tower(cli: &Cli) -> Result<Context> {
-    let (paths, source) = settings::tower_paths(cli);
-    settings::ensure_data_dir(&paths, source)?;
+fn tower(settings: &Settings) -> Result<Context> {
+    settings::ensure_data_dir(&settings.paths, settings.source)?;
     Ok(Context {
-        paths,
-        operator: settings::operator(cli),
-        lock_timeout: cli.lock_timeout,
+        paths: settings.paths.clone(),
+        operator: settings.operator.clone(),
+        lock_timeout: settings.lock_timeout,
     })
 }
 
@@ -259,38 +258,29 @@ fn print_clap(error: clap::Error) -> ExitCode {
     ExitCode::from(crate::error::EXIT_FAILED)
 }
 
-/// Where `bench` makes its scratch directory: inside the data directory
-/// when one was named (flag or environment), else the temporary directory.
-#[cfg(feature = "bench")]
-fn bench_dir(cli: &Cli) -> Option<PathBuf> {
-    match settings::data_dir(cli) {
-        (dir, settings::DirSource::Flag | settings::DirSource::Env) => Some(dir),
-        (_, settings::DirSource::Default) => None,
-    }
-}
-
-/// Runs a CLI command (not the dashboard); returns the exit code.
-pub fn run(cli: Cli) -> Result<ExitCode> {
-    let Some(command) = cli.command.as_ref() else {
-        return Err(Error::Internal("no command".into()));
-    };
-    if cli.role.is_some() {
+/// Runs a CLI command (not the dashboard) with the settings `main`
+/// resolved; returns the exit code.
+pub fn run(settings: Settings, command: Command) -> Result<ExitCode> {
+    if settings.role.is_some() {
         return Err(Error::Usage(
             "--role chooses the dashboard's starting role; commands take --actor instead".into(),
         ));
     }
-    match command {
-        Command::Create(args) => create::run(&tower(&cli)?, args),
-        Command::Advance(args) => advance::run(&tower(&cli)?, args),
-        Command::Show(args) => show::run(&tower(&cli)?, args),
-        Command::List(args) => list::run(&tower(&cli)?, args),
-        Command::Events(args) => events::run(&tower(&cli)?, args),
-        Command::Audit(flag) => audit::run(&tower(&cli)?, flag.json),
-        Command::Verify(flag) => verify::run(&tower(&cli)?, flag.json),
-        Command::Simulate(args) => simulate::run(&tower(&cli)?, args),
+    let settings = &settings;
+    match &command {
+        Command::Create(args) => create::run(&tower(settings)?, args),
+        Command::Advance(args) => advance::run(&tower(settings)?, args),
+        Command::Show(args) => show::run(&tower(settings)?, args),
+        Command::List(args) => list::run(&tower(settings)?, args),
+        Command::Events(args) => events::run(&tower(settings)?, args),
+        Command::Audit(flag) => audit::run(&tower(settings)?, flag.json),
+        Command::Verify(flag) => verify::run(&tower(settings)?, flag.json),
+        Command::Simulate(args) => simulate::run(&tower(settings)?, args),
+        // The scratch directory goes inside a data directory someone named,
+        // else in the temporary directory.
         #[cfg(feature = "bench")]
-        Command::Bench(args) => bench::run(args.json, bench_dir(&cli).as_deref()),
-        Command::Init(args) => init::run(&cli, args),
+        Command::Bench(args) => bench::run(args.json, settings.named_dir()),
+        Command::Init(args) => init::run(settings, args),
         Command::Demo(_) => Err(Error::Internal("demo is the dashboard".into())),
     }
 }
