@@ -49,9 +49,7 @@ pub fn run(settings: Settings) -> Result<ExitCode> {
     // (a real log under `demo`, a missing directory) is never hidden.
     let dir = DashboardDir::choose(&settings)?;
     if !std::io::stdout().is_terminal() {
-        return Err(Error::Usage(
-            "the dashboard needs a terminal, and stdout is not one; use the commands instead (e.g. `control-tower list`, `control-tower audit`)".into(),
-        ));
+        return Err(Error::NoTerminal);
     }
     let paths = dir.prepare()?;
     let mut app = App::new(AppOptions {
