@@ -1,7 +1,7 @@
 //! Writes a large valid log for manual benchmarking:
 //! `cargo run --release --example genlog -- DIR [EVENTS]`.
 
-use control_tower::bench::loggen;
+use control_tower::cli::bench::loggen;
 use control_tower::store::LogPaths;
 
 fn main() {

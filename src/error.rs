@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::domain::rules::Refusal;
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp, lifecycle};
 use crate::text::inert;
 
@@ -191,6 +192,12 @@ pub enum Error {
         doing: &'static str,
         source: io::Error,
     },
+    /// The dashboard was asked for where there is no terminal to draw on
+    /// (stdout is a pipe or a file).
+    #[error(
+        "the dashboard needs a terminal, and stdout is not one; use the commands instead (e.g. `control-tower list`, `control-tower audit`)"
+    )]
+    NoTerminal,
 
     // ---- Usage: the user's own mistake (exit 2). ----
     /// A mistake in what was asked (bad value, bad option).
@@ -215,6 +222,11 @@ pub enum Error {
     /// mistake nor the machine's.
     #[error("{}", whole(format_args!("internal: {}", .0)))]
     Internal(String),
+    /// A request to the store that contradicts itself (a new shipment
+    /// whose event is not CREATED, or that expects earlier events): the
+    /// calling program's mistake, not the operator's.
+    #[error("{}", inert(.0, MESSAGE_CHARS))]
+    MalformedRequest(String),
     /// `bench` could not take a measurement (a run failed or timed out).
     #[error("{}", inert(.0, MESSAGE_CHARS))]
     BenchFailed(String),
@@ -255,11 +267,55 @@ impl Error {
             | Error::Io { .. }
             | Error::AppendedNotPrinted { .. }
             | Error::Terminal { .. }
+            | Error::NoTerminal
             | Error::Usage(_)
             | Error::DataDirMissing(_)
             | Error::NotADemoDir { .. }
             | Error::Internal(_)
+            | Error::MalformedRequest(_)
             | Error::BenchFailed(_) => EXIT_FAILED,
+        }
+    }
+}
+
+/// The rules' refusals keep the variants (and so the messages and exit
+/// codes) they always had here; a malformed request for a new shipment is
+/// the calling program's mistake.
+impl From<Refusal> for Error {
+    fn from(refusal: Refusal) -> Error {
+        match refusal {
+            Refusal::TransitionNotAllowed {
+                id,
+                state,
+                actor,
+                event,
+            } => Error::TransitionNotAllowed {
+                id,
+                state,
+                actor,
+                event,
+            },
+            Refusal::RoleNotPermitted { id, actor, event } => {
+                Error::RoleNotPermitted { id, actor, event }
+            }
+            Refusal::InvalidPayload(reason) => Error::InvalidPayload(reason),
+            Refusal::Conflict {
+                id,
+                expected_seq,
+                head,
+            } => Error::Conflict {
+                id,
+                expected_seq,
+                current_seq: head.seq,
+                state: head.state,
+                actor: head.actor,
+                operator: head.operator.map(String::from),
+                at: head.at,
+            },
+            Refusal::UnknownShipment(id) => Error::UnknownShipment(id),
+            Refusal::NotCreated(_) | Refusal::NewShipmentSeq => {
+                Error::MalformedRequest(refusal.to_string())
+            }
         }
     }
 }
@@ -395,6 +451,8 @@ mod tests {
             Error::Usage("u".into()),
             Error::Internal("i".into()),
             Error::BenchFailed("b".into()),
+            Error::NoTerminal,
+            Error::MalformedRequest("m".into()),
             Error::Cancelled,
             Error::io("read", &path, other()),
             Error::Terminal {
@@ -448,6 +506,18 @@ mod tests {
             .to_string(),
             "cannot draw on the terminal: gone"
         );
+        assert_eq!(
+            Error::NoTerminal.to_string(),
+            before("the dashboard needs a terminal, and stdout is not one; use the commands instead (e.g. `control-tower list`, `control-tower audit`)".into())
+        );
+        for refusal in [
+            Refusal::NotCreated(EventType::Delivered),
+            Refusal::NewShipmentSeq,
+        ] {
+            let error = Error::from(refusal.clone());
+            assert!(matches!(error, Error::MalformedRequest(_)), "{error:?}");
+            assert_eq!(error.to_string(), before(refusal.to_string()));
+        }
         assert_eq!(
             Error::Internal("empty batch".into()).to_string(),
             "internal: empty batch"

@@ -6,18 +6,25 @@
 //! `cli`). The simulator (`sim`) drives the store like any other writer.
 //! The format and guarantees are written down in `docs/FORMAT.md`.
 
+//!
+//! Cargo features: `cli` (clap) builds the command line, `tui` (ratatui,
+//! crossterm; implies `cli`) the dashboard, `bench` (tempfile; implies
+//! `cli`) the `bench` command and the log generator. All are on by default;
+//! `domain`, `log`, `store`, `read` and `sim` build without any of them
+//! (`cargo check --lib --no-default-features`).
+
 pub mod domain;
 pub mod log;
 pub mod read;
 pub mod sim;
 pub mod store;
 
+#[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "tui")]
 pub mod tui;
 
-pub mod bench;
 pub mod error;
-pub mod operator;
 pub mod text;
 
 pub use error::{Error, Result};

@@ -1,10 +1,11 @@
-//! The `control-tower` binary: parse arguments, dispatch, map errors to
-//! exit codes. No logic lives here.
+//! The `control-tower` binary: parse the arguments, resolve one settings
+//! value from them and the environment, hand it to the command line or the
+//! dashboard, map errors to exit codes. No logic lives here.
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use control_tower::cli::{self, Cli, Command};
+use control_tower::cli::{self, Cli, Command, Settings};
 
 fn main() -> ExitCode {
     // SAFETY: setting signal dispositions at start-up, before any thread.
@@ -18,9 +19,10 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
+    let settings = Settings::resolve(&cli);
     let result = match cli.command {
-        None | Some(Command::Demo(_)) => control_tower::tui::run(cli),
-        Some(_) => cli::run(cli),
+        None | Some(Command::Demo(_)) => control_tower::tui::run(settings),
+        Some(command) => cli::run(settings, command),
     };
     result.unwrap_or_else(|error| {
         // Nothing more can be said if stderr is gone: exit with the code.

@@ -8,9 +8,9 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::{Cli, DemoArgs};
+use super::settings::Settings;
 use crate::error::{Error, Result};
 use crate::log::files;
 use crate::store::LogPaths;
@@ -29,15 +29,11 @@ pub struct DemoDir {
     marked: bool,
 }
 
-/// Chooses and checks demo's directory; refuses a real log. Changes
-/// nothing on disk (the caller may still fail, e.g. without a terminal).
-pub fn choose(cli: &Cli, args: &DemoArgs) -> Result<DemoDir> {
-    let dir = args
-        .data_dir
-        .clone()
-        .or_else(|| cli.data_dir.clone())
-        .unwrap_or_else(|| PathBuf::from(DEMO_DATA_DIR));
-    let paths = super::settings::log_paths(cli, dir, false);
+/// Checks demo's directory (`settings.paths`, resolved by demo's rules);
+/// refuses a real log. Changes nothing on disk (the caller may still fail,
+/// e.g. without a terminal).
+pub fn choose(settings: &Settings) -> Result<DemoDir> {
+    let paths = settings.paths.clone();
     let refuse = |reason: String| Error::NotADemoDir {
         dir: paths.dir.clone(),
         reason,
@@ -56,7 +52,7 @@ pub fn choose(cli: &Cli, args: &DemoArgs) -> Result<DemoDir> {
     }
     Ok(DemoDir {
         paths,
-        fresh: args.fresh,
+        fresh: settings.demo.is_some_and(|demo| demo.fresh),
         marked,
     })
 }

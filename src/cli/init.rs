@@ -9,8 +9,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::Cli;
-use super::settings::{self, DirSource};
+use super::settings::{self, DirSource, Settings};
 use crate::error::{Error, Result};
 use crate::log::files;
 use crate::store::LogPaths;
@@ -22,10 +21,10 @@ pub struct InitArgs {
     pub dir: Option<PathBuf>,
 }
 
-pub fn run(cli: &Cli, args: &InitArgs) -> Result<ExitCode> {
+pub fn run(settings: &Settings, args: &InitArgs) -> Result<ExitCode> {
     let dir = match &args.dir {
         Some(dir) => dir.clone(),
-        None => settings::data_dir(cli).0,
+        None => settings.paths.dir.clone(),
     };
     let paths = LogPaths::new(dir);
     if paths.dir.exists() && !paths.dir.is_dir() {

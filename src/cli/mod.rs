@@ -3,7 +3,8 @@
 
 mod advance;
 mod audit;
-mod bench;
+#[cfg(feature = "bench")]
+pub mod bench;
 mod create;
 pub mod demo;
 mod events;
@@ -25,10 +26,9 @@ use serde_json::{Map, Value};
 use crate::domain::{Actor, EventType, ShipmentId};
 use crate::error::{Error, Result};
 use crate::store::LogPaths;
-use settings::DirSource;
 
 pub use demo::DEMO_DATA_DIR;
-pub use settings::DEFAULT_DATA_DIR;
+pub use settings::{DEFAULT_DATA_DIR, Settings};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -93,6 +93,7 @@ pub enum Command {
     /// temporary directory ($TMPDIR, else /tmp). The logs already there are never
     /// touched; the scratch directory (about 300 MB at its largest) is removed
     /// at the end. Its path is printed first.
+    #[cfg(feature = "bench")]
     Bench(BenchArgs),
     /// Open the dashboard on data/demo with simulated live traffic
     Demo(DemoArgs),
@@ -124,6 +125,7 @@ pub struct DemoArgs {
 }
 
 /// `bench`: where it works is said in its help and its output.
+#[cfg(feature = "bench")]
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// Print the figures as JSON
@@ -210,13 +212,12 @@ impl Context {
 
 /// The context of a command on the tower: its data directory checked (the
 /// default created on first use).
-fn tower(cli: &Cli) -> Result<Context> {
-    let (paths, source) = settings::tower_paths(cli);
-    settings::ensure_data_dir(&paths, source)?;
+fn tower(settings: &Settings) -> Result<Context> {
+    settings::ensure_data_dir(&settings.paths, settings.source)?;
     Ok(Context {
-        paths,
-        operator: settings::operator(cli),
-        lock_timeout: cli.lock_timeout,
+        paths: settings.paths.clone(),
+        operator: settings.operator.clone(),
+        lock_timeout: settings.lock_timeout,
     })
 }
 
@@ -257,36 +258,29 @@ fn print_clap(error: clap::Error) -> ExitCode {
     ExitCode::from(crate::error::EXIT_FAILED)
 }
 
-/// Where `bench` makes its scratch directory: inside the data directory
-/// when one was named (flag or environment), else the temporary directory.
-fn bench_dir(cli: &Cli) -> Option<PathBuf> {
-    match settings::data_dir(cli) {
-        (dir, DirSource::Flag | DirSource::Env) => Some(dir),
-        (_, DirSource::Default) => None,
-    }
-}
-
-/// Runs a CLI command (not the dashboard); returns the exit code.
-pub fn run(cli: Cli) -> Result<ExitCode> {
-    let Some(command) = cli.command.as_ref() else {
-        return Err(Error::Internal("no command".into()));
-    };
-    if cli.role.is_some() {
+/// Runs a CLI command (not the dashboard) with the settings `main`
+/// resolved; returns the exit code.
+pub fn run(settings: Settings, command: Command) -> Result<ExitCode> {
+    if settings.role.is_some() {
         return Err(Error::Usage(
             "--role chooses the dashboard's starting role; commands take --actor instead".into(),
         ));
     }
-    match command {
-        Command::Create(args) => create::run(&tower(&cli)?, args),
-        Command::Advance(args) => advance::run(&tower(&cli)?, args),
-        Command::Show(args) => show::run(&tower(&cli)?, args),
-        Command::List(args) => list::run(&tower(&cli)?, args),
-        Command::Events(args) => events::run(&tower(&cli)?, args),
-        Command::Audit(flag) => audit::run(&tower(&cli)?, flag.json),
-        Command::Verify(flag) => verify::run(&tower(&cli)?, flag.json),
-        Command::Simulate(args) => simulate::run(&tower(&cli)?, args),
-        Command::Bench(args) => bench::run(args.json, bench_dir(&cli).as_deref()),
-        Command::Init(args) => init::run(&cli, args),
+    let settings = &settings;
+    match &command {
+        Command::Create(args) => create::run(&tower(settings)?, args),
+        Command::Advance(args) => advance::run(&tower(settings)?, args),
+        Command::Show(args) => show::run(&tower(settings)?, args),
+        Command::List(args) => list::run(&tower(settings)?, args),
+        Command::Events(args) => events::run(&tower(settings)?, args),
+        Command::Audit(flag) => audit::run(&tower(settings)?, flag.json),
+        Command::Verify(flag) => verify::run(&tower(settings)?, flag.json),
+        Command::Simulate(args) => simulate::run(&tower(settings)?, args),
+        // The scratch directory goes inside a data directory someone named,
+        // else in the temporary directory.
+        #[cfg(feature = "bench")]
+        Command::Bench(args) => bench::run(args.json, settings.named_dir()),
+        Command::Init(args) => init::run(settings, args),
         Command::Demo(_) => Err(Error::Internal("demo is the dashboard".into())),
     }
 }

@@ -1,15 +1,21 @@
-//! Settings every command shares, resolved once: the data directory
-//! (`--data-dir`, else `$CONTROL_TOWER_DATA_DIR`, else `data/logs` under the
-//! current directory), the role policy (`--policy`, else
-//! `$CONTROL_TOWER_POLICY`, else `DATA_DIR/policy.toml`) and the operator
-//! (`--operator` / `$CONTROL_TOWER_OPERATOR`, else the OS account).
+//! Settings every command and the dashboard share, resolved once (in
+//! `main`, by `Settings::resolve`) and handed to `cli::run` or `tui::run`:
+//! the data directory (`--data-dir`, else `$CONTROL_TOWER_DATA_DIR`, else
+//! `data/logs` under the current directory), the role policy (`--policy`,
+//! else `$CONTROL_TOWER_POLICY`, else `DATA_DIR/policy.toml`), the operator
+//! (`--operator` / `$CONTROL_TOWER_OPERATOR`, else the OS account), the
+//! lock timeout, the dashboard's starting role, and demo's own options.
+//! `demo` has its own directory rules (see `demo`): the two environment
+//! variables that name the real tower are ignored there.
 //!
 //! A data directory someone named must exist (a typo is an error, never a
 //! new empty tower); only the default is created on first use.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use super::Cli;
+use super::{Cli, Command, demo};
+use crate::domain::Actor;
 use crate::error::{Error, Result};
 use crate::store::LogPaths;
 
@@ -28,6 +34,87 @@ pub enum DirSource {
     Default,
 }
 
+/// Where and as whom to run: plain values, no argument parser in them.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The data directory and the role policy's path.
+    pub paths: LogPaths,
+    /// Where the data directory came from.
+    pub source: DirSource,
+    /// Who is acting, recorded in every event written.
+    pub operator: String,
+    /// Longest wait for the writers' lock.
+    pub lock_timeout: Duration,
+    /// The dashboard's starting role (`--role`; commands refuse it).
+    pub role: Option<Actor>,
+    /// `demo`'s options; `None` for the tower.
+    pub demo: Option<DemoSettings>,
+}
+
+/// What `demo` adds: simulated traffic on its own directory.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DemoSettings {
+    /// Simulated events per second (checked by `check_rate`).
+    pub rate: f64,
+    /// Start from an empty demo log.
+    pub fresh: bool,
+}
+
+impl Settings {
+    /// The settings the command line and the environment give. Touches
+    /// nothing on disk: the directory is checked (and the default created)
+    /// by whoever uses it.
+    pub fn resolve(cli: &Cli) -> Settings {
+        let (paths, source, demo) = match &cli.command {
+            Some(Command::Demo(args)) => {
+                let (dir, source) = match args.data_dir.clone().or_else(|| cli.data_dir.clone()) {
+                    Some(dir) => (dir, DirSource::Flag),
+                    None => (PathBuf::from(demo::DEMO_DATA_DIR), DirSource::Default),
+                };
+                let demo = DemoSettings {
+                    rate: args.rate,
+                    fresh: args.fresh,
+                };
+                (log_paths(cli, dir, false), source, Some(demo))
+            }
+            _ => {
+                let (dir, source) = data_dir(cli);
+                (log_paths(cli, dir, true), source, None)
+            }
+        };
+        Settings {
+            paths,
+            source,
+            operator: cli
+                .operator
+                .clone()
+                .unwrap_or_else(crate::store::account::os_account),
+            lock_timeout: cli.lock_timeout,
+            role: cli.role,
+            demo,
+        }
+    }
+
+    /// The data directory, when someone named one (flag or environment).
+    pub fn named_dir(&self) -> Option<&std::path::Path> {
+        match self.source {
+            DirSource::Flag | DirSource::Env => Some(&self.paths.dir),
+            DirSource::Default => None,
+        }
+    }
+}
+
+/// Checks a simulator's `--rate` (events per second; 0: as fast as possible).
+pub fn check_rate(rate: f64) -> Result<()> {
+    if rate.is_finite() && rate >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "--rate must be 0 or more events per second, got {rate}"
+        )))
+    }
+}
+
 /// A set, non-empty environment variable.
 fn env_path(name: &str) -> Option<PathBuf> {
     std::env::var_os(name)
@@ -36,7 +123,7 @@ fn env_path(name: &str) -> Option<PathBuf> {
 }
 
 /// The data directory for every command but `demo`, and where it came from.
-pub fn data_dir(cli: &Cli) -> (PathBuf, DirSource) {
+fn data_dir(cli: &Cli) -> (PathBuf, DirSource) {
     if let Some(dir) = &cli.data_dir {
         (dir.clone(), DirSource::Flag)
     } else if let Some(dir) = env_path(DATA_DIR_ENV) {
@@ -49,7 +136,7 @@ pub fn data_dir(cli: &Cli) -> (PathBuf, DirSource) {
 /// The log files in `dir`, with the policy the user named, if any. The
 /// environment's policy belongs to the real tower: `demo` passes
 /// `use_env = false`.
-pub fn log_paths(cli: &Cli, dir: PathBuf, use_env: bool) -> LogPaths {
+fn log_paths(cli: &Cli, dir: PathBuf, use_env: bool) -> LogPaths {
     let paths = LogPaths::new(dir);
     let named = cli
         .policy
@@ -59,12 +146,6 @@ pub fn log_paths(cli: &Cli, dir: PathBuf, use_env: bool) -> LogPaths {
         Some(policy) => paths.with_policy(policy),
         None => paths,
     }
-}
-
-/// The resolved log files for a command on the tower (not `demo`).
-pub fn tower_paths(cli: &Cli) -> (LogPaths, DirSource) {
-    let (dir, source) = data_dir(cli);
-    (log_paths(cli, dir, true), source)
 }
 
 /// Makes sure the data directory is there: the default is created (and
@@ -83,12 +164,4 @@ pub fn ensure_data_dir(paths: &LogPaths, source: DirSource) -> Result<()> {
         DirSource::Default => paths.create_dir(),
         DirSource::Flag | DirSource::Env => Err(Error::DataDirMissing(paths.dir.clone())),
     }
-}
-
-/// Who is acting: the operator named on the command line or in the
-/// environment, else this process's OS account (never `$USER`).
-pub fn operator(cli: &Cli) -> String {
-    cli.operator
-        .clone()
-        .unwrap_or_else(crate::operator::os_account)
 }

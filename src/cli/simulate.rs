@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::Context;
 use super::output::{self, Out};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sim::{Simulation, SimulationConfig};
 use crate::store::JsonlStore;
 
@@ -25,12 +25,7 @@ pub struct SimulateArgs {
 }
 
 pub fn run(ctx: &Context, args: &SimulateArgs) -> Result<ExitCode> {
-    if !(args.rate.is_finite() && args.rate >= 0.0) {
-        return Err(Error::Usage(format!(
-            "--rate must be 0 or more events per second, got {}",
-            args.rate
-        )));
-    }
+    super::settings::check_rate(args.rate)?;
     let mut store = JsonlStore::open_indexed(&ctx.paths, &ctx.operator())?;
     store.set_lock_timeout(ctx.lock_timeout);
     let config = SimulationConfig {

@@ -15,4 +15,5 @@ pub mod timestamp;
 pub use event::{Actor, Event, EventType};
 pub use id::ShipmentId;
 pub use operator::OperatorName;
+pub use rules::{Reason, Refusal};
 pub use timestamp::Timestamp;

@@ -11,6 +11,7 @@
 //! on demand); a long-running one hands the store its projection
 //! (`read::LogIndex`), so one process holds one model of the log.
 
+pub mod account;
 mod counter;
 pub mod jsonl;
 pub mod lock;

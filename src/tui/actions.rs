@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::app::{App, Mode, ReasonPrompt};
 use super::form::NewShipmentForm;
 use super::keymap::Command;
-use crate::domain::lifecycle::{self, NoAction};
+use crate::domain::rules;
 use crate::domain::{Actor, EventType, ShipmentId};
 use crate::error::{Error, Result as StoreResult};
 use crate::store::{AppendRequest, Appended};
@@ -25,38 +25,17 @@ pub struct ActionOption {
     pub available: Result<EventType, String>,
 }
 
-fn roles_text(event: EventType) -> String {
-    lifecycle::permitted_actors(event)
-        .iter()
-        .map(|a| a.as_str())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// May `role` append `event` to a shipment in `state`? `Err` says why not.
+/// May `role` append `event` to a shipment in `state`? `Err` says why not,
+/// in the words of the rules' one explanation (`rules::explain`).
 pub fn check_action(role: Actor, state: EventType, event: EventType) -> Result<EventType, String> {
-    if lifecycle::is_terminal(state) {
-        return Err(format!("{state} is terminal"));
-    }
-    if !lifecycle::may_append(role, event) {
-        return Err(format!("wrong role: {} only", roles_text(event)));
-    }
-    if !lifecycle::is_allowed(Some(state), event) {
-        return Err(format!("wrong state: not allowed after {state}"));
-    }
-    Ok(event)
+    rules::explain(role, state, event)
+        .map(|()| event)
+        .map_err(|why| why.to_string())
 }
 
 /// The `a` action of `role` on a shipment in `state`.
 pub fn primary_option(role: Actor, state: EventType) -> Result<EventType, String> {
-    match lifecycle::primary_action(role, state) {
-        Ok(event) => Ok(event),
-        Err(NoAction::Terminal) => Err(format!("{state} is terminal")),
-        Err(NoAction::OtherRole(next)) => Err(format!(
-            "wrong role: next step {next} is for {}",
-            roles_text(next)
-        )),
-    }
+    rules::primary(role, state).map_err(|why| why.to_string())
 }
 
 /// The action bar's entries for `role` on a shipment in `state`.

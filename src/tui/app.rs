@@ -177,7 +177,7 @@ impl App {
             // Only what this account may do as that operator: the core
             // refuses the rest anyway, so offering it would only mislead.
             Some(p) => p
-                .roles_for(&crate::operator::os_account(), &operator)
+                .roles_for(&crate::store::account::os_account(), &operator)
                 .to_vec(),
             None => Actor::ALL.to_vec(),
         };

@@ -31,43 +31,34 @@ use std::thread::{self, JoinHandle};
 pub use app::{App, AppOptions};
 pub use measure::{FrameTimes, LatencyStats, measure_append_to_screen, measure_frame_times};
 
-use crate::cli::settings::{self, DirSource};
-use crate::cli::{Cli, Command, demo};
+use crate::cli::demo;
+use crate::cli::settings::{self, DirSource, Settings};
 use crate::error::{Error, Result};
 use crate::sim::{Simulation, SimulationConfig, seed_from_clock};
 use crate::store::{JsonlStore, LogPaths};
 use event_loop::{Msg, Sources};
 
-/// Opens the dashboard (no command, or `demo`); returns the exit code.
-pub fn run(cli: Cli) -> Result<ExitCode> {
-    let demo_rate = match &cli.command {
-        Some(Command::Demo(args)) => Some(args.rate),
-        _ => None,
-    };
-    if let Some(rate) = demo_rate
-        && (!rate.is_finite() || rate < 0.0)
-    {
-        return Err(Error::Usage(format!(
-            "--rate must be 0 or more events per second, got {rate}"
-        )));
+/// Opens the dashboard (no command, or `demo` when `settings.demo` is set);
+/// returns the exit code.
+pub fn run(settings: Settings) -> Result<ExitCode> {
+    let demo_rate = settings.demo.map(|demo| demo.rate);
+    if let Some(rate) = demo_rate {
+        settings::check_rate(rate)?;
     }
     // The directory is checked before the terminal, so that a refusal
     // (a real log under `demo`, a missing directory) is never hidden.
-    let dir = DashboardDir::choose(&cli)?;
+    let dir = DashboardDir::choose(&settings)?;
     if !std::io::stdout().is_terminal() {
-        return Err(Error::Usage(
-            "the dashboard needs a terminal, and stdout is not one; use the commands instead (e.g. `control-tower list`, `control-tower audit`)".into(),
-        ));
+        return Err(Error::NoTerminal);
     }
     let paths = dir.prepare()?;
-    let operator = settings::operator(&cli);
     let mut app = App::new(AppOptions {
         paths: paths.clone(),
-        operator,
-        role: cli.role,
+        operator: settings.operator,
+        role: settings.role,
     });
     app.demo = demo_rate.is_some();
-    app.lock_timeout = Some(cli.lock_timeout);
+    app.lock_timeout = Some(settings.lock_timeout);
 
     let sources = Sources::start(&app.log)?;
     let mut guard = terminal::TerminalGuard::enter().map_err(|source| Error::Terminal {
@@ -103,15 +94,15 @@ enum DashboardDir {
 
 impl DashboardDir {
     /// Chooses and checks the directory without touching the disk.
-    fn choose(cli: &Cli) -> Result<DashboardDir> {
-        if let Some(Command::Demo(args)) = &cli.command {
-            return demo::choose(cli, args).map(DashboardDir::Demo);
+    fn choose(settings: &Settings) -> Result<DashboardDir> {
+        if settings.demo.is_some() {
+            return demo::choose(settings).map(DashboardDir::Demo);
         }
-        let (paths, source) = settings::tower_paths(cli);
-        if source != DirSource::Default && !paths.dir.is_dir() {
+        let paths = settings.paths.clone();
+        if settings.source != DirSource::Default && !paths.dir.is_dir() {
             return Err(Error::DataDirMissing(paths.dir));
         }
-        Ok(DashboardDir::Tower(paths, source))
+        Ok(DashboardDir::Tower(paths, settings.source))
     }
 
     /// Creates what is created on first use.

@@ -743,7 +743,7 @@ fn demo_help_shows_its_own_directory() {
 #[test]
 fn demo_marks_its_directory_and_fresh_starts_it_over() {
     use clap::Parser;
-    use control_tower::cli::{Cli, Command, demo};
+    use control_tower::cli::{Cli, Settings, demo};
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("sandbox");
     let choose = |extra: &[&str]| {
@@ -751,10 +751,9 @@ fn demo_marks_its_directory_and_fresh_starts_it_over() {
         argv.push(dir.to_str().unwrap());
         argv.extend_from_slice(extra);
         let cli = Cli::try_parse_from(argv).unwrap();
-        let Some(Command::Demo(args)) = &cli.command else {
-            panic!("not demo")
-        };
-        demo::choose(&cli, args)
+        let settings = Settings::resolve(&cli);
+        assert!(settings.demo.is_some(), "not demo");
+        demo::choose(&settings)
     };
     let paths = choose(&[]).unwrap().prepare().unwrap();
     assert!(dir.join(demo::DEMO_MARKER).is_file());

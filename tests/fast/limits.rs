@@ -313,7 +313,7 @@ fn peak_rss_kib(dir: &Path, args: &[&str]) -> i64 {
 fn list_json_streams_in_bounded_memory() {
     let tmp = tempfile::tempdir().unwrap();
     let small = LogPaths::new(tmp.path().join("small"));
-    control_tower::bench::loggen::generate(&small, 2_000, 3).unwrap();
+    control_tower::cli::bench::loggen::generate(&small, 2_000, 3).unwrap();
     let states = control_tower::read::index::LogIndex::load(&small)
         .unwrap()
         .states_in(None)
@@ -334,7 +334,7 @@ fn list_json_streams_in_bounded_memory() {
     );
 
     let big = LogPaths::new(tmp.path().join("big"));
-    control_tower::bench::loggen::generate(&big, 80_000, 5).unwrap();
+    control_tower::cli::bench::loggen::generate(&big, 80_000, 5).unwrap();
     let plain = peak_rss_kib(&big.dir, &["list"]);
     let json = peak_rss_kib(&big.dir, &["list", "--json"]);
     assert!(

@@ -307,7 +307,7 @@ fn bare(dir: &Path) -> std::process::Command {
 }
 
 fn account() -> String {
-    control_tower::operator::os_account()
+    control_tower::store::account::os_account()
 }
 
 /// The operator recorded in the log's last line.

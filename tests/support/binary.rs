@@ -310,7 +310,7 @@ pub fn processes_with_open(path: &Path) -> usize {
 /// A `[shared_accounts]` table letting the account the tests run as act
 /// for `people` (the operator is the real account, never `$USER`).
 pub fn shared_account_for(people: &[&str]) -> String {
-    let account = control_tower::operator::os_account();
+    let account = control_tower::store::account::os_account();
     let people: Vec<String> = people.iter().map(|p| format!("{p:?}")).collect();
     format!(
         "\n[shared_accounts]\n{account:?} = [{}]\n",

@@ -517,7 +517,7 @@ fn read_only_operator_under_policy() {
     // the dashboard offers her no role (the core would refuse each write).
     fs::write(fx.paths().policy, policy).unwrap();
     assert!(fx.app("asha", None).roles.is_empty());
-    let account = control_tower::operator::os_account();
+    let account = control_tower::store::account::os_account();
     fs::write(
         fx.paths().policy,
         format!("{policy}[shared_accounts]\n{account:?} = [\"meera\", \"asha\"]\n"),

@@ -62,7 +62,7 @@ impl Writer {
             lock,
             lock_wait: LockWait::default(),
             operator: operator.to_string(),
-            account: crate::operator::os_account(),
+            account: super::account::os_account(),
             policy,
         })
     }

@@ -1,15 +1,20 @@
 //! `control-tower bench`: runs the measurements in a scratch directory and
-//! prints each figure beside its target with `ok` or `MISS`.
+//! prints each figure beside its target with `ok` or `MISS`. Built only
+//! with the cargo feature `bench` (on by default): `measure` takes the
+//! figures, `loggen` writes the big generated log they are taken on.
+
+pub mod loggen;
+pub mod measure;
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use super::output::{self, Out};
-use crate::bench::{self, Figure};
 use crate::error::Result;
+use measure::Figure;
 
 pub fn run(json: bool, data_dir: Option<&Path>) -> Result<ExitCode> {
-    let scratch = bench::scratch_dir(data_dir)?;
+    let scratch = measure::scratch_dir(data_dir)?;
     let whose = if data_dir.is_some() {
         "inside --data-dir"
     } else {
@@ -20,7 +25,7 @@ pub fn run(json: bool, data_dir: Option<&Path>) -> Result<ExitCode> {
         output::cell(&scratch.path().display().to_string(), 300)
     );
     output::warn(format_args!("bench: {place}"));
-    let figures = bench::measure(&scratch, |step| output::warn(format_args!("bench: {step}")))?;
+    let figures = measure::all(&scratch, |step| output::warn(format_args!("bench: {step}")))?;
     let mut out = Out::new();
     if json {
         out.json(&figures)?;
@@ -38,7 +43,7 @@ fn print_table(out: &mut Out, figures: &[Figure]) -> Result<()> {
         "measurement", "value", "target", "met"
     ))?;
     for f in figures {
-        let value = format!("{} {}", bench::number(f.value), f.unit);
+        let value = format!("{} {}", measure::number(f.value), f.unit);
         out.line(format_args!(
             "{:<64} {:>16}  {:<24} {}",
             f.name, value, f.target, f.verdict

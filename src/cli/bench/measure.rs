@@ -3,9 +3,7 @@
 //! fsync floor, durable single appends (on an empty log and at the
 //! millionth event), batched appends, and cold `audit` / `show` / `create` /
 //! `advance` in fresh processes on a generated 1M-event log, with their peak
-//! memory. Printing is `cli::bench`'s.
-
-pub mod loggen;
+//! memory. Printing is the `bench` command's (`super`).
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -15,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::loggen;
 use crate::domain::payload::created_payload;
 use crate::domain::{EventType, ShipmentId, lifecycle};
 use crate::error::{Error, Result};
@@ -136,24 +135,11 @@ pub fn scratch_dir(parent: Option<&Path>) -> Result<tempfile::TempDir> {
 }
 
 /// Every measurement, in order; `progress` hears what is being measured.
-pub fn measure(tmp: &tempfile::TempDir, progress: impl Fn(&str)) -> Result<Vec<Figure>> {
+pub fn all(tmp: &tempfile::TempDir, progress: impl Fn(&str)) -> Result<Vec<Figure>> {
     let mut figures = Vec::new();
 
     progress("raw write + fdatasync floor");
-    let floor = sorted(raw_floor(&tmp.path().join("floor.jsonl"), SINGLE_APPENDS)?);
-    let floor_p50 = percentile(&floor, 0.5);
-    figures.push(figure(
-        "raw floor: write + fdatasync of a 330-byte line, p50",
-        floor_p50,
-        "us",
-        Limit::Reference,
-    ));
-    figures.push(figure(
-        "raw floor: write + fdatasync of a 330-byte line, p99",
-        percentile(&floor, 0.99),
-        "us",
-        Limit::Reference,
-    ));
+    let floor_p50 = floor_figures(tmp.path(), &mut figures)?;
 
     progress("single durable appends on an empty log");
     let empty = LogPaths::new(tmp.path().join("empty"));
@@ -173,12 +159,44 @@ pub fn measure(tmp: &tempfile::TempDir, progress: impl Fn(&str)) -> Result<Vec<F
 
     progress("generating the big log");
     let big = LogPaths::new(tmp.path().join("big"));
+    let shipments = big_log(&big, &mut figures)?;
+    cold_processes(&big, shipments, &mut figures, &progress)?;
+
+    progress("single durable appends at the millionth event");
+    let mut store = JsonlStore::open_indexed(&big, "bench")?;
+    let at_million = sorted(single_appends(&mut store, SINGLE_APPENDS)?);
+    push_append_figures(&mut figures, "after the big log", &at_million, floor_p50);
+    Ok(figures)
+}
+
+/// The raw write + fdatasync floor in `dir`; returns its p50 (us).
+fn floor_figures(dir: &Path, figures: &mut Vec<Figure>) -> Result<f64> {
+    let floor = sorted(raw_floor(&dir.join("floor.jsonl"), SINGLE_APPENDS)?);
+    let floor_p50 = percentile(&floor, 0.5);
+    figures.push(figure(
+        "raw floor: write + fdatasync of a 330-byte line, p50",
+        floor_p50,
+        "us",
+        Limit::Reference,
+    ));
+    figures.push(figure(
+        "raw floor: write + fdatasync of a 330-byte line, p99",
+        percentile(&floor, 0.99),
+        "us",
+        Limit::Reference,
+    ));
+    Ok(floor_p50)
+}
+
+/// Generates the big log (`EVENTS_ENV` events, else a million) in `big`;
+/// returns its number of shipments.
+fn big_log(big: &LogPaths, figures: &mut Vec<Figure>) -> Result<u64> {
     let big_events = std::env::var(EVENTS_ENV)
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(BIG_LOG_EVENTS);
     let started = Instant::now();
-    let shipments = loggen::generate(&big, big_events, 7)?;
+    let shipments = loggen::generate(big, big_events, 7)?;
     let size = std::fs::metadata(&big.events).map(|m| m.len()).unwrap_or(0);
     // The size target is for the standard 1M-event log only.
     let size_limit = if big_events == BIG_LOG_EVENTS {
@@ -198,14 +216,16 @@ pub fn measure(tmp: &tempfile::TempDir, progress: impl Fn(&str)) -> Result<Vec<F
         "s",
         Limit::Reference,
     ));
+    Ok(shipments)
+}
 
-    let exe =
-        std::env::current_exe().map_err(|e| Error::io("locate", "the control-tower binary", e))?;
-    let dir = big.dir.to_string_lossy().to_string();
-    let middle = ShipmentId::new(shipments / 2)
-        .ok_or(Error::IdsExhausted)?
-        .to_string();
-    let cold = [
+/// A command run in a fresh process on the big log: its name, its
+/// arguments (`LAST`: the shipment the `create` before made) and its
+/// (time, peak RSS) limits.
+type ColdCommand = (&'static str, Vec<&'static str>, (Limit, Limit));
+
+fn cold_commands() -> Vec<ColdCommand> {
+    vec![
         (
             "audit (full load + verify), fresh process",
             vec!["audit", "--json"],
@@ -213,7 +233,7 @@ pub fn measure(tmp: &tempfile::TempDir, progress: impl Fn(&str)) -> Result<Vec<F
         ),
         (
             "show ID, fresh process",
-            vec!["show", middle.as_str(), "--json"],
+            vec!["show", "MIDDLE", "--json"],
             (Limit::AtMost(0.3), Limit::Reference),
         ),
         (
@@ -242,62 +262,75 @@ pub fn measure(tmp: &tempfile::TempDir, progress: impl Fn(&str)) -> Result<Vec<F
             ],
             (Limit::AtMost(0.3), Limit::Reference),
         ),
-    ];
+    ]
+}
+
+/// Cold `audit` / `show` / `create` / `advance` in fresh processes of this
+/// binary on the big log: the best time of a few runs, and its peak RSS.
+fn cold_processes(
+    big: &LogPaths,
+    shipments: u64,
+    figures: &mut Vec<Figure>,
+    progress: &impl Fn(&str),
+) -> Result<()> {
+    let exe =
+        std::env::current_exe().map_err(|e| Error::io("locate", "the control-tower binary", e))?;
+    let dir = big.dir.to_string_lossy().to_string();
+    let middle = ShipmentId::new(shipments / 2)
+        .ok_or(Error::IdsExhausted)?
+        .to_string();
     let mut last_created = String::new();
-    for (name, args, (time_limit, rss_limit)) in cold {
+    for (name, args, (time_limit, rss_limit)) in cold_commands() {
         progress(name);
         let args: Vec<String> = args
             .iter()
-            .map(|a| {
-                if *a == "LAST" {
-                    last_created.clone()
-                } else {
-                    a.to_string()
-                }
+            .map(|&a| match a {
+                "LAST" => last_created.clone(),
+                "MIDDLE" => middle.clone(),
+                _ => a.to_string(),
             })
             .collect();
-        let mut best: Option<ProcessRun> = None;
         let runs = if args[0] == "audit" || args[0] == "show" {
             3
         } else {
             1
         };
-        for _ in 0..runs {
-            let run = run_process(&exe, &dir, &args)?;
-            if !run.success {
-                return Err(Error::BenchFailed(format!(
-                    "bench: `{}` failed",
-                    args.join(" ")
-                )));
-            }
-            if args[0] == "create" {
-                last_created = run.stdout.trim().to_string();
-            }
-            if best.as_ref().is_none_or(|b| run.elapsed < b.elapsed) {
-                best = Some(run);
-            }
+        let best = best_run(&exe, &dir, &args, runs)?;
+        if args[0] == "create" {
+            last_created = best.stdout.trim().to_string();
         }
-        if let Some(run) = best {
-            figures.push(figure(
-                format!("{name}: time (best of {runs})"),
-                run.elapsed.as_secs_f64(),
-                "s",
-                time_limit,
-            ));
-            figures.push(figure(
-                format!("{name}: peak RSS"),
-                run.max_rss_kb as f64 / 1024.0,
-                "MB",
-                rss_limit,
-            ));
+        figures.push(figure(
+            format!("{name}: time (best of {runs})"),
+            best.elapsed.as_secs_f64(),
+            "s",
+            time_limit,
+        ));
+        figures.push(figure(
+            format!("{name}: peak RSS"),
+            best.max_rss_kb as f64 / 1024.0,
+            "MB",
+            rss_limit,
+        ));
+    }
+    Ok(())
+}
+
+/// The fastest of `runs` runs (at least one); any failed run fails the bench.
+fn best_run(exe: &Path, dir: &str, args: &[String], runs: usize) -> Result<ProcessRun> {
+    let mut best: Option<ProcessRun> = None;
+    for _ in 0..runs.max(1) {
+        let run = run_process(exe, dir, args)?;
+        if !run.success {
+            return Err(Error::BenchFailed(format!(
+                "bench: `{}` failed",
+                args.join(" ")
+            )));
+        }
+        if best.as_ref().is_none_or(|b| run.elapsed < b.elapsed) {
+            best = Some(run);
         }
     }
-
-    progress("single durable appends at the millionth event");
-    let mut store = JsonlStore::open_indexed(&big, "bench")?;
-    let at_million = sorted(single_appends(&mut store, SINGLE_APPENDS)?);
-    push_append_figures(&mut figures, "after the big log", &at_million, floor_p50);
-    Ok(figures)
+    best.ok_or_else(|| Error::Internal("bench: no run was made".into()))
 }
 
 fn push_append_figures(figures: &mut Vec<Figure>, log: &str, samples: &[Duration], floor_p50: f64) {
