@@ -106,9 +106,9 @@ impl App {
             });
         }
         if self.access.read_only().is_some() {
-            return Err(self.read_only_reason());
+            return Err(self.access.read_only_reason());
         }
-        self.role().ok_or_else(|| self.read_only_reason())
+        self.role().ok_or_else(|| self.access.read_only_reason())
     }
 
     /// Does what a component asked for. `Action::Append` is the one write

@@ -27,8 +27,7 @@ use crate::read::verify::VerifyReport;
 use crate::store::policy::Policy;
 
 pub use super::components::Focus;
-pub use super::components::form::NewShipmentForm;
-pub use super::components::table::HIGHLIGHT_FOR;
+use super::components::form::NewShipmentForm;
 
 /// Which part has the keys (derived from which component is open).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,7 +264,7 @@ impl App {
         }
     }
 
-    pub fn rebuild_rows(&mut self) {
+    pub(super) fn rebuild_rows(&mut self) {
         self.table.rebuild(self.log.index().projection());
     }
 

@@ -124,11 +124,6 @@ impl App {
         }
     }
 
-    /// Why nothing can be appended, in the operator's words.
-    pub fn read_only_reason(&self) -> String {
-        self.access.read_only_reason()
-    }
-
     /// Clicks and the wheel, in the normal view: the table's.
     pub fn handle_mouse(&mut self, mouse: MouseEvent) {
         if self.mode() != Mode::Normal {
@@ -139,7 +134,7 @@ impl App {
     }
 
     /// Selects `id`, clearing the filter if it hides the shipment.
-    pub fn jump_to(&mut self, id: ShipmentId) {
+    pub(super) fn jump_to(&mut self, id: ShipmentId) {
         let said = self.table.jump_to(self.log.index().projection(), id);
         self.apply(said);
     }

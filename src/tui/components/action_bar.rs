@@ -38,36 +38,40 @@ impl ActionBar {
         acting: Result<Actor, String>,
         selected: Option<&ShipmentSummary>,
     ) -> Option<Action> {
-        let role = match acting {
-            Ok(role) => role,
-            Err(why) => return Some(Action::Error(why)),
-        };
         let event = match command {
-            Command::NewShipment => return Some(Action::OpenForm),
-            Command::Hold => EventType::HoldForReview,
-            Command::Override => EventType::OverrideApplied,
-            Command::Cancel => EventType::Cancelled,
-            Command::Primary => {
-                let Some(s) = selected else {
-                    return Some(Action::Error("no shipment selected".into()));
-                };
-                let (id, state, seq) = (s.id, s.state, s.seq);
-                return Some(match primary_option(role, state) {
-                    Ok(event) => Action::Append(
-                        AppendRequest::advance(id, event, role, Map::new()).expecting_seq(seq),
-                    ),
-                    Err(why) => Action::Error(format!("{id}: {role} cannot advance it ({why})")),
+            Command::Primary => None,
+            Command::Hold => Some(EventType::HoldForReview),
+            Command::Override => Some(EventType::OverrideApplied),
+            Command::Cancel => Some(EventType::Cancelled),
+            Command::NewShipment => {
+                return Some(match acting {
+                    Ok(_) => Action::OpenForm,
+                    Err(why) => Action::Error(why),
                 });
             }
             _ => return None,
+        };
+        let role = match acting {
+            Ok(role) => role,
+            Err(why) => return Some(Action::Error(why)),
         };
         let Some(s) = selected else {
             return Some(Action::Error("no shipment selected".into()));
         };
         let (id, state, seq) = (s.id, s.state, s.seq);
-        Some(match check_action(role, state, event) {
-            Ok(_) => Action::AskReason(ReasonPrompt::new(event, id, seq, state)),
-            Err(why) => Action::Error(format!("{id}: {role} cannot append {event} ({why})")),
+        Some(match event {
+            // `a`: the role's next standard step, appended at once.
+            None => match primary_option(role, state) {
+                Ok(event) => Action::Append(
+                    AppendRequest::advance(id, event, role, Map::new()).expecting_seq(seq),
+                ),
+                Err(why) => Action::Error(format!("{id}: {role} cannot advance it ({why})")),
+            },
+            // Hold, override, cancel: a reason first, then `y`.
+            Some(event) => match check_action(role, state, event) {
+                Ok(_) => Action::AskReason(ReasonPrompt::new(event, id, seq, state)),
+                Err(why) => Action::Error(format!("{id}: {role} cannot append {event} ({why})")),
+            },
         })
     }
 

@@ -14,8 +14,11 @@
 //! - `status`: the status line and the reload banner.
 //!
 //! Each `draw` takes, read-only, the shared things it shows (the
-//! projection, the role); the keymap (`keymap.rs`) stays the one table
-//! that both the dispatch and the `?` help read.
+//! projection, the role), so there is no one trait for them all: the
+//! signatures say what each one reads. The keymap (`keymap.rs`) stays the
+//! one table that both the dispatch and the `?` help read; a component
+//! gets the `Command` the keymap found (the table also the key, to tell
+//! the state keys apart), never a key table of its own.
 
 pub mod action_bar;
 pub mod audit;
