@@ -168,7 +168,8 @@ impl App {
                 // (the banner says what changed), keep the refusal in view.
                 self.error(e.to_string());
                 self.refresh();
-                self.jobs.keep_status = self.verifying().is_some();
+                let verifying = self.verifying().is_some();
+                self.status.keep_until_reread(verifying);
             }
             Err(e) => self.error(e.to_string()),
         }

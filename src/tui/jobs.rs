@@ -73,9 +73,6 @@ pub struct Jobs {
     generation: Arc<AtomicU64>,
     pub verifying: Option<Verifying>,
     pub in_flight: Option<InFlight>,
-    /// The status line says why an append was refused: the end of the
-    /// re-reading it caused does not replace it.
-    pub keep_status: bool,
 }
 
 impl Default for Jobs {
@@ -87,7 +84,6 @@ impl Default for Jobs {
             generation: Arc::new(AtomicU64::new(0)),
             verifying: None,
             in_flight: None,
-            keep_status: false,
         }
     }
 }
@@ -226,7 +222,7 @@ impl App {
                     "LOG RELOADED FROM THE START, verified again: {verdict} ({counts}): {reason}. An append-only log only grows: check who changed it (A: audit, Esc: dismiss)"
                 ));
                 // The refusal of an append this change caused stays.
-                if !std::mem::take(&mut self.jobs.keep_status) {
+                if !self.status.take_kept() {
                     self.info(format!("log read again from the start: {verdict}"));
                 }
             }

@@ -1,7 +1,9 @@
 //! The status line: the last message or error (until the next one; an
-//! append that starts clears it), the text being typed for `/` and `:`,
-//! and while an append is in flight how long it has waited. Also the
-//! loud reload banner, kept until Esc (the header draws it).
+//! append that starts clears it; an append refused because the log
+//! changed keeps its refusal past the re-reading it caused), the text
+//! being typed for `/` and `:`, and while an append is in flight how long
+//! it has waited. Also the loud reload banner, kept until Esc (the header
+//! draws it).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -24,6 +26,9 @@ pub struct StatusLine {
     status: Option<Status>,
     /// Loud, until Esc: the log was replaced or shrank.
     banner: Option<String>,
+    /// The line says why an append was refused: the end of the
+    /// re-reading it caused does not replace it.
+    kept: bool,
 }
 
 impl StatusLine {
@@ -48,6 +53,18 @@ impl StatusLine {
     /// An append starts: the line shows its progress instead.
     pub fn clear(&mut self) {
         self.status = None;
+    }
+
+    /// `keep`: the message now on the line outlives the next "read again"
+    /// report (the refusal an in-place change caused).
+    pub fn keep_until_reread(&mut self, keep: bool) {
+        self.kept = keep;
+    }
+
+    /// A re-reading ended: true if the line keeps its message this once
+    /// (its report is not shown); after that, reports take the line again.
+    pub fn take_kept(&mut self) -> bool {
+        std::mem::take(&mut self.kept)
     }
 
     pub fn banner(&self) -> Option<&str> {
