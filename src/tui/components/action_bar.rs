@@ -201,3 +201,28 @@ fn new_shipment_spans(create_ok: bool) -> [Span<'static>; 3] {
         Span::styled(label, label_style),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_role_or_no_selection_never_appends() {
+        let bar = ActionBar;
+        for command in [
+            Command::Primary,
+            Command::Hold,
+            Command::Override,
+            Command::Cancel,
+            Command::NewShipment,
+        ] {
+            let action = bar.command(command, Err("read-only".into()), None);
+            assert!(matches!(action, Some(Action::Error(_))), "{command:?}");
+        }
+        let action = bar.command(Command::Primary, Ok(Actor::Sender), None);
+        assert!(matches!(action, Some(Action::Error(why)) if why == "no shipment selected"));
+        let action = bar.command(Command::NewShipment, Ok(Actor::Sender), None);
+        assert!(matches!(action, Some(Action::OpenForm)));
+        assert!(bar.command(Command::Up, Ok(Actor::Sender), None).is_none());
+    }
+}

@@ -188,3 +188,26 @@ fn draw(frame: &mut Frame, area: Rect, history: &History, focused: bool) {
         area,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn focused_history_takes_scrolling_and_esc_only() {
+        let mut history = History::default();
+        assert!(matches!(
+            history.command(Command::PageDown, 10),
+            Handled::Yes(None)
+        ));
+        assert_eq!(history.scroll, 10);
+        assert!(matches!(
+            history.command(Command::Escape, 10),
+            Handled::Yes(Some(Action::Focus(Focus::Table)))
+        ));
+        assert!(matches!(
+            history.command(Command::NextSort, 10),
+            Handled::No
+        ));
+    }
+}

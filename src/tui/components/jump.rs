@@ -79,3 +79,24 @@ pub fn parse_jump(text: &str) -> Option<ShipmentId> {
         .unwrap_or(text);
     ShipmentId::parse_lenient(text).or_else(|| ShipmentId::parse_lenient(digits))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jump_reads_short_and_long_ids() {
+        let id = ShipmentId::parse_lenient("42").unwrap();
+        for text in ["42", " SHP-42 ", "shp-0000000042", "SHP-0000000042"] {
+            assert_eq!(parse_jump(text), Some(id), "{text}");
+        }
+        let mut jump = Jump::default();
+        jump.open();
+        "nope".chars().for_each(|c| jump.type_char(c));
+        assert!(matches!(
+            jump.command(Command::Submit),
+            Some(Action::Error(_))
+        ));
+        assert!(!jump.is_open());
+    }
+}

@@ -168,3 +168,50 @@ fn draw_prompt(frame: &mut Frame, body: Rect, prompt: &ReasonPrompt) {
         area,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prompt() -> Reason {
+        let mut reason = Reason::default();
+        let id = ShipmentId::parse_lenient("7").unwrap();
+        reason.open(ReasonPrompt::new(
+            EventType::HoldForReview,
+            id,
+            2,
+            EventType::ManagerApproved,
+        ));
+        reason
+    }
+
+    #[test]
+    fn a_reason_then_y_asks_for_one_append() {
+        let mut reason = prompt();
+        assert!(matches!(
+            reason.command(Command::Submit, Ok(Actor::Warehouse)),
+            Some(Action::Error(_))
+        ));
+        assert_eq!(reason.context(), Some(Context::TextInput));
+        "damaged crate".chars().for_each(|c| reason.type_char(c));
+        assert!(
+            reason
+                .command(Command::Submit, Ok(Actor::Warehouse))
+                .is_none()
+        );
+        assert_eq!(reason.context(), Some(Context::Confirm));
+        let action = reason.command(Command::Confirm, Ok(Actor::Warehouse));
+        assert!(matches!(action, Some(Action::Append(_))));
+        assert!(!reason.is_open());
+    }
+
+    #[test]
+    fn y_without_a_role_appends_nothing() {
+        let mut reason = prompt();
+        reason.type_char('x');
+        reason.command(Command::Submit, Ok(Actor::Warehouse));
+        let action = reason.command(Command::Confirm, Err("read-only".into()));
+        assert!(matches!(action, Some(Action::Error(why)) if why == "read-only"));
+        assert!(!reason.is_open());
+    }
+}
