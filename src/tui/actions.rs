@@ -1,18 +1,17 @@
-//! What the action keys do: the role's primary action (`a`), hold /
-//! override / cancel with a reason and a `y`, the new-shipment form. Every
-//! write goes through the store with the `event_seq` the operator saw, so a
-//! shipment that moved meanwhile is a conflict in the status line, never a
-//! silent double step. The append itself runs on a worker thread
-//! (`jobs`), so a lock held elsewhere never freezes the dashboard. Also the
-//! pure "what may this role do here" answer the action bar draws.
+//! The pure "what may this role do here" answer the action bar draws and
+//! decides with, and the write path every component's `Action::Append`
+//! ends in: whether this dashboard may act now (`acting_role`), the append
+//! (`append`, reached only from `App::apply`) and its answer (`appended`).
+//! Every write goes through the store with the `event_seq` the operator
+//! saw, so a shipment that moved meanwhile is a conflict in the status
+//! line, never a silent double step. The append itself waits for the lock
+//! on a worker thread (`jobs`), so a lock held elsewhere never freezes the
+//! dashboard.
 
-use serde_json::{Map, Value};
-
-use super::app::{App, Mode, ReasonPrompt};
-use super::form::NewShipmentForm;
-use super::keymap::Command;
+use super::app::App;
+use super::components::Action;
 use crate::domain::rules;
-use crate::domain::{Actor, EventType, ShipmentId};
+use crate::domain::{Actor, EventType};
 use crate::error::{Error, Result as StoreResult};
 use crate::store::{AppendRequest, Appended};
 
@@ -70,164 +69,40 @@ pub fn action_options(role: Actor, state: EventType) -> Vec<ActionOption> {
 }
 
 impl App {
-    /// The role, or the reason this dashboard cannot write.
-    fn acting_role(&mut self) -> Option<Actor> {
+    /// The role that may append now, or why none may (an append in
+    /// flight, a log being read again, a read-only dashboard).
+    pub(super) fn acting_role(&self) -> Result<Actor, String> {
         if self.appending() {
-            self.error("an append is already in progress");
-            return None;
+            return Err("an append is already in progress".into());
         }
         if self.index().is_void() {
-            let text = match self.verifying() {
+            return Err(match self.verifying() {
                 Some(v) => format!(
                     "the log changed in place and is being read again ({}%); act when it is done",
                     v.percent
                 ),
                 None => "the log changed in place and could not be read again; V to retry".into(),
-            };
-            self.error(text);
-            return None;
+            });
         }
-        if self.read_only.is_some() {
-            let why = self.read_only_reason();
-            self.error(why);
-            return None;
+        if self.access.read_only().is_some() {
+            return Err(self.access.read_only_reason());
         }
-        match self.role() {
-            Some(role) => Some(role),
-            None => {
-                let why = self.read_only_reason();
-                self.error(why);
-                None
-            }
-        }
+        self.role().ok_or_else(|| self.access.read_only_reason())
     }
 
-    /// The selected shipment as the operator sees it: (id, state, seq).
-    fn seen(&mut self) -> Option<(ShipmentId, EventType, u32)> {
-        match self.selected_summary() {
-            Some(s) => Some((s.id, s.state, s.seq)),
-            None => {
-                self.error("no shipment selected");
-                None
-            }
+    /// Does what a component asked for. `Action::Append` is the one write
+    /// path: every append any component decides on starts here.
+    pub(super) fn apply(&mut self, action: Option<Action>) {
+        let Some(action) = action else { return };
+        match action {
+            Action::Append(request) => self.append(request),
+            Action::JumpTo(id) => self.jump_to(id),
+            Action::Focus(focus) => self.focus = focus,
+            Action::AskReason(prompt) => self.reason.open(prompt),
+            Action::OpenForm => self.form.open(),
+            Action::Info(text) => self.info(text),
+            Action::Error(text) => self.error(text),
         }
-    }
-
-    pub(super) fn primary_action(&mut self) {
-        let Some(role) = self.acting_role() else {
-            return;
-        };
-        let Some((id, state, seq)) = self.seen() else {
-            return;
-        };
-        match primary_option(role, state) {
-            Ok(event) => {
-                let request =
-                    AppendRequest::advance(id, event, role, Map::new()).expecting_seq(seq);
-                self.append(request);
-            }
-            Err(why) => self.error(format!("{id}: {role} cannot advance it ({why})")),
-        }
-    }
-
-    pub(super) fn start_reason(&mut self, event: EventType) {
-        let Some(role) = self.acting_role() else {
-            return;
-        };
-        let Some((id, state, seq)) = self.seen() else {
-            return;
-        };
-        if let Err(why) = check_action(role, state, event) {
-            self.error(format!("{id}: {role} cannot append {event} ({why})"));
-            return;
-        }
-        self.mode = Mode::Reason(ReasonPrompt {
-            event,
-            id,
-            seq,
-            state,
-            reason: String::new(),
-            confirming: false,
-        });
-    }
-
-    pub(super) fn run_reason(&mut self, command: Command) {
-        let Mode::Reason(mut prompt) = self.mode.clone() else {
-            return;
-        };
-        match command {
-            Command::Escape => {
-                self.mode = Mode::Normal;
-                self.info(format!("{} not appended", prompt.event));
-            }
-            Command::Backspace => {
-                prompt.reason.pop();
-                self.mode = Mode::Reason(prompt);
-            }
-            Command::Submit if !prompt.confirming => {
-                if prompt.reason.trim().is_empty() {
-                    self.error("a reason is required (Esc to give up)");
-                } else {
-                    prompt.confirming = true;
-                    self.mode = Mode::Reason(prompt);
-                }
-            }
-            Command::Confirm if prompt.confirming => {
-                self.mode = Mode::Normal;
-                let Some(role) = self.acting_role() else {
-                    return;
-                };
-                let mut payload = Map::new();
-                payload.insert("reason".into(), Value::from(prompt.reason.trim()));
-                let request = AppendRequest::advance(prompt.id, prompt.event, role, payload)
-                    .expecting_seq(prompt.seq);
-                self.append(request);
-            }
-            _ => {}
-        }
-    }
-
-    pub(super) fn open_form(&mut self) {
-        if self.acting_role().is_none() {
-            return;
-        }
-        self.mode = Mode::Form(NewShipmentForm::new());
-    }
-
-    pub(super) fn run_form(&mut self, command: Command) {
-        let Mode::Form(mut form) = self.mode.clone() else {
-            return;
-        };
-        match command {
-            Command::Escape => {
-                self.mode = Mode::Normal;
-                self.info("no shipment created");
-                return;
-            }
-            Command::Backspace => form.backspace(),
-            Command::NextField => {
-                form.check_focused();
-                form.next_field();
-            }
-            Command::PrevField => form.prev_field(),
-            Command::CycleLeft => form.cycle_delivery(false),
-            Command::CycleRight => form.cycle_delivery(true),
-            Command::Submit if !form.is_last() => form.next_if_valid(),
-            Command::Submit => {
-                if self.role() != Some(Actor::Sender) {
-                    let role = self.role().map_or("read-only", |r| r.as_str());
-                    self.error(format!(
-                        "new shipments are created by SENDER; you are acting as {role} (press r to change role)"
-                    ));
-                } else if let Some(payload) = form.payload() {
-                    self.mode = Mode::Normal;
-                    self.append(AppendRequest::create(payload));
-                    return;
-                }
-            }
-            _ => {}
-        }
-        self.mode = Mode::Form(form);
     }
 
     /// The one write path: waits for the lock on a worker thread, then
@@ -272,7 +147,8 @@ impl App {
                 // (the banner says what changed), keep the refusal in view.
                 self.error(e.to_string());
                 self.refresh();
-                self.jobs.keep_status = self.verifying().is_some();
+                let verifying = self.verifying().is_some();
+                self.status.keep_until_reread(verifying);
             }
             Err(e) => self.error(e.to_string()),
         }

@@ -1,65 +1,44 @@
-//! `App`: everything the dashboard knows and every way it changes. No
-//! drawing here (that is `views`) and no terminal I/O (that is
-//! `event_loop`). Writes go through the store in `actions.rs`; this file
-//! keeps the projection, the visible row order, the selection, the modes.
+//! `App`: what the dashboard's parts share, and the routing between them.
+//! It holds the log (the store and its projection), who is acting
+//! (`access`), the background work (`jobs`), the integrity verdict, the
+//! freeze, and the components (`components/`), each owning its own state,
+//! drawing and keys. A key goes to the component that has it (`input.rs`);
+//! what the component asks for comes back as an `Action`, applied in one
+//! place (`App::apply`), where `Action::Append` is the only write. No
+//! drawing here (that is `views` and the components) and no terminal I/O
+//! (that is `event_loop`). Live updates are in `live.rs`.
 
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
-use std::fs::File;
-use std::os::unix::fs::FileExt;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use ratatui::layout::Rect;
-
-use super::form::NewShipmentForm;
+use super::access::Access;
+use super::components::{
+    ActionBar, Audit, Form, Help, History, Jump, Reason, Status, StatusLine, Table,
+};
 use super::jobs::Jobs;
-use super::keymap::{Context, STATE_KEYS};
-use super::rows::{RowFilter, RowOrder, SortSpec};
-use crate::domain::{Actor, Event, EventType, ShipmentId};
+use super::keymap::Context;
+use super::live::Freeze;
+use crate::domain::{Actor, ShipmentId};
 use crate::error::Result;
 use crate::log::files::LogPaths;
 use crate::read::Log;
-use crate::read::index::{LogIndex, Refresh};
+use crate::read::index::LogIndex;
 use crate::read::projection::ShipmentSummary;
 use crate::read::verify::VerifyReport;
 use crate::store::policy::Policy;
 
-/// How long a row that just changed stays highlighted.
-pub const HIGHLIGHT_FOR: Duration = Duration::from_secs(3);
+pub use super::components::Focus;
+use super::components::form::NewShipmentForm;
 
+/// Which part has the keys (derived from which component is open).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Focus {
-    Table,
-    History,
-}
-
-/// A hold, override or cancel waiting for its reason and its `y`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReasonPrompt {
-    pub event: EventType,
-    pub id: ShipmentId,
-    /// The seq the operator saw when they pressed the key.
-    pub seq: u32,
-    pub state: EventType,
-    pub reason: String,
-    pub confirming: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
 pub enum Mode {
     Normal,
     Filter,
-    Jump(String),
-    Reason(ReasonPrompt),
-    Form(NewShipmentForm),
-    Help { scroll: usize },
-    Audit { cursor: usize },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Status {
-    pub text: String,
-    pub error: bool,
+    Jump,
+    Reason,
+    Form,
+    Help,
+    Audit,
 }
 
 /// The integrity verdict shown in the header.
@@ -75,7 +54,7 @@ pub enum Badge {
 }
 
 impl Badge {
-    fn of(report: &VerifyReport) -> Badge {
+    pub(super) fn of(report: &VerifyReport) -> Badge {
         if !report.valid {
             Badge::Corrupted(report.errors.len())
         } else if !report.warnings.is_empty() {
@@ -86,20 +65,14 @@ impl Badge {
     }
 }
 
-/// The selected shipment's events, read back from the file.
-#[derive(Debug, Clone)]
-pub struct HistoryView {
-    pub id: ShipmentId,
-    pub event_count: u32,
-    pub events: std::result::Result<Vec<Event>, String>,
-}
-
-/// Screen areas the last frame drew, for mouse clicks.
-#[derive(Debug, Clone, Default)]
-pub struct HitAreas {
-    pub strip: Vec<(Rect, Option<EventType>)>,
-    /// The table body (rows only) and the first row it shows.
-    pub table_body: Rect,
+/// The verifier's report and the badge made of it, computed after a
+/// refresh, never per frame.
+pub(super) struct Integrity {
+    pub(super) verify: VerifyReport,
+    /// A refresh skipped the recomputation (big log, busy second).
+    pub(super) stale: bool,
+    pub(super) verified_at: Instant,
+    pub(super) badge: Badge,
 }
 
 pub struct AppOptions {
@@ -112,48 +85,30 @@ pub struct App {
     /// The store, deciding on this dashboard's projection: the one model
     /// of the log that the views read and the appends are checked against.
     pub(super) log: Log,
-    /// Why this dashboard cannot write, when it cannot.
-    pub read_only: Option<String>,
-    pub operator: String,
-    pub policy: Option<Policy>,
-    /// Roles this operator may take (every role without a policy).
-    pub roles: Vec<Actor>,
-    pub role_index: usize,
-    pub rows: RowOrder,
-    pub filter: RowFilter,
-    pub sort: SortSpec,
-    pub selected: Option<ShipmentId>,
-    pub cursor: usize,
-    pub focus: Focus,
-    pub mode: Mode,
-    /// Live updates frozen: the index is not refreshed meanwhile.
-    pub frozen: bool,
-    /// Events appended while frozen.
-    pub arrived_while_frozen: u64,
-    freeze_counted_to: u64,
-    pub verify: VerifyReport,
-    integrity_stale: bool,
-    verified_at: Instant,
-    pub badge: Badge,
-    pub status: Option<Status>,
-    /// Loud, until Esc: the log was replaced or shrank.
-    pub banner: Option<String>,
-    pub recent: HashMap<ShipmentId, Instant>,
-    pub history: Option<HistoryView>,
-    pub history_scroll: usize,
-    pub watcher_fallback: Option<String>,
+    pub(super) access: Access,
+    pub(super) integrity: Integrity,
+    pub(super) freeze: Freeze,
+    /// Background work: re-verification and the append in flight.
+    pub(super) jobs: Jobs,
+    /// Table or history, in the normal view.
+    pub(super) focus: Focus,
+    pub(super) table: Table,
+    pub(super) history: History,
+    pub(super) action_bar: ActionBar,
+    pub(super) reason: Reason,
+    pub(super) form: Form,
+    pub(super) jump: Jump,
+    pub(super) audit: Audit,
+    pub(super) help: Help,
+    pub(super) status: StatusLine,
+    /// Why the log watcher fell back to polling, if it did.
+    pub(super) watcher_fallback: Option<String>,
     /// A demo's simulator is appending in the background.
     pub demo: bool,
     /// How long an append waits for the writers' lock (`--lock-timeout`;
     /// `None`: the store's default).
     pub lock_timeout: Option<std::time::Duration>,
-    pub quit: bool,
-    /// First table row on screen and rows per page, kept by the table view.
-    pub offset: Cell<usize>,
-    pub page: Cell<usize>,
-    pub hits: RefCell<HitAreas>,
-    /// Background work: re-verification and the append in flight.
-    pub(super) jobs: Jobs,
+    pub(super) quit: bool,
 }
 
 impl App {
@@ -165,68 +120,38 @@ impl App {
             role,
         } = options;
         let log = Log::open_or_read_only(&paths, &operator, LogIndex::new(&paths));
-        let mut read_only = log.read_only().map(|e| format!("read-only: {e}"));
-        let policy = match Policy::load_for(&paths) {
-            Ok(p) => p,
-            Err(e) => {
-                read_only.get_or_insert_with(|| format!("read-only: {e}"));
-                None
-            }
-        };
-        let roles: Vec<Actor> = match &policy {
-            // Only what this account may do as that operator: the core
-            // refuses the rest anyway, so offering it would only mislead.
-            Some(p) => p
-                .roles_for(&crate::store::account::os_account(), &operator)
-                .to_vec(),
-            None => Actor::ALL.to_vec(),
-        };
-        let mut status = None;
-        let role_index = match role {
-            Some(r) => roles.iter().position(|&x| x == r).unwrap_or_else(|| {
-                status = Some(Status {
-                    text: format!("the role policy does not let {operator} act as {r}"),
-                    error: true,
-                });
-                0
-            }),
-            None => roles.iter().position(|&x| x == Actor::Sender).unwrap_or(0),
-        };
+        let read_only = log.read_only().map(|e| format!("read-only: {e}"));
+        let (access, refused) = Access::new(operator, role, read_only, Policy::load_for(&paths));
+        let mut status = StatusLine::default();
+        if let Some(text) = refused {
+            status.error(text);
+        }
         let verify = log.index().verify_report();
         App {
             log,
-            read_only,
-            operator,
-            policy,
-            roles,
-            role_index,
-            rows: RowOrder::default(),
-            filter: RowFilter::default(),
-            sort: SortSpec::default(),
-            selected: None,
-            cursor: 0,
+            access,
+            integrity: Integrity {
+                badge: Badge::of(&verify),
+                stale: false,
+                verified_at: Instant::now(),
+                verify,
+            },
+            freeze: Freeze::default(),
+            jobs: Jobs::default(),
             focus: Focus::Table,
-            mode: Mode::Normal,
-            frozen: false,
-            arrived_while_frozen: 0,
-            freeze_counted_to: 0,
-            badge: Badge::of(&verify),
-            integrity_stale: false,
-            verified_at: Instant::now(),
-            verify,
+            table: Table::default(),
+            history: History::default(),
+            action_bar: ActionBar,
+            reason: Reason::default(),
+            form: Form::default(),
+            jump: Jump::default(),
+            audit: Audit::default(),
+            help: Help::default(),
             status,
-            banner: None,
-            recent: HashMap::new(),
-            history: None,
-            history_scroll: 0,
             watcher_fallback: None,
             demo: false,
             lock_timeout: None,
             quit: false,
-            offset: Cell::new(0),
-            page: Cell::new(10),
-            hits: RefCell::new(HitAreas::default()),
-            jobs: Jobs::default(),
         }
     }
 
@@ -250,277 +175,102 @@ impl App {
 
     /// The role acting now; `None` when the operator may only read.
     pub fn role(&self) -> Option<Actor> {
-        self.roles.get(self.role_index).copied()
+        self.access.role()
+    }
+
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
+
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// The selected shipment, if any.
+    pub fn selected(&self) -> Option<ShipmentId> {
+        self.table.selected()
     }
 
     pub fn selected_summary(&self) -> Option<&ShipmentSummary> {
-        self.selected.and_then(|id| self.log.index().summary(id))
+        self.table
+            .selected()
+            .and_then(|id| self.log.index().summary(id))
+    }
+
+    /// The status line's message.
+    pub fn status(&self) -> Option<&Status> {
+        self.status.get()
+    }
+
+    pub fn focus(&self) -> Focus {
+        self.focus
+    }
+
+    pub fn badge(&self) -> &Badge {
+        &self.integrity.badge
+    }
+
+    /// The verifier's findings (the audit view's).
+    pub fn verify_report(&self) -> &VerifyReport {
+        &self.integrity.verify
+    }
+
+    /// The new-shipment form, while open (tests fill it in directly).
+    pub fn form_mut(&mut self) -> Option<&mut NewShipmentForm> {
+        self.form.get_mut()
+    }
+
+    /// Quit was asked for.
+    pub fn quitting(&self) -> bool {
+        self.quit
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
-        self.status = Some(Status {
-            text: text.into(),
-            error: false,
-        });
+        self.status.info(text);
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
-        self.status = Some(Status {
-            text: text.into(),
-            error: true,
-        });
+        self.status.error(text);
+    }
+
+    /// Which component has the keys.
+    pub fn mode(&self) -> Mode {
+        if self.reason.is_open() {
+            Mode::Reason
+        } else if self.form.is_open() {
+            Mode::Form
+        } else if self.help.is_open() {
+            Mode::Help
+        } else if self.audit.is_open() {
+            Mode::Audit
+        } else if self.jump.is_open() {
+            Mode::Jump
+        } else if self.table.typing() {
+            Mode::Filter
+        } else {
+            Mode::Normal
+        }
     }
 
     /// Which bindings apply now.
     pub fn context(&self) -> Context {
-        match &self.mode {
+        match self.mode() {
             Mode::Normal => Context::Normal,
-            Mode::Filter | Mode::Jump(_) => Context::TextInput,
-            Mode::Reason(p) if p.confirming => Context::Confirm,
-            Mode::Reason(_) => Context::TextInput,
-            Mode::Form(_) => Context::Form,
-            Mode::Help { .. } => Context::Help,
-            Mode::Audit { .. } => Context::Audit,
+            Mode::Filter | Mode::Jump => Context::TextInput,
+            Mode::Reason => self.reason.context().unwrap_or(Context::TextInput),
+            Mode::Form => Context::Form,
+            Mode::Help => Context::Help,
+            Mode::Audit => Context::Audit,
         }
     }
 
-    // ---- live updates ------------------------------------------------
-
-    /// Applies whatever was appended since the last refresh (or, frozen,
-    /// only counts it). Errors go to the status line.
-    pub fn refresh(&mut self) {
-        if self.frozen {
-            self.count_frozen();
-            return;
-        }
-        match self.log.state_mut().refresh_appends() {
-            Ok(refresh) => self.apply_refresh(refresh),
-            Err(e) => self.error(format!("cannot read the log: {e}")),
-        }
-    }
-
-    pub fn apply_refresh(&mut self, refresh: Refresh) {
-        if let Some(reason) = refresh.reloaded {
-            // Everything read so far is void: read it all again, and
-            // verify it, on a worker thread; the table stays as it was
-            // (and refuses writes) until the fresh reading replaces it.
-            self.banner = Some(format!(
-                "LOG RELOADED FROM THE START, verifying it again: {reason} (Esc: dismiss)"
-            ));
-            self.recent.clear();
-            self.start_verify(Some(reason));
-            return;
-        }
-        if let Some(reason) = refresh.modified
-            && self.verifying().is_none()
-        {
-            self.start_verify(None);
-            self.info(format!("{reason}: verifying the whole log again…"));
-        }
-        if refresh.new_lines == 0 {
-            return;
-        }
-        let now = Instant::now();
-        for id in &refresh.touched {
-            self.recent.insert(*id, now);
-        }
-        self.rows.apply_touched(
-            self.log.index().projection(),
-            &refresh.touched,
-            &self.filter,
-            self.sort,
-        );
-        self.reselect();
-        // Verifying is O(shipments): on a big log do it at most once a
-        // second (the tick), so a busy log never delays its own rows.
-        let big = self.log.index().projection().total_shipments() > 20_000;
-        if big && self.verified_at.elapsed() < std::time::Duration::from_secs(1) {
-            self.integrity_stale = true;
-        } else {
-            self.recompute_integrity();
-        }
-    }
-
-    /// Recomputes the badge if a refresh left it stale.
-    pub fn settle_integrity(&mut self) {
-        if self.integrity_stale {
-            self.recompute_integrity();
-        }
-    }
-
-    /// The badge and the audit view's findings: computed after a refresh,
-    /// never per frame.
-    pub(super) fn recompute_integrity(&mut self) {
-        self.integrity_stale = false;
-        self.verified_at = Instant::now();
-        self.verify = self.log.index().verify_report();
-        self.badge = match self.jobs.verifying.as_ref() {
-            Some(v) => Badge::Verifying(v.percent),
-            None => Badge::of(&self.verify),
-        };
-    }
-
-    /// Counts whole lines appended past what the index has read.
-    fn count_frozen(&mut self) {
-        let path = &self.log.index().paths().events;
-        let Ok(file) = File::open(path) else { return };
-        let Ok(len) = file.metadata().map(|m| m.len()) else {
-            return;
-        };
-        let mut pos = self.freeze_counted_to.max(self.log.index().progress().0);
-        let mut buf = vec![0u8; 64 * 1024];
-        while pos < len {
-            let want = buf.len().min((len - pos) as usize);
-            match file.read_at(&mut buf[..want], pos) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    self.arrived_while_frozen +=
-                        memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
-                    pos += n as u64;
-                }
-            }
-        }
-        self.freeze_counted_to = pos;
-    }
-
-    pub fn toggle_freeze(&mut self) {
-        if self.frozen {
-            self.frozen = false;
-            let arrived = self.arrived_while_frozen;
-            self.arrived_while_frozen = 0;
-            self.refresh();
-            self.info(format!(
-                "live again: {arrived} event(s) arrived while frozen"
-            ));
-        } else {
-            self.frozen = true;
-            self.arrived_while_frozen = 0;
-            self.freeze_counted_to = self.log.index().progress().0;
-            self.info("frozen: the table holds still; f to resume");
-        }
-    }
-
-    /// Drops highlights that have had their moment; true if any did.
-    pub fn expire_highlights(&mut self, now: Instant) -> bool {
-        let before = self.recent.len();
-        self.recent
-            .retain(|_, t| now.duration_since(*t) < HIGHLIGHT_FOR);
-        before != self.recent.len()
-    }
-
-    // ---- rows and selection -------------------------------------------
-
-    pub fn rebuild_rows(&mut self) {
-        self.rows
-            .rebuild(self.log.index().projection(), &self.filter, self.sort);
-        self.reselect();
-    }
-
-    /// Keeps the selected shipment selected wherever its row went; if it
-    /// left the table, selects whatever is now at the cursor.
-    pub fn reselect(&mut self) {
-        let projection = self.log.index().projection();
-        let found = self
-            .selected
-            .and_then(|id| projection.position(id))
-            .and_then(|p| self.rows.row_of(p));
-        match found {
-            Some(row) => self.cursor = row,
-            None => {
-                self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
-                self.selected = self.id_at(self.cursor);
-            }
-        }
-    }
-
-    fn id_at(&self, row: usize) -> Option<ShipmentId> {
-        let position = self.rows.get(row)?;
-        self.log
-            .index()
-            .projection()
-            .shipments()
-            .get(position)
-            .map(|s| s.id)
-    }
-
-    pub fn select_row(&mut self, row: usize) {
-        if self.rows.is_empty() {
-            return;
-        }
-        self.cursor = row.min(self.rows.len() - 1);
-        self.selected = self.id_at(self.cursor);
-    }
-
-    pub(super) fn move_by(&mut self, delta: isize) {
-        if self.focus == Focus::History {
-            self.history_scroll = self.history_scroll.saturating_add_signed(delta);
-            return;
-        }
-        self.select_row(self.cursor.saturating_add_signed(delta));
-    }
-
-    /// Selects `id`, clearing the filter if it hides the shipment.
-    pub fn jump_to(&mut self, id: ShipmentId) {
-        let Some(position) = self.log.index().projection().position(id) else {
-            self.error(format!("{id} does not exist: no event in the log names it"));
-            return;
-        };
-        if self.rows.row_of(position).is_none() {
-            self.filter = RowFilter::default();
-            self.rebuild_rows();
-            self.info(format!("filter cleared to show {id}"));
-        }
-        if let Some(row) = self.rows.row_of(position) {
-            self.cursor = row;
-            self.selected = Some(id);
-        }
-    }
-
-    pub(super) fn set_state_filter(&mut self, key: char) {
-        let Some(i) = STATE_KEYS.iter().position(|&k| k == key) else {
-            return;
-        };
-        let state = EventType::ALL[i];
-        self.filter.state = if self.filter.state == Some(state) {
-            None
-        } else {
-            Some(state)
-        };
-        self.rebuild_rows();
-    }
-
-    /// A click on the state strip toggles that state.
-    pub fn click_state(&mut self, state: Option<EventType>) {
-        self.filter.state = if state == self.filter.state {
-            None
-        } else {
-            state
-        };
-        self.rebuild_rows();
+    pub(super) fn rebuild_rows(&mut self) {
+        self.table.rebuild(self.log.index().projection());
     }
 
     /// Reads the selected shipment's history when it changed.
     pub fn sync_history(&mut self) {
-        let Some(summary) = self.selected_summary() else {
-            self.history = None;
-            return;
-        };
-        let (id, count) = (summary.id, summary.event_count);
-        if self
-            .history
-            .as_ref()
-            .is_some_and(|h| h.id == id && h.event_count == count)
-        {
-            return;
-        }
-        if self.history.as_ref().is_none_or(|h| h.id != id) {
-            self.history_scroll = 0;
-        }
-        let events = self.log.index().history(id).map_err(|e| e.to_string());
-        self.history = Some(HistoryView {
-            id,
-            event_count: count,
-            events,
-        });
+        let selected = self.selected_summary().map(|s| (s.id, s.event_count));
+        self.history.sync(self.log.index(), selected);
     }
 }

@@ -11,12 +11,9 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crossterm::event::{
-    self, Event, KeyCode, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
-};
-use ratatui::layout::Position;
+use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 
-use super::app::{App, Mode};
+use super::app::App;
 use super::terminal::{self, TerminalGuard};
 use super::views;
 use crate::error::{Error, Result};
@@ -184,7 +181,7 @@ pub fn run(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Resul
     }
     app.finish_load();
     loop {
-        if app.quit || terminal::signalled() {
+        if app.quitting() || terminal::signalled() {
             return Ok(());
         }
         guard
@@ -208,7 +205,7 @@ pub fn run(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Resul
         let (changed, tick) = (Cell::new(false), Cell::new(false));
         let handle = |msg: Msg, app: &mut App| match msg {
             Msg::Input(Event::Key(key)) => app.handle_key(&key),
-            Msg::Input(Event::Mouse(mouse)) => handle_mouse(app, mouse),
+            Msg::Input(Event::Mouse(mouse)) => app.handle_mouse(mouse),
             Msg::Input(_) => {} // resize: the redraw below handles it
             Msg::LogChanged => changed.set(true),
             Msg::Tick => tick.set(true),
@@ -217,7 +214,7 @@ pub fn run(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Resul
         };
         for msg in std::iter::once(first).chain(sources.rx.try_iter()) {
             handle(msg, app);
-            if app.quit {
+            if app.quitting() {
                 return Ok(());
             }
         }
@@ -230,7 +227,7 @@ pub fn run(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Resul
                     Ok(msg) => handle(msg, app),
                     Err(_) => break,
                 }
-                if app.quit {
+                if app.quitting() {
                     return Ok(());
                 }
             }
@@ -246,29 +243,4 @@ pub fn run(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Resul
         }
         app.sync_history();
     }
-}
-
-/// Clicks: the state strip filters, a table row selects; the wheel moves.
-pub fn handle_mouse(app: &mut App, mouse: event::MouseEvent) {
-    if app.mode != Mode::Normal {
-        return;
-    }
-    let at = Position::new(mouse.column, mouse.row);
-    match mouse.kind {
-        MouseEventKind::Down(MouseButton::Left) => {
-            let hits = app.hits.borrow().clone();
-            if let Some((_, state)) = hits.strip.iter().find(|(r, _)| r.contains(at)) {
-                app.click_state(*state);
-            } else if hits.table_body.contains(at) {
-                let row = app.offset.get() + usize::from(mouse.row - hits.table_body.y);
-                if row < app.rows.len() {
-                    app.select_row(row);
-                }
-            }
-        }
-        MouseEventKind::ScrollDown => app.select_row(app.cursor + 3),
-        MouseEventKind::ScrollUp => app.select_row(app.cursor.saturating_sub(3)),
-        _ => {}
-    }
-    app.sync_history();
 }

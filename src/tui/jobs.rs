@@ -73,9 +73,6 @@ pub struct Jobs {
     generation: Arc<AtomicU64>,
     pub verifying: Option<Verifying>,
     pub in_flight: Option<InFlight>,
-    /// The status line says why an append was refused: the end of the
-    /// re-reading it caused does not replace it.
-    pub keep_status: bool,
 }
 
 impl Default for Jobs {
@@ -87,7 +84,6 @@ impl Default for Jobs {
             generation: Arc::new(AtomicU64::new(0)),
             verifying: None,
             in_flight: None,
-            keep_status: false,
         }
     }
 }
@@ -131,7 +127,7 @@ impl App {
             percent: 0,
             reason,
         });
-        self.badge = Badge::Verifying(0);
+        self.integrity.badge = Badge::Verifying(0);
     }
 
     /// `V`: verify the whole log again.
@@ -156,7 +152,7 @@ impl App {
                     && v.generation == generation
                 {
                     v.percent = percent;
-                    self.badge = Badge::Verifying(percent);
+                    self.integrity.badge = Badge::Verifying(percent);
                 }
             }
             Job::Verified { generation, result } => {
@@ -197,7 +193,7 @@ impl App {
         let index = match result {
             Ok(index) => index,
             Err(e) => {
-                self.badge = Badge::Unverified;
+                self.integrity.badge = Badge::Unverified;
                 self.error(format!(
                     "cannot read the log again to verify it: {e} (V to retry)"
                 ));
@@ -205,15 +201,15 @@ impl App {
             }
         };
         self.log.replace_state(*index);
-        self.recent.clear();
-        self.history = None;
+        self.table.clear_highlights();
+        self.history.clear();
         self.rebuild_rows();
         self.recompute_integrity();
         self.refresh();
         if self.jobs.verifying.is_some() {
             return; // it changed again meanwhile: a new round is under way
         }
-        let verdict = badge_text(&self.badge);
+        let verdict = badge_text(&self.integrity.badge);
         let projection = self.index().projection();
         let counts = format!(
             "{} events, {} shipments",
@@ -222,11 +218,11 @@ impl App {
         );
         match verifying.reason {
             Some(reason) => {
-                self.banner = Some(format!(
+                self.status.set_banner(format!(
                     "LOG RELOADED FROM THE START, verified again: {verdict} ({counts}): {reason}. An append-only log only grows: check who changed it (A: audit, Esc: dismiss)"
                 ));
                 // The refusal of an append this change caused stays.
-                if !std::mem::take(&mut self.jobs.keep_status) {
+                if !self.status.take_kept() {
                     self.info(format!("log read again from the start: {verdict}"));
                 }
             }
@@ -246,7 +242,7 @@ impl App {
         let handle = thread::spawn(move || {
             let _ = tx.send(Msg::Job(Job::Locked(ticket.acquire())));
         });
-        self.status = None;
+        self.status.clear();
         self.jobs.in_flight = Some(InFlight {
             started: Instant::now(),
             request,

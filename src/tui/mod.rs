@@ -1,22 +1,30 @@
 //! The live dashboard (ratatui + crossterm), split like gitui / bottom:
 //!
-//! - `app`: state and what keys do to it (no drawing); `actions`: the
-//!   writes (through the store, with the seq the operator saw); `rows`: the
-//!   sorted, filtered row order; `form`: the new-shipment form.
+//! - `components`: table, history, action bar (+ its reason prompt),
+//!   form, jump prompt, audit, help and status line; each owns its state,
+//!   its drawing and its keys, and answers a key with an `Action`.
+//! - `app`: what they share (the log, `access`: operator and role, the
+//!   integrity badge, the jobs) and the routing; `input`: keys and clicks
+//!   to the component that has them; `live`: refresh and freeze;
+//!   `actions`: the one write path (`Action::Append`, through the store,
+//!   with the seq the operator saw); `rows`: the sorted, filtered row order.
 //! - `keymap`: the one key table, for dispatch and for the help view.
 //! - `event_loop`: terminal events + log watcher + tick into one channel.
-//! - `views`: drawing only. `terminal`: raw mode in, always restored out.
+//! - `views`: the layout, and the parts that own no state (header, state
+//!   strip, loading gauge). `terminal`: raw mode in, always restored out.
 //! - `jobs`: background work (re-verification, appends that may wait for
 //!   the lock), reported back on the event loop's channel.
 //! - `measure`: frame-time and append-to-screen figures for `bench`.
 
+pub mod access;
 pub mod actions;
 pub mod app;
+pub mod components;
 pub mod event_loop;
-pub mod form;
 pub mod input;
 pub mod jobs;
 pub mod keymap;
+pub mod live;
 pub mod measure;
 pub mod rows;
 pub mod terminal;

@@ -338,8 +338,8 @@ fn audit_enter_jumps_to_the_shipment() {
     let mut app = fx.app("alice", None);
     press(&mut app, KeyCode::Char('A'));
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.mode, Mode::Normal);
-    assert_eq!(app.selected, Some("SHP-0000000005".parse().unwrap()));
+    assert_eq!(app.mode(), Mode::Normal);
+    assert_eq!(app.selected(), Some("SHP-0000000005".parse().unwrap()));
 }
 
 #[test]
@@ -378,9 +378,9 @@ fn new_shipment_form_creates_as_sender() {
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Right); // STANDARD -> EXPRESS
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.mode, Mode::Normal, "{:?}", app.status);
+    assert_eq!(app.mode(), Mode::Normal, "{:?}", app.status());
     let id: ShipmentId = "SHP-0000000006".parse().unwrap();
-    assert_eq!(app.selected, Some(id));
+    assert_eq!(app.selected(), Some(id));
     let s = app.index().summary(id).unwrap();
     assert_eq!(
         (
@@ -403,14 +403,14 @@ fn form_refuses_a_role_other_than_sender() {
         "{screen}"
     );
     for field in ["Goa, Goa", "Pune, Maharashtra", "1", "EXPRESS"] {
-        let Mode::Form(form) = &mut app.mode else {
+        let Some(form) = app.form_mut() else {
             panic!("form closed")
         };
         form.fields[form.focus] = field.into();
         press(&mut app, KeyCode::Enter);
     }
     assert!(
-        app.status
+        app.status()
             .as_ref()
             .unwrap()
             .text
@@ -426,7 +426,7 @@ fn wrong_role_error_in_status_line() {
     type_text(&mut app, ":2");
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('a'));
-    let status = app.status.clone().unwrap();
+    let status = app.status().cloned().unwrap();
     assert!(
         status.error && status.text.contains("wrong role"),
         "{status:?}"
@@ -467,7 +467,7 @@ fn any_key_but_y_declines() {
     type_text(&mut app, "no longer needed");
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('q'));
-    assert!(!app.quit && app.mode == Mode::Normal);
+    assert!(!app.quitting() && app.mode() == Mode::Normal);
     assert_eq!(app.index().projection().total_events(), 19);
 }
 
@@ -495,7 +495,7 @@ fn conflict_shows_in_status_line_and_appends_nothing() {
     type_text(&mut app, "late");
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('y'));
-    let status = app.status.clone().unwrap();
+    let status = app.status().cloned().unwrap();
     assert!(status.error, "{status:?}");
     assert!(
         status
@@ -516,7 +516,7 @@ fn read_only_operator_under_policy() {
     // Without a shared account, this OS account may not act as asha at all:
     // the dashboard offers her no role (the core would refuse each write).
     fs::write(fx.paths().policy, policy).unwrap();
-    assert!(fx.app("asha", None).roles.is_empty());
+    assert!(fx.app("asha", None).access().roles().is_empty());
     let account = control_tower::store::account::os_account();
     fs::write(
         fx.paths().policy,
@@ -527,13 +527,16 @@ fn read_only_operator_under_policy() {
     let screen = fx.render(&app, 160, 45);
     assert!(screen.contains("policy.toml: meera read-only"), "{screen}");
     press(&mut app, KeyCode::Char('a'));
-    assert!(app.status.as_ref().unwrap().text.contains("read-only"));
+    assert!(app.status().unwrap().text.contains("read-only"));
     insta::assert_snapshot!(screen);
 
     let mut asha = fx.app("asha", Some(Actor::Sender));
-    assert_eq!(asha.roles, vec![Actor::SenderManager, Actor::Warehouse]);
+    assert_eq!(
+        asha.access().roles(),
+        [Actor::SenderManager, Actor::Warehouse]
+    );
     assert!(
-        asha.status.as_ref().unwrap().error,
+        asha.status().unwrap().error,
         "--role outside the policy is refused"
     );
     press(&mut asha, KeyCode::Char('r'));
@@ -548,22 +551,22 @@ fn filter_state_keys_and_sort() {
     let mut app = fx.app("alice", None);
     press(&mut app, KeyCode::Char('/'));
     type_text(&mut app, "patna");
-    assert_eq!(app.rows.len(), 2);
+    assert_eq!(app.table().rows().len(), 2);
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('-')); // CANCELLED
-    assert_eq!(app.rows.len(), 1);
+    assert_eq!(app.table().rows().len(), 1);
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.rows.len(), 5);
+    assert_eq!(app.table().rows().len(), 5);
     press(&mut app, KeyCode::Char('1')); // CREATED
-    assert_eq!(app.rows.len(), 1);
+    assert_eq!(app.table().rows().len(), 1);
     press(&mut app, KeyCode::Char('1'));
-    assert_eq!(app.rows.len(), 5);
+    assert_eq!(app.table().rows().len(), 5);
     press(&mut app, KeyCode::Char('s')); // by id
     press(&mut app, KeyCode::Char('g'));
-    assert_eq!(app.selected, Some("SHP-0000000001".parse().unwrap()));
+    assert_eq!(app.selected(), Some("SHP-0000000001".parse().unwrap()));
     press(&mut app, KeyCode::Char('S'));
     press(&mut app, KeyCode::Char('g'));
-    assert_eq!(app.selected, Some("SHP-0000000005".parse().unwrap()));
+    assert_eq!(app.selected(), Some("SHP-0000000005".parse().unwrap()));
     insta::assert_snapshot!(fx.render(&app, 160, 45));
 }
 
@@ -585,9 +588,9 @@ fn selection_follows_the_shipment_and_changed_rows_are_marked() {
         ))
         .unwrap();
     app.refresh();
-    assert_eq!(app.selected, Some(id), "selection stays on its shipment");
+    assert_eq!(app.selected(), Some(id), "selection stays on its shipment");
     assert_eq!(
-        app.rows.get(0),
+        app.table().rows().get(0),
         app.index().projection().position(one),
         "moved to the top"
     );
@@ -612,7 +615,7 @@ fn freeze_counts_what_arrives() {
             .unwrap();
     }
     app.refresh();
-    assert_eq!(app.arrived_while_frozen, 3);
+    assert_eq!(app.arrived_while_frozen(), 3);
     assert_eq!(app.index().projection().total_shipments(), 5);
     assert!(fx.render(&app, 160, 45).contains("PAUSED +3"));
     press(&mut app, KeyCode::Char('f'));
@@ -664,7 +667,7 @@ fn in_place_edit_is_read_again_and_verified_in_the_background() {
     assert!(during.contains("rewritten in place"), "{during}");
     // No write goes out on the state that was read before the edit.
     press_no_wait(&mut app, KeyCode::Char('a'));
-    let refused = app.status.clone().unwrap();
+    let refused = app.status().cloned().unwrap();
     assert!(
         refused.error && refused.text.contains("being read again"),
         "{refused:?}"
@@ -726,7 +729,10 @@ fn another_log_copied_over_the_open_one_is_not_mixed_in() {
         "only the new file's events, none of the old one's"
     );
     assert_eq!(app.index().projection().total_shipments(), 2);
-    assert!(app.verify.valid, "the copied log is a valid one: {screen}");
+    assert!(
+        app.verify_report().valid,
+        "the copied log is a valid one: {screen}"
+    );
     assert!(screen.contains("verified again: VALID"), "{screen}");
 }
 
@@ -778,17 +784,17 @@ fn an_append_waiting_for_the_lock_never_freezes_and_esc_cancels_it() {
     assert!(app.appending());
     // One append at a time; no blind queueing.
     press_no_wait(&mut app, KeyCode::Char('a'));
-    let refused = app.status.clone().unwrap();
+    let refused = app.status().cloned().unwrap();
     assert!(
         refused.error && refused.text == "an append is already in progress",
         "{refused:?}"
     );
     press_no_wait(&mut app, KeyCode::Char('h'));
-    assert_eq!(app.mode, Mode::Normal, "no reason prompt meanwhile");
+    assert_eq!(app.mode(), Mode::Normal, "no reason prompt meanwhile");
     // Keys still move.
     press_no_wait(&mut app, KeyCode::Char('g'));
     press_no_wait(&mut app, KeyCode::Down);
-    assert_eq!(app.cursor, 1);
+    assert_eq!(app.table().cursor(), 1);
     let screen = fx.render(&app, 160, 45);
     assert!(
         screen.contains("appending…") || screen.contains("waiting for the log lock ("),
@@ -796,7 +802,7 @@ fn an_append_waiting_for_the_lock_never_freezes_and_esc_cancels_it() {
     );
     press_no_wait(&mut app, KeyCode::Esc);
     app.wait_for_jobs();
-    let status = app.status.clone().unwrap();
+    let status = app.status().cloned().unwrap();
     assert!(status.text.contains("cancelled"), "{status:?}");
     assert!(!app.appending());
     assert_eq!(
@@ -811,7 +817,7 @@ fn an_append_waiting_for_the_lock_never_freezes_and_esc_cancels_it() {
     type_text(&mut app, ":2");
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('a'));
-    let status = app.status.clone().unwrap();
+    let status = app.status().cloned().unwrap();
     assert!(
         status.text.starts_with("appended SUPERVISOR_APPROVED"),
         "{status:?}"
@@ -827,7 +833,7 @@ fn quitting_while_an_append_waits_appends_nothing() {
     let _holder = hold_writers_lock(&fx.paths());
     press_no_wait(&mut app, KeyCode::Char('a'));
     press_no_wait(&mut app, KeyCode::Char('q'));
-    assert!(app.quit);
+    assert!(app.quitting());
     app.shutdown();
     assert_eq!(
         fs::read_to_string(fx.paths().events)
@@ -865,7 +871,7 @@ fn a_log_changed_under_the_writer_is_a_conflict_in_the_status_line() {
     std::os::unix::fs::FileExt::write_all_at(&file, &bytes, 0).unwrap();
     press(&mut app, KeyCode::Char('a'));
     let screen = fx.render(&app, 160, 45);
-    let status = app.status.clone().unwrap();
+    let status = app.status().cloned().unwrap();
     assert!(status.error, "{status:?}");
     assert!(
         status.text.contains("changed under this writer"),

@@ -14,7 +14,7 @@ use crate::text::inert;
 use crate::tui::app::{App, Badge};
 
 pub fn height(app: &App) -> u16 {
-    2 + u16::from(app.banner.is_some())
+    2 + u16::from(app.status.banner().is_some())
 }
 
 pub fn badge_text(badge: &Badge) -> String {
@@ -27,34 +27,19 @@ pub fn badge_text(badge: &Badge) -> String {
     }
 }
 
-/// What the role policy allows this operator, in a few words.
-pub fn policy_text(app: &App) -> String {
-    match &app.policy {
-        None => "no policy.toml: every role open".into(),
-        Some(_) if app.roles.is_empty() => format!("policy.toml: {} read-only", app.operator),
-        Some(_) => {
-            let roles: Vec<&str> = app.roles.iter().map(|r| r.as_str()).collect();
-            format!(
-                "policy.toml: {} may act as {}",
-                app.operator,
-                roles.join(", ")
-            )
-        }
-    }
-}
-
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let projection = app.index().projection();
-    let badge_style = match app.badge {
+    let badge = app.badge();
+    let badge_style = match badge {
         Badge::Valid => Style::new().fg(Color::Black).bg(Color::Green),
         Badge::Warnings(_) => Style::new().fg(Color::Black).bg(Color::Yellow),
         Badge::Corrupted(_) | Badge::Unverified => Style::new().fg(Color::White).bg(Color::Red),
         Badge::Verifying(_) => Style::new().fg(Color::Black).bg(Color::Yellow),
     }
     .add_modifier(Modifier::BOLD);
-    let live = if app.frozen {
+    let live = if app.frozen() {
         Span::styled(
-            format!(" PAUSED +{} ", thousands(app.arrived_while_frozen)),
+            format!(" PAUSED +{} ", thousands(app.arrived_while_frozen())),
             Style::new()
                 .fg(Color::Black)
                 .bg(Color::Yellow)
@@ -72,7 +57,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let dir = inert(&app.index().paths().dir.display().to_string(), 60);
     let first = Line::from(vec![
         Span::styled(" CONTROL TOWER ", theme::title().fg(Color::Cyan)),
-        Span::styled(format!(" {} ", badge_text(&app.badge)), badge_style),
+        Span::styled(format!(" {} ", badge_text(badge)), badge_style),
         Span::raw(" "),
         live,
         Span::raw(format!(
@@ -88,11 +73,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         },
     ]);
     let mut second = vec![
-        Span::raw(format!(" operator {}", inert(&app.operator, 64))),
+        Span::raw(format!(" operator {}", inert(app.access().operator(), 64))),
         Span::styled(" · ", theme::dim()),
-        Span::raw(policy_text(app)),
+        Span::raw(app.access().policy_text()),
     ];
-    if let Some(reason) = &app.read_only {
+    if let Some(reason) = app.access().read_only() {
         second.push(Span::styled(" · ", theme::dim()));
         second.push(Span::styled(inert(reason, 200), theme::error()));
     }
@@ -105,7 +90,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         None => second.push(Span::styled("watching the log", theme::dim())),
     }
     let mut lines = vec![first, Line::from(second)];
-    if let Some(banner) = &app.banner {
+    if let Some(banner) = app.status.banner() {
         lines.push(Line::from(Span::styled(
             format!(" !! {} ", inert(banner, 300)),
             Style::new()

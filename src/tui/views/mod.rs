@@ -1,25 +1,21 @@
-//! Drawing, and nothing else: every view reads the `App` and paints a
-//! frame. Views never write to the log; the only thing they record is where
-//! things landed on screen (scroll offset, click areas) for the next key.
-//! Time is passed in (`now`) so snapshot tests can pin it.
+//! Drawing, and nothing else: the screen's layout, which hands each area
+//! to the component that draws it (`components`), the parts that own no
+//! state (header, state strip, loading gauge), the theme and the number
+//! and time formats. Views never write to the log; the only thing drawing
+//! records is where things landed on screen (scroll offset, click areas)
+//! for the next key. Time is passed in (`now`) so snapshot tests can pin
+//! it.
 
-mod action_bar;
-mod audit;
-mod form;
 mod header;
-mod help;
-mod history;
 mod loading;
-mod prompt;
 mod strip;
-mod table;
-mod theme;
+pub mod theme;
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use super::app::{App, Focus, Mode};
+use super::app::{App, Focus};
 
 pub use header::badge_text;
 pub use loading::draw_loading;
@@ -60,40 +56,53 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) {
 
     header::draw(frame, header_area, app);
     strip::draw(frame, strip_area, app, &strip_lines);
-    action_bar::draw(frame, action_area, app);
-    prompt::draw_status(frame, status_area, app);
+    app.action_bar
+        .draw(frame, action_area, &app.access, app.selected_summary());
+    let typing = app.table.prompt_line().or_else(|| app.jump.prompt_line());
+    app.status
+        .draw(frame, status_area, typing, app.in_flight_text());
 
-    match &app.mode {
-        Mode::Help { scroll } => help::draw(frame, body, *scroll),
-        Mode::Audit { cursor } => audit::draw(frame, body, app, *cursor),
-        _ => draw_panes(frame, body, app, now),
+    if app.help.is_open() {
+        app.help.draw(frame, body);
+    } else if app.audit.is_open() {
+        let projection = app.index().projection();
+        let integrity = &app.integrity;
+        app.audit
+            .draw(frame, body, projection, &integrity.verify, &integrity.badge);
+    } else {
+        draw_panes(frame, body, app, now);
     }
-    match &app.mode {
-        Mode::Form(form) => form::draw(frame, body, app, form),
-        Mode::Reason(prompt) => prompt::draw_reason(frame, body, prompt),
-        _ => {}
-    }
+    app.form.draw(frame, body, app.role());
+    app.reason.draw(frame, body);
 }
 
+/// The table and history panes, as the screen's size allows.
 fn draw_panes(frame: &mut Frame, body: Rect, app: &App, now: DateTime<Utc>) {
+    let projection = app.index().projection();
+    let table = |frame: &mut Frame, area| {
+        app.table
+            .draw(frame, area, projection, app.focus == Focus::Table, now)
+    };
+    let history =
+        |frame: &mut Frame, area| app.history.draw(frame, area, app.focus == Focus::History);
     match pane_layout(frame.area()) {
         PaneLayout::SideBySide => {
             let [left, right] =
                 Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
                     .areas(body);
-            table::draw(frame, left, app, now);
-            history::draw(frame, right, app);
+            table(frame, left);
+            history(frame, right);
         }
         PaneLayout::Stacked => {
             let [top, bottom] =
                 Layout::vertical([Constraint::Percentage(58), Constraint::Percentage(42)])
                     .areas(body);
-            table::draw(frame, top, app, now);
-            history::draw(frame, bottom, app);
+            table(frame, top);
+            history(frame, bottom);
         }
         PaneLayout::Single => match app.focus {
-            Focus::Table => table::draw(frame, body, app, now),
-            Focus::History => history::draw(frame, body, app),
+            Focus::Table => table(frame, body),
+            Focus::History => history(frame, body),
         },
     }
 }

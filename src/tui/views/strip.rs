@@ -66,7 +66,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, lines: &[Vec<Entry>]) {
     for (row, entries) in lines.iter().enumerate() {
         let mut spans = Vec::new();
         for entry in entries {
-            let active = app.filter.state == entry.state;
+            let active = app.table().filter().state == entry.state;
             let style = match entry.state {
                 Some(state) if active => theme::state_badge(state).add_modifier(Modifier::BOLD),
                 Some(state) => Style::new().fg(theme::state_color(state)),
@@ -94,6 +94,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, lines: &[Vec<Entry>]) {
         }
         out.push(Line::from(spans));
     }
-    app.hits.borrow_mut().strip = hits;
+    app.table().set_strip_hits(hits);
     frame.render_widget(Paragraph::new(out), area);
 }

@@ -1,88 +1,117 @@
-//! The shipment table. Only the rows in the visible window are built (the
-//! row order may hold 125k shipments; ratatui's `Table` walks every row it
-//! is given), so frame time does not grow with the log.
+//! Drawing the shipment table. Only the rows in the visible window are
+//! built (the row order may hold 125k shipments; ratatui's `Table` walks
+//! every row it is given), so frame time does not grow with the log.
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Cell, Paragraph, Row};
 
-use super::{age, theme, thousands};
-use crate::read::projection::ShipmentSummary;
+use super::Table;
+use crate::read::projection::{Projection, ShipmentSummary};
 use crate::text::inert;
-use crate::tui::app::{App, Focus, Mode};
 use crate::tui::rows::SortColumn;
+use crate::tui::views::{age, theme, thousands};
 
-fn header_cell(label: &str, column: Option<SortColumn>, app: &App) -> Cell<'static> {
+fn header_cell(label: &str, column: Option<SortColumn>, table: &Table) -> Cell<'static> {
     let arrow = match column {
-        Some(c) if c == app.sort.column => {
+        Some(c) if c == table.sort.column => {
             // Activity's natural order is newest first.
-            if app.sort.reverse { " ▲" } else { " ▼" }
+            if table.sort.reverse { " ▲" } else { " ▼" }
         }
         _ => "",
     };
     Cell::from(format!("{label}{arrow}"))
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>) {
+impl Table {
+    /// Draws the table (`focused`: the keys are the table's) and records
+    /// the page height, the scroll offset and the rows' area.
+    pub fn draw(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        projection: &Projection,
+        focused: bool,
+        now: DateTime<Utc>,
+    ) {
+        draw(frame, area, self, projection, focused, now);
+    }
+}
+
+fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    table: &Table,
+    projection: &Projection,
+    focused: bool,
+    now: DateTime<Utc>,
+) {
     let block = Block::bordered()
-        .title(Span::styled(title(app), theme::title()))
-        .border_style(theme::focused_border(app.focus == Focus::Table));
+        .title(Span::styled(title(table, projection), theme::title()))
+        .border_style(theme::focused_border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
     let wide = inner.width >= 90;
     let body_height = inner.height.saturating_sub(1) as usize;
-    app.page.set(body_height.max(1));
-    let offset = scroll_to_cursor(app, body_height);
-    app.hits.borrow_mut().table_body = Rect {
+    table.page.set(body_height.max(1));
+    let offset = scroll_to_cursor(table, body_height);
+    table.hits.borrow_mut().table_body = Rect {
         y: inner.y + 1,
         height: inner.height.saturating_sub(1),
         ..inner
     };
 
-    if app.rows.is_empty() {
-        frame.render_widget(Paragraph::new(empty_text(app)).style(theme::dim()), inner);
+    if table.rows.is_empty() {
+        frame.render_widget(
+            Paragraph::new(empty_text(projection)).style(theme::dim()),
+            inner,
+        );
         return;
     }
 
-    let shipments = app.index().projection().shipments();
-    let window = app.rows.window(offset, body_height);
+    let shipments = projection.shipments();
+    let window = table.rows.window(offset, body_height);
     let rows: Vec<Row> = window
         .iter()
         .enumerate()
         .filter_map(|(i, &p)| {
             let s = shipments.get(p as usize)?;
-            Some(row(app, s, offset + i == app.cursor, wide, now))
+            Some(row(table, s, offset + i == table.cursor, wide, now))
         })
         .collect();
-    let (headers, widths) = columns(app, wide);
-    let table = Table::new(rows, widths)
+    let (headers, widths) = columns(table, wide);
+    let widget = ratatui::widgets::Table::new(rows, widths)
         .header(Row::new(headers).style(theme::title().fg(Color::Gray)))
         .column_spacing(1);
-    frame.render_widget(table, inner);
+    frame.render_widget(widget, inner);
 }
 
 /// Counts, sort, and the state and text filters when set (with a `_`
 /// cursor while the filter is being typed).
-fn title(app: &App) -> String {
+fn title(table: &Table, projection: &Projection) -> String {
     let mut title = format!(
         " Shipments {} of {} · sort {}{} ",
-        thousands(app.rows.len() as u64),
-        thousands(app.index().projection().total_shipments() as u64),
-        app.sort.column.label(),
-        if app.sort.reverse { " (reversed)" } else { "" },
+        thousands(table.rows.len() as u64),
+        thousands(projection.total_shipments() as u64),
+        table.sort.column.label(),
+        if table.sort.reverse {
+            " (reversed)"
+        } else {
+            ""
+        },
     );
-    if let Some(state) = app.filter.state {
+    if let Some(state) = table.filter.state {
         title.push_str(&format!("· state {state} "));
     }
-    let typing = app.mode == Mode::Filter;
-    if !app.filter.text.is_empty() || typing {
+    let typing = table.typing;
+    if !table.filter.text.is_empty() || typing {
         title.push_str(&format!(
             "· filter /{}{} ",
-            inert(&app.filter.text, 40),
+            inert(&table.filter.text, 40),
             if typing { "_" } else { "" }
         ));
     }
@@ -91,22 +120,22 @@ fn title(app: &App) -> String {
 
 /// The first row shown: moved just enough to keep the cursor on screen,
 /// never past the last full page, and remembered for the next frame.
-fn scroll_to_cursor(app: &App, body_height: usize) -> usize {
-    let mut offset = app.offset.get();
-    if app.cursor < offset {
-        offset = app.cursor;
-    } else if body_height > 0 && app.cursor >= offset + body_height {
-        offset = app.cursor + 1 - body_height;
+fn scroll_to_cursor(table: &Table, body_height: usize) -> usize {
+    let mut offset = table.offset.get();
+    if table.cursor < offset {
+        offset = table.cursor;
+    } else if body_height > 0 && table.cursor >= offset + body_height {
+        offset = table.cursor + 1 - body_height;
     }
-    offset = offset.min(app.rows.len().saturating_sub(body_height));
-    app.offset.set(offset);
+    offset = offset.min(table.rows.len().saturating_sub(body_height));
+    table.offset.set(offset);
     offset
 }
 
 /// What an empty table says: how to get a first shipment, or how to clear
 /// a filter that hides them all.
-fn empty_text(app: &App) -> &'static str {
-    if app.index().projection().total_shipments() == 0 {
+fn empty_text(projection: &Projection) -> &'static str {
+    if projection.total_shipments() == 0 {
         "No shipments yet. Press n to create one (as SENDER), or run `control-tower demo`."
     } else {
         "No shipment matches the filter. Esc clears it."
@@ -114,12 +143,12 @@ fn empty_text(app: &App) -> &'static str {
 }
 
 /// Header cells and widths; weight and delivery type only on wide screens.
-fn columns(app: &App, wide: bool) -> (Vec<Cell<'static>>, Vec<Constraint>) {
+fn columns(table: &Table, wide: bool) -> (Vec<Cell<'static>>, Vec<Constraint>) {
     let mut headers = vec![
         Cell::from(" "),
-        header_cell("ID", Some(SortColumn::Id), app),
-        header_cell("STATE", Some(SortColumn::State), app),
-        header_cell("ROUTE", Some(SortColumn::Route), app),
+        header_cell("ID", Some(SortColumn::Id), table),
+        header_cell("STATE", Some(SortColumn::State), table),
+        header_cell("ROUTE", Some(SortColumn::Route), table),
     ];
     let mut widths = vec![
         Constraint::Length(1),
@@ -128,26 +157,26 @@ fn columns(app: &App, wide: bool) -> (Vec<Cell<'static>>, Vec<Constraint>) {
         Constraint::Fill(1),
     ];
     if wide {
-        headers.push(header_cell("KG", Some(SortColumn::Weight), app));
-        headers.push(header_cell("TYPE", Some(SortColumn::DeliveryType), app));
+        headers.push(header_cell("KG", Some(SortColumn::Weight), table));
+        headers.push(header_cell("TYPE", Some(SortColumn::DeliveryType), table));
         widths.push(Constraint::Length(9));
         widths.push(Constraint::Length(8));
     }
-    headers.push(header_cell("AGE", Some(SortColumn::Activity), app));
-    headers.push(header_cell("EV", Some(SortColumn::Events), app));
+    headers.push(header_cell("AGE", Some(SortColumn::Activity), table));
+    headers.push(header_cell("EV", Some(SortColumn::Events), table));
     widths.push(Constraint::Length(5));
     widths.push(Constraint::Length(4));
     (headers, widths)
 }
 
 fn row(
-    app: &App,
+    table: &Table,
     s: &ShipmentSummary,
     selected: bool,
     wide: bool,
     now: DateTime<Utc>,
 ) -> Row<'static> {
-    let changed = app.recent.contains_key(&s.id);
+    let changed = table.recent.contains_key(&s.id);
     // A marker as well as a colour: selected `>`, just changed `*`.
     let marker = if selected {
         ">"

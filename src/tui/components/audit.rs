@@ -1,6 +1,7 @@
 //! The audit view: the integrity verdict, every error and warning with its
 //! line (Enter jumps to the shipment), the distributions by state, event
-//! type and actor, and the head hash an auditor can write down.
+//! type and actor, and the head hash an auditor can write down. Owns its
+//! cursor on the findings.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -8,14 +9,79 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-use super::header::badge_text;
-use super::{theme, thousands};
+use super::Action;
 use crate::domain::{Actor, EventType};
-use crate::read::verify::Severity;
+use crate::read::projection::Projection;
+use crate::read::verify::{Severity, VerifyReport};
 use crate::text::inert;
-use crate::tui::app::App;
+use crate::tui::app::Badge;
+use crate::tui::keymap::Command;
+use crate::tui::views::{badge_text, theme, thousands};
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, cursor: usize) {
+/// The cursor on the findings, while the view is open.
+#[derive(Debug, Clone, Default)]
+pub struct Audit {
+    cursor: Option<usize>,
+}
+
+impl Audit {
+    pub fn open(&mut self) {
+        self.cursor = Some(0);
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.cursor.is_some()
+    }
+
+    /// Up/Down move, Enter goes to the finding's shipment, any other key
+    /// closes the view.
+    pub fn command(&mut self, command: Command, report: &VerifyReport) -> Option<Action> {
+        let cursor = self.cursor?;
+        let findings = report.errors.len() + report.warnings.len();
+        match command {
+            Command::Up => self.cursor = Some(cursor.saturating_sub(1)),
+            Command::Down => self.cursor = Some((cursor + 1).min(findings.saturating_sub(1))),
+            Command::Submit => {
+                let finding = report.errors.iter().chain(&report.warnings).nth(cursor);
+                return match finding.map(|f| (f.shipment_id, f.line)) {
+                    Some((Some(id), _)) => {
+                        self.cursor = None;
+                        Some(Action::JumpTo(id))
+                    }
+                    Some((None, line)) => Some(Action::Error(match line {
+                        Some(l) => format!("line {l} names no shipment (see the line in the log)"),
+                        None => "this finding names no shipment".to_string(),
+                    })),
+                    None => None,
+                };
+            }
+            _ => self.cursor = None,
+        }
+        None
+    }
+
+    pub fn draw(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        projection: &Projection,
+        report: &VerifyReport,
+        badge: &Badge,
+    ) {
+        if let Some(cursor) = self.cursor {
+            draw(frame, area, projection, report, badge, cursor);
+        }
+    }
+}
+
+fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    projection: &Projection,
+    report: &VerifyReport,
+    badge: &Badge,
+    cursor: usize,
+) {
     frame.render_widget(Clear, area);
     let block = Block::bordered()
         .title(Span::styled(
@@ -26,15 +92,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, cursor: usize) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let projection = app.index().projection();
-    let report = &app.verify;
     let time =
         |t: Option<crate::domain::Timestamp>| t.map_or_else(|| "-".to_string(), |t| t.to_string());
     let summary = vec![
         Line::from(vec![
             Span::styled("Integrity ", theme::title()),
             Span::styled(
-                format!(" {} ", badge_text(&app.badge)),
+                format!(" {} ", badge_text(badge)),
                 if report.valid {
                     Style::new().fg(Color::Black).bg(Color::Green)
                 } else {
@@ -66,17 +130,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, cursor: usize) {
     let dist_height = 13.min(rest.height / 2);
     let [list_area, dist_area] =
         Layout::vertical([Constraint::Min(2), Constraint::Length(dist_height)]).areas(rest);
-    draw_findings(frame, list_area, app, cursor);
-    draw_distributions(frame, dist_area, app);
+    draw_findings(frame, list_area, report, cursor);
+    draw_distributions(frame, dist_area, projection);
 }
 
-fn draw_findings(frame: &mut Frame, area: Rect, app: &App, cursor: usize) {
-    let findings: Vec<_> = app
-        .verify
-        .errors
-        .iter()
-        .chain(&app.verify.warnings)
-        .collect();
+fn draw_findings(frame: &mut Frame, area: Rect, report: &VerifyReport, cursor: usize) {
+    let findings: Vec<_> = report.errors.iter().chain(&report.warnings).collect();
     let height = area.height.saturating_sub(1) as usize;
     let start = if height == 0 {
         0
@@ -113,8 +172,7 @@ fn draw_findings(frame: &mut Frame, area: Rect, app: &App, cursor: usize) {
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn draw_distributions(frame: &mut Frame, area: Rect, app: &App) {
-    let projection = app.index().projection();
+fn draw_distributions(frame: &mut Frame, area: Rect, projection: &Projection) {
     let narrow = area.width < 102;
     let name = |e: EventType| {
         if narrow {

@@ -1,11 +1,24 @@
-//! The new-shipment form's state and field-by-field validation. The rules
-//! are the core's (`domain::payload`), applied to one field at a time so
-//! the operator learns what is wrong where they typed it.
+//! The new-shipment form: its state, its keys, its drawing, and
+//! field-by-field validation. The rules are the core's
+//! (`domain::payload`), applied to one field at a time so the operator
+//! learns what is wrong where they typed it. Drawn: four fields, the
+//! focused one marked, each field's error under it, and a warning when
+//! the current role is not SENDER.
 
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
 use serde_json::{Map, Value};
 
-use crate::domain::EventType;
+use super::Action;
 use crate::domain::payload::{self, DELIVERY_TYPES};
+use crate::domain::{Actor, EventType};
+use crate::store::AppendRequest;
+use crate::text::inert;
+use crate::tui::keymap::Command;
+use crate::tui::views::{centered, theme};
 
 pub const LABELS: [&str; 4] = ["Source", "Destination", "Weight (kg)", "Delivery type"];
 pub const HINTS: [&str; 4] = [
@@ -109,6 +122,126 @@ impl NewShipmentForm {
             Map::new(),
         ))
     }
+}
+
+/// The form, while open.
+#[derive(Debug, Clone, Default)]
+pub struct Form {
+    form: Option<NewShipmentForm>,
+}
+
+impl Form {
+    pub fn open(&mut self) {
+        self.form = Some(NewShipmentForm::new());
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.form.is_some()
+    }
+
+    /// The open form, to fill it in directly (tests).
+    pub fn get_mut(&mut self) -> Option<&mut NewShipmentForm> {
+        self.form.as_mut()
+    }
+
+    pub fn type_char(&mut self, c: char) {
+        if let Some(form) = self.form.as_mut() {
+            form.insert(c);
+        }
+    }
+
+    /// `role`: the role acting now; only a SENDER creates.
+    pub fn command(&mut self, command: Command, role: Option<Actor>) -> Option<Action> {
+        let form = self.form.as_mut()?;
+        match command {
+            Command::Escape => {
+                self.form = None;
+                return Some(Action::Info("no shipment created".into()));
+            }
+            Command::Backspace => form.backspace(),
+            Command::NextField => {
+                form.check_focused();
+                form.next_field();
+            }
+            Command::PrevField => form.prev_field(),
+            Command::CycleLeft => form.cycle_delivery(false),
+            Command::CycleRight => form.cycle_delivery(true),
+            Command::Submit if !form.is_last() => form.next_if_valid(),
+            Command::Submit => {
+                if role != Some(Actor::Sender) {
+                    let role = role.map_or("read-only", |r| r.as_str());
+                    return Some(Action::Error(format!(
+                        "new shipments are created by SENDER; you are acting as {role} (press r to change role)"
+                    )));
+                }
+                if let Some(payload) = form.payload() {
+                    self.form = None;
+                    return Some(Action::Append(AppendRequest::create(payload)));
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+
+    pub fn draw(&self, frame: &mut Frame, body: Rect, role: Option<Actor>) {
+        if let Some(form) = &self.form {
+            draw(frame, body, role, form);
+        }
+    }
+}
+
+fn draw(frame: &mut Frame, body: Rect, role: Option<Actor>, form: &NewShipmentForm) {
+    let area = centered(body, 76, 16);
+    frame.render_widget(Clear, area);
+    let mut lines = Vec::new();
+    if role != Some(Actor::Sender) {
+        let role = role.map_or("read-only", |r| r.as_str());
+        lines.push(Line::styled(
+            format!("Shipments are created as SENDER; you are acting as {role} (r: change role)."),
+            theme::error(),
+        ));
+    } else {
+        lines.push(Line::styled("Created as SENDER.", theme::dim()));
+    }
+    for (i, label) in LABELS.iter().enumerate() {
+        let focused = i == form.focus;
+        let marker = if focused { "▶ " } else { "  " };
+        let value = inert(&form.fields[i], 60);
+        let value_style = if focused {
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new()
+        };
+        lines.push(Line::from(vec![
+            Span::raw(marker),
+            Span::styled(format!("{label:<14}"), theme::title()),
+            Span::styled(
+                format!("{value}{}", if focused { "_" } else { "" }),
+                value_style,
+            ),
+        ]));
+        match &form.errors[i] {
+            Some(err) => lines.push(Line::styled(
+                format!("    ✗ {}", inert(err, 90)),
+                theme::error(),
+            )),
+            None => lines.push(Line::styled(format!("    {}", HINTS[i]), theme::dim())),
+        }
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::styled(
+        "Enter: check field / create on the last · Tab/Up/Down: move · Esc: close",
+        theme::dim(),
+    ));
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .title(Span::styled(" New shipment ", theme::title()))
+                .border_style(Style::new().fg(Color::Cyan)),
+        ),
+        area,
+    );
 }
 
 fn parse_weight(text: &str) -> Result<f64, String> {

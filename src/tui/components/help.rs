@@ -1,5 +1,6 @@
 //! The `?` help: generated from the keymap table itself, so it lists
-//! exactly the keys the app dispatches.
+//! exactly the keys the app dispatches. Owns its scroll; Up/Down scroll,
+//! any other key closes it.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,10 +8,41 @@ use ratatui::style::Color;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::theme;
 use ratatui::layout::{Constraint, Layout};
 
-use crate::tui::keymap::{Context, HELP_ORDER, KEYMAP};
+use crate::tui::keymap::{Command, Context, HELP_ORDER, KEYMAP};
+use crate::tui::views::theme;
+
+/// The help view's scroll, while it is open.
+#[derive(Debug, Clone, Default)]
+pub struct Help {
+    scroll: Option<usize>,
+}
+
+impl Help {
+    pub fn open(&mut self) {
+        self.scroll = Some(0);
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.scroll.is_some()
+    }
+
+    pub fn command(&mut self, command: Command) {
+        let Some(scroll) = self.scroll else { return };
+        self.scroll = match command {
+            Command::Up => Some(scroll.saturating_sub(1)),
+            Command::Down => Some(scroll + 1),
+            _ => None,
+        };
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect) {
+        if let Some(scroll) = self.scroll {
+            draw(frame, area, scroll);
+        }
+    }
+}
 
 /// Help lines for the given contexts (the whole keymap when all are given).
 pub fn help_lines(contexts: &[Context]) -> Vec<Line<'static>> {
@@ -38,7 +70,7 @@ fn footnote() -> Line<'static> {
     )
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, scroll: usize) {
+fn draw(frame: &mut Frame, area: Rect, scroll: usize) {
     frame.render_widget(Clear, area);
     let block = Block::bordered()
         .title(Span::styled(
