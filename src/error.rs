@@ -309,7 +309,7 @@ impl From<Refusal> for Error {
                 current_seq: head.seq,
                 state: head.state,
                 actor: head.actor,
-                operator: head.operator.map(String::from),
+                operator: head.operator.as_deref().map(String::from),
                 at: head.at,
             },
             Refusal::UnknownShipment(id) => Error::UnknownShipment(id),

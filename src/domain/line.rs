@@ -260,6 +260,15 @@ impl NewLine<'_> {
     /// The line's bytes, proven to read back through the readers' own
     /// parser as exactly this event: what cannot be read is never written.
     pub fn encode_checked(&self) -> Result<Vec<u8>, LineError> {
+        self.encode_checked_with(|_, _| ()).map(|(bytes, ())| bytes)
+    }
+
+    /// `encode_checked`, handing the line as read back (and its bytes) to
+    /// `then`, so a writer that also digests what it writes parses it once.
+    pub fn encode_checked_with<T>(
+        &self,
+        then: impl FnOnce(&LineRecord<'_>, &[u8]) -> T,
+    ) -> Result<(Vec<u8>, T), LineError> {
         let bytes = self.encode();
         if bytes.len() > MAX_LINE_BYTES {
             return Err(LineError::Oversized);
@@ -285,10 +294,12 @@ impl NewLine<'_> {
         } else {
             None
         };
-        match differs {
-            Some(field) => Err(LineError::ReadsBackDifferently(field)),
-            None => Ok(bytes),
+        if let Some(field) = differs {
+            return Err(LineError::ReadsBackDifferently(field));
         }
+        let out = then(&back, &bytes);
+        drop(back);
+        Ok((bytes, out))
     }
 }
 

@@ -13,7 +13,7 @@ pub struct ShipmentHead {
     pub state: EventType,
     pub seq: u32,
     pub actor: Actor,
-    pub operator: Option<Box<str>>,
+    pub operator: Option<std::sync::Arc<str>>,
     pub at: Timestamp,
 }
 

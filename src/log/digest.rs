@@ -7,7 +7,7 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 
 use crate::domain::details::{DetailsPatch, may_carry_details};
-use crate::domain::line::{LineError, LineHash, hash_line};
+use crate::domain::line::{LineError, LineHash, LineRecord, hash_line};
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
 use crate::log::lines::LineRef;
 use crate::log::lines::LineSpan;
@@ -61,16 +61,23 @@ impl OperatorNames {
 
 /// Digests one complete line.
 pub fn index_line(line: &LineRef<'_>, names: &mut OperatorNames) -> IndexedLine {
-    let record = match line.record() {
-        Ok(record) => record,
-        Err(error) => {
-            return IndexedLine::Malformed {
-                line_no: line.line_no,
-                error,
-                oversized: line.oversized,
-            };
-        }
-    };
+    match line.record() {
+        Ok(record) => IndexedLine::Event(digest_record(&record, line, names)),
+        Err(error) => IndexedLine::Malformed {
+            line_no: line.line_no,
+            error,
+            oversized: line.oversized,
+        },
+    }
+}
+
+/// Digests a line already parsed (a writer parses every line it writes
+/// back before writing it: that parse is reused).
+pub fn digest_record(
+    record: &LineRecord<'_>,
+    line: &LineRef<'_>,
+    names: &mut OperatorNames,
+) -> IndexedEvent {
     // Parsed exactly as `show` parses payloads (property-tested in
     // tests/fast/model.rs), so every view merges the same values; most payloads
     // cannot name a detail and are not parsed at all.
@@ -78,7 +85,7 @@ pub fn index_line(line: &LineRef<'_>, names: &mut OperatorNames) -> IndexedLine 
         .then(|| DetailsPatch::from_json(record.payload.get()))
         .filter(|patch| !patch.is_empty())
         .map(Box::new);
-    IndexedLine::Event(IndexedEvent {
+    IndexedEvent {
         shipment_id: record.shipment_id,
         event_seq: record.event_seq,
         event_type: record.event_type,
@@ -93,7 +100,7 @@ pub fn index_line(line: &LineRef<'_>, names: &mut OperatorNames) -> IndexedLine 
             len: line.len.min(u64::from(u32::MAX)) as u32,
         },
         line_no: line.line_no,
-    })
+    }
 }
 
 /// Bytes per batch handed to a worker.

@@ -12,7 +12,7 @@ use crate::domain::line::parse_line;
 use crate::domain::rules::ShipmentHead;
 use crate::domain::{Event, EventType, ShipmentId};
 use crate::error::{Error, Result};
-use crate::log::digest::IndexedLine;
+use crate::log::digest::{IndexedEvent, IndexedLine};
 use crate::log::files::{self, LogPaths};
 use crate::log::lines::LineSpan;
 use crate::read::audit::AuditReport;
@@ -32,8 +32,10 @@ pub struct LogIndex {
     /// (`refresh_appends`): nothing more is read into this index.
     void: bool,
     /// What was read under the writers' lock and not yet reported by
-    /// `refresh_appends` (the dashboard highlights it).
+    /// `refresh_appends` (the dashboard highlights it). Kept only once
+    /// someone asked (`refresh_appends`): a simulator never does.
     unreported: Refresh,
+    reporting: bool,
 }
 
 /// What a refresh changed.
@@ -72,6 +74,7 @@ impl LogIndex {
             counters: CounterSet::default(),
             void: false,
             unreported: Refresh::default(),
+            reporting: false,
         }
     }
 
@@ -140,11 +143,18 @@ impl LogIndex {
     /// `reloaded` and reads nothing more: this index is then void (see
     /// `is_void`) and must be replaced by a fresh one.
     pub fn refresh_appends(&mut self) -> Result<Refresh> {
+        self.reporting = true;
         if !self.void {
             let (_, read) = self.poll(u64::MAX)?;
             self.unreported.merge(read);
         }
         Ok(std::mem::take(&mut self.unreported))
+    }
+
+    fn keep_unreported(&mut self, refresh: Refresh) {
+        if self.reporting {
+            self.unreported.merge(refresh);
+        }
     }
 
     /// True once the log was found changed under this index.
@@ -303,7 +313,7 @@ fn head_of(summary: &ShipmentSummary) -> ShipmentHead {
         state: summary.state,
         seq: summary.seq,
         actor: summary.last_actor,
-        operator: summary.last_operator.as_deref().map(Box::from),
+        operator: summary.last_operator.clone(),
         at: summary.last_updated,
     }
 }
@@ -316,7 +326,7 @@ impl WriterState for LogIndex {
             self.start_over();
         }
         let (polled, read) = self.poll(u64::MAX)?;
-        self.unreported.merge(read);
+        self.keep_unreported(read);
         if let Some(detail) = polled.reset {
             return Err(Error::LogChanged {
                 path: paths.events.clone(),
@@ -330,7 +340,7 @@ impl WriterState for LogIndex {
                     state: event.event_type,
                     seq: event.event_seq,
                     actor: event.actor,
-                    operator: event.operator.as_deref().map(Box::from),
+                    operator: event.operator.clone(),
                     at: event.timestamp,
                 },
                 hash: event.hash,
@@ -354,15 +364,21 @@ impl WriterState for LogIndex {
         Ok(self.projection.max_id().max(counter))
     }
 
-    fn written(&mut self, _: &File, _: &LogPaths, bytes: &[u8]) -> Result<()> {
+    fn written(
+        &mut self,
+        _: &File,
+        _: &LogPaths,
+        bytes: &[u8],
+        digests: Vec<IndexedEvent>,
+    ) -> Result<()> {
         let mut refresh = Refresh::default();
         let (projection, verifier, counters) =
             (&mut self.projection, &mut self.verifier, &mut self.counters);
         let refresh_ref = &mut refresh;
-        self.feed.written(bytes, &mut |item| {
+        self.feed.written(bytes, digests, &mut |item| {
             apply(item, projection, verifier, counters, refresh_ref)
         })?;
-        self.unreported.merge(refresh);
+        self.keep_unreported(refresh);
         Ok(())
     }
 

@@ -25,7 +25,7 @@ use crate::domain::line::LineHash;
 use crate::domain::rules::ShipmentHead;
 use crate::domain::{Actor, Event, EventType, ShipmentId, Timestamp};
 use crate::error::Result;
-use crate::log::digest::IndexedLine;
+use crate::log::digest::{IndexedEvent, IndexedLine};
 
 pub use crate::log::files::LogPaths;
 pub use jsonl::JsonlStore;
@@ -252,8 +252,14 @@ pub trait Subscription: Send {
 
     /// Under the writers' lock, right after this process appended `bytes`
     /// at `position()` (a torn tail first ended by its leading `\n`): hands
-    /// them out as read, without reading them back.
-    fn written(&mut self, bytes: &[u8], each: &mut (dyn FnMut(Feed<'_>) + Send)) -> Result<()>;
+    /// them out as read, without reading them back; `digests` are their
+    /// event lines, already digested by the writer.
+    fn written(
+        &mut self,
+        bytes: &[u8],
+        digests: Vec<IndexedEvent>,
+        each: &mut (dyn FnMut(Feed<'_>) + Send),
+    ) -> Result<()>;
 }
 
 /// What a writer knows of the log between appends. The store asks it,
@@ -276,8 +282,16 @@ pub trait WriterState {
     /// last entry is `counter`).
     fn highest_id(&mut self, events: &File, paths: &LogPaths, counter: u64) -> Result<u64>;
 
-    /// Takes in what this process just wrote at the end of the log.
-    fn written(&mut self, events: &File, paths: &LogPaths, bytes: &[u8]) -> Result<()>;
+    /// Takes in what this process just wrote at the end of the log:
+    /// `bytes`, whose event lines `digests` describe in order (a torn line
+    /// they end first is not among them).
+    fn written(
+        &mut self,
+        events: &File,
+        paths: &LogPaths,
+        bytes: &[u8],
+        digests: Vec<IndexedEvent>,
+    ) -> Result<()>;
 
     /// A write failed: whatever was staged may or may not be in the file.
     fn forget(&mut self);

@@ -224,7 +224,7 @@ impl<S: WriterState> JsonlStore<S> {
         } else {
             None
         };
-        let mut staging = Staging::new(caught_up, counter);
+        let mut staging = Staging::new(caught_up, counter, requests.len());
         let results: Vec<Result<Appended>> = requests
             .iter()
             .map(|request| staging.stage(request, writer, &self.paths, &mut self.state))
@@ -232,35 +232,30 @@ impl<S: WriterState> JsonlStore<S> {
         if results.iter().all(|r| r.is_err()) {
             return Ok(results);
         }
-        let (counter_out, out, start_len) = staging.into_output();
-        if let Err(e) = write_durably(writer, &self.paths, &counter_out, &out, start_len) {
+        let output = staging.into_output();
+        if let Err(e) = write_durably(writer, &self.paths, &output) {
             self.state.forget(); // what we staged may not have landed
             return Err(e);
         }
-        self.state.written(&writer.file, &self.paths, &out)?;
+        self.state
+            .written(&writer.file, &self.paths, &output.bytes, output.digests)?;
         Ok(results)
     }
 }
 
 /// Counter lines first (an ID is never handed out twice even if we die
 /// between the two writes), then the events; each synced.
-fn write_durably(
-    writer: &mut Writer,
-    paths: &LogPaths,
-    counter_out: &str,
-    out: &[u8],
-    start_len: u64,
-) -> Result<()> {
-    if !counter_out.is_empty() {
-        counter::append_durably(&paths.counter, counter_out)?;
+fn write_durably(writer: &mut Writer, paths: &LogPaths, output: &stage::Output) -> Result<()> {
+    if !output.counter_lines.is_empty() {
+        counter::append_durably(&paths.counter, &output.counter_lines)?;
     }
     let written = (&writer.file)
-        .write_all(out)
+        .write_all(&output.bytes)
         .and_then(|_| writer.file.sync_data());
     if let Err(e) = written {
         // Leave no partial line behind: nobody else can have written after
         // us while we hold the lock.
-        let _ = writer.file.set_len(start_len);
+        let _ = writer.file.set_len(output.start_len);
         return Err(Error::io("append to", &paths.events, e));
     }
     Ok(())

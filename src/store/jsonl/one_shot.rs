@@ -12,6 +12,7 @@ use crate::domain::line::{LineHash, LineRecord, hash_line};
 use crate::domain::rules::ShipmentHead;
 use crate::domain::{ShipmentId, Timestamp};
 use crate::error::{Error, Result};
+use crate::log::digest::IndexedEvent;
 use crate::log::files::{self, FileIdentity, LogPaths};
 use crate::log::lines::{LineRef, LineSplitter};
 use crate::log::prefix::PrefixProof;
@@ -47,7 +48,7 @@ pub fn record_head(record: &LineRecord<'_>) -> ShipmentHead {
         state: record.event_type,
         seq: record.event_seq,
         actor: record.actor,
-        operator: record.operator.as_deref().map(Box::from),
+        operator: record.operator.as_deref().map(std::sync::Arc::from),
         at: record.timestamp,
     }
 }
@@ -197,7 +198,13 @@ impl WriterState for OneShot {
         Ok(view.max_id.max(counter))
     }
 
-    fn written(&mut self, file: &File, paths: &LogPaths, bytes: &[u8]) -> Result<()> {
+    fn written(
+        &mut self,
+        file: &File,
+        paths: &LogPaths,
+        bytes: &[u8],
+        _: Vec<IndexedEvent>,
+    ) -> Result<()> {
         let Some(view) = self.view.as_mut() else {
             return Ok(());
         };

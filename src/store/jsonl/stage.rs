@@ -6,13 +6,23 @@
 use super::{Writer, WriterState};
 use crate::domain::id::{IdMap, MAX_SHIPMENT_NUMBER};
 use crate::domain::line::{
-    GENESIS_HASH, LineError, LineHash, NewLine, encode_counter_line, hash_hex, hash_line,
+    GENESIS_HASH, LineError, LineHash, LineRecord, NewLine, encode_counter_line, hash_hex,
 };
 use crate::domain::rules::{ShipmentHead, check_append};
 use crate::domain::{Event, ShipmentId, Timestamp};
 use crate::error::{Error, Result};
+use crate::log::digest::{self, IndexedEvent, OperatorNames};
 use crate::log::files::LogPaths;
+use crate::log::lines::LineRef;
 use crate::store::{AppendRequest, Appended, CaughtUp, ExpectedSeq, Position, Target};
+
+/// A staged batch, ready to write.
+pub(super) struct Output {
+    pub counter_lines: String,
+    pub bytes: Vec<u8>,
+    pub start_len: u64,
+    pub digests: Vec<IndexedEvent>,
+}
 
 pub(super) struct Staging {
     start_len: u64,
@@ -25,19 +35,26 @@ pub(super) struct Staging {
     max_staged_id: u64,
     out: Vec<u8>,
     counter_out: String,
+    /// Each staged line as readers digest it (from the parse that checks
+    /// it reads back), for the state to take in without parsing it again.
+    digests: Vec<IndexedEvent>,
+    names: OperatorNames,
 }
 
 impl Staging {
-    pub fn new(caught_up: CaughtUp, counter: Option<u64>) -> Self {
+    /// For a batch of `requests` requests.
+    pub fn new(caught_up: CaughtUp, counter: Option<u64>, requests: usize) -> Self {
         let mut staging = Staging {
             start_len: caught_up.len,
             last_hash: caught_up.last_hash,
             last_timestamp: caught_up.last_timestamp,
             counter,
-            heads: IdMap::default(),
+            heads: IdMap::with_capacity_and_hasher(requests, Default::default()),
             max_staged_id: 0,
-            out: Vec::new(),
+            out: Vec::with_capacity(requests * 320),
             counter_out: String::new(),
+            digests: Vec::with_capacity(requests),
+            names: OperatorNames::default(),
         };
         if let Some(torn) = caught_up.torn {
             // Our `\n` ends the fragment. If only the `\n` had been lost
@@ -58,9 +75,15 @@ impl Staging {
         self.heads.insert(id, head);
     }
 
-    /// (counter lines, event bytes, the log's length before them).
-    pub fn into_output(self) -> (String, Vec<u8>, u64) {
-        (self.counter_out, self.out, self.start_len)
+    /// What to write and what it is: counter lines, event bytes, the
+    /// log's length before them, and the digests of the events.
+    pub fn into_output(self) -> Output {
+        Output {
+            counter_lines: self.counter_out,
+            bytes: self.out,
+            start_len: self.start_len,
+            digests: self.digests,
+        }
     }
 
     /// Checks one request and stages its line.
@@ -86,23 +109,24 @@ impl Staging {
             operator: Some(writer.operator.clone()),
             prev_hash: Some(hash_hex(&self.last_hash.unwrap_or(GENESIS_HASH))),
         };
-        let bytes = encode(&event, &writer.operator)?;
+        let position = Position(self.start_len + self.out.len() as u64);
+        let (bytes, digest) = encode(&event, &writer.operator, position, &mut self.names)?;
         if let Some(number) = new_counter {
             self.counter_out
                 .push_str(&encode_counter_line(number, &timestamp));
             self.counter = Some(number);
         }
-        let position = Position(self.start_len + self.out.len() as u64);
         self.out.extend_from_slice(&bytes);
         self.out.push(b'\n');
         let head = ShipmentHead {
             state: event.event_type,
             seq,
             actor: event.actor,
-            operator: Some(writer.operator.as_str().into()),
+            operator: digest.operator.clone(),
             at: timestamp,
         };
-        self.note(id, head, hash_line(&bytes));
+        self.note(id, head, digest.hash);
+        self.digests.push(digest);
         Ok(Appended {
             event,
             seq,
@@ -178,9 +202,14 @@ fn conflict(id: ShipmentId, head: &ShipmentHead, expected_seq: u32) -> Error {
     }
 }
 
-/// The line for `event`. What a reader would refuse is refused here, before
-/// anything is written (the counter line included).
-fn encode(event: &Event, operator: &str) -> Result<Vec<u8>> {
+/// The line for `event`, and its digest. What a reader would refuse is
+/// refused here, before anything is written (the counter line included).
+fn encode(
+    event: &Event,
+    operator: &str,
+    position: Position,
+    names: &mut OperatorNames,
+) -> Result<(Vec<u8>, IndexedEvent)> {
     let prev_hash = event.prev_hash.clone().unwrap_or_default();
     let line = NewLine {
         shipment_id: event.shipment_id,
@@ -192,7 +221,10 @@ fn encode(event: &Event, operator: &str) -> Result<Vec<u8>> {
         operator,
         prev_hash,
     };
-    line.encode_checked().map_err(|e| match e {
+    let digest = |record: &LineRecord<'_>, bytes: &[u8]| {
+        digest::digest_record(record, &LineRef::whole(position.0, 0, bytes), names)
+    };
+    line.encode_checked_with(digest).map_err(|e| match e {
         LineError::UnreadablePayload(reason) => {
             Error::InvalidPayload(format!("it could not be read back: {reason}"))
         }

@@ -7,7 +7,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 use crate::error::Result;
-use crate::log::digest::{self, IndexedLine, OperatorNames};
+use crate::log::digest::{self, IndexedEvent, IndexedLine, OperatorNames};
 use crate::log::files::LogPaths;
 use crate::log::lines::LineRef;
 use crate::log::tail::{LogTailer, TailPoll};
@@ -168,10 +168,29 @@ impl Subscription for FileSubscription {
             .map(|line| digest::index_line(&line, &mut names))
     }
 
-    fn written(&mut self, bytes: &[u8], each: &mut (dyn FnMut(Feed<'_>) + Send)) -> Result<()> {
+    fn written(
+        &mut self,
+        bytes: &[u8],
+        digests: Vec<IndexedEvent>,
+        each: &mut (dyn FnMut(Feed<'_>) + Send),
+    ) -> Result<()> {
         let names = &mut self.names;
+        let first = digests.first().map(|d| d.span.offset);
+        let mut digests = digests.into_iter();
         self.events.written(bytes, |line| {
-            each(Feed::Line(digest::index_line(&line, names)))
+            // A torn line our leading `\n` ended was not staged: digest it.
+            let staged = first
+                .is_some_and(|first| line.offset >= first)
+                .then(|| digests.next())
+                .flatten();
+            let item = match staged {
+                Some(mut digest) => {
+                    digest.line_no = line.line_no;
+                    IndexedLine::Event(digest)
+                }
+                None => digest::index_line(&line, names),
+            };
+            each(Feed::Line(item))
         })
     }
 }
