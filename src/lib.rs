@@ -2,10 +2,10 @@
 //! is the single source of truth; every state is replayed from it.
 //!
 //! Data flows one way: command → rules (`domain`) → `store` → the files
-//! (`log`) → tailer (`log::tail`) → projection (`read`) → views (`tui`,
-//! `cli`). The simulator (`sim`) drives the store like any other writer.
-//! The format and guarantees are written down in `docs/FORMAT.md`.
-
+//! (`log`) → the store's subscription (tailer) → projection (`read`) →
+//! views (`tui`, `cli`). The simulator (`sim`) drives the store like any
+//! other writer. The format and guarantees are written down in
+//! `docs/FORMAT.md`.
 //!
 //! Cargo features: `cli` (clap) builds the command line, `tui` (ratatui,
 //! crossterm; implies `cli`) the dashboard, `bench` (tempfile; implies

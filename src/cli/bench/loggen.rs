@@ -37,27 +37,38 @@ fn payload_for(event: EventType, rng: &mut Rng) -> Map<String, Value> {
     value.as_object().cloned().unwrap_or_default()
 }
 
+/// A log file that did not exist (never one that holds a tower).
+fn create_new(path: &std::path::Path) -> Result<std::fs::File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| {
+            Error::io(
+                "create a new generated log (it only writes into a directory without logs)",
+                path,
+                e,
+            )
+        })
+}
+
+fn creation_payload(rng: &mut Rng) -> Map<String, Value> {
+    let from = rng.below(CITIES.len() as u64) as usize;
+    let to = (from + 1) % CITIES.len();
+    let weight = (1 + rng.below(50_000)) as f64 / 10.0;
+    let mut extra = Map::new();
+    extra.insert("priority".into(), Value::from("normal"));
+    created_payload(CITIES[from], CITIES[to], weight, "STANDARD", extra)
+}
+
 /// Writes `events` events (whole standard flows of 8, interleaved) to a new
 /// log in `paths`, with its counter log. Returns the number of shipments.
 /// It writes without the writers' lock, so it only ever creates logs: a
 /// directory that already holds one is refused, never overwritten.
 pub fn generate(paths: &LogPaths, events: u64, seed: u64) -> Result<u64> {
     paths.create_dir()?;
-    let open = |path: &std::path::Path| {
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(|e| {
-                Error::io(
-                    "create a new generated log (it only writes into a directory without logs)",
-                    path,
-                    e,
-                )
-            })
-    };
-    let mut log = BufWriter::with_capacity(1 << 20, open(&paths.events)?);
-    let mut counter = BufWriter::with_capacity(1 << 20, open(&paths.counter)?);
+    let mut log = BufWriter::with_capacity(1 << 20, create_new(&paths.events)?);
+    let mut counter = BufWriter::with_capacity(1 << 20, create_new(&paths.counter)?);
     let mut rng = Rng::new(seed);
     let mut prev_hash = GENESIS_HASH;
     let start = Timestamp::now_millis().instant() - chrono::Duration::days(30);
@@ -85,12 +96,7 @@ pub fn generate(paths: &LogPaths, events: u64, seed: u64) -> Result<u64> {
         };
         let event_type = lifecycle::STANDARD_FLOW[step];
         let payload = if step == 0 {
-            let from = rng.below(CITIES.len() as u64) as usize;
-            let to = (from + 1) % CITIES.len();
-            let weight = (1 + rng.below(50_000)) as f64 / 10.0;
-            let mut extra = Map::new();
-            extra.insert("priority".into(), Value::from("normal"));
-            created_payload(CITIES[from], CITIES[to], weight, "STANDARD", extra)
+            creation_payload(&mut rng)
         } else {
             payload_for(event_type, &mut rng)
         };
