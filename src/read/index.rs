@@ -32,9 +32,9 @@ pub struct LogIndex {
     /// (`refresh_appends`): nothing more is read into this index.
     void: bool,
     /// What was read under the writers' lock and not yet reported by
-    /// `refresh_appends` (the dashboard highlights it). Kept only once
-    /// someone asked (`refresh_appends`): a simulator never does.
+    /// `refresh_appends` (the dashboard highlights it).
     unreported: Refresh,
+    /// Someone takes `unreported` (`refresh_appends` was called).
     reporting: bool,
 }
 
@@ -151,10 +151,14 @@ impl LogIndex {
         Ok(std::mem::take(&mut self.unreported))
     }
 
-    fn keep_unreported(&mut self, refresh: Refresh) {
-        if self.reporting {
-            self.unreported.merge(refresh);
+    /// Keeps what a refresh found for `refresh_appends` to report; which
+    /// shipments were touched only once someone reads it (a simulator's
+    /// index never does, and would grow without end).
+    fn keep_unreported(&mut self, mut refresh: Refresh) {
+        if !self.reporting {
+            refresh.touched = Vec::new();
         }
+        self.unreported.merge(refresh);
     }
 
     /// True once the log was found changed under this index.
