@@ -13,18 +13,23 @@ use crate::domain::rules::ShipmentHead;
 use crate::domain::{Event, EventType, ShipmentId};
 use crate::error::{Error, Result};
 use crate::log::digest::{IndexedEvent, IndexedLine};
-use crate::log::files::{self, LogPaths};
+use crate::log::files::LogPaths;
 use crate::log::lines::LineSpan;
 use crate::read::audit::AuditReport;
 use crate::read::projection::{Projection, ShipmentSummary};
 use crate::read::state::ShipmentState;
 use crate::read::verify::{CounterSet, Verifier, VerifyReport};
 use crate::store::jsonl::FileSubscription;
-use crate::store::{CaughtUp, Feed, Polled, Position, Subscription, TornEvent, WriterState};
+use crate::store::{
+    CaughtUp, Feed, LineSource, Location, Polled, Position, Subscription, TornEvent, WriterState,
+};
+use std::sync::Mutex;
 
 pub struct LogIndex {
-    paths: LogPaths,
+    location: Location,
     feed: Box<dyn Subscription>,
+    /// Reads a shipment's lines back by where the projection recorded them.
+    lines: Mutex<Box<dyn LineSource>>,
     projection: Projection,
     verifier: Verifier,
     counters: CounterSet,
@@ -64,11 +69,32 @@ impl Refresh {
 }
 
 impl LogIndex {
-    /// An empty index on `paths`; nothing read yet.
+    /// An empty index on the file log in `paths`; nothing read yet.
     pub fn new(paths: &LogPaths) -> Self {
+        let location = Location::File(paths.clone());
+        let feed = Box::new(FileSubscription::new(paths, Position::START));
+        let lines = location.lines();
+        Self::with(location, feed, lines)
+    }
+
+    /// An empty index on a tower wherever it lives (a database store
+    /// connects here); nothing read yet.
+    pub fn open(location: &Location) -> Result<Self> {
+        let feed = location.subscribe(Position::START)?;
+        let lines = location.lines();
+        Ok(Self::with(location.clone(), feed, lines))
+    }
+
+    fn with(
+        location: Location,
+        feed: Box<dyn Subscription>,
+        lines: Result<Box<dyn LineSource>>,
+    ) -> Self {
+        let lines = lines.unwrap_or_else(|e| Box::new(Unreadable(e.to_string())));
         LogIndex {
-            paths: paths.clone(),
-            feed: Box::new(FileSubscription::new(paths, Position::START)),
+            location,
+            feed,
+            lines: Mutex::new(lines),
             projection: Projection::default(),
             verifier: Verifier::default(),
             counters: CounterSet::default(),
@@ -83,11 +109,11 @@ impl LogIndex {
     /// same reading and verifying as `load` (and `verify`), for a thread
     /// that must be stoppable and show how far it got.
     pub fn load_in_steps(
-        paths: &LogPaths,
+        location: &Location,
         chunk: u64,
         mut progress: impl FnMut(u64, u64) -> bool,
     ) -> Result<Option<Self>> {
-        let mut index = Self::new(paths);
+        let mut index = Self::open(location)?;
         loop {
             let more = index.refresh_at_most(chunk)?.more;
             let (read, total) = index.progress();
@@ -100,15 +126,21 @@ impl LogIndex {
         }
     }
 
-    /// Reads the whole log.
+    /// Reads the whole file log in `paths`.
     pub fn load(paths: &LogPaths) -> Result<Self> {
-        let mut index = Self::new(paths);
+        Self::load_at(&Location::File(paths.clone()))
+    }
+
+    /// Reads the whole log, wherever it lives.
+    pub fn load_at(location: &Location) -> Result<Self> {
+        let mut index = Self::open(location)?;
         index.refresh()?;
         Ok(index)
     }
 
-    pub fn paths(&self) -> &LogPaths {
-        &self.paths
+    /// Where the log lives.
+    pub fn location(&self) -> &Location {
+        &self.location
     }
 
     pub fn projection(&self) -> &Projection {
@@ -127,7 +159,7 @@ impl LogIndex {
         let (polled, read) = self.poll(max_bytes)?;
         refresh.merge(read);
         if let Some(reason) = polled.reset {
-            self.start_over();
+            self.start_over()?;
             let (_, again) = self.poll(max_bytes)?;
             refresh = Refresh {
                 reloaded: Some(reason),
@@ -166,12 +198,14 @@ impl LogIndex {
         self.void
     }
 
-    fn start_over(&mut self) {
-        self.feed = Box::new(FileSubscription::new(&self.paths, Position::START));
+    fn start_over(&mut self) -> Result<()> {
+        self.feed = self.location.subscribe(Position::START)?;
+        self.lines = Mutex::new(self.location.lines()?);
         self.projection = Projection::default();
         self.verifier = Verifier::default();
         self.counters = CounterSet::default();
         self.void = false;
+        Ok(())
     }
 
     /// One poll of the subscription, applied. A reset leaves this index
@@ -219,15 +253,12 @@ impl LogIndex {
         self.projection.get(id)
     }
 
-    /// A shipment's events, read back from the file by their offsets.
+    /// A shipment's events, read back from the store by where they are.
     pub fn history(&self, id: ShipmentId) -> Result<Vec<Event>> {
         let Some(summary) = self.projection.get(id) else {
             return Err(Error::UnknownShipment(id));
         };
-        let Some(file) = files::open_for_read(&self.paths.events)? else {
-            return Err(Error::UnknownShipment(id));
-        };
-        read_spans(&file, &self.paths, &summary.lines)
+        self.read_spans(&summary.lines)
     }
 
     pub fn state(&self, id: ShipmentId) -> Result<ShipmentState> {
@@ -252,35 +283,46 @@ impl LogIndex {
         state: Option<EventType>,
         mut each: impl FnMut(ShipmentState) -> Result<()>,
     ) -> Result<()> {
-        let Some(file) = files::open_for_read(&self.paths.events)? else {
-            return Ok(());
-        };
         for summary in self.projection.newest_first(state) {
-            if let Some(state) =
-                ShipmentState::from_events(read_spans(&file, &self.paths, &summary.lines)?)
-            {
+            if let Some(state) = ShipmentState::from_events(self.read_spans(&summary.lines)?) {
                 each(state)?;
             }
         }
         Ok(())
     }
+
+    /// The events at `spans`; a line that no longer parses means the log
+    /// changed under this reader.
+    fn read_spans(&self, spans: &[LineSpan]) -> Result<Vec<Event>> {
+        let lines = self
+            .lines
+            .lock()
+            .map_err(|_| Error::Internal("a reader thread panicked".into()))?
+            .read(spans)?;
+        spans
+            .iter()
+            .zip(lines)
+            .map(|(span, bytes)| match parse_line(&bytes) {
+                Ok(record) => Ok(record.to_event()),
+                Err(_) => Err(Error::ChangedUnderReader {
+                    path: self.location.describe().into(),
+                    offset: span.offset,
+                }),
+            })
+            .collect()
+    }
 }
 
-fn read_spans(file: &File, paths: &LogPaths, spans: &[LineSpan]) -> Result<Vec<Event>> {
-    let mut events = Vec::with_capacity(spans.len());
-    for span in spans {
-        let bytes = files::read_exact_at(file, &paths.events, span.offset, span.len as usize)?;
-        match parse_line(&bytes) {
-            Ok(record) => events.push(record.to_event()),
-            Err(_) => {
-                return Err(Error::ChangedUnderReader {
-                    path: paths.events.clone(),
-                    offset: span.offset,
-                });
-            }
-        }
+/// A store whose lines cannot be read back: says why on every read.
+struct Unreadable(String);
+
+impl LineSource for Unreadable {
+    fn read(&mut self, _: &[LineSpan]) -> Result<Vec<Vec<u8>>> {
+        Err(Error::ReadOnly(format!(
+            "cannot read the log back: {}",
+            self.0
+        )))
     }
-    Ok(events)
 }
 
 /// One item of the subscription, into the verifier and the projection.
@@ -327,7 +369,7 @@ impl WriterState for LogIndex {
     /// and refuses this append; the next one reads the log afresh.
     fn catch_up(&mut self, _events: &File, paths: &LogPaths) -> Result<CaughtUp> {
         if self.void {
-            self.start_over();
+            self.start_over()?;
         }
         let (polled, read) = self.poll(u64::MAX)?;
         self.keep_unreported(read);

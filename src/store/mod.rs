@@ -14,6 +14,7 @@
 pub mod account;
 mod counter;
 pub mod jsonl;
+pub mod location;
 pub mod lock;
 pub mod policy;
 
@@ -29,6 +30,7 @@ use crate::log::digest::{IndexedEvent, IndexedLine};
 
 pub use crate::log::files::LogPaths;
 pub use jsonl::JsonlStore;
+pub use location::{LineSource, Location};
 
 /// Which shipment a command is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

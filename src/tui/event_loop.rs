@@ -149,7 +149,7 @@ fn io(source: std::io::Error) -> Error {
 
 /// Reads the log with a progress gauge; false if the user quit meanwhile.
 fn load(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Result<bool> {
-    let dir = crate::text::inert(&app.index().paths().dir.display().to_string(), 50);
+    let dir = crate::text::inert(&app.index().location().describe(), 50);
     let mut last_frame: Option<Instant> = None;
     loop {
         let more = app.load_step(LOAD_CHUNK)?;

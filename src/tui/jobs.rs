@@ -101,10 +101,10 @@ impl App {
         let generation = self.jobs.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let current = self.jobs.generation.clone();
         let tx = self.jobs.tx.clone();
-        let paths = self.index().paths().clone();
+        let location = self.index().location().clone();
         thread::spawn(move || {
             let mut last = 0u8;
-            let loaded = LogIndex::load_in_steps(&paths, VERIFY_CHUNK, |read, total| {
+            let loaded = LogIndex::load_in_steps(&location, VERIFY_CHUNK, |read, total| {
                 let percent = (read.saturating_mul(100) / total.max(1)).min(99) as u8;
                 if percent != last {
                     last = percent;

@@ -98,8 +98,12 @@ impl App {
 
     /// Counts whole lines appended past what the index has read.
     fn count_frozen(&mut self) {
-        let path = &self.log.index().paths().events;
-        let Ok(file) = File::open(path) else { return };
+        let Some(paths) = self.log.index().location().paths() else {
+            return;
+        };
+        let Ok(file) = File::open(&paths.events) else {
+            return;
+        };
         let Ok(len) = file.metadata().map(|m| m.len()) else {
             return;
         };

@@ -54,7 +54,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 .add_modifier(Modifier::BOLD),
         )
     };
-    let dir = inert(&app.index().paths().dir.display().to_string(), 60);
+    let dir = inert(&app.index().location().describe(), 60);
     let first = Line::from(vec![
         Span::styled(" CONTROL TOWER ", theme::title().fg(Color::Cyan)),
         Span::styled(format!(" {} ", badge_text(badge)), badge_style),
