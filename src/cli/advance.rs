@@ -9,7 +9,7 @@ use super::output::{self, Out};
 use super::{Context, parse_actor, parse_event_type, parse_id, parse_set, payload_from_sets};
 use crate::domain::{Actor, EventType, ShipmentId};
 use crate::error::Result;
-use crate::store::{EventStore, ExpectedSeq, JsonlStore, NewEvent, Target};
+use crate::store::{ExpectedSeq, NewEvent, Target};
 
 #[derive(Args, Debug)]
 pub struct AdvanceArgs {
@@ -56,8 +56,7 @@ pub fn run(ctx: &Context, args: &AdvanceArgs) -> Result<ExitCode> {
         actor: args.actor,
         payload,
     };
-    let mut store = JsonlStore::open(&ctx.paths, &ctx.operator())?;
-    store.set_lock_timeout(ctx.lock_timeout);
+    let mut store = ctx.writer()?;
     let appended = store.append(Target::Existing(args.id), expected, event)?;
     let e = &appended.event;
     let mut out = Out::new();

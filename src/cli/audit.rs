@@ -5,10 +5,9 @@ use std::process::ExitCode;
 use super::Context;
 use super::output::{self, Out};
 use crate::error::Result;
-use crate::read::index::LogIndex;
 
 pub fn run(ctx: &Context, json: bool) -> Result<ExitCode> {
-    let report = LogIndex::load(&ctx.paths)?.audit_report();
+    let report = ctx.index()?.audit_report();
     let mut out = Out::new();
     if json {
         out.json(&report)?;
@@ -19,7 +18,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<ExitCode> {
         |t: Option<crate::domain::Timestamp>| t.map_or_else(|| "-".into(), |t| t.to_string());
     out.line(format_args!(
         "Log:             {}",
-        output::cell(&ctx.paths.events.display().to_string(), 300)
+        output::cell(&ctx.location.log_name(), 300)
     ))?;
     out.line(format_args!(
         "Integrity:       {}{}",

@@ -9,7 +9,7 @@ use super::output::{self, Out};
 use super::{Context, parse_set, payload_from_sets};
 use crate::domain::payload::created_payload;
 use crate::error::Result;
-use crate::store::{AppendRequest, EventStore, JsonlStore};
+use crate::store::AppendRequest;
 
 /// The payload keys `create` has its own flags for: `--set` may not repeat them.
 const OWNED_KEYS: [(&str, &str); 4] = [
@@ -50,8 +50,7 @@ pub fn run(ctx: &Context, args: &CreateArgs) -> Result<ExitCode> {
         &args.delivery_type,
         payload_from_sets(&args.set, &OWNED_KEYS)?,
     );
-    let mut store = JsonlStore::open(&ctx.paths, &ctx.operator())?;
-    store.set_lock_timeout(ctx.lock_timeout);
+    let mut store = ctx.writer()?;
     let appended = store.append_request(&AppendRequest::create(payload))?;
     let event = &appended.event;
     let mut out = Out::new();

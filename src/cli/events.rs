@@ -10,7 +10,7 @@ use super::{Context, parse_id};
 use crate::domain::{Event, ShipmentId};
 use crate::error::Result;
 use crate::log::watch::FALLBACK_POLL;
-use crate::store::{EventStore, JsonlStore, Position};
+use crate::store::Position;
 
 #[derive(Args, Debug)]
 pub struct EventsArgs {
@@ -25,7 +25,7 @@ pub struct EventsArgs {
 /// Reads everything there is (`read_all`), then, with `--follow`,
 /// subscribes from where that read ended, so no event is missed or repeated.
 pub fn run(ctx: &Context, args: &EventsArgs) -> Result<ExitCode> {
-    let mut store = JsonlStore::reader(&ctx.paths);
+    let mut store = ctx.reader()?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let end = store.read_all(Position::START, &mut |recorded| {

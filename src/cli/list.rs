@@ -21,7 +21,7 @@ pub struct ListArgs {
 }
 
 pub fn run(ctx: &Context, args: &ListArgs) -> Result<ExitCode> {
-    let index = LogIndex::load(&ctx.paths)?;
+    let index = ctx.index()?;
     let mut out = Out::new();
     if args.json {
         print_states(&index, args.state, &mut out)?;

@@ -25,7 +25,8 @@ use serde_json::{Map, Value};
 
 use crate::domain::{Actor, EventType, ShipmentId};
 use crate::error::{Error, Result};
-use crate::store::LogPaths;
+use crate::read::index::LogIndex;
+use crate::store::{EventStore, Location, Who};
 
 pub use demo::DEMO_DATA_DIR;
 pub use settings::{DEFAULT_DATA_DIR, Settings};
@@ -53,6 +54,16 @@ pub struct Cli {
     /// Longest wait, in seconds, for the writers' lock (DIR/.lock) before a write gives up (exit 2)
     #[arg(long, global = true, value_name = "SECONDS", default_value = "10", value_parser = parse_lock_timeout)]
     pub lock_timeout: Duration,
+
+    /// The store: a PostgreSQL database (postgresql://host/db or a key=value string; the password from PGPASSWORD or ~/.pgpass, never here) [default: the files in the data directory]
+    #[arg(
+        long,
+        global = true,
+        env = "CONTROL_TOWER_STORE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub store: Option<String>,
 
     /// The role policy file [default: DATA_DIR/policy.toml] [env: CONTROL_TOWER_POLICY]
     #[arg(long, global = true, value_name = "PATH")]
@@ -199,24 +210,38 @@ pub fn payload_from_sets(
 
 /// What every command needs: where the log is and who is acting.
 pub struct Context {
-    pub paths: LogPaths,
-    operator: String,
+    pub location: Location,
+    pub who: Who,
     pub lock_timeout: Duration,
 }
 
 impl Context {
-    pub fn operator(&self) -> String {
-        self.operator.clone()
+    /// A store for this command's writes.
+    pub fn writer(&self) -> Result<Box<dyn EventStore>> {
+        self.location.writer(&self.who, self.lock_timeout)
+    }
+
+    /// A store for reading only.
+    pub fn reader(&self) -> Result<Box<dyn EventStore>> {
+        self.location.reader()
+    }
+
+    /// The whole log read and verified.
+    pub fn index(&self) -> Result<LogIndex> {
+        LogIndex::load_at(&self.location)
     }
 }
 
-/// The context of a command on the tower: its data directory checked (the
-/// default created on first use).
+/// The context of a command on the tower: on the file store, its data
+/// directory checked (the default created on first use).
 fn tower(settings: &Settings) -> Result<Context> {
-    settings::ensure_data_dir(&settings.paths, settings.source)?;
+    let location = settings.location()?;
+    if let Location::File(paths) = &location {
+        settings::ensure_data_dir(paths, settings.source)?;
+    }
     Ok(Context {
-        paths: settings.paths.clone(),
-        operator: settings.operator.clone(),
+        location,
+        who: settings.who(),
         lock_timeout: settings.lock_timeout,
     })
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use super::{Cli, Command, demo};
 use crate::domain::Actor;
 use crate::error::{Error, Result};
-use crate::store::LogPaths;
+use crate::store::{Location, LogPaths, Who};
 
 pub const DEFAULT_DATA_DIR: &str = "data/logs";
 pub const DATA_DIR_ENV: &str = "CONTROL_TOWER_DATA_DIR";
@@ -43,6 +43,11 @@ pub struct Settings {
     pub source: DirSource,
     /// Who is acting, recorded in every event written.
     pub operator: String,
+    /// The operator someone named (`--operator`, `$CONTROL_TOWER_OPERATOR`).
+    pub named_operator: Option<String>,
+    /// A database store's connection string (`--store`,
+    /// `$CONTROL_TOWER_STORE`); `None`: the file store.
+    pub store: Option<String>,
     /// Longest wait for the writers' lock.
     pub lock_timeout: Duration,
     /// The dashboard's starting role (`--role`; commands refuse it).
@@ -89,9 +94,42 @@ impl Settings {
                 .operator
                 .clone()
                 .unwrap_or_else(crate::store::account::os_account),
+            named_operator: cli.operator.clone(),
+            store: cli.store.clone().filter(|s| !s.trim().is_empty()),
             lock_timeout: cli.lock_timeout,
             role: cli.role,
             demo,
+        }
+    }
+
+    /// Where the tower's events live. A connection string that holds a
+    /// password is refused: it would show in `ps` and in shell history.
+    pub fn location(&self) -> Result<Location> {
+        let Some(url) = &self.store else {
+            return Ok(Location::File(self.paths.clone()));
+        };
+        if holds_password(url) {
+            return Err(Error::Usage(
+                "--store / CONTROL_TOWER_STORE must not hold a password: put it in PGPASSWORD or ~/.pgpass".into(),
+            ));
+        }
+        if !(url.starts_with("postgresql://")
+            || url.starts_with("postgres://")
+            || url.contains('='))
+        {
+            return Err(Error::Usage(format!(
+                "--store {}: not a PostgreSQL connection string (postgresql://host/dbname or host=… dbname=…)",
+                crate::text::inert(url, 200)
+            )));
+        }
+        Ok(Location::Postgres(url.clone()))
+    }
+
+    /// Who is acting.
+    pub fn who(&self) -> Who {
+        Who {
+            operator: self.operator.clone(),
+            named: self.named_operator.clone(),
         }
     }
 
@@ -102,6 +140,25 @@ impl Settings {
             DirSource::Default => None,
         }
     }
+}
+
+/// Whether a connection string carries a password (`user:secret@` in a
+/// URL, or a `password` key or query parameter).
+fn holds_password(url: &str) -> bool {
+    let authority = url
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?']).next().unwrap_or(""));
+    let in_userinfo = authority
+        .and_then(|a| a.rsplit_once('@'))
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'));
+    in_userinfo
+        || url
+            .split(|c: char| c.is_whitespace() || c == '?' || c == '&')
+            .any(|kv| {
+                kv.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("password=")
+            })
 }
 
 /// Checks a simulator's `--rate` (events per second; 0: as fast as possible).
@@ -163,5 +220,21 @@ pub fn ensure_data_dir(paths: &LogPaths, source: DirSource) -> Result<()> {
     match source {
         DirSource::Default => paths.create_dir(),
         DirSource::Flag | DirSource::Env => Err(Error::DataDirMissing(paths.dir.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holds_password;
+
+    #[test]
+    fn passwords_in_connection_strings_are_found() {
+        assert!(holds_password("postgresql://asha:secret@db/tower"));
+        assert!(holds_password("postgresql://db/tower?password=x"));
+        assert!(holds_password("host=db password=x dbname=tower"));
+        assert!(!holds_password(
+            "postgresql://asha@db:5432/tower?sslmode=require"
+        ));
+        assert!(!holds_password("host=db user=asha dbname=tower"));
     }
 }

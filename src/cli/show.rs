@@ -10,7 +10,6 @@ use super::{Context, parse_id};
 use crate::domain::ShipmentId;
 use crate::error::{Error, Result};
 use crate::read::state::ShipmentState;
-use crate::store::{EventStore, JsonlStore};
 
 #[derive(Args, Debug)]
 pub struct ShowArgs {
@@ -23,7 +22,7 @@ pub struct ShowArgs {
 }
 
 pub fn run(ctx: &Context, args: &ShowArgs) -> Result<ExitCode> {
-    let events = JsonlStore::reader(&ctx.paths).read_shipment(args.id)?;
+    let events = ctx.reader()?.read_shipment(args.id)?;
     let state = ShipmentState::from_events(events).ok_or(Error::UnknownShipment(args.id))?;
     let mut out = Out::new();
     if args.json {

@@ -9,7 +9,6 @@ use super::Context;
 use super::output::{self, Out};
 use crate::error::Result;
 use crate::sim::{Simulation, SimulationConfig};
-use crate::store::JsonlStore;
 
 #[derive(Args, Debug)]
 pub struct SimulateArgs {
@@ -26,8 +25,7 @@ pub struct SimulateArgs {
 
 pub fn run(ctx: &Context, args: &SimulateArgs) -> Result<ExitCode> {
     super::settings::check_rate(args.rate)?;
-    let mut store = JsonlStore::open_indexed(&ctx.paths, &ctx.operator())?;
-    store.set_lock_timeout(ctx.lock_timeout);
+    let mut store = ctx.location.long_writer(&ctx.who, ctx.lock_timeout)?;
     let config = SimulationConfig {
         shipments: Some(args.shipments),
         rate: args.rate,
@@ -37,7 +35,7 @@ pub fn run(ctx: &Context, args: &SimulateArgs) -> Result<ExitCode> {
     let mut sim = Simulation::new(config);
     let mut out = Out::new();
     let mut unprinted = None;
-    let stats = sim.run(&mut store, |appended| {
+    let stats = sim.run(&mut *store, |appended| {
         let e = &appended.event;
         // Printed only after the append returned: a line here is durable.
         let printed = out

@@ -5,11 +5,10 @@ use std::process::ExitCode;
 use super::Context;
 use super::output::{self, Out};
 use crate::error::Result;
-use crate::read::index::LogIndex;
 use crate::read::verify::Severity;
 
 pub fn run(ctx: &Context, json: bool) -> Result<ExitCode> {
-    let report = LogIndex::load(&ctx.paths)?.verify_report();
+    let report = ctx.index()?.verify_report();
     let mut out = Out::new();
     if json {
         out.json(&report)?;
@@ -18,7 +17,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<ExitCode> {
             "{}: {} events in {}, head hash {}",
             report.log_integrity,
             report.total_events,
-            output::cell(&ctx.paths.events.display().to_string(), 300),
+            output::cell(&ctx.location.log_name(), 300),
             report.head_hash
         ))?;
         for f in report.errors.iter().chain(&report.warnings) {

@@ -4,8 +4,9 @@
 //! the projection recorded them.
 
 use std::fs::File;
+use std::time::Duration;
 
-use super::{JsonlStore, Position, Subscription};
+use super::{EventStore, JsonlStore, Position, Subscription};
 use crate::error::{Error, Result};
 use crate::log::files::{self, LogPaths};
 use crate::log::lines::LineSpan;
@@ -18,6 +19,15 @@ pub enum Location {
     /// A PostgreSQL database: a libpq URL or key=value string (never with
     /// its password, which comes from `PGPASSWORD` or `~/.pgpass`).
     Postgres(String),
+}
+
+/// Who is acting: the name recorded by the file store, and whether
+/// someone named it (`--operator`, `$CONTROL_TOWER_OPERATOR`) or it is the
+/// OS account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Who {
+    pub operator: String,
+    pub named: Option<String>,
 }
 
 /// Reads event lines back by where a projection recorded them (the file:
@@ -37,11 +47,54 @@ impl Location {
         }
     }
 
+    /// What reports name as the log: the event file, or host/database.
+    pub fn log_name(&self) -> String {
+        match self {
+            Location::File(paths) => paths.events.display().to_string(),
+            Location::Postgres(url) => postgres_label(url),
+        }
+    }
+
     /// The data directory, for the file store.
     pub fn paths(&self) -> Option<&LogPaths> {
         match self {
             Location::File(paths) => Some(paths),
             Location::Postgres(_) => None,
+        }
+    }
+
+    /// A store for one command's writes: cheap to open on a log of any
+    /// size. `who` says who is acting (the file store records them; a
+    /// database records its login, and refuses a different name given).
+    pub fn writer(&self, who: &Who, lock_timeout: Duration) -> Result<Box<dyn EventStore>> {
+        match self {
+            Location::File(paths) => {
+                let mut store = JsonlStore::open(paths, &who.operator)?;
+                store.set_lock_timeout(lock_timeout);
+                Ok(Box::new(store))
+            }
+            Location::Postgres(url) => postgres::store(url, who.named.as_deref()),
+        }
+    }
+
+    /// A store for a process that appends for long (the simulator): on the
+    /// file store it decides on a projection it keeps up to date.
+    pub fn long_writer(&self, who: &Who, lock_timeout: Duration) -> Result<Box<dyn EventStore>> {
+        match self {
+            Location::File(paths) => {
+                let mut log = crate::read::Log::open_indexed(paths, &who.operator)?;
+                log.set_lock_timeout(lock_timeout);
+                Ok(Box::new(log))
+            }
+            Location::Postgres(url) => postgres::store(url, who.named.as_deref()),
+        }
+    }
+
+    /// A store for reading only.
+    pub fn reader(&self) -> Result<Box<dyn EventStore>> {
+        match self {
+            Location::File(paths) => Ok(Box::new(JsonlStore::reader(paths))),
+            Location::Postgres(url) => postgres::store(url, None),
         }
     }
 
@@ -119,6 +172,10 @@ mod postgres {
     use crate::store::EventStore;
     use crate::store::postgres::PgStore;
 
+    pub fn store(url: &str, operator: Option<&str>) -> Result<Box<dyn EventStore>> {
+        Ok(Box::new(PgStore::connect(url, operator)?))
+    }
+
     pub fn subscribe(url: &str, from: Position) -> Result<Box<dyn Subscription>> {
         PgStore::connect(url, None)?.subscribe(from)
     }
@@ -146,6 +203,11 @@ mod postgres {
 mod postgres {
     use super::{LineSource, Position, Result, Subscription};
     use crate::error::Error;
+    use crate::store::EventStore;
+
+    pub fn store(_: &str, _: Option<&str>) -> Result<Box<dyn EventStore>> {
+        Err(not_built())
+    }
 
     fn not_built() -> Error {
         Error::Usage("this build has no PostgreSQL store (cargo feature `postgres`)".into())

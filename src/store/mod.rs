@@ -30,7 +30,7 @@ use crate::log::digest::{IndexedEvent, IndexedLine};
 
 pub use crate::log::files::LogPaths;
 pub use jsonl::JsonlStore;
-pub use location::{LineSource, Location};
+pub use location::{LineSource, Location, Who};
 
 /// Which shipment a command is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
