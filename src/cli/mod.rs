@@ -10,7 +10,9 @@ pub mod demo;
 mod events;
 mod init;
 mod list;
+mod migrate_schema;
 mod output;
+mod policy;
 pub mod settings;
 mod show;
 mod simulate;
@@ -110,6 +112,10 @@ pub enum Command {
     Demo(DemoArgs),
     /// Create a data directory and its empty logs
     Init(init::InitArgs),
+    /// Install or upgrade the PostgreSQL store's schema (its administrator only)
+    MigrateSchema,
+    /// The PostgreSQL store's role policy: apply a policy.toml (administrator only), or show it
+    Policy(policy::PolicyArgs),
 }
 
 #[derive(Args, Debug)]
@@ -306,6 +312,8 @@ pub fn run(settings: Settings, command: Command) -> Result<ExitCode> {
         #[cfg(feature = "bench")]
         Command::Bench(args) => bench::run(args.json, settings.named_dir()),
         Command::Init(args) => init::run(settings, args),
+        Command::MigrateSchema => migrate_schema::run(&tower(settings)?),
+        Command::Policy(args) => policy::run(&tower(settings)?, args),
         Command::Demo(_) => Err(Error::Internal("demo is the dashboard".into())),
     }
 }

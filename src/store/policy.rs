@@ -88,6 +88,14 @@ impl Policy {
         self.operators.get(operator).map_or(&[], Vec::as_slice)
     }
 
+    /// Every operator the policy names, with the roles it grants.
+    pub fn grants(&self) -> Vec<(String, Vec<Actor>)> {
+        self.operators
+            .iter()
+            .map(|(name, roles)| (name.clone(), roles.clone()))
+            .collect()
+    }
+
     /// Whether OS account `account` may record events as `operator`: its
     /// own name always, another only through `[shared_accounts]`.
     pub fn may_act_for(&self, account: &str, operator: &str) -> bool {

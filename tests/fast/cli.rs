@@ -1095,3 +1095,82 @@ fn a_bare_number_names_a_shipment() {
     env.run(&["show", "3"]).refused();
     env.assert_verifies();
 }
+
+#[test]
+fn a_store_given_with_its_password_or_not_a_database_is_refused() {
+    let env = Env::new();
+    let id = env.create();
+    let before = std::fs::read(env.dir.join("shipments.jsonl")).unwrap();
+    for store in [
+        "postgresql://asha:secret@db.hub/tower",
+        "host=db password=secret dbname=tower",
+        "postgresql://db.hub/tower?password=secret",
+    ] {
+        let r = env
+            .run(&[
+                "--store",
+                store,
+                "advance",
+                &id,
+                "MANAGER_APPROVED",
+                "--actor",
+                "SENDER_MANAGER",
+            ])
+            .usage();
+        assert!(
+            r.stderr.contains("must not hold a password"),
+            "{store}: {}",
+            r.stderr
+        );
+        assert!(
+            !r.stderr.contains("secret"),
+            "the password is not echoed: {}",
+            r.stderr
+        );
+    }
+    let r = env.run(&["--store", "tower-db", "list"]).usage();
+    assert!(
+        r.stderr.contains("not a PostgreSQL connection string"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read(env.dir.join("shipments.jsonl")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn policy_show_on_the_file_store_prints_the_grants_and_apply_is_refused() {
+    let env = Env::new();
+    let r = env.run(&["policy", "show"]).ok();
+    assert!(
+        r.stdout.contains("every operator may act in every role"),
+        "{}",
+        r.stdout
+    );
+    let policy = env.dir.join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[operators]\nasha = [\"SENDER\", \"SENDER_MANAGER\"]\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&policy, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let r = env.run(&["policy", "show"]).ok();
+    assert_eq!(r.stdout.trim(), "asha = SENDER, SENDER_MANAGER");
+    let r = env
+        .run(&["policy", "apply", policy.to_str().unwrap()])
+        .usage();
+    assert!(
+        r.stderr.contains("for the PostgreSQL store"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&["migrate-schema"]).usage();
+    assert!(
+        r.stderr.contains("for the PostgreSQL store"),
+        "{}",
+        r.stderr
+    );
+}

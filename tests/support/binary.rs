@@ -44,6 +44,7 @@ pub fn ct_as(dir: &Path, operator: &str) -> Command {
         .arg(operator)
         .env_remove("CONTROL_TOWER_DATA_DIR")
         .env_remove("CONTROL_TOWER_OPERATOR")
+        .env_remove("CONTROL_TOWER_STORE")
         .env_remove("RUST_BACKTRACE")
         .stdin(Stdio::null());
     c
