@@ -32,6 +32,9 @@ pub enum PolicyAction {
     Show,
 }
 
+/// Logins and the roles each may act in.
+type Grants = Vec<(String, Vec<Actor>)>;
+
 /// The most a policy file may hold (as on the file store).
 const MAX_POLICY_BYTES: u64 = 64 * 1024;
 
@@ -90,39 +93,39 @@ fn read_policy(file: &PathBuf) -> Result<String> {
 
 /// What the file store's policy grants; `None` when there is no policy
 /// (every role is open then).
-fn file_grants(paths: &crate::store::LogPaths) -> Result<Option<Vec<(String, Vec<Actor>)>>> {
+fn file_grants(paths: &crate::store::LogPaths) -> Result<Option<Grants>> {
     Ok(crate::store::policy::Policy::load_for(paths)?.map(|p| p.grants()))
 }
 
 #[cfg(feature = "postgres")]
 mod db {
-    use super::{Actor, Result};
+    use super::{Grants, Result};
     use crate::store::postgres::PgStore;
 
-    pub fn apply(url: &str, text: &str) -> Result<Vec<(String, Vec<Actor>)>> {
+    pub fn apply(url: &str, text: &str) -> Result<Grants> {
         let mut store = PgStore::connect(url, None)?;
         store.apply_policy(text)?;
         store.policy()
     }
 
-    pub fn show(url: &str) -> Result<Vec<(String, Vec<Actor>)>> {
+    pub fn show(url: &str) -> Result<Grants> {
         PgStore::connect(url, None)?.policy()
     }
 }
 
 #[cfg(not(feature = "postgres"))]
 mod db {
-    use super::{Actor, Error, Result};
+    use super::{Error, Grants, Result};
 
     fn not_built() -> Error {
         Error::Usage("this build has no PostgreSQL store (cargo feature `postgres`)".into())
     }
 
-    pub fn apply(_: &str, _: &str) -> Result<Vec<(String, Vec<Actor>)>> {
+    pub fn apply(_: &str, _: &str) -> Result<Grants> {
         Err(not_built())
     }
 
-    pub fn show(_: &str) -> Result<Vec<(String, Vec<Actor>)>> {
+    pub fn show(_: &str) -> Result<Grants> {
         Err(not_built())
     }
 }
