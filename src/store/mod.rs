@@ -150,7 +150,7 @@ pub struct Head {
     pub hash: Option<LineHash>,
 }
 
-pub trait EventStore {
+pub trait EventStore: Send {
     /// Validates and appends one event durably (synced before it returns).
     fn append(
         &mut self,
@@ -266,7 +266,7 @@ pub trait Subscription: Send {
 
 /// What a writer knows of the log between appends. The store asks it,
 /// under the writers' lock, to catch up, then decides on it.
-pub trait WriterState {
+pub trait WriterState: Send {
     /// Reads what other processes appended. `Err(LogChanged)` when what was
     /// read before is no longer the log's prefix: the state is then dropped
     /// and rebuilt from the file on the next call.

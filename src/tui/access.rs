@@ -3,6 +3,7 @@
 //! why this dashboard may only read. Shared: the header, the action bar,
 //! the form and the write path all read it.
 
+use super::tower::Grants;
 use crate::domain::Actor;
 use crate::store::policy::Policy;
 
@@ -25,22 +26,25 @@ impl Access {
         operator: String,
         role: Option<Actor>,
         mut read_only: Option<String>,
-        policy: crate::error::Result<Option<Policy>>,
+        grants: Grants,
     ) -> (Access, Option<String>) {
-        let policy = match policy {
-            Ok(p) => p,
-            Err(e) => {
+        let (policy, granted) = match grants {
+            Grants::PolicyFile(Ok(policy)) => (policy, None),
+            Grants::PolicyFile(Err(e)) => {
                 read_only.get_or_insert_with(|| format!("read-only: {e}"));
-                None
+                (None, None)
             }
+            Grants::Granted(roles) => (None, Some(roles)),
         };
-        let roles: Vec<Actor> = match &policy {
+        let roles: Vec<Actor> = match (&policy, granted) {
+            // What the database grants this login.
+            (_, Some(roles)) => roles,
             // Only what this account may do as that operator: the core
             // refuses the rest anyway, so offering it would only mislead.
-            Some(p) => p
+            (Some(p), None) => p
                 .roles_for(&crate::store::account::os_account(), &operator)
                 .to_vec(),
-            None => Actor::ALL.to_vec(),
+            (None, None) => Actor::ALL.to_vec(),
         };
         let mut refused = None;
         let role_index = match role {

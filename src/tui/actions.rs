@@ -10,6 +10,7 @@
 
 use super::app::App;
 use super::components::Action;
+use super::tower::Tower;
 use crate::domain::rules;
 use crate::domain::{Actor, EventType};
 use crate::error::{Error, Result as StoreResult};
@@ -112,12 +113,24 @@ impl App {
             self.error("an append is already in progress");
             return;
         }
-        if let Some(timeout) = self.lock_timeout {
-            self.log.set_lock_timeout(timeout);
-        }
-        match self.log.lock_ticket() {
-            Ok(ticket) => self.spawn_append(ticket, request),
-            Err(e) => self.error(e.to_string()),
+        let timeout = self.lock_timeout;
+        match &mut self.tower {
+            Tower::File(log) => {
+                if let Some(timeout) = timeout {
+                    log.set_lock_timeout(timeout);
+                }
+                match log.lock_ticket() {
+                    Ok(ticket) => self.spawn_append(ticket, request),
+                    Err(e) => self.error(e.to_string()),
+                }
+            }
+            Tower::Database(_) => match self.tower.take_writer() {
+                Some(writer) => self.spawn_store_append(writer, request),
+                None => {
+                    let why = self.access.read_only_reason();
+                    self.error(why);
+                }
+            },
         }
     }
 

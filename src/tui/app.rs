@@ -17,14 +17,13 @@ use super::components::{
 use super::jobs::Jobs;
 use super::keymap::Context;
 use super::live::Freeze;
+use super::tower::Tower;
 use crate::domain::{Actor, ShipmentId};
 use crate::error::Result;
 use crate::log::files::LogPaths;
-use crate::read::Log;
 use crate::read::index::LogIndex;
 use crate::read::projection::ShipmentSummary;
 use crate::read::verify::VerifyReport;
-use crate::store::policy::Policy;
 
 pub use super::components::Focus;
 use super::components::form::NewShipmentForm;
@@ -82,9 +81,9 @@ pub struct AppOptions {
 }
 
 pub struct App {
-    /// The store, deciding on this dashboard's projection: the one model
-    /// of the log that the views read and the appends are checked against.
-    pub(super) log: Log,
+    /// The store and this dashboard's projection: the one model of the
+    /// log that the views read and the appends are checked against.
+    pub(super) tower: Tower,
     pub(super) access: Access,
     pub(super) integrity: Integrity,
     pub(super) freeze: Freeze,
@@ -112,23 +111,43 @@ pub struct App {
 }
 
 impl App {
-    /// A dashboard on `options.paths`, before the log is read (`load_step`).
+    /// A dashboard on the file log in `options.paths`, before the log is
+    /// read (`load_step`).
     pub fn new(options: AppOptions) -> App {
         let AppOptions {
             paths,
             operator,
             role,
         } = options;
-        let log = Log::open_or_read_only(&paths, &operator, LogIndex::new(&paths));
-        let read_only = log.read_only().map(|e| format!("read-only: {e}"));
-        let (access, refused) = Access::new(operator, role, read_only, Policy::load_for(&paths));
+        let who = crate::store::Who {
+            operator: operator.clone(),
+            named: None,
+        };
+        let tower = Tower::File(Box::new(crate::read::Log::open_or_read_only(
+            &paths,
+            &who.operator,
+            crate::read::index::LogIndex::new(&paths),
+        )));
+        App::on(tower, operator, role)
+    }
+
+    /// A dashboard on `tower`, before the log is read (`load_step`).
+    pub fn on(tower: Tower, operator: String, role: Option<Actor>) -> App {
+        let read_only = tower.read_only().map(|e| {
+            if e.starts_with("read-only") {
+                e
+            } else {
+                format!("read-only: {e}")
+            }
+        });
+        let (access, refused) = Access::new(operator, role, read_only, tower.grants());
         let mut status = StatusLine::default();
         if let Some(text) = refused {
             status.error(text);
         }
-        let verify = log.index().verify_report();
+        let verify = tower.index().verify_report();
         App {
-            log,
+            tower,
             access,
             integrity: Integrity {
                 badge: Badge::of(&verify),
@@ -157,7 +176,7 @@ impl App {
 
     /// Reads up to `max_bytes` more of the log; true while more remain.
     pub fn load_step(&mut self, max_bytes: u64) -> Result<bool> {
-        let refresh = self.log.state_mut().refresh_at_most(max_bytes)?;
+        let refresh = self.tower.index_mut().refresh_at_most(max_bytes)?;
         Ok(refresh.more)
     }
 
@@ -170,7 +189,7 @@ impl App {
 
     /// The projection the views read.
     pub fn index(&self) -> &LogIndex {
-        self.log.index()
+        self.tower.index()
     }
 
     /// The role acting now; `None` when the operator may only read.
@@ -194,7 +213,7 @@ impl App {
     pub fn selected_summary(&self) -> Option<&ShipmentSummary> {
         self.table
             .selected()
-            .and_then(|id| self.log.index().summary(id))
+            .and_then(|id| self.tower.index().summary(id))
     }
 
     /// The status line's message.
@@ -265,12 +284,12 @@ impl App {
     }
 
     pub(super) fn rebuild_rows(&mut self) {
-        self.table.rebuild(self.log.index().projection());
+        self.table.rebuild(self.tower.index().projection());
     }
 
     /// Reads the selected shipment's history when it changed.
     pub fn sync_history(&mut self) {
         let selected = self.selected_summary().map(|s| (s.id, s.event_count));
-        self.history.sync(self.log.index(), selected);
+        self.history.sync(self.tower.index(), selected);
     }
 }

@@ -15,11 +15,11 @@ use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 
 use super::app::App;
 use super::terminal::{self, TerminalGuard};
+use super::tower::Tower;
 use super::views;
 use crate::error::{Error, Result};
 use crate::log::watch::FALLBACK_POLL;
-use crate::read::Log;
-use crate::store::{EventStore, Subscription};
+use crate::store::Subscription;
 
 /// How long a change waits for the rest of its burst (and for keys in
 /// flight) before it is read: well inside the 100 ms append-to-screen goal.
@@ -55,12 +55,12 @@ pub struct Sources {
 }
 
 impl Sources {
-    pub fn start(log: &Log) -> Result<Sources> {
+    pub fn start(tower: &Tower) -> Result<Sources> {
         let (tx, rx) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let pending_change = Arc::new(AtomicBool::new(false));
 
-        let mut live = log.subscribe(log.index().position())?;
+        let mut live = tower.subscribe()?;
         let fallback = {
             let tx = tx.clone();
             let pending = pending_change.clone();

@@ -35,7 +35,7 @@ impl App {
 
     fn type_char(&mut self, c: char) {
         match self.mode() {
-            Mode::Filter => self.table.type_char(self.log.index().projection(), c),
+            Mode::Filter => self.table.type_char(self.tower.index().projection(), c),
             Mode::Jump => self.jump.type_char(c),
             Mode::Reason => self.reason.type_char(c),
             Mode::Form => self.form.type_char(c),
@@ -48,7 +48,7 @@ impl App {
             self.quit = true;
             return;
         }
-        let projection = self.log.index().projection();
+        let projection = self.tower.index().projection();
         let action = match self.mode() {
             Mode::Normal => return self.run_normal(command, key),
             Mode::Filter => {
@@ -110,7 +110,7 @@ impl App {
                 {
                     return self.apply(action);
                 }
-                let projection = self.log.index().projection();
+                let projection = self.tower.index().projection();
                 let action = self.table.command(command, key, projection);
                 self.apply(action);
             }
@@ -129,13 +129,13 @@ impl App {
         if self.mode() != Mode::Normal {
             return;
         }
-        self.table.mouse(mouse, self.log.index().projection());
+        self.table.mouse(mouse, self.tower.index().projection());
         self.sync_history();
     }
 
     /// Selects `id`, clearing the filter if it hides the shipment.
     pub(super) fn jump_to(&mut self, id: ShipmentId) {
-        let said = self.table.jump_to(self.log.index().projection(), id);
+        let said = self.table.jump_to(self.tower.index().projection(), id);
         self.apply(said);
     }
 }

@@ -20,12 +20,13 @@ use std::time::{Duration, Instant};
 
 use super::app::{App, Badge};
 use super::event_loop::Msg;
+use super::tower::Tower;
 use super::views::{badge_text, thousands};
 use crate::error::Result;
 use crate::read::index::LogIndex;
-use crate::store::AppendRequest;
 use crate::store::jsonl::LockTicket;
 use crate::store::lock::LockGuard;
+use crate::store::{AppendRequest, Appended, EventStore};
 
 /// Bytes a re-verification reads between two progress checks.
 const VERIFY_CHUNK: u64 = 4 << 20;
@@ -45,6 +46,11 @@ pub enum Job {
     },
     /// The writers' lock is ours (or the wait failed or was cancelled).
     Locked(Result<LockGuard>),
+    /// A database append came back, with the connection it went through.
+    Stored {
+        writer: Box<dyn EventStore>,
+        result: Result<Appended>,
+    },
 }
 
 /// A re-verification under way.
@@ -172,15 +178,27 @@ impl App {
                 if let Some(handle) = flight.handle.take() {
                     let _ = handle.join();
                 }
+                let Tower::File(log) = &mut self.tower else {
+                    return;
+                };
                 let result = guard.and_then(|guard| {
                     let request = std::slice::from_ref(&flight.request);
-                    let mut results = self.log.append_batch_holding(guard, request)?;
+                    let mut results = log.append_batch_holding(guard, request)?;
                     results.pop().unwrap_or_else(|| {
                         Err(crate::error::Error::Internal(
                             "an append of one event returned no result".into(),
                         ))
                     })
                 });
+                self.appended(result);
+            }
+            Job::Stored { writer, result } => {
+                if let Some(mut flight) = self.jobs.in_flight.take()
+                    && let Some(handle) = flight.handle.take()
+                {
+                    let _ = handle.join();
+                }
+                self.tower.give_back(writer);
                 self.appended(result);
             }
         }
@@ -200,7 +218,7 @@ impl App {
                 return;
             }
         };
-        self.log.replace_state(*index);
+        self.tower.replace_index(*index);
         self.table.clear_highlights();
         self.history.clear();
         self.rebuild_rows();
@@ -247,6 +265,27 @@ impl App {
             started: Instant::now(),
             request,
             cancel,
+            handle: Some(handle),
+        });
+    }
+
+    /// Appends `request` through a database connection on a worker thread
+    /// (the connection comes back with the answer).
+    pub(super) fn spawn_store_append(
+        &mut self,
+        mut writer: Box<dyn EventStore>,
+        request: AppendRequest,
+    ) {
+        let tx = self.jobs.tx.clone();
+        let handle = thread::spawn(move || {
+            let result = writer.append_request(&request);
+            let _ = tx.send(Msg::Job(Job::Stored { writer, result }));
+        });
+        self.status.clear();
+        self.jobs.in_flight = Some(InFlight {
+            started: Instant::now(),
+            request: AppendRequest::create(Default::default()),
+            cancel: Arc::new(AtomicBool::new(false)),
             handle: Some(handle),
         });
     }

@@ -37,7 +37,7 @@ impl App {
             self.count_frozen();
             return;
         }
-        match self.log.state_mut().refresh_appends() {
+        match self.tower.index_mut().refresh_appends() {
             Ok(refresh) => self.apply_refresh(refresh),
             Err(e) => self.error(format!("cannot read the log: {e}")),
         }
@@ -65,10 +65,10 @@ impl App {
             return;
         }
         self.table
-            .apply_touched(self.log.index().projection(), &refresh.touched);
+            .apply_touched(self.tower.index().projection(), &refresh.touched);
         // Verifying is O(shipments): on a big log do it at most once a
         // second (the tick), so a busy log never delays its own rows.
-        let big = self.log.index().projection().total_shipments() > 20_000;
+        let big = self.tower.index().projection().total_shipments() > 20_000;
         if big && self.integrity.verified_at.elapsed() < std::time::Duration::from_secs(1) {
             self.integrity.stale = true;
         } else {
@@ -89,7 +89,7 @@ impl App {
         let integrity = &mut self.integrity;
         integrity.stale = false;
         integrity.verified_at = Instant::now();
-        integrity.verify = self.log.index().verify_report();
+        integrity.verify = self.tower.index().verify_report();
         integrity.badge = match self.jobs.verifying.as_ref() {
             Some(v) => Badge::Verifying(v.percent),
             None => Badge::of(&integrity.verify),
@@ -98,7 +98,7 @@ impl App {
 
     /// Counts whole lines appended past what the index has read.
     fn count_frozen(&mut self) {
-        let Some(paths) = self.log.index().location().paths() else {
+        let Some(paths) = self.tower.index().location().paths() else {
             return;
         };
         let Ok(file) = File::open(&paths.events) else {
@@ -108,7 +108,7 @@ impl App {
             return;
         };
         let freeze = &mut self.freeze;
-        let mut pos = freeze.counted_to.max(self.log.index().progress().0);
+        let mut pos = freeze.counted_to.max(self.tower.index().progress().0);
         let mut buf = vec![0u8; 64 * 1024];
         while pos < len {
             let want = buf.len().min((len - pos) as usize);
@@ -134,7 +134,7 @@ impl App {
         } else {
             self.freeze.frozen = true;
             self.freeze.arrived = 0;
-            self.freeze.counted_to = self.log.index().progress().0;
+            self.freeze.counted_to = self.tower.index().progress().0;
             self.info("frozen: the table holds still; f to resume");
         }
     }

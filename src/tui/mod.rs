@@ -28,6 +28,7 @@ pub mod live;
 pub mod measure;
 pub mod rows;
 pub mod terminal;
+pub mod tower;
 pub mod views;
 
 use std::io::IsTerminal;
@@ -43,8 +44,10 @@ use crate::cli::demo;
 use crate::cli::settings::{self, DirSource, Settings};
 use crate::error::{Error, Result};
 use crate::sim::{Simulation, SimulationConfig, seed_from_clock};
-use crate::store::{JsonlStore, LogPaths};
+use crate::store::lock::DEFAULT_LOCK_TIMEOUT;
+use crate::store::{Location, LogPaths, Who};
 use event_loop::{Msg, Sources};
+use tower::Tower;
 
 /// Opens the dashboard (no command, or `demo` when `settings.demo` is set);
 /// returns the exit code.
@@ -53,28 +56,38 @@ pub fn run(settings: Settings) -> Result<ExitCode> {
     if let Some(rate) = demo_rate {
         settings::check_rate(rate)?;
     }
-    // The directory is checked before the terminal, so that a refusal
-    // (a real log under `demo`, a missing directory) is never hidden.
-    let dir = DashboardDir::choose(&settings)?;
-    if !std::io::stdout().is_terminal() {
-        return Err(Error::NoTerminal);
-    }
-    let paths = dir.prepare()?;
-    let mut app = App::new(AppOptions {
-        paths: paths.clone(),
-        operator: settings.operator,
-        role: settings.role,
-    });
+    let location = settings.location()?;
+    let mut app = match &location {
+        Location::File(_) => {
+            // The directory is checked before the terminal, so that a
+            // refusal (a real log under `demo`, a missing directory) is
+            // never hidden.
+            let dir = DashboardDir::choose(&settings)?;
+            check_terminal()?;
+            let paths = dir.prepare()?;
+            App::new(AppOptions {
+                paths,
+                operator: settings.operator.clone(),
+                role: settings.role,
+            })
+        }
+        Location::Postgres(_) => {
+            check_terminal()?;
+            let tower = Tower::open(&location, &settings.who())?;
+            App::on(tower, settings.operator.clone(), settings.role)
+        }
+    };
     app.demo = demo_rate.is_some();
     app.lock_timeout = Some(settings.lock_timeout);
 
-    let sources = Sources::start(&app.log)?;
+    let sources = Sources::start(&app.tower)?;
     let mut guard = terminal::TerminalGuard::enter().map_err(|source| Error::Terminal {
         doing: "set up",
         source,
     })?;
     let stop = Arc::new(AtomicBool::new(false));
-    let simulator = demo_rate.map(|rate| start_simulator(&paths, rate, stop.clone(), &sources));
+    let location = app.index().location().clone();
+    let simulator = demo_rate.map(|rate| start_simulator(location, rate, stop.clone(), &sources));
     let result = event_loop::run(&mut guard, &mut app, &sources);
     stop.store(true, Ordering::SeqCst);
     app.shutdown();
@@ -92,6 +105,14 @@ pub fn run(settings: Settings) -> Result<ExitCode> {
         }
     }
     result.map(|()| ExitCode::SUCCESS)
+}
+
+fn check_terminal() -> Result<()> {
+    if std::io::stdout().is_terminal() {
+        Ok(())
+    } else {
+        Err(Error::NoTerminal)
+    }
 }
 
 /// The dashboard's data directory: demo's own, or the tower's.
@@ -133,15 +154,19 @@ impl DashboardDir {
 /// The demo's traffic: its own store on the demo directory, stopped by
 /// `stop` (checked after every event).
 fn start_simulator(
-    paths: &LogPaths,
+    location: Location,
     rate: f64,
     stop: Arc<AtomicBool>,
     sources: &Sources,
 ) -> JoinHandle<()> {
-    let paths = paths.clone();
     let tx = sources.tx.clone();
     thread::spawn(move || {
-        let mut store = match JsonlStore::open_indexed(&paths, "simulator") {
+        // On a database the simulator acts as the login it connects with.
+        let who = Who {
+            operator: "simulator".into(),
+            named: None,
+        };
+        let mut store = match location.long_writer(&who, DEFAULT_LOCK_TIMEOUT) {
             Ok(store) => store,
             Err(e) => {
                 let _ = tx.send(Msg::Trouble(format!("demo simulator cannot start: {e}")));
@@ -154,7 +179,7 @@ fn start_simulator(
             seed: seed_from_clock(),
             in_flight: 12,
         });
-        if let Err(e) = simulation.run(&mut store, |_| !stop.load(Ordering::SeqCst)) {
+        if let Err(e) = simulation.run(&mut *store, |_| !stop.load(Ordering::SeqCst)) {
             let _ = tx.send(Msg::Trouble(format!("demo simulator stopped: {e}")));
         }
     })
