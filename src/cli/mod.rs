@@ -10,6 +10,7 @@ pub mod demo;
 mod events;
 mod init;
 mod list;
+mod migrate;
 mod migrate_schema;
 mod output;
 mod policy;
@@ -114,6 +115,8 @@ pub enum Command {
     Init(init::InitArgs),
     /// Install or upgrade the PostgreSQL store's schema (its administrator only)
     MigrateSchema,
+    /// Copy a tower between stores (data directory, PostgreSQL), byte for byte; resumable
+    Migrate(migrate::MigrateArgs),
     /// The PostgreSQL store's role policy: apply a policy.toml (administrator only), or show it
     Policy(policy::PolicyArgs),
 }
@@ -313,6 +316,7 @@ pub fn run(settings: Settings, command: Command) -> Result<ExitCode> {
         Command::Bench(args) => bench::run(args.json, settings.named_dir()),
         Command::Init(args) => init::run(settings, args),
         Command::MigrateSchema => migrate_schema::run(&tower(settings)?),
+        Command::Migrate(args) => migrate::run(settings, args),
         Command::Policy(args) => policy::run(&tower(settings)?, args),
         Command::Demo(_) => Err(Error::Internal("demo is the dashboard".into())),
     }

@@ -105,24 +105,13 @@ impl Settings {
     /// Where the tower's events live. A connection string that holds a
     /// password is refused: it would show in `ps` and in shell history.
     pub fn location(&self) -> Result<Location> {
-        let Some(url) = &self.store else {
-            return Ok(Location::File(self.paths.clone()));
-        };
-        if holds_password(url) {
-            return Err(Error::Usage(
-                "--store / CONTROL_TOWER_STORE must not hold a password: put it in PGPASSWORD or ~/.pgpass".into(),
-            ));
+        match &self.store {
+            None => Ok(Location::File(self.paths.clone())),
+            Some(url) => {
+                check_store(url)?;
+                Ok(Location::Postgres(url.clone()))
+            }
         }
-        if !(url.starts_with("postgresql://")
-            || url.starts_with("postgres://")
-            || url.contains('='))
-        {
-            return Err(Error::Usage(format!(
-                "--store {}: not a PostgreSQL connection string (postgresql://host/dbname or host=… dbname=…)",
-                crate::text::inert(url, 200)
-            )));
-        }
-        Ok(Location::Postgres(url.clone()))
     }
 
     /// Who is acting.
@@ -140,6 +129,23 @@ impl Settings {
             DirSource::Default => None,
         }
     }
+}
+
+/// A database connection string as the tool takes it: one, and without
+/// a password (it would show in `ps` and in shell history).
+pub fn check_store(url: &str) -> Result<()> {
+    if holds_password(url) {
+        return Err(Error::Usage(
+            "--store / CONTROL_TOWER_STORE must not hold a password: put it in PGPASSWORD or ~/.pgpass".into(),
+        ));
+    }
+    if !(url.starts_with("postgresql://") || url.starts_with("postgres://") || url.contains('=')) {
+        return Err(Error::Usage(format!(
+            "--store {}: not a PostgreSQL connection string (postgresql://host/dbname or host=… dbname=…)",
+            crate::text::inert(url, 200)
+        )));
+    }
+    Ok(())
 }
 
 /// Whether a connection string carries a password (`user:secret@` in a

@@ -6,6 +6,7 @@
 use std::fs::File;
 use std::time::Duration;
 
+use super::copy::LineCopy;
 use super::{EventStore, JsonlStore, Position, Subscription};
 use crate::error::{Error, Result};
 use crate::log::files::{self, LogPaths};
@@ -98,6 +99,15 @@ impl Location {
         }
     }
 
+    /// The store as a source (`write` false) or a target of `migrate`.
+    pub fn line_copy(&self, who: &Who, write: bool) -> Result<Box<dyn LineCopy>> {
+        match self {
+            Location::File(paths) if write => Ok(Box::new(JsonlStore::open(paths, &who.operator)?)),
+            Location::File(paths) => Ok(Box::new(JsonlStore::reader(paths))),
+            Location::Postgres(url) => postgres::line_copy(url),
+        }
+    }
+
     /// Events as they are committed, from `from` on.
     pub fn subscribe(&self, from: Position) -> Result<Box<dyn Subscription>> {
         match self {
@@ -176,6 +186,10 @@ mod postgres {
         Ok(Box::new(PgStore::connect(url, operator)?))
     }
 
+    pub fn line_copy(url: &str) -> Result<Box<dyn crate::store::copy::LineCopy>> {
+        Ok(Box::new(PgStore::connect(url, None)?))
+    }
+
     pub fn subscribe(url: &str, from: Position) -> Result<Box<dyn Subscription>> {
         PgStore::connect(url, None)?.subscribe(from)
     }
@@ -206,6 +220,10 @@ mod postgres {
     use crate::store::EventStore;
 
     pub fn store(_: &str, _: Option<&str>) -> Result<Box<dyn EventStore>> {
+        Err(not_built())
+    }
+
+    pub fn line_copy(_: &str) -> Result<Box<dyn crate::store::copy::LineCopy>> {
         Err(not_built())
     }
 

@@ -12,6 +12,7 @@
 //! (`read::LogIndex`), so one process holds one model of the log.
 
 pub mod account;
+pub mod copy;
 mod counter;
 pub mod jsonl;
 pub mod location;

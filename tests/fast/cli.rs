@@ -1174,3 +1174,78 @@ fn policy_show_on_the_file_store_prints_the_grants_and_apply_is_refused() {
         r.stderr
     );
 }
+
+#[test]
+fn migrate_copies_a_tower_byte_for_byte_resumes_and_refuses_a_diverged_target() {
+    let from = Env::new();
+    for _ in 0..3 {
+        let id = from.create();
+        from.run(&[
+            "advance",
+            &id,
+            "MANAGER_APPROVED",
+            "--actor",
+            "SENDER_MANAGER",
+        ])
+        .ok();
+    }
+    let to = Env::new();
+    let migrate = |to: &Env| {
+        from.run(&[
+            "migrate",
+            "--from",
+            from.dir.to_str().unwrap(),
+            "--to",
+            to.dir.to_str().unwrap(),
+        ])
+    };
+    let r = migrate(&to).ok();
+    assert!(
+        r.stdout.contains("copied 6 events and 3 counter lines"),
+        "{}",
+        r.stdout
+    );
+    for file in ["shipments.jsonl", "shipment_counter.jsonl"] {
+        assert_eq!(
+            std::fs::read(from.dir.join(file)).unwrap(),
+            std::fs::read(to.dir.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    assert_eq!(
+        from.run(&["audit", "--json"]).ok().json(),
+        to.run(&["audit", "--json"]).ok().json()
+    );
+    // Again: nothing twice. Then only what came since.
+    assert!(
+        migrate(&to)
+            .ok()
+            .stdout
+            .contains("copied 0 events and 0 counter lines")
+    );
+    from.create();
+    assert!(
+        migrate(&to)
+            .ok()
+            .stdout
+            .contains("copied 1 events and 1 counter lines")
+    );
+    assert_eq!(
+        std::fs::read(from.dir.join("shipments.jsonl")).unwrap(),
+        std::fs::read(to.dir.join("shipments.jsonl")).unwrap()
+    );
+    // A target with a history of its own is refused, and left as it was.
+    to.create();
+    from.create();
+    let before = std::fs::read(to.dir.join("shipments.jsonl")).unwrap();
+    let r = migrate(&to).usage();
+    assert!(
+        r.stderr.contains("is not a copy of the source"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read(to.dir.join("shipments.jsonl")).unwrap(),
+        before
+    );
+}

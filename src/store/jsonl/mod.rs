@@ -8,6 +8,7 @@
 //! (`read::LogIndex`) for the dashboard and the simulator: one model of the
 //! log per process.
 
+mod copy;
 mod one_shot;
 mod reading;
 mod stage;
