@@ -82,9 +82,11 @@ impl PgTower {
         self.url_for(&self.admin, &self.admin_password, &self.db)
     }
 
-    /// A URL for `login` (made by `login`) on this database.
+    /// A URL for `login` (made by `login`) on this database; `sslmode=prefer`
+    /// (the TLS connector, falling back to plain text on this server).
     pub fn url_of(&self, login: &str) -> String {
         self.url_for(login, &password_of(login), &self.db)
+            .replace("sslmode=disable", "sslmode=prefer")
     }
 
     fn admin_client(&self, db: &str) -> Client {
