@@ -217,6 +217,33 @@ pub enum Error {
     )]
     NotADemoDir { dir: PathBuf, reason: String },
 
+    // ---- The PostgreSQL store. ----
+    /// The database itself refused an append (its own checks: expected
+    /// seq, chain, transition, permission, role, operator); nothing appended.
+    #[error("{}", whole(format_args!("the database refused the append: {}; nothing appended", .0)))]
+    StoreRefused(String),
+    /// Only the tower's administrator (the schema's owner) may do this.
+    #[error("{}", whole(format_args!("only the tower's administrator may {}; login '{}' is not it, and nothing changed", .doing, .login)))]
+    NotAdministrator { doing: String, login: String },
+    /// The schema is missing or older than this program, and this login
+    /// may not install it.
+    #[error("{}", whole(format_args!("{}: the schema is not installed or is older: ask the administrator to run `control-tower migrate-schema`", .0)))]
+    SchemaMissing(String),
+    /// The schema is newer than this program knows.
+    #[error("{}", whole(format_args!("{}: the schema is at version {}, newer than this control-tower knows ({}); upgrade control-tower", .store, .found, .known)))]
+    SchemaNewer {
+        store: String,
+        found: u32,
+        known: u32,
+    },
+    /// Talking to the database failed (connection, server, query).
+    #[error("{}", whole(format_args!("cannot {} on {}: {}", .doing, .store, .message)))]
+    Database {
+        doing: String,
+        store: String,
+        message: String,
+    },
+
     // ---- Internal (exit 2). ----
     /// An invariant of this program does not hold: a bug, not the user's
     /// mistake nor the machine's.
@@ -257,7 +284,9 @@ impl Error {
             | Error::PolicyDenied { .. }
             | Error::ActingForDenied { .. }
             | Error::UnknownShipment(_)
-            | Error::LogChanged { .. } => EXIT_REFUSED,
+            | Error::LogChanged { .. }
+            | Error::StoreRefused(_)
+            | Error::NotAdministrator { .. } => EXIT_REFUSED,
             Error::PolicyUnusable { .. }
             | Error::PolicyInvalid { .. }
             | Error::ChangedUnderReader { .. }
@@ -273,7 +302,10 @@ impl Error {
             | Error::NotADemoDir { .. }
             | Error::Internal(_)
             | Error::MalformedRequest(_)
-            | Error::BenchFailed(_) => EXIT_FAILED,
+            | Error::BenchFailed(_)
+            | Error::SchemaMissing(_)
+            | Error::SchemaNewer { .. }
+            | Error::Database { .. } => EXIT_FAILED,
         }
     }
 }

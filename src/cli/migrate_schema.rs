@@ -27,7 +27,7 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
 
 #[cfg(feature = "postgres")]
 fn migrate(url: &str) -> Result<u32> {
-    crate::store::postgres::migrate_schema(url)
+    crate::store::postgres::PgStore::migrate_schema(url)
 }
 
 #[cfg(not(feature = "postgres"))]

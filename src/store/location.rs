@@ -202,8 +202,8 @@ mod postgres {
 
     impl LineSource for PgLines {
         fn read(&mut self, spans: &[LineSpan]) -> Result<Vec<Vec<u8>>> {
-            // A span's offset is the row's position - 1 (see PgSubscription).
-            let positions: Vec<u64> = spans.iter().map(|s| s.offset + 1).collect();
+            // A span's offset is the position handed out (row - 1), as read_lines takes it.
+            let positions: Vec<u64> = spans.iter().map(|s| s.offset).collect();
             let rows = self.0.read_lines(&positions)?;
             Ok(rows
                 .into_iter()

@@ -18,6 +18,8 @@ pub mod jsonl;
 pub mod location;
 pub mod lock;
 pub mod policy;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 
 use std::fs::File;
 
@@ -220,6 +222,10 @@ pub struct Polled {
     /// The log changed without growing: nothing read is void, but only a
     /// full verification can tell whether history was edited.
     pub modified: Option<String>,
+    /// The store is out of reach (a database connection lost): nothing was
+    /// read; the subscription reconnects with backoff on later polls and
+    /// resumes after its last position. Always `None` for the file store.
+    pub reconnecting: Option<String>,
 }
 
 /// Live reading: what was committed since the last poll, and a wake-up when

@@ -83,6 +83,19 @@ impl Policy {
         })
     }
 
+    /// Every operator the policy lists, with their roles (read-only ones
+    /// with none), in name order.
+    pub fn operators(&self) -> impl Iterator<Item = (&str, &[Actor])> {
+        self.operators
+            .iter()
+            .map(|(name, roles)| (name.as_str(), roles.as_slice()))
+    }
+
+    /// Whether the policy has a `[shared_accounts]` table with entries.
+    pub fn has_shared_accounts(&self) -> bool {
+        !self.shared_accounts.is_empty()
+    }
+
     /// Roles `operator` may act as; empty means read-only.
     pub fn roles_of(&self, operator: &str) -> &[Actor] {
         self.operators.get(operator).map_or(&[], Vec::as_slice)

@@ -1,7 +1,7 @@
 //! The slower tests that race, kill or follow real processes: concurrent
 //! writers, SIGKILL and power-loss survival, the soak, `events --follow`,
 //! hostile input (with the time-boxed fuzz, ignored by default) and the
-//! bench smoke run.
+//! bench smoke run; the PostgreSQL store against a real server.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -11,5 +11,7 @@ mod concurrency;
 mod crash;
 mod follow;
 mod hostile;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod power_loss;
 mod soak;

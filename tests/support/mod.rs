@@ -5,7 +5,9 @@
 //!   written out by hand and independently of `src/`, so a change to the
 //!   core's tables is caught — the only model of the lifecycle in the tests;
 //! - `logs`: the log read back independently of the crate, and a tailing
-//!   projection compared with a fresh replay.
+//!   projection compared with a fresh replay;
+//! - `pg`: a fresh database and logins on a real PostgreSQL server
+//!   (`CT_PG_ADMIN_URL`), for the PostgreSQL store's tests.
 
 // Each test binary uses only part of it.
 #![allow(dead_code, unused_imports)]
@@ -13,7 +15,11 @@
 mod binary;
 mod lifecycle;
 mod logs;
+#[cfg(feature = "postgres")]
+mod pg;
 
 pub use binary::*;
 pub use lifecycle::*;
 pub use logs::*;
+#[cfg(feature = "postgres")]
+pub use pg::*;
