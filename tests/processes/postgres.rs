@@ -213,7 +213,10 @@ fn the_policy_and_the_login_decide_who_acts() {
         PgStore::migrate_schema(&tower.url_of(&op)),
         Err(Error::NotAdministrator { .. })
     ));
-    assert_eq!(PgStore::migrate_schema(&tower.admin_url()).unwrap(), 1);
+    assert_eq!(
+        PgStore::migrate_schema(&tower.admin_url()).unwrap(),
+        control_tower::store::postgres::CURRENT_VERSION
+    );
     let applied = admin.apply_policy(&policy).unwrap();
     assert_eq!((applied.logins, applied.roles), (2, 3));
     let shown = admin.policy().unwrap();
