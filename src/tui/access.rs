@@ -16,6 +16,8 @@ pub struct Access {
     /// Roles this operator may take (every role without a policy).
     roles: Vec<Actor>,
     role_index: usize,
+    /// The roles are what a database grants this login (`tower_roles`).
+    from_database: bool,
 }
 
 impl Access {
@@ -28,6 +30,7 @@ impl Access {
         mut read_only: Option<String>,
         grants: Grants,
     ) -> (Access, Option<String>) {
+        let from_database = matches!(grants, Grants::Granted(_));
         let (policy, granted) = match grants {
             Grants::PolicyFile(Ok(policy)) => (policy, None),
             Grants::PolicyFile(Err(e)) => {
@@ -62,6 +65,7 @@ impl Access {
             policy,
             roles,
             role_index,
+            from_database,
         };
         (access, refused)
     }
@@ -102,6 +106,12 @@ impl Access {
         if let Some(reason) = &self.read_only {
             return reason.clone();
         }
+        if self.from_database && self.roles.is_empty() {
+            return format!(
+                "read-only: the database's tower_roles gives login '{}' no role",
+                self.operator
+            );
+        }
         match &self.policy {
             Some(p) if self.roles.is_empty() => format!(
                 "read-only: {} gives operator '{}' no role",
@@ -114,13 +124,24 @@ impl Access {
 
     /// What the role policy allows this operator, in a few words.
     pub fn policy_text(&self) -> String {
+        let roles: Vec<&str> = self.roles.iter().map(|r| r.as_str()).collect();
+        if self.from_database {
+            return if roles.is_empty() {
+                format!("tower_roles: {} read-only", self.operator)
+            } else {
+                format!(
+                    "tower_roles: {} may act as {}",
+                    self.operator,
+                    roles.join(", ")
+                )
+            };
+        }
         match &self.policy {
             None => "no policy.toml: every role open".into(),
             Some(_) if self.roles.is_empty() => {
                 format!("policy.toml: {} read-only", self.operator)
             }
             Some(_) => {
-                let roles: Vec<&str> = self.roles.iter().map(|r| r.as_str()).collect();
                 format!(
                     "policy.toml: {} may act as {}",
                     self.operator,

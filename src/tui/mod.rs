@@ -74,7 +74,8 @@ pub fn run(settings: Settings) -> Result<ExitCode> {
         Location::Postgres(_) => {
             check_terminal()?;
             let tower = Tower::open(&location, &settings.who())?;
-            App::on(tower, settings.operator.clone(), settings.role)
+            let operator = tower.operator().unwrap_or(&settings.operator).to_string();
+            App::on(tower, operator, settings.role)
         }
     };
     app.demo = demo_rate.is_some();

@@ -26,6 +26,8 @@ pub struct Database {
     writer: std::result::Result<Option<Box<dyn EventStore>>, String>,
     /// The roles the database grants this login.
     roles: Vec<Actor>,
+    /// The database login: the operator of what this dashboard appends.
+    login: Option<String>,
 }
 
 /// Who may do what, as the store says.
@@ -91,6 +93,15 @@ impl Tower {
         }
     }
 
+    /// Who the store says is acting, when it decides (a database: its
+    /// login); `None`: whoever the settings name.
+    pub fn operator(&self) -> Option<&str> {
+        match self {
+            Tower::Database(db) => db.login.as_deref(),
+            Tower::File(_) => None,
+        }
+    }
+
     /// Wake-ups when anything is committed from where the projection is.
     pub fn subscribe(&self) -> Result<Box<dyn Subscription>> {
         let index = self.index();
@@ -122,7 +133,7 @@ mod database {
 
     pub fn open(location: &Location, url: &str, who: &Who) -> Result<Database> {
         let index = LogIndex::open(location)?;
-        let (writer, roles) = match PgStore::connect(url, who.named.as_deref()) {
+        let (writer, roles, login) = match PgStore::connect(url, who.named.as_deref()) {
             Ok(mut store) => {
                 let login = store.login().to_string();
                 let roles = store
@@ -131,14 +142,15 @@ mod database {
                     .find(|(name, _)| *name == login)
                     .map(|(_, roles)| roles)
                     .unwrap_or_default();
-                (Ok(Some(Box::new(store) as _)), roles)
+                (Ok(Some(Box::new(store) as _)), roles, Some(login))
             }
-            Err(e) => (Err(format!("read-only: {e}")), Vec::new()),
+            Err(e) => (Err(format!("read-only: {e}")), Vec::new(), None),
         };
         Ok(Database {
             index,
             writer,
             roles,
+            login,
         })
     }
 }
