@@ -8,6 +8,7 @@ mod support;
 
 mod bench_smoke;
 mod concurrency;
+mod conformance;
 mod crash;
 mod follow;
 mod hostile;

@@ -7,7 +7,8 @@
 //! - `logs`: the log read back independently of the crate, and a tailing
 //!   projection compared with a fresh replay;
 //! - `pg`: a fresh database and logins on a real PostgreSQL server
-//!   (`CT_PG_ADMIN_URL`), for the PostgreSQL store's tests.
+//!   (`CT_PG_ADMIN_URL`), for the PostgreSQL store's tests;
+//! - `towers`: the store conformance harness (one test body, every store).
 
 // Each test binary uses only part of it.
 #![allow(dead_code, unused_imports)]
@@ -17,9 +18,11 @@ mod lifecycle;
 mod logs;
 #[cfg(feature = "postgres")]
 mod pg;
+mod towers;
 
 pub use binary::*;
 pub use lifecycle::*;
 pub use logs::*;
 #[cfg(feature = "postgres")]
 pub use pg::*;
+pub use towers::*;

@@ -77,6 +77,21 @@ impl PgTower {
         )
     }
 
+    /// What the command line takes for `login`: a URL without the password
+    /// (the CLI refuses one), and the password for `PGPASSWORD`.
+    pub fn cli_store(&self, login: &str) -> (String, String) {
+        let password = if login == self.admin {
+            self.admin_password.clone()
+        } else {
+            password_of(login)
+        };
+        let url = format!(
+            "postgresql://{login}@{}:{}/{}",
+            self.host, self.port, self.db
+        );
+        (url, password)
+    }
+
     /// The administrator's URL for this tower's database.
     pub fn admin_url(&self) -> String {
         self.url_for(&self.admin, &self.admin_password, &self.db)
@@ -131,6 +146,11 @@ impl PgTower {
 
     pub fn admin(&self) -> &str {
         &self.admin
+    }
+
+    /// The logins made for this tower so far.
+    pub fn logins(&self) -> &[String] {
+        &self.logins
     }
 }
 
