@@ -6,7 +6,10 @@
 #                                     auth, create the admin login `ct_admin`
 #                                     (CREATEROLE) and its database `ct_admin`;
 #                                     prints `export CT_PG_ADMIN_URL=...`
-#                                     (also written to DIR/admin_url)
+#                                     (also written to DIR/admin_url) and
+#                                     `export CT_PG_CA=DIR/ca.crt`: TLS is on,
+#                                     with a throwaway CA
+#                                     (sslmode=verify-full works)
 #   scripts/pg-cluster.sh stop DIR    stops it (the directory stays)
 # Durability is the server's default (fsync on, synchronous_commit on).
 set -euo pipefail
@@ -60,11 +63,28 @@ start)
     -U postgres -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; exit 2; }
   port=$(free_port)
+  # TLS with a throwaway CA (ca.crt is kept for tests: sslrootcert=DIR/ca.crt),
+  # the server's certificate naming 127.0.0.1 and localhost.
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=control-tower test CA" \
+    -keyout "$dir/ca.key" -out "$dir/ca.crt" >/dev/null 2>&1
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$dir/server.key" -out "$dir/server.csr" >/dev/null 2>&1
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$dir/san.ext"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+    -CAcreateserial -days 2 -extfile "$dir/san.ext" -out "$dir/server.crt" >/dev/null 2>&1
+  chmod 600 "$dir/server.key" "$dir/ca.key"
+  chmod 644 "$dir/ca.crt"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres: "$dir/server.key" "$dir/server.crt"
+  fi
   as_owner bash -c "cat >> '$data/postgresql.conf'" <<CONF
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir'
 max_connections = 200
+ssl = on
+ssl_cert_file = '$dir/server.crt'
+ssl_key_file = '$dir/server.key'
 CONF
   as_owner bash -c "cat > '$data/pg_hba.conf'" <<HBA
 local all all scram-sha-256
@@ -81,6 +101,7 @@ SQL
   printf '%s\n' "$url" >"$dir/admin_url"
   chmod 600 "$dir/admin_url"
   echo "export CT_PG_ADMIN_URL='$url'"
+  echo "export CT_PG_CA='$dir/ca.crt'"
   ;;
 stop)
   data="$dir/data"

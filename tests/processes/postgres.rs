@@ -506,3 +506,77 @@ fn a_subscription_reconnects_and_misses_nothing() {
     }
     assert_eq!(seen, [1, 2, 3, 4, 5, 6]);
 }
+
+/// TLS for real: the test cluster's certificate is signed by a throwaway CA
+/// (`CT_PG_CA`). `verify-full` with that CA connects, and the session is
+/// encrypted (the server says so); with another CA it is refused.
+#[test]
+fn tls_verify_full_checks_the_server_and_encrypts() {
+    let Some(mut tower) = pg_tower("tls_verify_full") else {
+        return;
+    };
+    let Ok(ca) = std::env::var("CT_PG_CA") else {
+        assert!(std::env::var_os("CI").is_none(), "CI: CT_PG_CA must be set");
+        eprintln!("note: skipping: CT_PG_CA is not set (scripts/pg-cluster.sh sets it)");
+        return;
+    };
+    PgStore::connect(&tower.admin_url(), None).unwrap(); // installs the schema
+    let login = tower.login("tls");
+    let (url, password) = tower.cli_store(&login);
+    let cli = |url: &str, args: &[&str]| {
+        let mut c = std::process::Command::new(BIN);
+        c.args(["--store", url])
+            .args(args)
+            .env("PGPASSWORD", &password)
+            .env_remove("CONTROL_TOWER_STORE")
+            .stdin(std::process::Stdio::null());
+        c
+    };
+    let verified = format!("{url}?sslmode=verify-full&sslrootcert={ca}");
+    let r = run(&mut cli(&verified, &["list"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&mut cli(&format!("{url}?sslmode=require"), &["list"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The session is encrypted: a follower stays connected while we ask
+    // (as the same login: only it, or a superuser, sees its sessions' TLS;
+    // psql's own session does not use TLS: sslmode comes from the URL).
+    let mut follower = cli(&verified, &["events", "--follow"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let sql = format!(
+        "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+         WHERE a.usename = '{login}' AND s.ssl AND a.pid <> pg_backend_pid()"
+    );
+    let encrypted = wait_until(Duration::from_secs(10), || {
+        let out = tower.psql(&login, &sql);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.trim().parse::<u32>().ok())
+            .is_some_and(|n| n >= 1)
+    });
+    let _ = follower.kill();
+    let _ = follower.wait();
+    assert!(encrypted, "no encrypted session for {login}");
+    // Another CA: the server is not trusted, nothing is done.
+    let other = tempfile::tempdir().unwrap();
+    let other_ca = other.path().join("ca.crt");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=someone else"])
+        .arg("-keyout")
+        .arg(other.path().join("ca.key"))
+        .arg("-out")
+        .arg(&other_ca)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let wrong = format!(
+        "{url}?sslmode=verify-full&sslrootcert={}",
+        other_ca.display()
+    );
+    let r = run(&mut cli(&wrong, &["list"]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
