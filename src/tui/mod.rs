@@ -72,6 +72,9 @@ pub fn run(settings: Settings) -> Result<ExitCode> {
             })
         }
         Location::Postgres(_) => {
+            if settings.demo.is_some() {
+                check_demo_database(&location)?;
+            }
             check_terminal()?;
             let tower = Tower::open(&location, &settings.who())?;
             let operator = tower.operator().unwrap_or(&settings.operator).to_string();
@@ -106,6 +109,23 @@ pub fn run(settings: Settings) -> Result<ExitCode> {
         }
     }
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// `demo --store`: the simulator appends to that database, so it must be
+/// an empty one or one named for a demo, never a real tower by mistake.
+fn check_demo_database(location: &Location) -> Result<()> {
+    let label = location.describe();
+    let name = label.rsplit('/').next().unwrap_or_default();
+    if name.to_ascii_lowercase().contains("demo") {
+        return Ok(());
+    }
+    let events = location.reader()?.head()?.count;
+    if events == 0 {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "demo --store {label}: that database holds {events} events and its name does not say demo; the demo's simulator would append to a real tower. Use an empty database, or one whose name contains 'demo'"
+    )))
 }
 
 fn check_terminal() -> Result<()> {

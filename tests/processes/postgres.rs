@@ -580,3 +580,24 @@ fn tls_verify_full_checks_the_server_and_encrypts() {
     let r = run(&mut cli(&wrong, &["list"]));
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+/// `demo --store` runs a simulator on that database: a database holding a
+/// tower whose name does not say demo is refused before anything starts.
+#[test]
+fn demo_refuses_a_database_that_holds_a_real_tower() {
+    let Some((tower, _admin, op)) = tower_with_operator("demo_guard") else {
+        return;
+    };
+    let mut store = PgStore::connect(&tower.url_of(&op), Some(&op)).unwrap();
+    store
+        .append_request(&AppendRequest::create(created()))
+        .unwrap();
+    let (url, password) = tower.cli_store(&op);
+    let r = run(std::process::Command::new(BIN)
+        .args(["demo", "--store", &url])
+        .env("PGPASSWORD", password)
+        .stdin(std::process::Stdio::null()));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("does not say demo"), "{}", r.stderr);
+    assert_eq!(store.head().unwrap().count, 1, "nothing appended");
+}
