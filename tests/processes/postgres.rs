@@ -585,7 +585,7 @@ fn tls_verify_full_checks_the_server_and_encrypts() {
 /// tower whose name does not say demo is refused before anything starts.
 #[test]
 fn demo_refuses_a_database_that_holds_a_real_tower() {
-    let Some((tower, _admin, op)) = tower_with_operator("demo_guard") else {
+    let Some((tower, _admin, op)) = tower_with_operator("guard_real_tower") else {
         return;
     };
     let mut store = PgStore::connect(&tower.url_of(&op), Some(&op)).unwrap();
