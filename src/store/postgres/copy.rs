@@ -5,7 +5,7 @@
 
 use super::PgStore;
 use crate::domain::line::{LineHash, hash_line};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::copy::{Extent, LineCopy, check_chain};
 
 /// Event lines read or imported per round trip.
@@ -23,7 +23,13 @@ impl PgStore {
         if lines.is_empty() {
             return Ok(());
         }
-        self.ensure_connected()?;
+        // The database refuses anyone else too; this says it in words.
+        if !self.is_admin()? {
+            return Err(Error::NotAdministrator {
+                doing: "import a tower (migrate): it keeps the original operators".into(),
+                login: self.login.clone(),
+            });
+        }
         let source = format!("migrate, by {}", self.login);
         let sql = format!("SELECT tower.{function}($1, $2)");
         let text = Self::lines_text(lines);
