@@ -14,6 +14,7 @@
 pub mod account;
 pub mod copy;
 mod counter;
+pub mod decide;
 pub mod jsonl;
 pub mod location;
 pub mod lock;

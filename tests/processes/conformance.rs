@@ -23,20 +23,9 @@ const CREATE: [&str; 9] = [
     "STANDARD",
 ];
 
-const EVERY_ROLE: &[&str] = &[
-    "SENDER",
-    "SENDER_MANAGER",
-    "SENDER_SUPERVISOR",
-    "SYSTEM",
-    "CARRIER",
-    "RECEIVER",
-    "WAREHOUSE",
-    "CUSTOMER",
-];
-
 /// A tower where `asha` may act in every role.
 fn with_asha(tower: &mut Tower) -> String {
-    tower.grant(&[("asha", EVERY_ROLE)]).remove(0)
+    tower.grant(&[("asha", &ACTORS)]).remove(0)
 }
 
 #[test]

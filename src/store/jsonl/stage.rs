@@ -8,13 +8,14 @@ use crate::domain::id::{IdMap, MAX_SHIPMENT_NUMBER};
 use crate::domain::line::{
     GENESIS_HASH, LineError, LineHash, LineRecord, NewLine, encode_counter_line, hash_hex,
 };
-use crate::domain::rules::{ShipmentHead, check_append};
+use crate::domain::rules::ShipmentHead;
 use crate::domain::{Event, ShipmentId, Timestamp};
 use crate::error::{Error, Result};
 use crate::log::digest::{self, IndexedEvent, OperatorNames};
 use crate::log::files::LogPaths;
 use crate::log::lines::LineRef;
-use crate::store::{AppendRequest, Appended, CaughtUp, ExpectedSeq, Position, Target};
+use crate::store::decide::{Placement, decide};
+use crate::store::{AppendRequest, Appended, CaughtUp, Position, Target};
 
 /// A staged batch, ready to write.
 pub(super) struct Output {
@@ -143,37 +144,16 @@ impl Staging {
         paths: &LogPaths,
         state: &mut S,
     ) -> Result<(ShipmentId, u32, Option<u64>)> {
-        let (id, head) = match request.target {
-            Target::Existing(id) => {
-                let head = match self.heads.get(&id) {
-                    Some(head) => Some(head.clone()),
-                    None => state.head(&writer.file, paths, id)?,
-                };
-                if request.expected == ExpectedSeq::NoShipment
-                    && let Some(head) = &head
-                {
-                    return Err(conflict(id, head, 0));
-                }
-                (Some(id), head)
-            }
-            Target::New => (None, None),
+        let head = match request.target {
+            Target::Existing(id) => match self.heads.get(&id) {
+                Some(head) => Some(head.clone()),
+                None => state.head(&writer.file, paths, id)?,
+            },
+            Target::New => None,
         };
-        let event = &request.event;
-        check_append(
-            id,
-            head.as_ref(),
-            event.event_type,
-            event.actor,
-            &event.payload,
-            request.expected.as_seq(),
-        )?;
-        match (id, head) {
-            (Some(id), Some(head)) => {
-                let seq = head.seq.checked_add(1).ok_or(Error::SeqExhausted(id))?;
-                Ok((id, seq, None))
-            }
-            (Some(id), None) => Ok((id, 1, None)),
-            (None, _) => {
+        match decide(request, head.as_ref())? {
+            Placement::Next { id, seq } => Ok((id, seq, None)),
+            Placement::New => {
                 let counter = self.counter.unwrap_or(0);
                 let last = state
                     .highest_id(&writer.file, paths, counter)?
@@ -187,18 +167,6 @@ impl Staging {
                 Ok((id, 1, Some(id.number())))
             }
         }
-    }
-}
-
-fn conflict(id: ShipmentId, head: &ShipmentHead, expected_seq: u32) -> Error {
-    Error::Conflict {
-        id,
-        expected_seq,
-        current_seq: head.seq,
-        state: head.state,
-        actor: head.actor,
-        operator: head.operator.as_deref().map(str::to_owned),
-        at: head.at,
     }
 }
 

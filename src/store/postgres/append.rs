@@ -15,9 +15,10 @@ use super::schema_sql::{APPEND_LOCK, REFUSED};
 use super::{PgStore, roles_table};
 use crate::domain::id::MAX_SHIPMENT_NUMBER;
 use crate::domain::line::{GENESIS_HASH, LineError, NewLine, hash_hex, hash_line};
-use crate::domain::rules::{ShipmentHead, check_append};
+use crate::domain::rules::ShipmentHead;
 use crate::domain::{Actor, Event, EventType, ShipmentId, Timestamp};
 use crate::error::{Error, Result};
+use crate::store::decide::{Placement, decide};
 use crate::store::{AppendRequest, Appended, ExpectedSeq, Position, Target};
 
 /// The log's end as an append continues it.
@@ -127,39 +128,15 @@ fn place(
     request: &AppendRequest,
 ) -> Result<(ShipmentId, u32)> {
     let err = |doing: &str, e: postgres::Error| append_error(store, doing, e);
-    let (id, head) = match request.target {
+    let head = match request.target {
         Target::Existing(id) => {
-            let head = read_head(tx, id).map_err(|e| err("read the shipment's last event", e))?;
-            if request.expected == ExpectedSeq::NoShipment
-                && let Some(head) = &head
-            {
-                return Err(crate::domain::rules::Refusal::Conflict {
-                    id,
-                    expected_seq: 0,
-                    head: head.clone(),
-                }
-                .into());
-            }
-            (Some(id), head)
+            read_head(tx, id).map_err(|e| err("read the shipment's last event", e))?
         }
-        Target::New => (None, None),
+        Target::New => None,
     };
-    let event = &request.event;
-    check_append(
-        id,
-        head.as_ref(),
-        event.event_type,
-        event.actor,
-        &event.payload,
-        request.expected.as_seq(),
-    )?;
-    match (id, head) {
-        (Some(id), Some(head)) => {
-            let seq = head.seq.checked_add(1).ok_or(Error::SeqExhausted(id))?;
-            Ok((id, seq))
-        }
-        (Some(id), None) => Ok((id, 1)),
-        (None, _) => {
+    match decide(request, head.as_ref())? {
+        Placement::Next { id, seq } => Ok((id, seq)),
+        Placement::New => {
             let row = tx
                 .query_one("SELECT tower.next_shipment_id()", &[])
                 .map_err(|e| err("take a new shipment ID", e))?;
