@@ -89,7 +89,7 @@ impl App {
     fn note_reconnecting(&mut self, why: Option<String>, read: u64) {
         let said = |why: &str| {
             let why = why.trim_end_matches("; reconnecting");
-            format!("RECONNECTING: {why}; appends fail until it is back")
+            format!("RECONNECTING (appends fail until it is back): {why}")
         };
         match (why, self.reconnecting.take()) {
             (Some(why), None) => {

@@ -7,7 +7,10 @@
 //! - `logs`: the log read back independently of the crate, and a tailing
 //!   projection compared with a fresh replay;
 //! - `pg`: a fresh database and logins on a real PostgreSQL server
-//!   (`CT_PG_ADMIN_URL`), for the PostgreSQL store's tests.
+//!   (`CT_PG_ADMIN_URL`), for the PostgreSQL store's tests;
+//! - `netns`: many sites for real: a server and two sites in network
+//!   namespaces of their own (root only);
+//! - `panes`: dashboards in a private tmux server, read once settled.
 
 // Each test binary uses only part of it.
 #![allow(dead_code, unused_imports)]
@@ -15,11 +18,15 @@
 mod binary;
 mod lifecycle;
 mod logs;
+mod netns;
+mod panes;
 #[cfg(feature = "postgres")]
 mod pg;
 
 pub use binary::*;
 pub use lifecycle::*;
 pub use logs::*;
+pub use netns::{SERVER_IP, Sites, sites};
+pub use panes::*;
 #[cfg(feature = "postgres")]
 pub use pg::*;
