@@ -56,6 +56,10 @@ pub struct Refresh {
     /// The log changed without growing: nothing read is void, but only a
     /// full verification can tell whether history was edited.
     pub modified: Option<String>,
+    /// The store is out of reach (a database connection lost): the last
+    /// poll read nothing and the subscription reconnects with backoff.
+    /// `None` once a poll succeeds again; always `None` on the file store.
+    pub reconnecting: Option<String>,
 }
 
 impl Refresh {
@@ -65,6 +69,8 @@ impl Refresh {
         self.reloaded = later.reloaded.or(self.reloaded.take());
         self.more = later.more;
         self.modified = later.modified.or(self.modified.take());
+        // The latest poll says whether the store is reachable now.
+        self.reconnecting = later.reconnecting;
     }
 }
 
@@ -226,6 +232,7 @@ impl LogIndex {
         }
         refresh.more = polled.more;
         refresh.modified = polled.modified.clone();
+        refresh.reconnecting = polled.reconnecting.clone();
         Ok((polled, refresh))
     }
 

@@ -163,6 +163,12 @@ impl App {
                 let verifying = self.verifying().is_some();
                 self.status.keep_until_reread(verifying);
             }
+            // A database out of reach: the connection was never made.
+            Err(e) if matches!(&e, Error::Database { doing, .. } if doing == "connect") => {
+                self.error(format!(
+                    "{e}; nothing appended, try again once the header shows LIVE"
+                ));
+            }
             Err(e) => self.error(e.to_string()),
         }
     }

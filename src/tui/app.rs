@@ -102,6 +102,9 @@ pub struct App {
     pub(super) status: StatusLine,
     /// Why the log watcher fell back to polling, if it did.
     pub(super) watcher_fallback: Option<String>,
+    /// The database is out of reach (why): the header says RECONNECTING
+    /// until a poll succeeds again. Always `None` on the file store.
+    pub(super) reconnecting: Option<String>,
     /// A demo's simulator is appending in the background.
     pub demo: bool,
     /// How long an append waits for the writers' lock (`--lock-timeout`;
@@ -168,6 +171,7 @@ impl App {
             help: Help::default(),
             status,
             watcher_fallback: None,
+            reconnecting: None,
             demo: false,
             lock_timeout: None,
             quit: false,

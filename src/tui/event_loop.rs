@@ -179,7 +179,12 @@ pub fn run(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Resul
     if !load(guard, app, sources)? {
         return Ok(());
     }
+    // A wake-up that came while loading was swallowed there and left the
+    // flag set, which would hold back the next one until the tick: clear
+    // it, then read what came meanwhile.
+    sources.pending_change.store(false, Ordering::SeqCst);
     app.finish_load();
+    app.refresh();
     loop {
         if app.quitting() || terminal::signalled() {
             return Ok(());

@@ -43,7 +43,14 @@ impl App {
         }
     }
 
-    pub fn apply_refresh(&mut self, refresh: Refresh) {
+    /// Why the database is out of reach, while it is (the header shows
+    /// RECONNECTING); `None` on the file store.
+    pub fn reconnecting(&self) -> Option<&str> {
+        self.reconnecting.as_deref()
+    }
+
+    pub fn apply_refresh(&mut self, mut refresh: Refresh) {
+        self.note_reconnecting(refresh.reconnecting.take(), refresh.new_lines);
         if let Some(reason) = refresh.reloaded {
             // Everything read so far is void: read it all again, and
             // verify it, on a worker thread; the table stays as it was
@@ -73,6 +80,35 @@ impl App {
             self.integrity.stale = true;
         } else {
             self.recompute_integrity();
+        }
+    }
+
+    /// The store went out of reach, is still out of reach (a new reason
+    /// replaces the old one on the status line unless something else was
+    /// said since), or is back (`why` is `None`).
+    fn note_reconnecting(&mut self, why: Option<String>, read: u64) {
+        let said = |why: &str| {
+            let why = why.trim_end_matches("; reconnecting");
+            format!("RECONNECTING (appends fail until it is back): {why}")
+        };
+        match (why, self.reconnecting.take()) {
+            (Some(why), None) => {
+                self.error(said(&why));
+                self.reconnecting = Some(why);
+            }
+            (Some(why), Some(before)) => {
+                if self.status().is_some_and(|s| s.text == said(&before)) {
+                    self.error(said(&why));
+                }
+                self.reconnecting = Some(why);
+            }
+            (None, Some(_)) => {
+                let store = self.tower.index().location().describe();
+                self.info(format!(
+                    "reconnected to {store}: caught up ({read} new event(s) read)"
+                ));
+            }
+            (None, None) => {}
         }
     }
 

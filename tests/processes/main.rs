@@ -1,7 +1,8 @@
 //! The slower tests that race, kill or follow real processes: concurrent
 //! writers, SIGKILL and power-loss survival, the soak, `events --follow`,
 //! hostile input (with the time-boxed fuzz, ignored by default) and the
-//! bench smoke run; the PostgreSQL store against a real server.
+//! bench smoke run; the PostgreSQL store against a real server, and many
+//! sites on it in network namespaces (`multisite`, root only).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -12,6 +13,8 @@ mod conformance;
 mod crash;
 mod follow;
 mod hostile;
+#[cfg(feature = "postgres")]
+mod multisite;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod power_loss;

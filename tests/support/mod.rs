@@ -8,7 +8,10 @@
 //!   projection compared with a fresh replay;
 //! - `pg`: a fresh database and logins on a real PostgreSQL server
 //!   (`CT_PG_ADMIN_URL`), for the PostgreSQL store's tests;
-//! - `towers`: the store conformance harness (one test body, every store).
+//! - `towers`: the store conformance harness (one test body, every store);
+//! - `netns`: many sites for real: a server and two sites in network
+//!   namespaces of their own (root only);
+//! - `panes`: dashboards in a private tmux server, read once settled.
 
 // Each test binary uses only part of it.
 #![allow(dead_code, unused_imports)]
@@ -16,6 +19,8 @@
 mod binary;
 mod lifecycle;
 mod logs;
+mod netns;
+mod panes;
 #[cfg(feature = "postgres")]
 mod pg;
 mod towers;
@@ -23,6 +28,8 @@ mod towers;
 pub use binary::*;
 pub use lifecycle::*;
 pub use logs::*;
+pub use netns::{SERVER_IP, Sites, sites};
+pub use panes::*;
 #[cfg(feature = "postgres")]
 pub use pg::*;
 pub use towers::*;

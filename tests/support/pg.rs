@@ -104,6 +104,25 @@ impl PgTower {
             .replace("sslmode=disable", "sslmode=prefer")
     }
 
+    /// A URL for `login` without its password (the CLI refuses one in
+    /// `--store`: pass `password(login)` in PGPASSWORD).
+    pub fn url_without_password(&self, login: &str) -> String {
+        format!(
+            "postgresql://{login}@{}:{}/{}?sslmode=disable",
+            self.host, self.port, self.db
+        )
+    }
+
+    /// The password of `login` (made by `login`).
+    pub fn password(&self, login: &str) -> String {
+        password_of(login)
+    }
+
+    /// host:port/database, as the dashboard's header names this tower.
+    pub fn describe(&self) -> String {
+        format!("{}:{}/{}", self.host, self.port, self.db)
+    }
+
     fn admin_client(&self, db: &str) -> Client {
         self.url_for(&self.admin, &self.admin_password, db)
             .parse::<Config>()

@@ -27,17 +27,17 @@ pub fn badge_text(badge: &Badge) -> String {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let projection = app.index().projection();
-    let badge = app.badge();
-    let badge_style = match badge {
-        Badge::Valid => Style::new().fg(Color::Black).bg(Color::Green),
-        Badge::Warnings(_) => Style::new().fg(Color::Black).bg(Color::Yellow),
-        Badge::Corrupted(_) | Badge::Unverified => Style::new().fg(Color::White).bg(Color::Red),
-        Badge::Verifying(_) => Style::new().fg(Color::Black).bg(Color::Yellow),
-    }
-    .add_modifier(Modifier::BOLD);
-    let live = if app.frozen() {
+/// LIVE, PAUSED (frozen) or RECONNECTING (the database is out of reach).
+fn live_word(app: &App) -> Span<'static> {
+    if app.reconnecting().is_some() {
+        Span::styled(
+            " RECONNECTING ",
+            Style::new()
+                .fg(Color::White)
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD),
+        )
+    } else if app.frozen() {
         Span::styled(
             format!(" PAUSED +{} ", thousands(app.arrived_while_frozen())),
             Style::new()
@@ -53,7 +53,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 .bg(Color::Green)
                 .add_modifier(Modifier::BOLD),
         )
-    };
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let projection = app.index().projection();
+    let badge = app.badge();
+    let badge_style = match badge {
+        Badge::Valid => Style::new().fg(Color::Black).bg(Color::Green),
+        Badge::Warnings(_) => Style::new().fg(Color::Black).bg(Color::Yellow),
+        Badge::Corrupted(_) | Badge::Unverified => Style::new().fg(Color::White).bg(Color::Red),
+        Badge::Verifying(_) => Style::new().fg(Color::Black).bg(Color::Yellow),
+    }
+    .add_modifier(Modifier::BOLD);
+    let live = live_word(app);
     let dir = inert(&app.index().location().describe(), 60);
     let first = Line::from(vec![
         Span::styled(" CONTROL TOWER ", theme::title().fg(Color::Cyan)),
