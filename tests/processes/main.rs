@@ -11,6 +11,8 @@ mod concurrency;
 mod crash;
 mod follow;
 mod hostile;
+#[cfg(all(feature = "postgres", feature = "tui", feature = "bench"))]
+mod pg_bench;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod power_loss;

@@ -132,6 +132,21 @@ impl PgTower {
     pub fn admin(&self) -> &str {
         &self.admin
     }
+
+    /// A URL for `login` without its password, and the password (for
+    /// `PGPASSWORD`: the CLI refuses a password inside the URL).
+    pub fn bare_url(&self, login: &str) -> (String, String) {
+        let password = if login == self.admin {
+            self.admin_password.clone()
+        } else {
+            password_of(login)
+        };
+        let url = format!(
+            "postgresql://{login}@{}:{}/{}?sslmode=disable",
+            self.host, self.port, self.db
+        );
+        (url, password)
+    }
 }
 
 /// Test logins' passwords follow from their names.
