@@ -182,3 +182,46 @@ pub fn measure_append_to_screen(dir: &Path, samples: usize) -> Result<LatencySta
         max: times.last().copied().unwrap_or_default(),
     })
 }
+
+/// A dashboard's cold start on a tower of any store.
+#[derive(Debug, Clone)]
+pub struct ColdStart {
+    pub shipments: usize,
+    pub events: u64,
+    /// Opening the tower (connections, roles) until the first read.
+    pub open: Duration,
+    /// Reading the whole log into the projection.
+    pub load: Duration,
+    /// Row order, badge, history and the first full frame after the load.
+    pub first_frame: Duration,
+}
+
+/// Opens the dashboard's `Tower` on `location` as the real one does (the
+/// operator is the store's login when it names one), reads the whole log
+/// and draws the first full frame at `width` x `height`.
+pub fn measure_cold_start(
+    location: &crate::store::Location,
+    who: &crate::store::Who,
+    width: u16,
+    height: u16,
+) -> Result<ColdStart> {
+    let started = Instant::now();
+    let tower = super::tower::Tower::open(location, who)?;
+    let operator = tower.operator().unwrap_or(&who.operator).to_string();
+    let mut app = App::on(tower, operator, None);
+    let open = started.elapsed();
+    let started = Instant::now();
+    while app.load_step(u64::MAX)? {}
+    let load = started.elapsed();
+    let mut terminal = terminal(width, height)?;
+    let started = Instant::now();
+    app.finish_load();
+    draw(&mut terminal, &app)?;
+    Ok(ColdStart {
+        shipments: app.index().projection().total_shipments(),
+        events: app.index().projection().total_events(),
+        open,
+        load,
+        first_frame: started.elapsed(),
+    })
+}

@@ -38,7 +38,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 
 pub use app::{App, AppOptions};
-pub use measure::{FrameTimes, LatencyStats, measure_append_to_screen, measure_frame_times};
+pub use measure::{
+    ColdStart, FrameTimes, LatencyStats, measure_append_to_screen, measure_cold_start,
+    measure_frame_times,
+};
 
 use crate::cli::demo;
 use crate::cli::settings::{self, DirSource, Settings};

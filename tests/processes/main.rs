@@ -15,6 +15,8 @@ mod follow;
 mod hostile;
 #[cfg(feature = "postgres")]
 mod multisite;
+#[cfg(all(feature = "postgres", feature = "tui", feature = "bench"))]
+mod pg_bench;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod power_loss;

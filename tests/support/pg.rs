@@ -171,6 +171,13 @@ impl PgTower {
     pub fn logins(&self) -> &[String] {
         &self.logins
     }
+
+    /// A URL for `login` without its password (`sslmode=disable`), and the
+    /// password (for `PGPASSWORD`: the CLI refuses a password inside the URL).
+    pub fn bare_url(&self, login: &str) -> (String, String) {
+        let (url, password) = self.cli_store(login);
+        (format!("{url}?sslmode=disable"), password)
+    }
 }
 
 /// Test logins' passwords follow from their names.

@@ -1,15 +1,25 @@
-//! One append, in one transaction: take the appenders' advisory lock (held
-//! until COMMIT, so commit order is position order), read the log's last
-//! line and the shipment's head, check the login's roles and the rules in
-//! Rust (for the same errors as the file store), take a new ID from the
-//! sequence for a new shipment, build the canonical line (operator = the
-//! login), and hand it to `tower.append_event`, which checks everything
-//! again: the database is the last line. A batch is a loop of these, one
-//! transaction each.
+//! One append, in one transaction and two round trips:
+//!
+//! 1. one simple-query message: `BEGIN`; take the appenders' advisory lock
+//!    (held until COMMIT, so commit order is position order); then, each
+//!    statement in a snapshot taken after the lock is granted, the login's
+//!    roles with the log's last line, and the shipment's head (an advance)
+//!    or a new ID from the sequence (a create whose actor the login holds;
+//!    a create is checked against the rules before, so a refused one
+//!    takes no ID);
+//! 2. after the checks in Rust (for the same errors as the file store) and
+//!    the canonical line (operator = the login): `tower.append_event` and
+//!    `COMMIT` in one message. The function checks everything again: the
+//!    database is the last line.
+//!
+//! Any failure before COMMIT rolls back. A batch is a loop of these, one
+//! transaction each. Values are sent as SQL literals (simple-query messages
+//! take no parameters), escaped by `postgres_protocol`.
 
 use std::sync::Arc;
 
-use postgres::{IsolationLevel, Transaction};
+use postgres::SimpleQueryMessage;
+use postgres_protocol::escape::escape_literal;
 
 use super::schema_sql::{APPEND_LOCK, REFUSED};
 use super::{PgStore, roles_table};
@@ -27,24 +37,65 @@ struct End {
     timestamp: Option<Timestamp>,
 }
 
+/// What the first round trip read, under the lock.
+struct Start {
+    /// The roles `tower_roles` grants the login.
+    roles: Vec<Actor>,
+    end: End,
+    /// An advance: the shipment's last event, if it has one.
+    head: Option<ShipmentHead>,
+    /// A create: the ID `tower.next_shipment_id()` handed out (`None`
+    /// when the login does not hold the create's role).
+    new_id: Option<i64>,
+}
+
 impl PgStore {
     /// Appends one request in its own transaction.
     pub(super) fn append_one(&mut self, request: &AppendRequest) -> Result<Appended> {
         self.ensure_connected()?;
+        let mut result = self.append_in_transaction(request);
+        if result.is_err() && self.client.is_closed() && !self.commit_sent {
+            // The connection was found dead at the first round trip (the
+            // server restarted, the network was cut): nothing reached the
+            // log, so one fresh connection gets one more try.
+            if self.ensure_connected().is_ok() {
+                result = self.append_in_transaction(request);
+            }
+        }
+        if result.is_err() && !self.client.is_closed() {
+            // Nothing was committed: COMMIT is sent only with the append
+            // function, and runs only if the function succeeded. Outside
+            // a transaction ROLLBACK is a warning, not an error.
+            let _ = self.client.batch_execute("ROLLBACK");
+        }
+        result
+    }
+
+    fn append_in_transaction(&mut self, request: &AppendRequest) -> Result<Appended> {
+        self.commit_sent = false;
         let login = self.login.clone();
         let store = self.target.describe().to_string();
         let err = |doing: &str, e: postgres::Error| append_error(&store, doing, e);
-        let mut tx = self
+        // A create's verdict needs no state: known before its ID is taken,
+        // given after the role check, as on the file store.
+        let create_verdict = (request.target == Target::New).then(|| decide(request, None));
+        let take_id = matches!(create_verdict, Some(Ok(_)));
+        let messages = self
             .client
-            .build_transaction()
-            .isolation_level(IsolationLevel::ReadCommitted)
-            .start()
-            .map_err(|e| err("begin an append", e))?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])
-            .map_err(|e| err("take the appenders' lock", e))?;
-        check_role(&mut tx, &login, &store, request.event.actor)?;
-        let end = read_end(&mut tx).map_err(|e| err("read the log's last event", e))?;
-        let (id, seq) = place(&mut tx, &store, request)?;
+            .simple_query(&start_sql(request, take_id))
+            .map_err(|e| {
+                err(
+                    "begin an append (the appenders' lock, the log's last event, the shipment)",
+                    e,
+                )
+            })?;
+        let start = read_start(&messages, request.target)?;
+        check_role(&start.roles, &login, &store, request.event.actor)?;
+        if let Some(verdict) = create_verdict {
+            verdict?;
+        }
+        let end = start.end;
+        let (id, seq) = place(request, start.head, start.new_id)?;
         let timestamp =
             Timestamp::next_written(end.timestamp, chrono::Utc::now()).ok_or_else(|| {
                 Error::TimestampsExhausted {
@@ -67,11 +118,7 @@ impl PgStore {
             ExpectedSeq::NoShipment => 0,
             ExpectedSeq::Exactly(seq) => i64::from(seq),
         };
-        let row = tx
-            .query_one("SELECT tower.append_event($1, $2)", &[&expected, &line])
-            .map_err(|e| err("append", e))?;
-        let position: i64 = row.get(0);
-        tx.commit().map_err(|e| err("commit the append", e))?;
+        let position = self.append_and_commit(expected, &line, &store)?;
         Ok(Appended {
             event,
             seq,
@@ -80,19 +127,131 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// The second round trip: `tower.append_event` and COMMIT in one
+    /// message; the event's row position.
+    fn append_and_commit(&mut self, expected: i64, line: &str, store: &str) -> Result<i64> {
+        let sql = format!(
+            "SELECT tower.append_event(({expected})::bigint, {}::text); COMMIT",
+            escape_literal(line)
+        );
+        self.commit_sent = true;
+        let messages = self.client.simple_query(&sql).map_err(|e| {
+            // The database's own error: the function or COMMIT refused, so
+            // nothing was committed. Anything else (the connection) leaves
+            // the COMMIT's fate unknown.
+            let doing = if e.as_db_error().is_some() {
+                "append"
+            } else {
+                "commit the append"
+            };
+            append_error(store, doing, e)
+        })?;
+        rows_of(&messages, 0)
+            .first()
+            .and_then(|row| row.get(0)?.parse::<i64>().ok())
+            .ok_or_else(|| {
+                Error::Internal(format!(
+                    "the append to {store} was committed, but its position did not come back"
+                ))
+            })
+    }
+}
+
+/// The first round trip's SQL (see the module's comment). The ID and the
+/// role are escaped literals; the lock key is a constant. A create takes
+/// an ID only when `take_id` (the rules allow it).
+fn start_sql(request: &AppendRequest, take_id: bool) -> String {
+    let last = match request.target {
+        Target::Existing(id) => format!(
+            "SELECT event_seq, event_type, actor, operator, ts FROM tower.events \
+             WHERE shipment_id = {} ORDER BY event_seq DESC LIMIT 1",
+            escape_literal(&id.to_string())
+        ),
+        Target::New if !take_id => "SELECT NULL::bigint".into(),
+        Target::New => format!(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM tower.tower_roles \
+             WHERE login = session_user AND role = {}) THEN tower.next_shipment_id() END",
+            escape_literal(request.event.actor.as_str())
+        ),
+    };
+    format!(
+        "BEGIN ISOLATION LEVEL READ COMMITTED; \
+         SELECT pg_advisory_xact_lock({APPEND_LOCK}); \
+         SELECT (SELECT string_agg(role, ',' ORDER BY role) FROM tower.tower_roles \
+                 WHERE login = session_user), e.line, e.ts \
+         FROM (SELECT 1) AS one LEFT JOIN LATERAL \
+              (SELECT line, ts FROM tower.events ORDER BY position DESC LIMIT 1) AS e ON true; \
+         {last}"
+    )
+}
+
+/// The rows of statement `n` (0-based) of a simple-query answer.
+fn rows_of(messages: &[SimpleQueryMessage], n: usize) -> Vec<&postgres::SimpleQueryRow> {
+    let mut statement = 0;
+    let mut rows = Vec::new();
+    for message in messages {
+        match message {
+            SimpleQueryMessage::Row(row) if statement == n => rows.push(row),
+            SimpleQueryMessage::CommandComplete(_) => statement += 1,
+            _ => {}
+        }
+    }
+    rows
+}
+
+/// Statements: 0 BEGIN, 1 the lock, 2 roles + the log's end, 3 the head
+/// or the new ID.
+fn read_start(messages: &[SimpleQueryMessage], target: Target) -> Result<Start> {
+    let missing = || Error::Internal("an append's first reads came back incomplete".into());
+    let roles_and_end = rows_of(messages, 2);
+    let row = roles_and_end.first().ok_or_else(missing)?;
+    let roles = row
+        .get(0)
+        .unwrap_or("")
+        .split(',')
+        .filter_map(Actor::from_log_name)
+        .collect();
+    let end = match row.get(1) {
+        None => End {
+            hash: None,
+            timestamp: None,
+        },
+        Some(line) => End {
+            hash: Some(hash_line(line.as_bytes())),
+            timestamp: row.get(2).and_then(Timestamp::parse),
+        },
+    };
+    let last = rows_of(messages, 3);
+    let (head, new_id) = match target {
+        Target::Existing(_) => (last.first().and_then(|row| head_of(row)), None),
+        Target::New => {
+            let row = last.first().ok_or_else(missing)?;
+            (None, row.get(0).and_then(|n| n.parse().ok()))
+        }
+    };
+    Ok(Start {
+        roles,
+        end,
+        head,
+        new_id,
+    })
+}
+
+/// The last event of a shipment, as the rules need it.
+fn head_of(row: &postgres::SimpleQueryRow) -> Option<ShipmentHead> {
+    Some(ShipmentHead {
+        seq: row.get(0)?.parse().ok()?,
+        state: EventType::from_log_name(row.get(1)?)?,
+        actor: Actor::from_log_name(row.get(2)?)?,
+        operator: row.get(3).map(Arc::from),
+        at: Timestamp::parse(row.get(4)?)?,
+    })
+}
+
 /// The login must hold `role` in `tower_roles` (the file store's policy
 /// check, with the same error).
-fn check_role(tx: &mut Transaction<'_>, login: &str, store: &str, role: Actor) -> Result<()> {
-    let rows = tx
-        .query(
-            "SELECT role FROM tower.tower_roles WHERE login = session_user ORDER BY role",
-            &[],
-        )
-        .map_err(|e| append_error(store, "read the login's roles", e))?;
-    let allowed: Vec<Actor> = rows
-        .iter()
-        .filter_map(|row| Actor::from_log_name(row.get::<_, &str>(0)))
-        .collect();
+fn check_role(allowed: &[Actor], login: &str, store: &str, role: Actor) -> Result<()> {
     if allowed.contains(&role) {
         return Ok(());
     }
@@ -100,76 +259,31 @@ fn check_role(tx: &mut Transaction<'_>, login: &str, store: &str, role: Actor) -
         operator: login.to_string(),
         role,
         policy: roles_table(store),
-        allowed,
+        allowed: allowed.to_vec(),
     })
 }
 
-fn read_end(tx: &mut Transaction<'_>) -> Result<End, postgres::Error> {
-    let row = tx.query_opt(
-        "SELECT line, ts FROM tower.events ORDER BY position DESC LIMIT 1",
-        &[],
-    )?;
-    Ok(match row {
-        None => End {
-            hash: None,
-            timestamp: None,
-        },
-        Some(row) => End {
-            hash: Some(hash_line(row.get::<_, &str>(0).as_bytes())),
-            timestamp: Timestamp::parse(row.get::<_, &str>(1)),
-        },
-    })
-}
-
-/// The rules' verdict, then the ID and seq of the event.
+/// The rules' verdict (a create's was given before its ID was taken),
+/// then the ID and seq of the event.
 fn place(
-    tx: &mut Transaction<'_>,
-    store: &str,
     request: &AppendRequest,
+    head: Option<ShipmentHead>,
+    new_id: Option<i64>,
 ) -> Result<(ShipmentId, u32)> {
-    let err = |doing: &str, e: postgres::Error| append_error(store, doing, e);
-    let head = match request.target {
-        Target::Existing(id) => {
-            read_head(tx, id).map_err(|e| err("read the shipment's last event", e))?
-        }
-        Target::New => None,
-    };
+    if request.target == Target::New {
+        let id = new_id
+            .and_then(|n| u64::try_from(n).ok())
+            .filter(|&n| n <= MAX_SHIPMENT_NUMBER)
+            .and_then(ShipmentId::new)
+            .ok_or(Error::IdsExhausted)?;
+        return Ok((id, 1));
+    }
     match decide(request, head.as_ref())? {
         Placement::Next { id, seq } => Ok((id, seq)),
-        Placement::New => {
-            let row = tx
-                .query_one("SELECT tower.next_shipment_id()", &[])
-                .map_err(|e| err("take a new shipment ID", e))?;
-            let number: i64 = row.get(0);
-            let id = u64::try_from(number)
-                .ok()
-                .filter(|&n| n <= MAX_SHIPMENT_NUMBER)
-                .and_then(ShipmentId::new)
-                .ok_or(Error::IdsExhausted)?;
-            Ok((id, 1))
-        }
+        Placement::New => Err(Error::Internal(
+            "an existing shipment's append decided as a new shipment".into(),
+        )),
     }
-}
-
-/// The last event of `id`, as the rules need it.
-pub(super) fn read_head(
-    tx: &mut Transaction<'_>,
-    id: ShipmentId,
-) -> Result<Option<ShipmentHead>, postgres::Error> {
-    let row = tx.query_opt(
-        "SELECT event_seq, event_type, actor, operator, ts FROM tower.events \
-         WHERE shipment_id = $1 ORDER BY event_seq DESC LIMIT 1",
-        &[&id.to_string()],
-    )?;
-    Ok(row.and_then(|row| {
-        Some(ShipmentHead {
-            seq: u32::try_from(row.get::<_, i32>(0)).ok()?,
-            state: EventType::from_log_name(row.get::<_, &str>(1))?,
-            actor: Actor::from_log_name(row.get::<_, &str>(2))?,
-            operator: row.get::<_, Option<&str>>(3).map(Arc::from),
-            at: Timestamp::parse(row.get::<_, &str>(4))?,
-        })
-    }))
 }
 
 /// The canonical line, proven to read back as `event`.

@@ -44,6 +44,9 @@ pub struct PgStore {
     client: Client,
     /// The database login: the operator of every event this store appends.
     login: String,
+    /// The current append has sent its COMMIT (a lost connection may then
+    /// have committed it: never tried again).
+    commit_sent: bool,
 }
 
 impl PgStore {
@@ -68,6 +71,7 @@ impl PgStore {
             target,
             client,
             login,
+            commit_sent: false,
         })
     }
 
