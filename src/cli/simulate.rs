@@ -25,7 +25,7 @@ pub struct SimulateArgs {
 
 pub fn run(ctx: &Context, args: &SimulateArgs) -> Result<ExitCode> {
     super::settings::check_rate(args.rate)?;
-    let mut store = ctx.location.long_writer(&ctx.who, ctx.lock_timeout)?;
+    let mut store = crate::read::log::long_writer(&ctx.location, &ctx.who, ctx.lock_timeout)?;
     let config = SimulationConfig {
         shipments: Some(args.shipments),
         rate: args.rate,

@@ -78,19 +78,6 @@ impl Location {
         }
     }
 
-    /// A store for a process that appends for long (the simulator): on the
-    /// file store it decides on a projection it keeps up to date.
-    pub fn long_writer(&self, who: &Who, lock_timeout: Duration) -> Result<Box<dyn EventStore>> {
-        match self {
-            Location::File(paths) => {
-                let mut log = crate::read::Log::open_indexed(paths, &who.operator)?;
-                log.set_lock_timeout(lock_timeout);
-                Ok(Box::new(log))
-            }
-            Location::Postgres(url) => postgres::store(url, who.named.as_deref()),
-        }
-    }
-
     /// A store for reading only.
     pub fn reader(&self) -> Result<Box<dyn EventStore>> {
         match self {

@@ -190,7 +190,7 @@ fn start_simulator(
             operator: "simulator".into(),
             named: None,
         };
-        let mut store = match location.long_writer(&who, DEFAULT_LOCK_TIMEOUT) {
+        let mut store = match crate::read::log::long_writer(&location, &who, DEFAULT_LOCK_TIMEOUT) {
             Ok(store) => store,
             Err(e) => {
                 let _ = tx.send(Msg::Trouble(format!("demo simulator cannot start: {e}")));
