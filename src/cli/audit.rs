@@ -1,15 +1,36 @@
-//! `control-tower audit`: the seed's audit report.
+//! `control-tower audit`: the seed's audit report, with the head (`N:HASH`,
+//! see `read::heads`); `--record-head FILE` appends the head to FILE.
 
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use clap::Args;
 
 use super::Context;
 use super::output::{self, Out};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::read::audit::AuditReport;
+use crate::read::heads::Head;
 
-pub fn run(ctx: &Context, json: bool) -> Result<ExitCode> {
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Append the head (N:HASH, with when and where) to FILE, for `verify --heads FILE`
+    #[arg(long, value_name = "FILE")]
+    pub record_head: Option<PathBuf>,
+}
+
+pub fn run(ctx: &Context, args: &AuditArgs) -> Result<ExitCode> {
     let report = ctx.index()?.audit_report();
+    let head = head_of(&report)?;
+    if let Some(file) = &args.record_head {
+        record(file, &head, ctx)?;
+    }
     let mut out = Out::new();
-    if json {
+    if args.json {
         out.json(&report)?;
         out.finish()?;
         return Ok(ExitCode::SUCCESS);
@@ -36,6 +57,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<ExitCode> {
         time(report.last_event_time)
     ))?;
     out.line(format_args!("Head hash:       {}", report.head_hash))?;
+    out.line(format_args!("head: {head}"))?;
     let mut section = |title: &str, rows: Vec<(String, u64)>| -> Result<()> {
         out.line(format_args!("\n{title}"))?;
         for (name, n) in rows {
@@ -80,4 +102,27 @@ pub fn run(ctx: &Context, json: bool) -> Result<ExitCode> {
     }
     out.finish()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The report's head: its event count and the last event line's hash.
+fn head_of(report: &AuditReport) -> Result<Head> {
+    format!("{}:{}", report.total_events, report.head_hash).parse()
+}
+
+/// Appends `head` to `file` (created if need be), synced: one line, the
+/// head first (what `verify --heads` reads), then when and where.
+fn record(file: &PathBuf, head: &Head, ctx: &Context) -> Result<()> {
+    let line = format!(
+        "{head} recorded {} from {}\n",
+        crate::domain::Timestamp::now_millis(),
+        ctx.location.describe()
+    );
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+        .map_err(|e| Error::io("open", file, e))?;
+    f.write_all(line.as_bytes())
+        .and_then(|()| f.sync_data())
+        .map_err(|e| Error::io("append to", file, e))
 }

@@ -92,10 +92,10 @@ pub enum Command {
     List(list::ListArgs),
     /// Print events as JSON lines (--follow to keep streaming)
     Events(events::EventsArgs),
-    /// Tower-wide figures and the integrity verdict
-    Audit(JsonFlag),
-    /// Check the whole log; exit 1 if it is corrupted
-    Verify(JsonFlag),
+    /// Tower-wide figures, the integrity verdict and the head (N:HASH)
+    Audit(audit::AuditArgs),
+    /// Check the whole log (and recorded heads); exit 1 if it is corrupted or a head does not hold
+    Verify(verify::VerifyArgs),
     /// Drive shipments through realistic lifecycles
     Simulate(simulate::SimulateArgs),
     /// Measure append latency, throughput, load time and memory against their targets
@@ -307,8 +307,8 @@ pub fn run(settings: Settings, command: Command) -> Result<ExitCode> {
         Command::Show(args) => show::run(&tower(settings)?, args),
         Command::List(args) => list::run(&tower(settings)?, args),
         Command::Events(args) => events::run(&tower(settings)?, args),
-        Command::Audit(flag) => audit::run(&tower(settings)?, flag.json),
-        Command::Verify(flag) => verify::run(&tower(settings)?, flag.json),
+        Command::Audit(args) => audit::run(&tower(settings)?, args),
+        Command::Verify(args) => verify::run(&tower(settings)?, args),
         Command::Simulate(args) => simulate::run(&tower(settings)?, args),
         // The scratch directory goes inside a data directory someone named,
         // else in the temporary directory.

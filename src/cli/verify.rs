@@ -1,13 +1,39 @@
-//! `control-tower verify`: exit 0 when the log is intact, 1 when corrupted.
+//! `control-tower verify`: exit 0 when the log is intact, 1 when corrupted;
+//! with `--expect-head N:HASH` or `--heads FILE`, also 1 when the log no
+//! longer begins with a recorded history (see `read::heads`).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use clap::Args;
 
 use super::Context;
 use super::output::{self, Out};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::read::heads::{self, Head, HeadCheck};
 use crate::read::verify::Severity;
 
-pub fn run(ctx: &Context, json: bool) -> Result<ExitCode> {
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Prove the log still begins with exactly this history: N:HASH, as `audit` prints it
+    #[arg(long, value_name = "N:HASH")]
+    pub expect_head: Vec<Head>,
+    /// Prove every head recorded in FILE (one per line, as `audit --record-head` writes them)
+    #[arg(long, value_name = "FILE")]
+    pub heads: Option<PathBuf>,
+}
+
+pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<ExitCode> {
+    let mut expected = args.expect_head.clone();
+    if let Some(file) = &args.heads {
+        expected.extend(read_heads(file)?);
+    }
+    let checked = check_heads(ctx, &expected)?;
+    let heads_hold = checked.iter().all(|(_, failure)| failure.is_none());
+    let json = args.json;
     let report = ctx.index()?.verify_report();
     let mut out = Out::new();
     if json {
@@ -28,6 +54,12 @@ pub fn run(ctx: &Context, json: bool) -> Result<ExitCode> {
             };
             out.line(format_args!("{tag}: {}", output::cell(&f.message, 300)))?;
         }
+        for (head, failure) in &checked {
+            match failure {
+                None => out.line(format_args!("head {head}: holds"))?,
+                Some(why) => out.line(format_args!("head {head}: does not hold: {why}"))?,
+            }
+        }
         let listed = (report.errors.len() + report.warnings.len()) as u64;
         let total = report.error_count + report.warning_count;
         if total > listed {
@@ -39,8 +71,10 @@ pub fn run(ctx: &Context, json: bool) -> Result<ExitCode> {
     }
     // The verdict is only worth its exit code if it was printed in full.
     out.finish()?;
-    if report.valid {
+    if report.valid && heads_hold {
         Ok(ExitCode::SUCCESS)
+    } else if report.valid {
+        Ok(ExitCode::FAILURE)
     } else {
         output::warn(format_args!(
             "the log is CORRUPTED: {} integrity error(s)",
@@ -48,4 +82,38 @@ pub fn run(ctx: &Context, json: bool) -> Result<ExitCode> {
         ));
         Ok(ExitCode::FAILURE)
     }
+}
+
+/// The heads in `file`: the first word of every line that is not empty or
+/// a comment (`#`).
+fn read_heads(file: &PathBuf) -> Result<Vec<Head>> {
+    let text = std::fs::read_to_string(file).map_err(|e| Error::io("read", file, e))?;
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.split_whitespace().next().unwrap_or_default().parse())
+        .collect()
+}
+
+/// Checks each head: why it does not hold, if it does not (also said on
+/// stderr).
+fn check_heads(ctx: &Context, heads: &[Head]) -> Result<Vec<(Head, Option<String>)>> {
+    let mut checked = Vec::with_capacity(heads.len());
+    for head in heads {
+        let failure = match heads::check(&ctx.location, head)? {
+            HeadCheck::Holds => None,
+            HeadCheck::Shorter { events } => Some(format!(
+                "the log holds {events} events, fewer than the head's {}",
+                head.events
+            )),
+            HeadCheck::Differs { line, why } => Some(format!("line {line} differs: {why}")),
+        };
+        if let Some(why) = &failure {
+            output::warn(format_args!(
+                "head {head} does not hold: {why}; the log no longer begins with the history that head recorded"
+            ));
+        }
+        checked.push((*head, failure));
+    }
+    Ok(checked)
 }

@@ -200,8 +200,8 @@ const HEX_VALUES: [u8; 256] = {
     table
 };
 
-/// Table-driven: this runs for every line of every load.
-fn parse_hash(text: &str) -> Option<LineHash> {
+/// Table-driven: this runs for every line of every load. 64 hex digits.
+pub fn parse_hash(text: &str) -> Option<LineHash> {
     let bytes = text.as_bytes();
     if bytes.len() != 64 {
         return None;

@@ -6,6 +6,7 @@
 //! store.
 
 pub mod audit;
+pub mod heads;
 pub mod index;
 pub mod log;
 pub mod projection;

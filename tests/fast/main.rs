@@ -6,6 +6,7 @@ mod support;
 
 mod cli;
 mod fixtures;
+mod heads;
 mod inert_output;
 mod io_failures;
 mod lifecycle;

@@ -71,6 +71,18 @@ fn the_whole_flow_ids_reports_and_the_chain() {
         assert_eq!(audit["log_integrity"], "VALID", "{store}: {audit}");
         let verify = tower.run(&asha, &["verify", "--json"]).ok().json();
         assert_eq!(verify["head_hash"], audit["head_hash"], "{store}");
+        // The head `audit` prints is proved by `verify --expect-head`.
+        let printed = tower.run(&asha, &["audit"]).ok().stdout;
+        let head = printed
+            .lines()
+            .find_map(|l| l.strip_prefix("head: "))
+            .unwrap();
+        assert_eq!(
+            head,
+            format!("10:{}", audit["head_hash"].as_str().unwrap()),
+            "{store}"
+        );
+        tower.run(&asha, &["verify", "--expect-head", head]).ok();
         let events = tower.run(&asha, &["events"]).ok();
         let lines: Vec<&str> = events.stdout.lines().collect();
         assert_eq!(lines.len(), 10, "{store}");
