@@ -10,6 +10,7 @@ use clap::Args;
 use super::Context;
 use super::output::{self, Out};
 use crate::error::{Error, Result};
+use crate::read::as_of::AsOf;
 use crate::read::audit::AuditReport;
 use crate::read::heads::Head;
 
@@ -21,10 +22,13 @@ pub struct AuditArgs {
     /// Append the head (N:HASH, with when and where) to FILE, for `verify --heads FILE`
     #[arg(long, value_name = "FILE")]
     pub record_head: Option<PathBuf>,
+    /// The answer as the log stood then: event:N, an RFC 3339 time, or a date (its end)
+    #[arg(long, value_name = "WHEN")]
+    pub as_of: Option<AsOf>,
 }
 
 pub fn run(ctx: &Context, args: &AuditArgs) -> Result<ExitCode> {
-    let report = ctx.index()?.audit_report();
+    let report = ctx.index_as_of(args.as_of, args.json)?.audit_report();
     let head = head_of(&report)?;
     if let Some(file) = &args.record_head {
         record(file, &head, ctx)?;

@@ -8,6 +8,7 @@ use super::output::{self, Out};
 use super::{Context, parse_event_type};
 use crate::domain::EventType;
 use crate::error::Result;
+use crate::read::as_of::AsOf;
 use crate::read::index::LogIndex;
 
 #[derive(Args, Debug)]
@@ -18,10 +19,13 @@ pub struct ListArgs {
     /// Print the reconstructed states (with their full histories) as a JSON array
     #[arg(long)]
     pub json: bool,
+    /// The answer as the log stood then: event:N, an RFC 3339 time, or a date (its end)
+    #[arg(long, value_name = "WHEN")]
+    pub as_of: Option<AsOf>,
 }
 
 pub fn run(ctx: &Context, args: &ListArgs) -> Result<ExitCode> {
-    let index = ctx.index()?;
+    let index = ctx.index_as_of(args.as_of, args.json)?;
     let mut out = Out::new();
     if args.json {
         print_states(&index, args.state, &mut out)?;

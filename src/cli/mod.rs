@@ -28,6 +28,7 @@ use serde_json::{Map, Value};
 
 use crate::domain::{Actor, EventType, ShipmentId};
 use crate::error::{Error, Result};
+use crate::read::as_of::AsOf;
 use crate::read::index::LogIndex;
 use crate::store::{EventStore, Location, Who};
 
@@ -238,6 +239,24 @@ impl Context {
     /// The whole log read and verified.
     pub fn index(&self) -> Result<LogIndex> {
         LogIndex::load_at(&self.location)
+    }
+
+    /// The log read and verified as it stood at `as_of` (all of it when
+    /// `None`); where it stopped is said first: on stdout before a human
+    /// answer, on stderr beside a JSON one.
+    pub fn index_as_of(&self, as_of: Option<AsOf>, json: bool) -> Result<LogIndex> {
+        let Some(as_of) = as_of else {
+            return self.index();
+        };
+        let (index, moment) = LogIndex::load_as_of(&self.location, as_of)?;
+        if json {
+            output::warn(format_args!("{moment}"));
+        } else {
+            let mut out = output::Out::new();
+            out.line(format_args!("{moment}"))?;
+            out.flush()?;
+        }
+        Ok(index)
     }
 }
 

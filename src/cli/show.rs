@@ -9,6 +9,7 @@ use super::output::{self, Out};
 use super::{Context, parse_id};
 use crate::domain::ShipmentId;
 use crate::error::{Error, Result};
+use crate::read::as_of::AsOf;
 use crate::read::state::ShipmentState;
 
 #[derive(Args, Debug)]
@@ -19,10 +20,20 @@ pub struct ShowArgs {
     /// Print the reconstructed state (with the full history) as JSON
     #[arg(long)]
     pub json: bool,
+    /// The answer as the log stood then: event:N, an RFC 3339 time, or a date (its end)
+    #[arg(long, value_name = "WHEN")]
+    pub as_of: Option<AsOf>,
 }
 
 pub fn run(ctx: &Context, args: &ShowArgs) -> Result<ExitCode> {
-    let events = ctx.reader()?.read_shipment(args.id)?;
+    let events = match args.as_of {
+        // The shipment's events among the first of the log, read back.
+        Some(as_of) => match ctx.index_as_of(Some(as_of), args.json)?.history(args.id) {
+            Err(Error::UnknownShipment(_)) => Vec::new(),
+            other => other?,
+        },
+        None => ctx.reader()?.read_shipment(args.id)?,
+    };
     let state = ShipmentState::from_events(events).ok_or(Error::UnknownShipment(args.id))?;
     let mut out = Out::new();
     if args.json {

@@ -10,6 +10,7 @@ use clap::Args;
 use super::Context;
 use super::output::{self, Out};
 use crate::error::{Error, Result};
+use crate::read::as_of::AsOf;
 use crate::read::heads::{self, Head, HeadCheck};
 use crate::read::verify::Severity;
 
@@ -24,6 +25,9 @@ pub struct VerifyArgs {
     /// Prove every head recorded in FILE (one per line, as `audit --record-head` writes them)
     #[arg(long, value_name = "FILE")]
     pub heads: Option<PathBuf>,
+    /// The answer as the log stood then: event:N, an RFC 3339 time, or a date (its end)
+    #[arg(long, value_name = "WHEN")]
+    pub as_of: Option<AsOf>,
 }
 
 pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<ExitCode> {
@@ -34,7 +38,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<ExitCode> {
     let checked = check_heads(ctx, &expected)?;
     let heads_hold = checked.iter().all(|(_, failure)| failure.is_none());
     let json = args.json;
-    let report = ctx.index()?.verify_report();
+    let report = ctx.index_as_of(args.as_of, args.json)?.verify_report();
     let mut out = Out::new();
     if json {
         out.json(&report)?;

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::log::digest::{IndexedEvent, IndexedLine};
 use crate::log::files::LogPaths;
 use crate::log::lines::LineSpan;
+use crate::read::as_of::{AsOf, Cutoff, Moment};
 use crate::read::audit::AuditReport;
 use crate::read::projection::{Projection, ShipmentSummary};
 use crate::read::state::ShipmentState;
@@ -41,6 +42,8 @@ pub struct LogIndex {
     unreported: Refresh,
     /// Someone takes `unreported` (`refresh_appends` was called).
     reporting: bool,
+    /// Read as of a past moment (`load_as_of`): what follows it is left out.
+    cut: bool,
 }
 
 /// What a refresh changed.
@@ -107,6 +110,7 @@ impl LogIndex {
             void: false,
             unreported: Refresh::default(),
             reporting: false,
+            cut: false,
         }
     }
 
@@ -130,6 +134,39 @@ impl LogIndex {
                 return Ok(Some(index));
             }
         }
+    }
+
+    /// Reads the log as it stood at `as_of`: the events up to that moment,
+    /// verified as a log that ended there. Says where it stopped.
+    pub fn load_as_of(location: &Location, as_of: AsOf) -> Result<(Self, Moment)> {
+        let mut index = Self::open(location)?;
+        let mut cutoff = Cutoff::new(as_of);
+        loop {
+            let (projection, verifier, counters) = (
+                &mut index.projection,
+                &mut index.verifier,
+                &mut index.counters,
+            );
+            let (cut, mut refresh) = (&mut cutoff, Refresh::default());
+            let polled = index.feed.poll(u64::MAX, &mut |item| {
+                let keep = match &item {
+                    Feed::Line(IndexedLine::Event(event)) => cut.admits(event),
+                    Feed::Line(IndexedLine::Malformed { .. }) => cut.admits_other(),
+                    Feed::Counter { .. } | Feed::CountersReset => true,
+                };
+                if keep {
+                    apply(item, projection, verifier, counters, &mut refresh);
+                }
+            })?;
+            if polled.reset.is_none() {
+                break;
+            }
+            index.start_over()?; // replaced while read: read it again
+            cutoff = Cutoff::new(as_of);
+        }
+        index.counters.retain_up_to(index.projection.max_id());
+        index.cut = !cutoff.admits_other();
+        Ok((index, cutoff.moment()))
     }
 
     /// Reads the whole file log in `paths`.
@@ -247,7 +284,12 @@ impl LogIndex {
     }
 
     pub fn verify_report(&self) -> VerifyReport {
-        let unterminated = self.feed.torn_tail();
+        // A torn tail lies after any past moment.
+        let unterminated = if self.cut {
+            None
+        } else {
+            self.feed.torn_tail()
+        };
         self.verifier
             .report(&self.projection, &self.counters, unterminated)
     }

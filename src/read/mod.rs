@@ -5,6 +5,7 @@
 //! seed's reports (`audit`, `state`). Nothing here writes but through the
 //! store.
 
+pub mod as_of;
 pub mod audit;
 pub mod heads;
 pub mod index;

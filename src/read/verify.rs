@@ -363,6 +363,12 @@ impl CounterSet {
         self.seen.contains(&counter)
     }
 
+    /// Forgets counters above `max` (IDs handed out after a past moment).
+    pub fn retain_up_to(&mut self, max: u64) {
+        self.seen.retain(|&c| c <= max);
+        self.entries.retain(|&(c, _)| c <= max);
+    }
+
     pub fn entries(&self) -> &[(u64, u64)] {
         &self.entries
     }

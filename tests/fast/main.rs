@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod as_of;
 mod cli;
 mod fixtures;
 mod heads;
