@@ -1,6 +1,7 @@
 //! Text from the log is data, never terminal control: `inert` makes any
 //! string safe to print or draw (control characters, escape sequences and
-//! bidi overrides escaped; length capped).
+//! bidi overrides escaped; length capped). Also `thousands`, the one way
+//! counts are written for people.
 
 /// Characters that reorder text on screen (bidi embeddings, overrides, isolates).
 fn is_bidi_control(c: char) -> bool {
@@ -58,6 +59,19 @@ pub fn inert(text: &str, max_chars: usize) -> String {
         }
         count += width;
         out.push_str(&piece);
+    }
+    out
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
     }
     out
 }

@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};
 use crate::log::digest::IndexedEvent;
+use crate::text::thousands;
 
 /// A past moment of the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,27 +66,14 @@ impl fmt::Display for Moment {
         write!(
             f,
             "as of event {} of {}",
-            grouped(self.events),
-            grouped(self.total)
+            thousands(self.events),
+            thousands(self.total)
         )?;
         match self.at {
             Some(at) => write!(f, ", {at}"),
             None => write!(f, " (before the first event)"),
         }
     }
-}
-
-/// 1000000 → 1,000,000.
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Decides, event by event in log order, which are taken in.
