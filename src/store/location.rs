@@ -129,11 +129,12 @@ fn postgres_label(url: &str) -> String {
         let rest = rest.split('?').next().unwrap_or(rest);
         return rest.to_string();
     }
-    format!(
-        "{}/{}",
-        field("host").unwrap_or_else(|| "localhost".into()),
-        field("dbname").unwrap_or_default()
-    )
+    let host = field("host").unwrap_or_else(|| "localhost".into());
+    let host = match field("port") {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    };
+    format!("{host}/{}", field("dbname").unwrap_or_default())
 }
 
 /// The file, opened on first use and kept: a reader that starts over
@@ -240,6 +241,10 @@ mod tests {
         assert_eq!(
             postgres_label("host=10.0.0.2 dbname=tower user=asha"),
             "10.0.0.2/tower"
+        );
+        assert_eq!(
+            postgres_label("host=10.0.0.2 port=5433 dbname=tower"),
+            "10.0.0.2:5433/tower"
         );
     }
 }

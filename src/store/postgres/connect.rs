@@ -196,7 +196,11 @@ fn describe(config: &Config) -> String {
         .get_dbname()
         .or(config.get_user())
         .unwrap_or_default();
-    format!("{host}/{db}")
+    // As `Location::describe` says it: the port when one was given.
+    match config.get_ports().first() {
+        Some(port) => format!("{host}:{port}/{db}"),
+        None => format!("{host}/{db}"),
+    }
 }
 
 /// Takes `sslmode` and `sslrootcert` out of the connection string (the
@@ -332,6 +336,8 @@ mod tests {
     fn describes_host_and_database() {
         let target =
             ConnTarget::parse("postgresql://u:pw@db.example:5433/tower?sslmode=disable").unwrap();
+        assert_eq!(target.describe(), "db.example:5433/tower");
+        let target = ConnTarget::parse("host=db.example dbname=tower user=u").unwrap();
         assert_eq!(target.describe(), "db.example/tower");
         assert!(!format!("{target:?}").contains("pw"));
         assert!(ConnTarget::parse("postgresql://u@h/db?sslmode=bogus").is_err());
