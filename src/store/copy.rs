@@ -72,10 +72,20 @@ pub fn copy(
             target.events, target.events
         )));
     }
+    // The target's counter lines must be the source's first ones too.
+    let counters = from.counter_lines(0)?;
+    let held = to.counter_lines(0)?;
+    if !counters.starts_with(&held) {
+        return Err(diverged(format!(
+            "its {} counter lines are not the source's first {}",
+            held.len(),
+            held.len()
+        )));
+    }
     // Counter lines first, as a writer does: an ID is never in an event
     // line before it is in the counter log.
-    let counters = from.counter_lines(target.counters)?;
-    to.import_counters(&counters)?;
+    let counters = &counters[held.len()..];
+    to.import_counters(counters)?;
     let to_copy = source.events - target.events;
     let mut copied = 0u64;
     from.event_lines(target.events, &mut |batch| {

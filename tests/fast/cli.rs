@@ -1249,3 +1249,34 @@ fn migrate_copies_a_tower_byte_for_byte_resumes_and_refuses_a_diverged_target() 
         before
     );
 }
+
+#[test]
+fn migrate_refuses_a_target_whose_counter_log_is_another() {
+    let from = Env::new();
+    from.create();
+    from.create();
+    let to = Env::new();
+    let first = from.lines()[0].clone();
+    std::fs::write(to.events_path(), format!("{first}\n")).unwrap();
+    std::fs::write(
+        to.counter_path(),
+        "{\"counter\": 9, \"timestamp\": \"2026-01-01T00:00:00.000Z\", \"action\": \"ID_GENERATED\"}\n",
+    )
+    .unwrap();
+    let before = (to.log_bytes(), to.counter_bytes());
+    let r = from
+        .run(&[
+            "migrate",
+            "--from",
+            from.dir.to_str().unwrap(),
+            "--to",
+            to.dir.to_str().unwrap(),
+        ])
+        .usage();
+    assert!(
+        r.stderr.contains("counter lines are not the source's"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!((to.log_bytes(), to.counter_bytes()), before);
+}
