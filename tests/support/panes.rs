@@ -2,7 +2,7 @@
 //! of 160x45 sessions, driven with `send-keys` and read with
 //! `capture-pane -p`; a screen counts once it is settled (the same capture
 //! twice, a moment apart). The server dies with the guard, even when the
-//! test fails. (tests/tui/tmux.rs has its own, for the file store.)
+//! test fails. The one tmux driver of the tests (tests/tui/tmux.rs wraps it).
 
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,7 +40,8 @@ impl Panes {
         })
     }
 
-    fn run(&self, args: &[&str]) -> String {
+    /// Runs a tmux command on this server; its stdout.
+    pub fn run(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .arg("-L")
             .arg(&self.socket)
@@ -77,6 +78,11 @@ impl Panes {
         let mut args = vec!["send-keys", "-t", session];
         args.extend_from_slice(keys);
         self.run(&args);
+    }
+
+    /// Literal text (no key-name lookup).
+    pub fn text(&self, session: &str, text: &str) {
+        self.run(&["send-keys", "-t", session, "-l", text]);
     }
 
     pub fn screen(&self, session: &str) -> String {

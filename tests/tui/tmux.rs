@@ -7,73 +7,29 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::support::BIN;
+use crate::support::{BIN, Panes};
 
 const TIMEOUT: Duration = Duration::from_secs(15);
 
-static NEXT: AtomicUsize = AtomicUsize::new(0);
+/// The support's tmux driver, with this module's dashboard launcher and
+/// its default timeout.
+struct Tmux(Panes);
 
-/// One private tmux server; every session on it dies with the guard.
-struct Tmux {
-    socket: String,
+impl std::ops::Deref for Tmux {
+    type Target = Panes;
+
+    fn deref(&self) -> &Panes {
+        &self.0
+    }
 }
 
 impl Tmux {
-    /// A private server for `test`, or `None` (the test is skipped, saying
-    /// why) when tmux is not installed. Under CI (`$CI` set) a missing tmux
-    /// fails instead: `.ci/run` installs it, so it must be there.
+    /// A private server for `test`, or `None` (skipped, saying why) without
+    /// tmux; under CI a missing tmux fails (`.ci/run` installs it).
     fn new(test: &str) -> Option<Tmux> {
-        if !tmux_installed() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "tmux is not installed, and under CI the end-to-end tests must run (.ci/run installs it)"
-            );
-            eprintln!("skipped {test}: tmux is not installed (apt-get install tmux)");
-            return None;
-        }
-        let n = NEXT.fetch_add(1, Ordering::SeqCst);
-        let socket = format!("ct-{test}-{}-{n}", std::process::id());
-        Some(Tmux { socket })
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.arg("-L").arg(&self.socket).env("TERM", "xterm-256color");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = self
-            .cmd()
-            .args(args)
-            .output()
-            .expect("tmux must be installed (apt-get install tmux)");
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// A 160x45 session running `command` (a shell command line).
-    fn start(&self, session: &str, command: &str) {
-        self.run(&[
-            "new-session",
-            "-d",
-            "-x",
-            "160",
-            "-y",
-            "45",
-            "-s",
-            session,
-            command,
-        ]);
-        // Keep the pane after the program exits, to read what it left.
-        self.run(&["set-option", "-t", session, "remain-on-exit", "on"]);
+        Panes::new(test).map(Tmux)
     }
 
     fn dashboard(&self, session: &str, dir: &Path, operator: &str, extra: &str) {
@@ -84,58 +40,12 @@ impl Tmux {
         self.start(session, &command);
     }
 
-    fn keys(&self, session: &str, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", session];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-
-    /// Literal text (no key-name lookup).
-    fn text(&self, session: &str, text: &str) {
-        self.run(&["send-keys", "-t", session, "-l", text]);
-    }
-
-    fn screen(&self, session: &str) -> String {
-        self.run(&["capture-pane", "-p", "-t", session])
-    }
-
-    /// Polls the pane until `pred` holds on a settled screen (the same
-    /// capture twice, a moment apart: a screen read mid-redraw can show the
-    /// new title over old rows); panics with the screen if it never does.
     fn wait_for(&self, session: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        let mut last = String::new();
-        loop {
-            let screen = self.screen(session);
-            if screen == last && pred(&screen) {
-                return screen;
-            }
-            if start.elapsed() > TIMEOUT {
-                panic!("timed out waiting for {what}; screen:\n{screen}");
-            }
-            last = screen;
-            std::thread::sleep(Duration::from_millis(40));
-        }
+        self.0.wait_for(session, what, TIMEOUT, pred)
     }
 
     fn wait_text(&self, session: &str, text: &str) -> String {
-        self.wait_for(session, text, |s| s.contains(text))
-    }
-}
-
-fn tmux_installed() -> bool {
-    static INSTALLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *INSTALLED.get_or_init(|| {
-        Command::new("tmux")
-            .arg("-V")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").output();
+        self.0.wait_text(session, text, TIMEOUT)
     }
 }
 
