@@ -8,6 +8,7 @@ pub mod bench;
 mod create;
 pub mod demo;
 mod events;
+mod export;
 mod init;
 mod list;
 mod migrate;
@@ -93,6 +94,8 @@ pub enum Command {
     List(list::ListArgs),
     /// Print events as JSON lines (--follow to keep streaming)
     Events(events::EventsArgs),
+    /// Full timelines for compliance, one row per event (CSV or JSON lines)
+    Export(export::ExportArgs),
     /// Tower-wide figures, the integrity verdict and the head (N:HASH)
     Audit(audit::AuditArgs),
     /// Check the whole log (and recorded heads); exit 1 if it is corrupted or a head does not hold
@@ -326,6 +329,7 @@ pub fn run(settings: Settings, command: Command) -> Result<ExitCode> {
         Command::Show(args) => show::run(&tower(settings)?, args),
         Command::List(args) => list::run(&tower(settings)?, args),
         Command::Events(args) => events::run(&tower(settings)?, args),
+        Command::Export(args) => export::run(&tower(settings)?, args),
         Command::Audit(args) => audit::run(&tower(settings)?, args),
         Command::Verify(args) => verify::run(&tower(settings)?, args),
         Command::Simulate(args) => simulate::run(&tower(settings)?, args),

@@ -26,7 +26,25 @@ pub enum AsOf {
 impl FromStr for AsOf {
     type Err = Error;
 
+    /// A date means its end: "as of the 21st" includes all of the 21st.
     fn from_str(text: &str) -> Result<AsOf> {
+        AsOf::parse(text, DayEdge::End)
+    }
+}
+
+/// Which end of a day a bare date names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayEdge {
+    /// 00:00:00.000 UTC: where a range that starts on that day begins.
+    Start,
+    /// 23:59:59.999 UTC: the moment after everything of that day.
+    End,
+}
+
+impl AsOf {
+    /// WHEN as `--as-of` and the bounds of `export` read it; a bare date
+    /// stands for `edge` of that day.
+    pub fn parse(text: &str, edge: DayEdge) -> Result<AsOf> {
         let text = text.trim();
         if let Some(n) = text.strip_prefix("event:") {
             return n.parse().map(AsOf::Event).map_err(|_| bad(text));
@@ -35,17 +53,18 @@ impl FromStr for AsOf {
             return Ok(AsOf::Time(t));
         }
         let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| bad(text))?;
-        let end = date
-            .and_hms_milli_opt(23, 59, 59, 999)
-            .ok_or_else(|| bad(text))?
-            .and_utc();
-        Ok(AsOf::Time(Timestamp::from_instant_millis(end)))
+        let time = match edge {
+            DayEdge::Start => date.and_hms_milli_opt(0, 0, 0, 0),
+            DayEdge::End => date.and_hms_milli_opt(23, 59, 59, 999),
+        };
+        let instant = time.ok_or_else(|| bad(text))?.and_utc();
+        Ok(AsOf::Time(Timestamp::from_instant_millis(instant)))
     }
 }
 
 fn bad(text: &str) -> Error {
     Error::Usage(format!(
-        "--as-of '{}': expected event:N, an RFC 3339 time (2026-01-21T12:05:03Z) or a date (2026-01-21)",
+        "'{}' is no moment: expected event:N, an RFC 3339 time (2026-01-21T12:05:03Z) or a date (2026-01-21)",
         crate::text::inert(text, 100)
     ))
 }
@@ -96,19 +115,31 @@ impl Cutoff {
 
     /// Whether `event` (the next in log order) is taken in.
     pub fn admits(&mut self, event: &IndexedEvent) -> bool {
+        self.admits_at(event.timestamp)
+    }
+
+    /// Whether the next event in log order, written at `timestamp`, is
+    /// taken in.
+    pub fn admits_at(&mut self, timestamp: Timestamp) -> bool {
         self.moment.total += 1;
         if !self.passed {
             self.passed = match self.as_of {
                 AsOf::Event(n) => self.moment.events >= n,
-                AsOf::Time(t) => event.timestamp > t,
+                AsOf::Time(t) => timestamp > t,
             };
         }
         if self.passed {
             return false;
         }
         self.moment.events += 1;
-        self.moment.at = Some(event.timestamp);
+        self.moment.at = Some(timestamp);
         true
+    }
+
+    /// Whether an event past the moment was seen (nothing after it is
+    /// taken in: a reader may stop).
+    pub fn passed(&self) -> bool {
+        self.passed
     }
 
     /// Whether a line that is no event (malformed) still counts: only

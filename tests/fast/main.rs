@@ -6,6 +6,7 @@ mod support;
 
 mod as_of;
 mod cli;
+mod export;
 mod fixtures;
 mod heads;
 mod inert_output;

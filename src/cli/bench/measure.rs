@@ -232,6 +232,11 @@ fn cold_commands() -> Vec<ColdCommand> {
             (Limit::AtMost(1.0), Limit::AtMost(200.0)),
         ),
         (
+            "export (a CSV row per event, to a file), fresh process",
+            vec!["export", "--output", "EXPORT"],
+            (Limit::AtMost(5.0), Limit::AtMost(64.0)),
+        ),
+        (
             "show ID, fresh process",
             vec!["show", "MIDDLE", "--json"],
             (Limit::AtMost(0.3), Limit::Reference),
@@ -287,6 +292,7 @@ fn cold_processes(
             .map(|&a| match a {
                 "LAST" => last_created.clone(),
                 "MIDDLE" => middle.clone(),
+                "EXPORT" => big.dir.join("export.csv").to_string_lossy().to_string(),
                 _ => a.to_string(),
             })
             .collect();
