@@ -36,7 +36,7 @@ enum Target {
 
 /// The encoder on the way out.
 enum Encoder {
-    Csv(csv::Writer<Box<dyn Write>>),
+    Csv(Box<csv::Writer<Box<dyn Write>>>),
     Jsonl(Box<dyn Write>),
 }
 
@@ -70,12 +70,12 @@ impl Sink {
         };
         let terminal = matches!(target, Target::Stdout) && io::stdout().is_terminal();
         let encoder = match format {
-            Format::Csv => Encoder::Csv(
+            Format::Csv => Encoder::Csv(Box::new(
                 csv::WriterBuilder::new()
                     .has_headers(false)
                     .terminator(csv::Terminator::CRLF)
                     .from_writer(writer),
-            ),
+            )),
             Format::Jsonl => Encoder::Jsonl(writer),
         };
         let mut sink = Sink {
