@@ -30,6 +30,7 @@ fn bench_reports_every_figure_with_positive_values() {
         "audit (full load + verify), fresh process: time",
         "audit (full load + verify), fresh process: peak RSS",
         "show ID, fresh process: time",
+        "export (a CSV row per event, to a file), fresh process: peak RSS",
         "advance ID",
         "store append, after the big log, p99",
     ] {
