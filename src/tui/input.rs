@@ -35,7 +35,10 @@ impl App {
 
     fn type_char(&mut self, c: char) {
         match self.mode() {
-            Mode::Filter => self.table.type_char(self.tower.index().projection(), c),
+            Mode::Filter => {
+                self.table.type_char(self.tower.index().projection(), c);
+                self.ensure_search();
+            }
             Mode::Jump => self.jump.type_char(c),
             Mode::Reason => self.reason.type_char(c),
             Mode::Form => self.form.type_char(c),
@@ -53,6 +56,7 @@ impl App {
             Mode::Normal => return self.run_normal(command, key),
             Mode::Filter => {
                 self.table.filter_command(command, projection);
+                self.ensure_search();
                 None
             }
             Mode::Jump => self.jump.command(command),

@@ -27,6 +27,7 @@ pub mod keymap;
 pub mod live;
 pub mod measure;
 pub mod rows;
+pub mod search;
 pub mod terminal;
 pub mod tower;
 pub mod views;

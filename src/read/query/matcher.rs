@@ -254,6 +254,8 @@ pub enum Spot<'a> {
     Event,
     /// A payload value under this key.
     Payload(&'a str),
+    /// A payload key.
+    Key,
 }
 
 /// The byte ranges of `text` (shown in `spot`) that a positive term of
@@ -315,5 +317,36 @@ fn applies(field: &Field, spot: &Spot<'_>) -> bool {
         (Field::Payload(key), Spot::Type) => key == "delivery_type",
         (Field::Payload(key), Spot::Weight) => key == "weight_kg",
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_insensitive_contains() {
+        assert!(contains_ci("Mumbai, Maharashtra", "mumbai"));
+        assert!(contains_ci("IN_TRANSIT", "in_tr"));
+        assert!(!contains_ci("Delhi", "delhi, x"));
+        assert!(contains_ci("MÜNCHEN", "münchen"));
+    }
+
+    #[test]
+    fn highlights_name_the_matched_part() {
+        let q = Query::parse("trk vehicle:5916 -mumbai source:pune").unwrap();
+        assert_eq!(
+            highlights(&q, &Spot::Payload("vehicle"), "TRK-5916"),
+            vec![0..3, 4..8]
+        );
+        assert_eq!(
+            highlights(&q, &Spot::Source, "Mumbai"),
+            Vec::<Range<usize>>::new()
+        );
+        assert_eq!(highlights(&q, &Spot::Source, "Pune, MH"), vec![0..4]);
+        assert_eq!(
+            highlights(&q, &Spot::Destination, "Pune"),
+            Vec::<Range<usize>>::new()
+        );
     }
 }
