@@ -8,6 +8,7 @@ use std::cmp::Ordering;
 
 use crate::domain::{EventType, ShipmentId, Timestamp};
 use crate::read::projection::{Projection, ShipmentSummary};
+use crate::read::query::index::Record;
 use crate::read::query::{self, Matcher, Query, SearchIndex};
 
 /// Above this many touched shipments one full rebuild is cheaper than
@@ -123,6 +124,8 @@ pub struct RowTest<'a> {
     matcher: Matcher,
     search: Option<&'a SearchIndex>,
     state: Option<EventType>,
+    /// The record of every shipment while none are built.
+    empty: Record,
 }
 
 impl<'a> RowTest<'a> {
@@ -131,6 +134,7 @@ impl<'a> RowTest<'a> {
             matcher: Matcher::new(&filter.query, now),
             search,
             state: filter.state,
+            empty: Record::default(),
         }
     }
 
@@ -143,7 +147,7 @@ impl<'a> RowTest<'a> {
         }
         let record = self
             .search
-            .map_or(&[][..], |search| search.record(position));
+            .map_or(&self.empty, |search| search.record(position));
         self.matcher.matches(s, record)
     }
 }

@@ -1,7 +1,7 @@
-//! `SearchIndex`: per shipment, the searchable text the projection does not
-//! keep (every actor, operator and event type of its events, every payload
-//! key and value of any of its events, and its ID), as one compact
-//! lowercase record, deduplicated:
+//! `SearchIndex`: per shipment, what the search needs and the projection
+//! does not keep, as one compact `Record`: which actors and event types
+//! its events had (two bit sets), and its operators and every payload key
+//! and value of any of its events as one lowercase text, deduplicated:
 //! `KIND key \x1f value \x1e KIND key \x1f value \x1e …`. Built from the
 //! lines the projection points at, read back through the store's
 //! `LineSource` (the file or a database alike), and kept current by
@@ -11,18 +11,15 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::domain::ShipmentId;
+use crate::domain::{Actor, EventType, ShipmentId};
 use crate::domain::line::parse_line;
 use crate::error::Result;
 use crate::log::lines::LineSpan;
 use crate::read::index::LogIndex;
 use crate::read::projection::Projection;
 
-/// What an entry of a record is (its first byte).
-pub const KIND_ID: u8 = 0x01;
-pub const KIND_ACTOR: u8 = 0x02;
+/// What an entry of a record's text is (its first byte).
 pub const KIND_OPERATOR: u8 = 0x03;
-pub const KIND_EVENT: u8 = 0x04;
 pub const KIND_PAYLOAD: u8 = 0x05;
 /// Between an entry's key and its value.
 pub const KEY_END: u8 = 0x1f;
@@ -36,12 +33,32 @@ const BATCH_SPANS: usize = 4096;
 /// Reads lines back by span (the `LogIndex`'s or a worker's own source).
 pub type ReadLines<'a> = dyn FnMut(&[LineSpan]) -> Result<Vec<Vec<u8>>> + 'a;
 
+/// One shipment's searchable record.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Bit `i`: some event's actor was `Actor::ALL[i]`.
+    pub actors: u16,
+    /// Bit `i`: some event was of type `EventType::ALL[i]`.
+    pub events: u16,
+    /// Operators and payload entries (see the module docs).
+    pub text: Box<[u8]>,
+}
+
+/// The bit of `value` in `all`.
+pub fn bit<T: PartialEq>(all: &[T], value: &T) -> u16 {
+    all.iter()
+        .position(|v| v == value)
+        .map_or(0, |i| 1u16.checked_shl(i as u32).unwrap_or(0))
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct SearchIndex {
     /// By position in `Projection::shipments()`.
-    records: Vec<Box<[u8]>>,
+    records: Vec<Record>,
     /// Every payload key seen (lowercase): a comparison may name only these.
     keys: HashSet<Box<str>>,
+    /// What a shipment not indexed (yet) has.
+    empty: Record,
 }
 
 impl SearchIndex {
@@ -63,6 +80,7 @@ impl SearchIndex {
         let mut built = SearchIndex {
             records: Vec::with_capacity(spans.len()),
             keys: HashSet::new(),
+            empty: Record::default(),
         };
         let mut start = 0;
         while start < spans.len() {
@@ -129,8 +147,8 @@ impl SearchIndex {
     }
 
     /// The record of the shipment at `position` (empty if not indexed).
-    pub fn record(&self, position: usize) -> &[u8] {
-        self.records.get(position).map_or(&[], |r| &r[..])
+    pub fn record(&self, position: usize) -> &Record {
+        self.records.get(position).unwrap_or(&self.empty)
     }
 
     /// How many shipments are indexed.
@@ -149,22 +167,23 @@ impl SearchIndex {
 
     /// Bytes the records hold (for the benchmark's memory figure).
     pub fn record_bytes(&self) -> usize {
-        self.records.iter().map(|r| r.len()).sum()
+        self.records
+            .iter()
+            .map(|r| r.text.len() + std::mem::size_of::<Record>())
+            .sum()
     }
 
     /// One shipment's record from its lines, in order. A line that does not
     /// parse (the log changed under the reader) adds nothing.
-    fn record_of(&mut self, lines: &[&[u8]]) -> Box<[u8]> {
-        let mut entries: Vec<Vec<u8>> = Vec::with_capacity(lines.len() * 6);
-        for (i, bytes) in lines.iter().enumerate() {
+    fn record_of(&mut self, lines: &[&[u8]]) -> Record {
+        let (mut actors, mut events) = (0, 0);
+        let mut entries: Vec<Vec<u8>> = Vec::with_capacity(lines.len() * 2);
+        for bytes in lines {
             let Ok(line) = parse_line(bytes) else {
                 continue;
             };
-            if i == 0 {
-                entries.push(entry(KIND_ID, "", &line.shipment_id.to_string()));
-            }
-            entries.push(entry(KIND_ACTOR, "", line.actor.as_str()));
-            entries.push(entry(KIND_EVENT, "", line.event_type.as_str()));
+            actors |= bit(Actor::ALL, &line.actor);
+            events |= bit(EventType::ALL, &line.event_type);
             if let Some(operator) = &line.operator {
                 entries.push(entry(KIND_OPERATOR, "", operator));
             }
@@ -182,7 +201,11 @@ impl SearchIndex {
         }
         entries.sort_unstable();
         entries.dedup();
-        entries.concat().into_boxed_slice()
+        Record {
+            actors,
+            events,
+            text: entries.concat().into_boxed_slice(),
+        }
     }
 }
 

@@ -8,11 +8,9 @@ use std::ops::Range;
 
 use memchr::memmem::Finder;
 
-use super::index::{
-    ENTRY_END, KEY_END, KIND_ACTOR, KIND_EVENT, KIND_ID, KIND_OPERATOR, KIND_PAYLOAD, values,
-};
+use super::index::{ENTRY_END, KEY_END, KIND_OPERATOR, KIND_PAYLOAD, Record, bit, values};
 use super::parse::{Field, Measure, Query, TermKind};
-use crate::domain::Timestamp;
+use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
 use crate::read::projection::ShipmentSummary;
 
 pub struct Matcher {
@@ -27,12 +25,17 @@ struct Ready {
 }
 
 enum Test {
-    /// Free word: the record (underscored too when it has spaces, so
-    /// "in transit" finds IN_TRANSIT), or the current state.
+    /// Free word: the record's text, its ID, or an actor or event type
+    /// whose name holds it (underscored too when it has spaces, so
+    /// "in transit" finds IN_TRANSIT).
     Word {
         finders: Vec<Finder<'static>>,
-        text: String,
+        names: Names,
     },
+    /// `actor:` / `event:`: the actors or event types whose names match.
+    Names(Names),
+    /// `id:` / `id=`.
+    Id { value: String, exact: bool },
     /// Entries of a kind (and key): substring or exact value.
     Entry {
         kind: u8,
@@ -74,7 +77,7 @@ impl Matcher {
     }
 
     /// Every term holds for this shipment.
-    pub fn matches(&self, summary: &ShipmentSummary, record: &[u8]) -> bool {
+    pub fn matches(&self, summary: &ShipmentSummary, record: &Record) -> bool {
         self.terms
             .iter()
             .all(|t| t.test.holds(summary, record, self.now) != t.negated)
@@ -86,6 +89,45 @@ impl Matcher {
     }
 }
 
+/// The actors and event types (as record bits) whose names match a text.
+#[derive(Debug, Clone, Copy, Default)]
+struct Names {
+    actors: u16,
+    events: u16,
+}
+
+impl Names {
+    fn matching(value: &str, exact: bool) -> Names {
+        let mut names = Names::default();
+        for actor in Actor::ALL {
+            if text_matches(actor.as_str(), value, exact) {
+                names.actors |= bit(Actor::ALL, actor);
+            }
+        }
+        for event in EventType::ALL {
+            if text_matches(event.as_str(), value, exact) {
+                names.events |= bit(EventType::ALL, event);
+            }
+        }
+        names
+    }
+
+    fn any(self, record: &Record) -> bool {
+        record.actors & self.actors != 0 || record.events & self.events != 0
+    }
+}
+
+/// `shp-0000000042`: an ID as the search sees it, without allocating.
+fn id_text(id: ShipmentId) -> [u8; 14] {
+    let mut out = *b"shp-0000000000";
+    let mut n = id.number();
+    for slot in out[4..].iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out
+}
+
 fn ready(kind: &TermKind) -> Test {
     match kind {
         TermKind::Word(word) => {
@@ -95,7 +137,7 @@ fn ready(kind: &TermKind) -> Test {
             }
             Test::Word {
                 finders,
-                text: word.clone(),
+                names: Names::matching(word, false),
             }
         }
         TermKind::Field {
@@ -109,11 +151,20 @@ fn ready(kind: &TermKind) -> Test {
                 value: value.clone(),
                 exact: *exact,
             };
+            let only = |names: Names, actors: bool| {
+                Test::Names(Names {
+                    actors: if actors { names.actors } else { 0 },
+                    events: if actors { 0 } else { names.events },
+                })
+            };
             match field {
-                Field::Id => entry(KIND_ID, ""),
-                Field::Actor => entry(KIND_ACTOR, ""),
+                Field::Id => Test::Id {
+                    value: value.clone(),
+                    exact: *exact,
+                },
+                Field::Actor => only(Names::matching(value, *exact), true),
+                Field::Event => only(Names::matching(value, *exact), false),
                 Field::Operator => entry(KIND_OPERATOR, ""),
-                Field::Event => entry(KIND_EVENT, ""),
                 Field::Payload(key) => entry(KIND_PAYLOAD, key),
                 other => Test::Summary {
                     field: other.clone(),
@@ -131,18 +182,28 @@ fn ready(kind: &TermKind) -> Test {
 }
 
 impl Test {
-    fn holds(&self, s: &ShipmentSummary, record: &[u8], now: f64) -> bool {
+    fn holds(&self, s: &ShipmentSummary, record: &Record, now: f64) -> bool {
         match self {
-            Test::Word { finders, text } => {
-                finders.iter().any(|f| f.find(record).is_some())
-                    || text_matches(s.state.as_str(), text, false)
+            Test::Word { finders, names } => {
+                names.any(record)
+                    || finders.iter().any(|f| f.find(&record.text).is_some())
+                    || finders.iter().any(|f| f.find(&id_text(s.id)).is_some())
+            }
+            Test::Names(names) => names.any(record),
+            Test::Id { value, exact } => {
+                let id = id_text(s.id);
+                if *exact {
+                    id[..] == *value.as_bytes()
+                } else {
+                    memchr::memmem::find(&id, value.as_bytes()).is_some()
+                }
             }
             Test::Entry {
                 kind,
                 key,
                 value,
                 exact,
-            } => entry_matches(record, *kind, key, value, *exact),
+            } => entry_matches(&record.text, *kind, key, value, *exact),
             Test::Summary {
                 field,
                 value,
@@ -157,7 +218,7 @@ impl Test {
                     Measure::Updated => one(Some(micros(s.last_updated))),
                     Measure::Age => one(Some(now - micros(s.created_at))),
                     Measure::Idle => one(Some(now - micros(s.last_updated))),
-                    Measure::Payload { key, time } => values(record, KIND_PAYLOAD, key.as_bytes())
+                    Measure::Payload { key, time } => values(&record.text, KIND_PAYLOAD, key.as_bytes())
                         .any(|v| one(payload_number(v, *time))),
                 }
             }
@@ -213,7 +274,6 @@ fn summary_text(s: &ShipmentSummary, field: &Field, test: impl Fn(&str) -> bool)
         Field::Events => test(&s.event_count.to_string()),
         Field::Created => test(&s.created_at.to_string()),
         Field::Updated => test(&s.last_updated.to_string()),
-        Field::Id => test(&s.id.to_string()),
         _ => false,
     }
 }
