@@ -8,7 +8,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent};
 
 use super::app::{App, Mode};
-use super::components::{Focus, Handled};
+use super::components::{Action, Focus, Handled};
 use super::keymap::{self, Command, Input};
 use crate::domain::ShipmentId;
 
@@ -57,7 +57,11 @@ impl App {
             Mode::Filter => {
                 self.table.filter_command(command, projection);
                 self.ensure_search();
-                None
+                // Kept while malformed: the rows are the last good query's.
+                self.table
+                    .filter_error()
+                    .filter(|_| command == Command::Submit)
+                    .map(|e| Action::Error(format!("{e}; showing the last query that read")))
             }
             Mode::Jump => self.jump.command(command),
             Mode::Reason => {

@@ -222,7 +222,7 @@ pub const KEYMAP: &[Binding] = &[
         &[Ch('/')],
         "/",
         C::Filter,
-        "search: words (any field or payload value), field:value, field=exact, -term, weight>500, created<2026-01-20, age>2h; Esc clears",
+        "search: word, field:value, field=exact, -term, weight>500, age>2h",
     ),
     b(X::Normal, &[Ch(':')], ":", C::Jump, "jump to a shipment ID"),
     b(X::Normal, &[Ch('s')], "s", C::NextSort, "next sort column"),

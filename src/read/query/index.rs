@@ -11,8 +11,8 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::domain::{Actor, EventType, ShipmentId};
 use crate::domain::line::parse_line;
+use crate::domain::{Actor, EventType, ShipmentId};
 use crate::error::Result;
 use crate::log::lines::LineSpan;
 use crate::read::index::LogIndex;

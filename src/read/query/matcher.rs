@@ -218,8 +218,10 @@ impl Test {
                     Measure::Updated => one(Some(micros(s.last_updated))),
                     Measure::Age => one(Some(now - micros(s.created_at))),
                     Measure::Idle => one(Some(now - micros(s.last_updated))),
-                    Measure::Payload { key, time } => values(&record.text, KIND_PAYLOAD, key.as_bytes())
-                        .any(|v| one(payload_number(v, *time))),
+                    Measure::Payload { key, time } => {
+                        values(&record.text, KIND_PAYLOAD, key.as_bytes())
+                            .any(|v| one(payload_number(v, *time)))
+                    }
                 }
             }
         }
