@@ -140,3 +140,48 @@ fn matches_are_marked_in_the_table_and_the_history() {
     assert!(screen.contains("/ trk-59 mumbai_"), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+/// Lines that arrive after the records were built are searched too: a new
+/// shipment's payload, and a new event of one already shown.
+#[test]
+fn what_arrives_is_searched_without_rebuilding() {
+    use control_tower::domain::{Actor, EventType, ShipmentId};
+    use control_tower::store::{AppendRequest, EventStore, JsonlStore};
+    use serde_json::{Map, json};
+
+    let fx = Fixture::new();
+    let mut app = fx.app();
+    search(&mut app, "vehicle:trk-77");
+    assert!(shown(&app).is_empty());
+    let mut other = JsonlStore::open(&LogPaths::new(fx.dir.path()), "bob").unwrap();
+    let payload = json!({"source": "Goa", "destination": "Pune", "weight_kg": 2.0,
+        "delivery_type": "EXPRESS", "vehicle": "TRK-7700"});
+    other
+        .append_request(&AppendRequest::create(
+            payload.as_object().cloned().unwrap(),
+        ))
+        .unwrap();
+    // Shipment 2 is on hold: approved again, then on its way in TRK-7711.
+    let two = ShipmentId::new(2).unwrap();
+    for (event, actor, payload) in [
+        (EventType::ManagerApproved, Actor::SenderManager, json!({})),
+        (
+            EventType::SupervisorApproved,
+            Actor::SenderSupervisor,
+            json!({}),
+        ),
+        (
+            EventType::InTransit,
+            Actor::Carrier,
+            json!({"vehicle": "TRK-7711"}),
+        ),
+    ] {
+        let payload: Map<_, _> = payload.as_object().cloned().unwrap();
+        other
+            .append_request(&AppendRequest::advance(two, event, actor, payload))
+            .unwrap();
+    }
+    app.refresh();
+    let expected: BTreeSet<String> = search_ids(&[2, 6]).into_iter().collect();
+    assert_eq!(shown(&app), expected);
+}
