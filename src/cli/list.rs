@@ -1,21 +1,27 @@
-//! `control-tower list [--state S]`: shipments, newest activity first.
+//! `control-tower list [--state S] [--where Q]`: shipments, newest
+//! activity first; `--where` takes the search language (`read::query`).
 
 use std::process::ExitCode;
 
 use clap::Args;
 
 use super::output::{self, Out};
-use super::{Context, parse_event_type};
-use crate::domain::EventType;
+use super::{Context, parse_event_type, say_moment};
+use crate::domain::{EventType, Timestamp};
 use crate::error::Result;
 use crate::read::as_of::AsOf;
 use crate::read::index::LogIndex;
+use crate::read::projection::ShipmentSummary;
+use crate::read::query::{self, Query};
 
 #[derive(Args, Debug)]
 pub struct ListArgs {
     /// Only shipments whose current state is S, e.g. IN_TRANSIT
     #[arg(long, value_name = "S", value_parser = parse_event_type)]
     pub state: Option<EventType>,
+    /// Only shipments matching the query Q, e.g. 'vehicle:TRK-5916 -state:DELIVERED weight>500' (see README, "Search")
+    #[arg(long = "where", value_name = "Q", allow_hyphen_values = true)]
+    pub query: Option<String>,
     /// Print the reconstructed states (with their full histories) as a JSON array
     #[arg(long)]
     pub json: bool,
@@ -25,32 +31,37 @@ pub struct ListArgs {
 }
 
 pub fn run(ctx: &Context, args: &ListArgs) -> Result<ExitCode> {
-    let index = ctx.index_as_of(args.as_of, args.json)?;
+    // A malformed query fails before anything is read or printed.
+    if let Some(text) = &args.query {
+        Query::parse(text)?;
+    }
+    let (index, moment) = ctx.index_at(args.as_of)?;
+    let only = match &args.query {
+        None => None,
+        Some(text) => {
+            // "now" for age/idle: the moment viewed (an --as-of answer's last event).
+            let now = moment
+                .and_then(|m| m.at)
+                .unwrap_or_else(Timestamp::now_millis);
+            Some(query::matching(&index, text, now)?)
+        }
+    };
+    if let Some(moment) = moment {
+        say_moment(&moment, args.json)?;
+    }
+    let keep = |s: &ShipmentSummary| only.as_ref().is_none_or(|ids| ids.contains(&s.id));
     let mut out = Out::new();
     if args.json {
-        print_states(&index, args.state, &mut out)?;
+        print_states(&index, args.state, &keep, &mut out)?;
         out.finish()?;
         return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<Vec<String>> = index
         .projection()
         .newest_first(args.state)
-        .iter()
-        .map(|s| {
-            vec![
-                s.id.to_string(),
-                s.state.to_string(),
-                format!(
-                    "{} -> {}",
-                    output::cell(&s.details.source, 40),
-                    output::cell(&s.details.destination, 40)
-                ),
-                s.details.weight_text(),
-                output::cell(&s.details.delivery_type, 12),
-                s.event_count.to_string(),
-                s.last_updated.to_string(),
-            ]
-        })
+        .into_iter()
+        .filter(|s| keep(s))
+        .map(row)
         .collect();
     out.table(
         &[
@@ -68,11 +79,32 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn row(s: &ShipmentSummary) -> Vec<String> {
+    vec![
+        s.id.to_string(),
+        s.state.to_string(),
+        format!(
+            "{} -> {}",
+            output::cell(&s.details.source, 40),
+            output::cell(&s.details.destination, 40)
+        ),
+        s.details.weight_text(),
+        output::cell(&s.details.delivery_type, 12),
+        s.event_count.to_string(),
+        s.last_updated.to_string(),
+    ]
+}
+
 /// The same pretty JSON array as serializing every state at once, written
 /// one state at a time so memory stays that of one shipment (issue 7 item 15).
-fn print_states(index: &LogIndex, state: Option<EventType>, out: &mut Out) -> Result<()> {
+fn print_states(
+    index: &LogIndex,
+    state: Option<EventType>,
+    keep: &dyn Fn(&ShipmentSummary) -> bool,
+    out: &mut Out,
+) -> Result<()> {
     let mut first = true;
-    index.for_each_state(state, |s| {
+    index.for_each_state_where(state, keep, |s| {
         out.text(if first { "[\n" } else { ",\n" })?;
         first = false;
         let text = output::pretty_json(&s)?;

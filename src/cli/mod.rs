@@ -29,7 +29,7 @@ use serde_json::{Map, Value};
 
 use crate::domain::{Actor, EventType, ShipmentId};
 use crate::error::{Error, Result};
-use crate::read::as_of::AsOf;
+use crate::read::as_of::{AsOf, Moment};
 use crate::read::index::LogIndex;
 use crate::store::{EventStore, Location, Who};
 
@@ -248,19 +248,39 @@ impl Context {
     /// `None`); where it stopped is said first: on stdout before a human
     /// answer, on stderr beside a JSON one.
     pub fn index_as_of(&self, as_of: Option<AsOf>, json: bool) -> Result<LogIndex> {
-        let Some(as_of) = as_of else {
-            return self.index();
-        };
-        let (index, moment) = LogIndex::load_as_of(&self.location, as_of)?;
-        if json {
-            output::warn(format_args!("{moment}"));
-        } else {
-            let mut out = output::Out::new();
-            out.line(format_args!("{moment}"))?;
-            out.flush()?;
+        let (index, moment) = self.index_at(as_of)?;
+        if let Some(moment) = moment {
+            say_moment(&moment, json)?;
         }
         Ok(index)
     }
+}
+
+impl Context {
+    /// The index as the log stood at `as_of` (the whole log if `None`),
+    /// and where it stopped; nothing printed yet.
+    pub fn index_at(&self, as_of: Option<AsOf>) -> Result<(LogIndex, Option<Moment>)> {
+        match as_of {
+            None => Ok((self.index()?, None)),
+            Some(as_of) => {
+                let (index, moment) = LogIndex::load_as_of(&self.location, as_of)?;
+                Ok((index, Some(moment)))
+            }
+        }
+    }
+}
+
+/// Says which event an `--as-of` answer ends at: on stdout before a
+/// table, on stderr before JSON (which must stay one document).
+pub fn say_moment(moment: &Moment, json: bool) -> Result<()> {
+    if json {
+        output::warn(format_args!("{moment}"));
+    } else {
+        let mut out = output::Out::new();
+        out.line(format_args!("{moment}"))?;
+        out.flush()?;
+    }
+    Ok(())
 }
 
 /// The context of a command on the tower: on the file store, its data

@@ -330,9 +330,23 @@ impl LogIndex {
     pub fn for_each_state(
         &self,
         state: Option<EventType>,
+        each: impl FnMut(ShipmentState) -> Result<()>,
+    ) -> Result<()> {
+        self.for_each_state_where(state, |_| true, each)
+    }
+
+    /// `for_each_state`, only for the shipments `keep` admits (their
+    /// histories alone are read back).
+    pub fn for_each_state_where(
+        &self,
+        state: Option<EventType>,
+        keep: impl Fn(&ShipmentSummary) -> bool,
         mut each: impl FnMut(ShipmentState) -> Result<()>,
     ) -> Result<()> {
         for summary in self.projection.newest_first(state) {
+            if !keep(summary) {
+                continue;
+            }
             if let Some(state) = ShipmentState::from_events(self.read_spans(&summary.lines)?) {
                 each(state)?;
             }
@@ -340,14 +354,18 @@ impl LogIndex {
         Ok(())
     }
 
+    /// The raw lines at `spans`, read back through the store.
+    pub fn read_lines(&self, spans: &[LineSpan]) -> Result<Vec<Vec<u8>>> {
+        self.lines
+            .lock()
+            .map_err(|_| Error::Internal("a reader thread panicked".into()))?
+            .read(spans)
+    }
+
     /// The events at `spans`; a line that no longer parses means the log
     /// changed under this reader.
     fn read_spans(&self, spans: &[LineSpan]) -> Result<Vec<Event>> {
-        let lines = self
-            .lines
-            .lock()
-            .map_err(|_| Error::Internal("a reader thread panicked".into()))?
-            .read(spans)?;
+        let lines = self.read_lines(spans)?;
         spans
             .iter()
             .zip(lines)

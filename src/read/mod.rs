@@ -2,8 +2,8 @@
 //! (`projection`), the integrity checks (`verify`), the live index that
 //! reads them through the store's subscription (`index`), the store
 //! deciding on that index for long-running processes (`log`), and the
-//! seed's reports (`audit`, `state`). Nothing here writes but through the
-//! store.
+//! seed's reports (`audit`, `state`), and the search language (`query`).
+//! Nothing here writes but through the store.
 
 pub mod as_of;
 pub mod audit;
@@ -11,6 +11,7 @@ pub mod heads;
 pub mod index;
 pub mod log;
 pub mod projection;
+pub mod query;
 pub mod state;
 pub mod verify;
 

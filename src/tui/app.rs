@@ -92,6 +92,8 @@ pub struct App {
     /// Table or history, in the normal view.
     pub(super) focus: Focus,
     pub(super) table: Table,
+    /// The search records' build (`tui::search`).
+    pub(super) searching: super::search::Searching,
     pub(super) history: History,
     pub(super) action_bar: ActionBar,
     pub(super) reason: Reason,
@@ -162,6 +164,7 @@ impl App {
             jobs: Jobs::default(),
             focus: Focus::Table,
             table: Table::default(),
+            searching: Default::default(),
             history: History::default(),
             action_bar: ActionBar,
             reason: Reason::default(),

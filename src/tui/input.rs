@@ -8,7 +8,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent};
 
 use super::app::{App, Mode};
-use super::components::{Focus, Handled};
+use super::components::{Action, Focus, Handled};
 use super::keymap::{self, Command, Input};
 use crate::domain::ShipmentId;
 
@@ -35,7 +35,10 @@ impl App {
 
     fn type_char(&mut self, c: char) {
         match self.mode() {
-            Mode::Filter => self.table.type_char(self.tower.index().projection(), c),
+            Mode::Filter => {
+                self.table.type_char(self.tower.index().projection(), c);
+                self.ensure_search();
+            }
             Mode::Jump => self.jump.type_char(c),
             Mode::Reason => self.reason.type_char(c),
             Mode::Form => self.form.type_char(c),
@@ -53,7 +56,12 @@ impl App {
             Mode::Normal => return self.run_normal(command, key),
             Mode::Filter => {
                 self.table.filter_command(command, projection);
-                None
+                self.ensure_search();
+                // Kept while malformed: the rows are the last good query's.
+                self.table
+                    .filter_error()
+                    .filter(|_| command == Command::Submit)
+                    .map(|e| Action::Error(format!("{e}; showing the last query that read")))
             }
             Mode::Jump => self.jump.command(command),
             Mode::Reason => {

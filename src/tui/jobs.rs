@@ -46,6 +46,15 @@ pub enum Job {
     },
     /// The writers' lock is ours (or the wait failed or was cancelled).
     Locked(Result<LockGuard>),
+    /// The search records are being built (`tui::search`).
+    SearchProgress {
+        generation: u64,
+        percent: u8,
+    },
+    SearchBuilt {
+        generation: u64,
+        result: std::result::Result<Box<crate::read::query::SearchIndex>, String>,
+    },
     /// A database append came back, with the connection it went through.
     Stored {
         writer: Box<dyn EventStore>,
@@ -91,6 +100,13 @@ impl Default for Jobs {
             verifying: None,
             in_flight: None,
         }
+    }
+}
+
+impl Jobs {
+    /// Where workers report.
+    pub(super) fn sender(&self) -> Sender<Msg> {
+        self.tx.clone()
     }
 }
 
@@ -150,6 +166,11 @@ impl App {
     /// A worker's report.
     pub fn on_job(&mut self, job: Job) {
         match job {
+            Job::SearchProgress {
+                generation,
+                percent,
+            } => self.search_progress(generation, percent),
+            Job::SearchBuilt { generation, result } => self.search_built(generation, result),
             Job::VerifyProgress {
                 generation,
                 percent,
@@ -219,6 +240,7 @@ impl App {
             }
         };
         self.tower.replace_index(*index);
+        self.search_reset();
         self.table.clear_highlights();
         self.history.clear();
         self.rebuild_rows();
@@ -330,7 +352,7 @@ impl App {
     /// Without an event loop (tests): handles worker reports until no
     /// append is in flight and no re-verification runs.
     pub fn wait_for_jobs(&mut self) {
-        while self.appending() || self.jobs.verifying.is_some() {
+        while self.appending() || self.jobs.verifying.is_some() || self.search_building() {
             let Some(rx) = self.jobs.own_rx.as_ref() else {
                 return;
             };
@@ -346,6 +368,7 @@ impl App {
     /// append that already holds the lock a moment to finish its write.
     pub fn shutdown(&mut self) {
         self.jobs.generation.fetch_add(1, Ordering::SeqCst);
+        self.stop_search();
         let Some(mut flight) = self.jobs.in_flight.take() else {
             return;
         };

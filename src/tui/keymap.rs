@@ -222,7 +222,7 @@ pub const KEYMAP: &[Binding] = &[
         &[Ch('/')],
         "/",
         C::Filter,
-        "filter by ID, place, state, actor",
+        "search: word, field:value, field=exact, -term, weight>500, age>2h",
     ),
     b(X::Normal, &[Ch(':')], ":", C::Jump, "jump to a shipment ID"),
     b(X::Normal, &[Ch('s')], "s", C::NextSort, "next sort column"),

@@ -71,6 +71,7 @@ impl App {
         if refresh.new_lines == 0 {
             return;
         }
+        self.search_touched(&refresh.touched);
         self.table
             .apply_touched(self.tower.index().projection(), &refresh.touched);
         // Verifying is O(shipments): on a big log do it at most once a

@@ -225,3 +225,81 @@ pub fn measure_cold_start(
         first_frame: started.elapsed(),
     })
 }
+
+/// The search figures: building the records behind `/`, and each
+/// keystroke of a query (key handled, rows filtered, frame drawn).
+#[derive(Debug, Clone)]
+pub struct SearchTimes {
+    pub shipments: usize,
+    pub events: u64,
+    /// The records built on the worker, from the first key to ready.
+    pub build: Duration,
+    /// Bytes the records hold, and the process's RSS growth over the build.
+    pub record_bytes: usize,
+    pub rss_growth: u64,
+    pub keystrokes: usize,
+    pub p50: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+    /// The rows the last query of `queries` showed.
+    pub last_rows: usize,
+}
+
+/// Resident memory of this process (Linux), in bytes; 0 if unknown.
+fn rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Loads the log at `paths`, opens `/`, waits for the search records,
+/// then types each of `queries` one character at a time (clearing with
+/// Esc in between), timing every keystroke with its frame at 160x45.
+pub fn measure_search(paths: &LogPaths, queries: &[&str]) -> Result<SearchTimes> {
+    let mut app = App::new(AppOptions {
+        paths: paths.clone(),
+        operator: "bench".into(),
+        role: None,
+    });
+    while app.load_step(u64::MAX)? {}
+    app.finish_load();
+    let mut terminal = terminal(160, 45)?;
+    let press = |app: &mut App, code: KeyCode| {
+        app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
+    };
+    let before = rss();
+    let started = Instant::now();
+    press(&mut app, KeyCode::Char('/'));
+    press(&mut app, KeyCode::Char('x'));
+    app.wait_for_jobs();
+    let build = started.elapsed();
+    let rss_growth = rss().saturating_sub(before);
+    press(&mut app, KeyCode::Esc);
+    let mut times = Vec::new();
+    for query in queries {
+        press(&mut app, KeyCode::Esc);
+        press(&mut app, KeyCode::Char('/'));
+        for c in query.chars() {
+            let t = Instant::now();
+            press(&mut app, KeyCode::Char(c));
+            draw(&mut terminal, &app)?;
+            times.push(t.elapsed());
+        }
+    }
+    times.sort();
+    Ok(SearchTimes {
+        shipments: app.index().projection().total_shipments(),
+        events: app.index().projection().total_events(),
+        build,
+        record_bytes: app.table().search().map_or(0, |s| s.record_bytes()),
+        rss_growth,
+        keystrokes: times.len(),
+        p50: percentile(&times, 0.50),
+        p99: percentile(&times, 0.99),
+        max: times.last().copied().unwrap_or_default(),
+        last_rows: app.table().rows().len(),
+    })
+}

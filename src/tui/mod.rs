@@ -27,6 +27,7 @@ pub mod keymap;
 pub mod live;
 pub mod measure;
 pub mod rows;
+pub mod search;
 pub mod terminal;
 pub mod tower;
 pub mod views;
@@ -39,8 +40,8 @@ use std::thread::{self, JoinHandle};
 
 pub use app::{App, AppOptions};
 pub use measure::{
-    ColdStart, FrameTimes, LatencyStats, measure_append_to_screen, measure_cold_start,
-    measure_frame_times,
+    ColdStart, FrameTimes, LatencyStats, SearchTimes, measure_append_to_screen, measure_cold_start,
+    measure_frame_times, measure_search,
 };
 
 use crate::cli::demo;

@@ -6,8 +6,10 @@
 
 use std::cmp::Ordering;
 
-use crate::domain::{EventType, ShipmentId};
+use crate::domain::{EventType, ShipmentId, Timestamp};
 use crate::read::projection::{Projection, ShipmentSummary};
+use crate::read::query::index::Record;
+use crate::read::query::{self, Matcher, Query, SearchIndex};
 
 /// Above this many touched shipments one full rebuild is cheaper than
 /// moving each of them (every move is a `Vec` insert).
@@ -79,13 +81,18 @@ fn state_rank(state: EventType) -> usize {
     EventType::ALL.iter().position(|&e| e == state).unwrap_or(0)
 }
 
-/// What the table is narrowed to.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What the table is narrowed to: a state key, and the search query
+/// (the language of `read::query`) as typed and as last understood.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RowFilter {
-    /// Typed text, matched case-insensitively against ID, places, state,
-    /// last actor, operator and delivery type.
+    /// The query as typed.
     pub text: String,
     pub state: Option<EventType>,
+    /// The last query that parsed: what the rows show while the text
+    /// typed since is malformed.
+    pub query: Query,
+    /// What is wrong with `text`, if anything.
+    pub error: Option<String>,
 }
 
 impl RowFilter {
@@ -93,37 +100,56 @@ impl RowFilter {
         self.text.trim().is_empty() && self.state.is_none()
     }
 
-    pub fn matches(&self, s: &ShipmentSummary) -> bool {
-        if self.state.is_some_and(|st| st != s.state) {
-            return false;
+    /// Reads `text` again; a malformed text keeps the last good query.
+    /// Comparisons on payload keys are checked once `search` is built.
+    pub fn set_text(&mut self, text: String, search: Option<&SearchIndex>) {
+        self.text = text;
+        let parsed = match search {
+            Some(search) => query::prepare(&self.text, search),
+            None => Query::parse(&self.text),
+        };
+        match parsed {
+            Ok(q) => {
+                self.query = q;
+                self.error = None;
+            }
+            Err(e) => self.error = Some(e.to_string()),
         }
-        let needle = self.text.trim();
-        if needle.is_empty() {
-            return true;
-        }
-        // People type "in transit" for IN_TRANSIT.
-        let underscored = needle.replace(' ', "_");
-        let hit = |hay: &str| contains_ci(hay, needle) || contains_ci(hay, &underscored);
-        hit(&s.id.to_string())
-            || hit(&s.details.source)
-            || hit(&s.details.destination)
-            || hit(s.state.as_str())
-            || hit(s.last_actor.as_str())
-            || hit(&s.details.delivery_type)
-            || s.last_operator.as_deref().is_some_and(hit)
     }
 }
 
-/// ASCII-case-insensitive substring test without allocating.
-fn contains_ci(hay: &str, needle: &str) -> bool {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    if n.is_empty() {
-        return true;
+/// A filter ready to test rows: the query's matcher, the records it
+/// reads, and the state key.
+pub struct RowTest<'a> {
+    matcher: Matcher,
+    search: Option<&'a SearchIndex>,
+    state: Option<EventType>,
+    /// The record of every shipment while none are built.
+    empty: Record,
+}
+
+impl<'a> RowTest<'a> {
+    pub fn new(filter: &RowFilter, search: Option<&'a SearchIndex>, now: Timestamp) -> Self {
+        RowTest {
+            matcher: Matcher::new(&filter.query, now),
+            search,
+            state: filter.state,
+            empty: Record::default(),
+        }
     }
-    if n.len() > h.len() {
-        return false;
+
+    fn matches(&self, position: usize, s: &ShipmentSummary) -> bool {
+        if self.state.is_some_and(|st| st != s.state) {
+            return false;
+        }
+        if self.matcher.is_empty() {
+            return true;
+        }
+        let record = self
+            .search
+            .map_or(&self.empty, |search| search.record(position));
+        self.matcher.matches(s, record)
     }
-    h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,14 +212,14 @@ impl RowOrder {
     }
 
     /// Filters and sorts every shipment from scratch.
-    pub fn rebuild(&mut self, projection: &Projection, filter: &RowFilter, sort: SortSpec) {
+    pub fn rebuild(&mut self, projection: &Projection, filter: &RowTest<'_>, sort: SortSpec) {
         let shipments = projection.shipments();
         self.rows.clear();
         self.rows.extend(
             shipments
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| filter.matches(s))
+                .filter(|(i, s)| filter.matches(*i, s))
                 .map(|(i, _)| i as u32),
         );
         if sort.column == SortColumn::Activity {
@@ -217,7 +243,7 @@ impl RowOrder {
         &mut self,
         projection: &Projection,
         touched: &[ShipmentId],
-        filter: &RowFilter,
+        filter: &RowTest<'_>,
         sort: SortSpec,
     ) {
         let mut positions: Vec<u32> = touched
@@ -237,7 +263,7 @@ impl RowOrder {
         self.rows.retain(|p| positions.binary_search(p).is_err());
         let shipments = projection.shipments();
         for p in positions {
-            if !filter.matches(&shipments[p as usize]) {
+            if !filter.matches(p as usize, &shipments[p as usize]) {
                 continue;
             }
             let at = self
@@ -245,17 +271,5 @@ impl RowOrder {
                 .partition_point(|&q| sort.compare(shipments, q, p) == Ordering::Less);
             self.rows.insert(at, p);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn case_insensitive_contains() {
-        assert!(contains_ci("Mumbai, Maharashtra", "mumbai"));
-        assert!(contains_ci("IN_TRANSIT", "in_tr"));
-        assert!(!contains_ci("Delhi", "delhi, x"));
     }
 }

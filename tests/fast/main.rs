@@ -17,5 +17,6 @@ mod model;
 mod payload;
 mod policy;
 mod recovery;
+mod search;
 mod store;
 mod verify;

@@ -11,7 +11,8 @@
 //! - `towers`: the store conformance harness (one test body, every store);
 //! - `netns`: many sites for real: a server and two sites in network
 //!   namespaces of their own (root only);
-//! - `panes`: dashboards in a private tmux server, read once settled.
+//! - `panes`: dashboards in a private tmux server, read once settled;
+//! - `search_cases`: the search language's hand-made log and known answers.
 
 // Each test binary uses only part of it.
 #![allow(dead_code, unused_imports)]
@@ -23,6 +24,7 @@ mod netns;
 mod panes;
 #[cfg(feature = "postgres")]
 mod pg;
+mod search_cases;
 mod towers;
 
 pub use binary::*;
@@ -32,4 +34,5 @@ pub use netns::{SERVER_IP, Sites, sites};
 pub use panes::*;
 #[cfg(feature = "postgres")]
 pub use pg::*;
+pub use search_cases::*;
 pub use towers::*;

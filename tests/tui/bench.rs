@@ -6,12 +6,16 @@
 use control_tower::domain::payload::created_payload;
 use control_tower::domain::{Actor, EventType, ShipmentId};
 use control_tower::store::{AppendRequest, EventStore, JsonlStore, LogPaths};
-use control_tower::tui::{measure_append_to_screen, measure_frame_times};
+use control_tower::tui::{measure_append_to_screen, measure_frame_times, measure_search};
 use serde_json::Map;
 
 const SHIPMENTS: u64 = 125_000;
 
-fn generate(paths: &LogPaths) {
+/// The 1M-event log: 125k shipments through the standard flow. With
+/// `payloads`, the search figures' version: every IN_TRANSIT names a
+/// vehicle (`TRK-0000` … `TRK-9999`) and a driver, every intake a
+/// warehouse, and one CREATED in a hundred carries a note.
+fn generate(paths: &LogPaths, payloads: bool) {
     let mut store = JsonlStore::open_indexed(paths, "bench").unwrap();
     let flow = [
         (EventType::ManagerApproved, Actor::SenderManager),
@@ -26,12 +30,16 @@ fn generate(paths: &LogPaths) {
     for start in (0..SHIPMENTS).step_by(chunk as usize) {
         let creates: Vec<_> = (start..start + chunk)
             .map(|i| {
+                let mut extra = Map::new();
+                if payloads && i % 100 == 0 {
+                    extra.insert("note".into(), "weight check at the dock".into());
+                }
                 AppendRequest::create(created_payload(
                     "Mumbai, Maharashtra",
                     "Delhi, Delhi",
                     1.0 + (i % 100) as f64,
                     "EXPRESS",
-                    Map::new(),
+                    extra,
                 ))
             })
             .collect();
@@ -39,12 +47,15 @@ fn generate(paths: &LogPaths) {
         for (event, actor) in flow {
             let steps: Vec<_> = (start..start + chunk)
                 .map(|i| {
-                    AppendRequest::advance(
-                        ShipmentId::new(i + 1).unwrap(),
-                        event,
-                        actor,
-                        Map::new(),
-                    )
+                    let mut payload = Map::new();
+                    if payloads && event == EventType::InTransit {
+                        payload.insert("vehicle".into(), format!("TRK-{:04}", i % 10_000).into());
+                        payload.insert("driver".into(), format!("driver {}", i % 700).into());
+                    }
+                    if payloads && event == EventType::WarehouseIntake {
+                        payload.insert("warehouse".into(), format!("WH-{:02}", i % 40).into());
+                    }
+                    AppendRequest::advance(ShipmentId::new(i + 1).unwrap(), event, actor, payload)
                 })
                 .collect();
             store.append_batch(&steps).unwrap();
@@ -58,7 +69,7 @@ fn dashboard_speed_on_a_million_events() {
     let dir = tempfile::tempdir().unwrap();
     let paths = LogPaths::new(dir.path());
     let t = std::time::Instant::now();
-    generate(&paths);
+    generate(&paths, false);
     println!("generated 1M events in {:?}", t.elapsed());
 
     let frames = measure_frame_times(&paths, 160, 45, 500).unwrap();
@@ -97,6 +108,46 @@ fn dashboard_speed_on_a_million_events() {
         latency.p99 < std::time::Duration::from_millis(100),
         "latency p99 {:?}",
         latency.p99
+    );
+}
+
+/// `/` on the 1M-event log with payloads: building the search records,
+/// then each keystroke of several queries typed one character at a time.
+/// Run with `cargo test --release --test tui -- --ignored bench::search --nocapture`.
+#[test]
+#[ignore]
+fn search_speed_on_a_million_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = LogPaths::new(dir.path());
+    generate(&paths, true);
+    let queries = [
+        "vehicle:TRK-5916",
+        "TRK-5916",
+        "\"weight check\"",
+        "-state:DELIVERED weight>50",
+        "warehouse=wh-07 driver:12",
+    ];
+    let s = measure_search(&paths, &queries).unwrap();
+    println!(
+        "search on {} shipments / {} events: records built in {:?} ({} MB of records, RSS +{} MB); \
+         per keystroke (key + filter + frame, {} keystrokes): p50 {:?} p99 {:?} max {:?}; last query shows {} rows",
+        s.shipments,
+        s.events,
+        s.build,
+        s.record_bytes / 1_000_000,
+        s.rss_growth / 1_000_000,
+        s.keystrokes,
+        s.p50,
+        s.p99,
+        s.max,
+        s.last_rows
+    );
+    // Intake WH-07 is i % 40 == 7; drivers i % 700 with "12" in them: some.
+    assert!(s.last_rows > 0);
+    assert!(
+        s.p50 < std::time::Duration::from_millis(50),
+        "p50 {:?}",
+        s.p50
     );
 }
 

@@ -6,4 +6,5 @@ mod support;
 
 mod bench;
 mod screens;
+mod search;
 mod tmux;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::{BIN, Panes};
+use crate::support::{BIN, Panes, write_search_log};
 
 const TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -225,6 +225,32 @@ fn slash_filters_and_esc_clears() {
     tmux.wait_for("d", "both rows again", |s| {
         s.contains("Shipments 2 of 2") && s.contains(&patna)
     });
+}
+
+/// The real binary: `/` takes the search language, a payload key included;
+/// a query gone malformed says why and keeps the rows it had.
+#[test]
+fn slash_searches_payloads_and_says_what_is_wrong() {
+    let (_keep, dir) = tempdir();
+    write_search_log(&dir);
+    let Some(tmux) = Tmux::new("search") else {
+        return;
+    };
+    tmux.dashboard("d", &dir, "alice", "");
+    tmux.wait_text("d", "SHP-0000000005");
+    tmux.keys("d", &["/"]);
+    tmux.text("d", "vehicle:TRK-59");
+    tmux.wait_for("d", "the two vehicles TRK-59…", |s| {
+        s.contains("Shipments 2 of 5")
+            && s.contains("SHP-0000000001")
+            && s.contains("SHP-0000000005")
+            && !s.contains("SHP-0000000003")
+    });
+    tmux.text("d", " weight>x");
+    let screen = tmux.wait_text("d", "\"x\" is not a number");
+    assert!(screen.contains("Shipments 2 of 5"), "{screen}");
+    tmux.keys("d", &["Escape"]);
+    tmux.wait_for("d", "every row again", |s| s.contains("Shipments 5 of 5"));
 }
 
 #[test]

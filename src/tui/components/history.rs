@@ -14,8 +14,10 @@ use super::{Action, Focus, Handled};
 use crate::domain::details;
 use crate::domain::{Event, ShipmentId};
 use crate::read::index::LogIndex;
+use crate::read::query::{Query, Spot};
 use crate::text::inert;
 use crate::tui::keymap::Command;
+use crate::tui::views::marks::marked;
 use crate::tui::views::{dwell, theme};
 
 const VALUE_CHARS: usize = 80;
@@ -27,8 +29,8 @@ fn show_value(value: &Value) -> String {
     }
 }
 
-/// The lines for one shipment's events.
-pub fn history_lines(events: &[Event]) -> Vec<Line<'static>> {
+/// The lines for one shipment's events, with what `query` matched marked.
+pub fn history_lines(events: &[Event], query: &Query) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     let mut merged: Map<String, Value> = Map::new();
     let mut previous: Option<&Event> = None;
@@ -36,52 +38,74 @@ pub fn history_lines(events: &[Event]) -> Vec<Line<'static>> {
         let gap = previous
             .map(|p| dwell((event.timestamp.instant() - p.timestamp.instant()).num_seconds()))
             .unwrap_or_default();
-        lines.push(Line::from(vec![
+        let badge = theme::state_badge(event.event_type);
+        let mut head = vec![
             Span::styled(format!("#{:<3}", event.event_seq), theme::title()),
-            Span::styled(
-                format!(" {} ", event.event_type.as_str()),
-                theme::state_badge(event.event_type),
-            ),
-            Span::styled(format!(" {gap}"), Style::new().fg(Color::Yellow)),
-        ]));
-        let operator = event
-            .operator
-            .as_deref()
-            .map(|o| format!(" ({})", inert(o, 64)))
-            .unwrap_or_default();
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!(
-                    "     {} ",
-                    event.timestamp.instant().format("%Y-%m-%d %H:%M:%S")
-                ),
-                theme::dim(),
-            ),
-            Span::raw(format!("{}{operator}", event.actor.as_str())),
-        ]));
+            Span::styled(" ", badge),
+        ];
+        let kind = event.event_type.as_str().to_string();
+        head.extend(marked(query, &Spot::Event, kind, badge));
+        head.push(Span::styled(" ", badge));
+        head.push(Span::styled(
+            format!(" {gap}"),
+            Style::new().fg(Color::Yellow),
+        ));
+        lines.push(Line::from(head));
+        let time = event.timestamp.instant().format("%Y-%m-%d %H:%M:%S");
+        let mut who = vec![Span::styled(format!("     {time} "), theme::dim())];
+        who.extend(marked(
+            query,
+            &Spot::Actor,
+            event.actor.as_str().to_string(),
+            Style::new(),
+        ));
+        if let Some(operator) = event.operator.as_deref() {
+            who.push(Span::raw(" ("));
+            who.extend(marked(
+                query,
+                &Spot::Operator,
+                inert(operator, 64),
+                Style::new(),
+            ));
+            who.push(Span::raw(")"));
+        }
+        lines.push(Line::from(who));
         for (key, value) in &event.payload {
-            let key_text = inert(key, 40);
-            let line = match merged.get(key) {
-                None => Span::styled(
-                    format!("     + {key_text}: {}", show_value(value)),
-                    Style::new().fg(Color::Green),
-                ),
-                Some(old) if old != value => Span::styled(
-                    format!(
-                        "     ~ {key_text}: {} → {}",
-                        show_value(old),
-                        show_value(value)
-                    ),
-                    Style::new().fg(Color::Yellow),
-                ),
-                Some(_) => Span::styled(format!("     = {key_text} (unchanged)"), theme::dim()),
-            };
-            lines.push(Line::from(line));
+            lines.push(payload_line(query, &merged, key, value));
         }
         details::merge(&mut merged, &event.payload);
         previous = Some(event);
     }
     lines
+}
+
+/// One payload key: added (`+`), changed (`~`) or unchanged (`=`), its
+/// key and new value marked where the query matched them.
+fn payload_line(
+    query: &Query,
+    merged: &Map<String, Value>,
+    key: &str,
+    value: &Value,
+) -> Line<'static> {
+    let key_text = inert(key, 40);
+    let (sign, style, old) = match merged.get(key) {
+        None => ("+", Style::new().fg(Color::Green), None),
+        Some(old) if old != value => ("~", Style::new().fg(Color::Yellow), Some(old)),
+        Some(_) => {
+            return Line::from(Span::styled(
+                format!("     = {key_text} (unchanged)"),
+                theme::dim(),
+            ));
+        }
+    };
+    let mut spans = vec![Span::styled(format!("     {sign} "), style)];
+    spans.extend(marked(query, &Spot::Key, key_text, style));
+    spans.push(Span::styled(": ", style));
+    if let Some(old) = old {
+        spans.push(Span::styled(format!("{} → ", show_value(old)), style));
+    }
+    spans.extend(marked(query, &Spot::Payload(key), show_value(value), style));
+    Line::from(spans)
 }
 
 /// The selected shipment's events, read back from the file.
@@ -151,12 +175,13 @@ impl History {
         self.scroll = self.scroll.saturating_add_signed(delta);
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, focused: bool) {
-        draw(frame, area, self, focused);
+    /// Draws the pane; `query` marks what the search matched.
+    pub fn draw(&self, frame: &mut Frame, area: Rect, focused: bool, query: &Query) {
+        draw(frame, area, self, focused, query);
     }
 }
 
-fn draw(frame: &mut Frame, area: Rect, history: &History, focused: bool) {
+fn draw(frame: &mut Frame, area: Rect, history: &History, focused: bool, query: &Query) {
     let title = match &history.view {
         Some(h) => format!(" History {} · {} events ", h.id, h.event_count),
         None => " History ".to_string(),
@@ -170,7 +195,7 @@ fn draw(frame: &mut Frame, area: Rect, history: &History, focused: bool) {
             theme::dim(),
         )],
         Some(h) => match &h.events {
-            Ok(events) => history_lines(events),
+            Ok(events) => history_lines(events, query),
             Err(e) => vec![Line::styled(
                 format!("cannot read the history: {}", inert(e, 300)),
                 theme::error(),

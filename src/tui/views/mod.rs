@@ -8,6 +8,7 @@
 
 mod header;
 mod loading;
+pub mod marks;
 mod strip;
 pub mod theme;
 
@@ -58,7 +59,10 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) {
     strip::draw(frame, strip_area, app, &strip_lines);
     app.action_bar
         .draw(frame, action_area, &app.access, app.selected_summary());
-    let typing = app.table.prompt_line().or_else(|| app.jump.prompt_line());
+    let typing = app
+        .table
+        .prompt_line(app.search_note())
+        .or_else(|| app.jump.prompt_line());
     app.status
         .draw(frame, status_area, typing, app.in_flight_text());
 
@@ -83,8 +87,11 @@ fn draw_panes(frame: &mut Frame, body: Rect, app: &App, now: DateTime<Utc>) {
         app.table
             .draw(frame, area, projection, app.focus == Focus::Table, now)
     };
-    let history =
-        |frame: &mut Frame, area| app.history.draw(frame, area, app.focus == Focus::History);
+    let history = |frame: &mut Frame, area| {
+        let query = &app.table.filter().query;
+        app.history
+            .draw(frame, area, app.focus == Focus::History, query)
+    };
     match pane_layout(frame.area()) {
         PaneLayout::SideBySide => {
             let [left, right] =
@@ -115,6 +122,19 @@ pub fn render_to_string(app: &App, width: u16, height: u16, now: DateTime<Utc>) 
         return String::new();
     }
     terminal.backend().to_string()
+}
+
+/// One frame drawn off screen, styles and all (tests read the marks).
+pub fn render_to_buffer(
+    app: &App,
+    width: u16,
+    height: u16,
+    now: DateTime<Utc>,
+) -> Option<ratatui::buffer::Buffer> {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let Ok(mut terminal) = ratatui::Terminal::new(backend);
+    terminal.draw(|f| draw(f, app, now)).ok()?;
+    Some(terminal.backend().buffer().clone())
 }
 
 /// `5s`, `12m`, `3h`, `4d`: compact ages for the table.

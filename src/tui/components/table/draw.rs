@@ -11,8 +11,10 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row};
 
 use super::Table;
 use crate::read::projection::{Projection, ShipmentSummary};
+use crate::read::query::Spot;
 use crate::text::inert;
 use crate::tui::rows::SortColumn;
+use crate::tui::views::marks::marked;
 use crate::tui::views::{age, theme, thousands};
 
 fn header_cell(label: &str, column: Option<SortColumn>, table: &Table) -> Cell<'static> {
@@ -110,7 +112,7 @@ fn title(table: &Table, projection: &Projection) -> String {
     let typing = table.typing;
     if !table.filter.text.is_empty() || typing {
         title.push_str(&format!(
-            "· filter /{}{} ",
+            "· / {}{} ",
             inert(&table.filter.text, 40),
             if typing { "_" } else { "" }
         ));
@@ -185,27 +187,33 @@ fn row(
     } else {
         " "
     };
-    let route = format!(
-        "{} → {}",
-        inert(&s.details.source, 60),
-        inert(&s.details.destination, 60)
-    );
+    let query = &table.filter.query;
+    let mark = |spot: Spot<'_>, text: String| marked(query, &spot, text, Style::new());
+    let mut route = mark(Spot::Source, inert(&s.details.source, 60));
+    route.push(Span::raw(" → "));
+    route.extend(mark(Spot::Destination, inert(&s.details.destination, 60)));
+    let mut state = vec![Span::styled(" ", theme::state_badge(s.state))];
+    state.extend(marked(
+        query,
+        &Spot::State,
+        s.state.as_str().to_string(),
+        theme::state_badge(s.state),
+    ));
+    state.push(Span::styled(" ", theme::state_badge(s.state)));
     let mut cells = vec![
         Cell::from(marker),
-        Cell::from(s.id.to_string()),
-        Cell::from(Line::from(Span::styled(
-            format!(" {} ", s.state.as_str()),
-            theme::state_badge(s.state),
-        ))),
-        Cell::from(route),
+        Cell::from(Line::from(mark(Spot::Id, s.id.to_string()))),
+        Cell::from(Line::from(state)),
+        Cell::from(Line::from(route)),
     ];
     if wide {
         let weight = s
             .details
             .weight_kg
             .map_or_else(|| "-".to_string(), |w| format!("{w:>9.1}"));
-        cells.push(Cell::from(weight));
-        cells.push(Cell::from(inert(&s.details.delivery_type, 8)));
+        cells.push(Cell::from(Line::from(mark(Spot::Weight, weight))));
+        let kind = inert(&s.details.delivery_type, 8);
+        cells.push(Cell::from(Line::from(mark(Spot::Type, kind))));
     }
     cells.push(Cell::from(format!(
         "{:>5}",

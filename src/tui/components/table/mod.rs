@@ -15,11 +15,12 @@ use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
 
 use super::Action;
-use crate::domain::{EventType, ShipmentId};
+use crate::domain::{EventType, ShipmentId, Timestamp};
 use crate::read::projection::Projection;
+use crate::read::query::SearchIndex;
 use crate::text::inert;
 use crate::tui::keymap::{Command, STATE_KEYS};
-use crate::tui::rows::{RowFilter, RowOrder, SortSpec};
+use crate::tui::rows::{RowFilter, RowOrder, RowTest, SortSpec};
 use crate::tui::views::theme;
 
 /// How long a row that just changed stays highlighted.
@@ -49,6 +50,11 @@ pub struct Table {
     offset: Cell<usize>,
     page: Cell<usize>,
     hits: RefCell<HitAreas>,
+    /// Every shipment's searchable record, once built (`None` until the
+    /// first query needs it; built on a worker, see `tui::search`).
+    search: Option<SearchIndex>,
+    /// The moment `age` and `idle` count to (`None`: the clock).
+    now: Option<Timestamp>,
 }
 
 impl Default for Table {
@@ -64,6 +70,8 @@ impl Default for Table {
             offset: Cell::new(0),
             page: Cell::new(10),
             hits: RefCell::new(HitAreas::default()),
+            search: None,
+            now: None,
         }
     }
 }
@@ -99,10 +107,50 @@ impl Table {
         self.typing
     }
 
+    // ---- the search ---------------------------------------------------
+
+    /// The search records, if built.
+    pub fn search(&self) -> Option<&SearchIndex> {
+        self.search.as_ref()
+    }
+
+    pub fn search_mut(&mut self) -> Option<&mut SearchIndex> {
+        self.search.as_mut()
+    }
+
+    /// A freshly built search index (or `None`: the log was read again and
+    /// the records must be built again): the query is checked against its
+    /// keys and the rows filtered again.
+    pub fn set_search(&mut self, projection: &Projection, search: Option<SearchIndex>) {
+        self.search = search;
+        let text = std::mem::take(&mut self.filter.text);
+        self.filter.set_text(text, self.search.as_ref());
+        self.rebuild(projection);
+    }
+
+    /// The query needs the search records and they are not built yet.
+    pub fn needs_search(&self) -> bool {
+        self.search.is_none() && !self.filter.query.is_empty()
+    }
+
+    /// The moment `age` and `idle` count to (time travel sets the past
+    /// moment; `None` is the clock).
+    pub fn set_now(&mut self, projection: &Projection, now: Option<Timestamp>) {
+        self.now = now;
+        self.rebuild(projection);
+    }
+
     // ---- rows and selection -------------------------------------------
 
+    /// Filters and sorts again. While the search records are being built
+    /// a query keeps the rows it had (the last good result).
     pub fn rebuild(&mut self, projection: &Projection) {
-        self.rows.rebuild(projection, &self.filter, self.sort);
+        if self.needs_search() {
+            return;
+        }
+        let now = self.now.unwrap_or_else(Timestamp::now_millis);
+        let test = RowTest::new(&self.filter, self.search.as_ref(), now);
+        self.rows.rebuild(projection, &test, self.sort);
         self.reselect(projection);
     }
 
@@ -112,8 +160,13 @@ impl Table {
         for id in touched {
             self.recent.insert(*id, now);
         }
+        if self.needs_search() {
+            return;
+        }
+        let now = self.now.unwrap_or_else(Timestamp::now_millis);
+        let test = RowTest::new(&self.filter, self.search.as_ref(), now);
         self.rows
-            .apply_touched(projection, touched, &self.filter, self.sort);
+            .apply_touched(projection, touched, &test, self.sort);
         self.reselect(projection);
     }
 
@@ -241,6 +294,7 @@ impl Table {
             }
             Command::Escape if !self.filter.is_empty() => {
                 self.filter = RowFilter::default();
+                self.typing = false;
                 self.rebuild(projection);
                 return Some(Action::Info("filter cleared".into()));
             }
@@ -251,8 +305,25 @@ impl Table {
 
     /// A character typed into the filter.
     pub fn type_char(&mut self, projection: &Projection, c: char) {
-        self.filter.text.push(c);
-        self.rebuild(projection);
+        let mut text = self.filter.text.clone();
+        text.push(c);
+        self.set_query(projection, text);
+    }
+
+    /// The query typed so far: filters at once when it reads, else keeps
+    /// the rows and says what is wrong (`filter_error`).
+    pub fn set_query(&mut self, projection: &Projection, text: String) {
+        let before = self.filter.query.clone();
+        self.filter.set_text(text, self.search.as_ref());
+        if self.filter.error.is_none() && self.filter.query != before || self.filter.text.is_empty()
+        {
+            self.rebuild(projection);
+        }
+    }
+
+    /// What is wrong with the query typed, if anything.
+    pub fn filter_error(&self) -> Option<&str> {
+        self.filter.error.as_deref()
     }
 
     /// A key while the filter is typed: Enter keeps it, Esc clears it.
@@ -261,12 +332,12 @@ impl Table {
             Command::Submit => self.typing = false,
             Command::Escape => {
                 self.typing = false;
-                self.filter.text.clear();
-                self.rebuild(projection);
+                self.set_query(projection, String::new());
             }
             Command::Backspace => {
-                self.filter.text.pop();
-                self.rebuild(projection);
+                let mut text = self.filter.text.clone();
+                text.pop();
+                self.set_query(projection, text);
             }
             _ => {}
         }
@@ -298,15 +369,26 @@ impl Table {
         self.hits.borrow_mut().strip = strip;
     }
 
-    /// The status line while the filter is typed.
-    pub fn prompt_line(&self) -> Option<Line<'static>> {
+    /// The status line while the query is typed: the query, then what is
+    /// wrong with it or how far the search index got (`note`).
+    pub fn prompt_line(&self, note: Option<String>) -> Option<Line<'static>> {
         if !self.typing {
             return None;
         }
-        Some(Line::from(vec![
+        let mut spans = vec![
             Span::styled(" / ", theme::key()),
             Span::raw(format!(" {}_", inert(&self.filter.text, 120))),
-            Span::styled("   Enter keep · Esc clear", theme::dim()),
-        ]))
+        ];
+        match (note, self.filter.error.is_some()) {
+            (Some(note), true) => {
+                spans.push(Span::styled(
+                    format!("   ✗ {}", inert(&note, 160)),
+                    theme::error(),
+                ));
+            }
+            (Some(note), false) => spans.push(Span::styled(format!("   {note}"), theme::dim())),
+            (None, _) => spans.push(Span::styled("   Enter keep · Esc clear", theme::dim())),
+        }
+        Some(Line::from(spans))
     }
 }
