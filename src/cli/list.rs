@@ -6,13 +6,13 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::output::{self, Out};
-use super::{Context, parse_event_type, say_moment};
-use crate::domain::{EventType, Timestamp};
+use super::{Context, matching_at, parse_event_type, say_moment};
+use crate::domain::EventType;
 use crate::error::Result;
 use crate::read::as_of::AsOf;
 use crate::read::index::LogIndex;
 use crate::read::projection::ShipmentSummary;
-use crate::read::query::{self, Query};
+use crate::read::query::Query;
 
 #[derive(Args, Debug)]
 pub struct ListArgs {
@@ -38,13 +38,7 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<ExitCode> {
     let (index, moment) = ctx.index_at(args.as_of)?;
     let only = match &args.query {
         None => None,
-        Some(text) => {
-            // "now" for age/idle: the moment viewed (an --as-of answer's last event).
-            let now = moment
-                .and_then(|m| m.at)
-                .unwrap_or_else(Timestamp::now_millis);
-            Some(query::matching(&index, text, now)?)
-        }
+        Some(text) => Some(matching_at(&index, moment.as_ref(), text)?),
     };
     if let Some(moment) = moment {
         say_moment(&moment, args.json)?;

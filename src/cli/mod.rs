@@ -270,6 +270,20 @@ impl Context {
     }
 }
 
+/// The shipments of `index` that match the search `text`; `age` and
+/// `idle` count to the moment viewed: the last event of an `--as-of`
+/// answer, else the clock.
+pub fn matching_at(
+    index: &LogIndex,
+    moment: Option<&Moment>,
+    text: &str,
+) -> Result<std::collections::BTreeSet<ShipmentId>> {
+    let now = moment
+        .and_then(|m| m.at)
+        .unwrap_or_else(crate::domain::Timestamp::now_millis);
+    crate::read::query::matching(index, text, now)
+}
+
 /// Says which event an `--as-of` answer ends at: on stdout before a
 /// table, on stderr before JSON (which must stay one document).
 pub fn say_moment(moment: &Moment, json: bool) -> Result<()> {

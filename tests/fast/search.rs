@@ -43,6 +43,36 @@ fn list_where_finds_exactly_the_known_answers() {
     }
 }
 
+/// The shipments of the rows `export` wrote (first column, after the header).
+fn exported(run: &Run) -> BTreeSet<String> {
+    run.stdout
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn export_where_writes_the_timelines_of_exactly_the_known_answers() {
+    let env = search_env();
+    let as_of = format!("event:{SEARCH_EVENTS}");
+    for (q, numbers) in SEARCH_CASES {
+        let run = env.run(&["export", "--where", q, "--as-of", &as_of]).ok();
+        assert_eq!(exported(&run), expected(numbers), "export --where {q:?}");
+    }
+    // Whole timelines: every event of a matching shipment, not only the
+    // events that matched.
+    let run = env.run(&["export", "--where", "vehicle:trk-59"]).ok();
+    let rows = run.stdout.lines().skip(1).count();
+    let events = env
+        .events()
+        .iter()
+        .filter(|e| expected(&[1, 5]).contains(e["shipment_id"].as_str().unwrap()))
+        .count();
+    assert_eq!(rows, events);
+}
+
 #[test]
 fn library_finds_exactly_the_known_answers() {
     let env = search_env();
@@ -93,12 +123,17 @@ fn malformed_queries_exit_2_naming_the_problem_and_print_nothing() {
     let env = search_env();
     for (q, says) in SEARCH_ERRORS {
         for extra in [&[][..], &["--json"][..], &["--as-of", "event:3"][..]] {
-            let mut args = vec!["list", "--where", q];
-            args.extend_from_slice(extra);
-            let run = env.run(&args).usage();
-            assert!(run.stderr.contains(says), "{q:?}: {}", run.stderr);
-            assert!(run.stderr.contains("column"), "{q:?}: {}", run.stderr);
-            assert!(run.stdout.is_empty(), "{q:?} printed {:?}", run.stdout);
+            for command in ["list", "export"] {
+                let mut args = vec![command, "--where", q];
+                args.extend_from_slice(extra);
+                if command == "export" && extra == ["--json"] {
+                    args.pop(); // export has --format instead
+                }
+                let run = env.run(&args).usage();
+                assert!(run.stderr.contains(says), "{q:?}: {}", run.stderr);
+                assert!(run.stderr.contains("column"), "{q:?}: {}", run.stderr);
+                assert!(run.stdout.is_empty(), "{q:?} printed {:?}", run.stdout);
+            }
         }
     }
 }

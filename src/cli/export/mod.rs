@@ -1,28 +1,34 @@
 //! `control-tower export [--where Q] [--from WHEN] [--to WHEN] [--as-of WHEN]
 //! [--format csv|jsonl] [--output FILE]`: full timelines for compliance,
 //! one row per event, streamed from the store's `read_all` in bounded
-//! memory (one event at a time; `--where` first finds the matching
-//! shipments, a set of IDs).
+//! memory (one event at a time). `--where` first reads the log into an
+//! index, as `list --where` does, to find the matching shipments; only
+//! their IDs are kept while the rows stream.
 
 mod rows;
 mod sink;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
 
-use super::Context;
 use super::output::warn;
-use crate::domain::Timestamp;
+use super::{Context, matching_at};
+use crate::domain::{ShipmentId, Timestamp};
 use crate::error::{Error, Result};
 use crate::read::as_of::{AsOf, Cutoff, DayEdge};
+use crate::read::query::Query;
 use crate::store::{EventStore, Location, Position};
 pub use sink::Format;
 use sink::{Progress, Sink};
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
+    /// Only the shipments matching the query Q (as `list --where`), e.g. 'vehicle:TRK-5916 -state:DELIVERED'
+    #[arg(long = "where", value_name = "Q", allow_hyphen_values = true)]
+    pub query: Option<String>,
     /// Only events at or after WHEN: event:N (the Nth event on), an RFC 3339 time, or a date (its start)
     #[arg(long, value_name = "WHEN", value_parser = parse_from)]
     pub from: Option<AsOf>,
@@ -72,6 +78,10 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<ExitCode> {
     if let Some(output) = &args.output {
         refuse_the_log_itself(&ctx.location, output)?;
     }
+    let only = match &args.query {
+        Some(text) => Some(matching(ctx, text, args.as_of)?),
+        None => None,
+    };
     let window = Window {
         from: args.from,
         to: args.to,
@@ -89,7 +99,10 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<ExitCode> {
             return Ok(());
         }
         number += 1;
-        if window.admits(number, event.timestamp) {
+        let wanted = only
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&event.shipment_id));
+        if wanted && window.admits(number, event.timestamp) {
             sink.write(event)?;
         }
         progress.update(recorded.position.0, sink.rows);
@@ -102,6 +115,14 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<ExitCode> {
         warn(format_args!("{}", cutoff.moment()));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The shipments matching `text` as the log stood at `as_of`; a malformed
+/// query fails before anything is read.
+fn matching(ctx: &Context, text: &str, as_of: Option<AsOf>) -> Result<BTreeSet<ShipmentId>> {
+    Query::parse(text)?;
+    let (index, moment) = ctx.index_at(as_of)?;
+    matching_at(&index, moment.as_ref(), text)
 }
 
 /// How far the read goes, in the units of the store's positions: the
