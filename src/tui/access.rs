@@ -101,6 +101,22 @@ impl Access {
         }
     }
 
+    /// Acts as `role` if the policy gives this operator that role; the
+    /// status line's answer either way.
+    pub fn switch_to(&mut self, role: Actor) -> Result<String, String> {
+        match self.roles.iter().position(|&r| r == role) {
+            Some(i) if self.read_only.is_none() => {
+                self.role_index = i;
+                Ok(format!("acting as {role}"))
+            }
+            Some(_) => Err(self.read_only_reason()),
+            None => Err(format!(
+                "the role policy does not give operator '{}' the {role} role",
+                self.operator
+            )),
+        }
+    }
+
     /// Why nothing can be appended, in the operator's words.
     pub fn read_only_reason(&self) -> String {
         if let Some(reason) = &self.read_only {

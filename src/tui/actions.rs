@@ -97,18 +97,32 @@ impl App {
         let Some(action) = action else { return };
         match action {
             Action::Append(request) => self.append(request),
+            Action::AppendBatch(requests) => self.append_requests(requests, true),
             Action::JumpTo(id) => self.jump_to(id),
             Action::Focus(focus) => self.focus = focus,
             Action::AskReason(prompt) => self.reason.open(prompt),
-            Action::OpenForm => self.form.open(),
+            Action::OpenForm => self.open_form(),
             Action::Info(text) => self.info(text),
             Action::Error(text) => self.error(text),
         }
     }
 
-    /// The one write path: waits for the lock on a worker thread, then
-    /// appends through the store (`jobs`); `appended` takes the result.
+    /// One key's append. The shipment acted on stays selected and in view
+    /// until the cursor moves (`Table::set_acted`).
     fn append(&mut self, request: AppendRequest) {
+        if let crate::store::Target::Existing(id) = request.target
+            && !self.appending()
+        {
+            let projection = self.tower.index().projection();
+            self.table.set_acted(projection, id);
+        }
+        self.append_requests(vec![request], false);
+    }
+
+    /// The one write path: waits for the lock on a worker thread, then
+    /// appends through the store (`jobs`); `appended_all` takes the
+    /// answers. `batch`: marked rows, answered with a summary.
+    pub(super) fn append_requests(&mut self, requests: Vec<AppendRequest>, batch: bool) {
         if self.appending() {
             self.error("an append is already in progress");
             return;
@@ -120,12 +134,12 @@ impl App {
                     log.set_lock_timeout(timeout);
                 }
                 match log.lock_ticket() {
-                    Ok(ticket) => self.spawn_append(ticket, request),
+                    Ok(ticket) => self.spawn_append(ticket, requests, batch),
                     Err(e) => self.error(e.to_string()),
                 }
             }
             Tower::Database(_) => match self.tower.take_writer() {
-                Some(writer) => self.spawn_store_append(writer, request),
+                Some(writer) => self.spawn_store_append(writer, requests, batch),
                 None => {
                     let why = self.access.read_only_reason();
                     self.error(why);

@@ -12,10 +12,10 @@ use std::time::Instant;
 
 use super::access::Access;
 use super::components::{
-    ActionBar, Audit, Form, Help, History, Jump, Reason, Status, StatusLine, Table,
+    ActionBar, Audit, Batch, Form, Help, History, Jump, Reason, Status, StatusLine, Table,
 };
 use super::jobs::Jobs;
-use super::keymap::Context;
+use super::keymap::{Command, Context};
 use super::live::Freeze;
 use super::tower::Tower;
 use crate::domain::{Actor, ShipmentId};
@@ -38,6 +38,8 @@ pub enum Mode {
     Form,
     Help,
     Audit,
+    /// A batch action's question, or its summary.
+    Batch,
 }
 
 /// The integrity verdict shown in the header.
@@ -97,6 +99,12 @@ pub struct App {
     pub(super) history: History,
     pub(super) action_bar: ActionBar,
     pub(super) reason: Reason,
+    pub(super) batch: Batch,
+    /// The last action key, the shipment it was for, and when: a repeat
+    /// within `REPEAT_GUARD` on another shipment is ignored (`acting.rs`).
+    pub(super) last_press: Option<(Command, ShipmentId, Instant)>,
+    /// When the key being handled was pressed.
+    pub(super) key_at: Instant,
     pub(super) form: Form,
     pub(super) jump: Jump,
     pub(super) audit: Audit,
@@ -168,6 +176,9 @@ impl App {
             history: History::default(),
             action_bar: ActionBar,
             reason: Reason::default(),
+            batch: Batch::default(),
+            last_press: None,
+            key_at: Instant::now(),
             form: Form::default(),
             jump: Jump::default(),
             audit: Audit::default(),
@@ -263,6 +274,8 @@ impl App {
     pub fn mode(&self) -> Mode {
         if self.reason.is_open() {
             Mode::Reason
+        } else if self.batch.is_open() {
+            Mode::Batch
         } else if self.form.is_open() {
             Mode::Form
         } else if self.help.is_open() {
@@ -284,7 +297,9 @@ impl App {
             Mode::Normal => Context::Normal,
             Mode::Filter | Mode::Jump => Context::TextInput,
             Mode::Reason => self.reason.context().unwrap_or(Context::TextInput),
+            Mode::Form if self.form.offer().is_some() => Context::Confirm,
             Mode::Form => Context::Form,
+            Mode::Batch => self.batch.context().unwrap_or(Context::Summary),
             Mode::Help => Context::Help,
             Mode::Audit => Context::Audit,
         }

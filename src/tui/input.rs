@@ -3,7 +3,11 @@
 //! view; in the normal view the focused pane first, then the table). What
 //! a component asks for comes back as an `Action`, applied in `apply`, the
 //! one place where an append starts. Keys no component owns (quit, role,
-//! freeze, the views, Esc's first duties) are the `App`'s own.
+//! freeze, the views, Esc's first duties, the marks) are the `App`'s own.
+//! Only `q` on the main screen quits: inside any view, prompt or form a
+//! `q` the keymap binds to quit closes it instead (Ctrl-C always quits).
+
+use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent};
 
@@ -14,18 +18,27 @@ use crate::domain::ShipmentId;
 
 impl App {
     pub fn handle_key(&mut self, key: &KeyEvent) {
+        self.handle_key_at(key, Instant::now());
+    }
+
+    /// A key pressed at `at` (tests give the moment, to check the repeat
+    /// guard without waiting).
+    pub fn handle_key_at(&mut self, key: &KeyEvent, at: Instant) {
         // No binding uses Alt: an Alt-key is Esc typed just before a key
         // (terminals and tmux send both as one sequence), so treat it so.
         if key.modifiers.contains(KeyModifiers::ALT) && matches!(key.code, KeyCode::Char(_)) {
             let mut plain = *key;
             plain.modifiers.remove(KeyModifiers::ALT);
-            self.handle_key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
-            self.handle_key(&plain);
+            self.handle_key_at(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE), at);
+            self.handle_key_at(&plain, at);
             return;
         }
         let Some(input) = keymap::dispatch(self.context(), key) else {
             return;
         };
+        self.key_at = at;
+        // An error stays until the next key: this one.
+        self.status.key_pressed();
         match input {
             Input::Text(c) => self.type_char(c),
             Input::Command(command) => self.run(command, key),
@@ -42,14 +55,19 @@ impl App {
             Mode::Jump => self.jump.type_char(c),
             Mode::Reason => self.reason.type_char(c),
             Mode::Form => self.form.type_char(c),
+            Mode::Batch => self.batch.type_char(c),
             _ => {}
         }
     }
 
     fn run(&mut self, command: Command, key: &KeyEvent) {
         if command == Command::Quit {
-            self.quit = true;
-            return;
+            let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL);
+            if ctrl_c || self.mode() == Mode::Normal {
+                self.quit = true;
+                return;
+            }
+            return self.run(Command::Escape, key);
         }
         let projection = self.tower.index().projection();
         let action = match self.mode() {
@@ -68,11 +86,14 @@ impl App {
                 let acting = self.acting_role();
                 self.reason.command(command, acting)
             }
+            Mode::Form if self.form.offer().is_some() => return self.answer_offer(command),
             Mode::Form => self.form.command(command, self.access.role()),
+            Mode::Batch => self.batch.command(command),
             Mode::Help => {
                 self.help.command(command);
                 None
             }
+            Mode::Audit if command == Command::Reverify => return self.reverify(),
             Mode::Audit => self.audit.command(command, &self.integrity.verify),
         };
         self.apply(action);
@@ -85,6 +106,18 @@ impl App {
             // Esc first gives up an append waiting for the lock, then
             // dismisses the reload banner (it stays until acknowledged).
             Command::Escape if self.cancel_append() || self.status.dismiss_banner() => {}
+            Command::Escape if self.table.clear_marks() => self.info("marks cleared"),
+            Command::ToggleMark => {
+                let projection = self.tower.index().projection();
+                self.table.toggle_mark(projection);
+            }
+            Command::MarkAll => {
+                let projection = self.tower.index().projection();
+                let n = self.table.mark_all(projection);
+                self.info(format!(
+                    "{n} marked: a/h/o/x act on them all (asking first), Esc clears"
+                ));
+            }
             Command::ToggleFocus => {
                 self.focus = match self.focus {
                     Focus::Table => Focus::History,
@@ -93,11 +126,10 @@ impl App {
             }
             Command::NextRole => self.step_role(1),
             Command::PrevRole => self.step_role(-1),
-            Command::Primary
-            | Command::Hold
-            | Command::Override
-            | Command::Cancel
-            | Command::NewShipment => {
+            Command::Primary | Command::Hold | Command::Override | Command::Cancel => {
+                self.act(command)
+            }
+            Command::NewShipment => {
                 let acting = self.acting_role();
                 let selected = self.selected_summary();
                 let action = self.action_bar.command(command, acting, selected);

@@ -55,10 +55,11 @@ pub enum Job {
         generation: u64,
         result: std::result::Result<Box<crate::read::query::SearchIndex>, String>,
     },
-    /// A database append came back, with the connection it went through.
+    /// A database append came back, with the connection it went through
+    /// (one answer per request; a batch is several).
     Stored {
         writer: Box<dyn EventStore>,
-        result: Result<Appended>,
+        result: Result<Vec<Result<Appended>>>,
     },
 }
 
@@ -74,7 +75,9 @@ pub struct Verifying {
 /// An append waiting for the writers' lock.
 pub struct InFlight {
     pub started: Instant,
-    request: AppendRequest,
+    requests: Vec<AppendRequest>,
+    /// A batch on marked rows (its answer is a summary), not one key's.
+    batch: bool,
     pub cancel: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
 }
@@ -202,25 +205,23 @@ impl App {
                 let Tower::File(log) = &mut self.tower else {
                     return;
                 };
-                let result = guard.and_then(|guard| {
-                    let request = std::slice::from_ref(&flight.request);
-                    let mut results = log.append_batch_holding(guard, request)?;
-                    results.pop().unwrap_or_else(|| {
-                        Err(crate::error::Error::Internal(
-                            "an append of one event returned no result".into(),
-                        ))
-                    })
-                });
-                self.appended(result);
+                let results =
+                    guard.and_then(|guard| log.append_batch_holding(guard, &flight.requests));
+                self.appended_all(&flight.requests, flight.batch, results);
             }
             Job::Stored { writer, result } => {
-                if let Some(mut flight) = self.jobs.in_flight.take()
-                    && let Some(handle) = flight.handle.take()
-                {
-                    let _ = handle.join();
-                }
+                let flight = self.jobs.in_flight.take();
+                let (requests, batch) = match flight {
+                    Some(mut flight) => {
+                        if let Some(handle) = flight.handle.take() {
+                            let _ = handle.join();
+                        }
+                        (flight.requests, flight.batch)
+                    }
+                    None => (Vec::new(), false),
+                };
                 self.tower.give_back(writer);
-                self.appended(result);
+                self.appended_all(&requests, batch, result);
             }
         }
     }
@@ -274,7 +275,12 @@ impl App {
 
     /// Waits for the writers' lock on a worker thread; `on_job` appends
     /// `request` once it is ours.
-    pub(super) fn spawn_append(&mut self, ticket: LockTicket, request: AppendRequest) {
+    pub(super) fn spawn_append(
+        &mut self,
+        ticket: LockTicket,
+        requests: Vec<AppendRequest>,
+        batch: bool,
+    ) {
         let cancel = Arc::new(AtomicBool::new(false));
         let tx = self.jobs.tx.clone();
         // Esc sets `cancel`; a wait for the lock then gives up.
@@ -285,7 +291,8 @@ impl App {
         self.status.clear();
         self.jobs.in_flight = Some(InFlight {
             started: Instant::now(),
-            request,
+            requests,
+            batch,
             cancel,
             handle: Some(handle),
         });
@@ -296,17 +303,20 @@ impl App {
     pub(super) fn spawn_store_append(
         &mut self,
         mut writer: Box<dyn EventStore>,
-        request: AppendRequest,
+        requests: Vec<AppendRequest>,
+        batch: bool,
     ) {
         let tx = self.jobs.tx.clone();
+        let sent = requests.clone();
         let handle = thread::spawn(move || {
-            let result = writer.append_request(&request);
+            let result = writer.append_batch(&sent);
             let _ = tx.send(Msg::Job(Job::Stored { writer, result }));
         });
         self.status.clear();
         self.jobs.in_flight = Some(InFlight {
             started: Instant::now(),
-            request: AppendRequest::create(Default::default()),
+            requests,
+            batch,
             cancel: Arc::new(AtomicBool::new(false)),
             handle: Some(handle),
         });

@@ -21,6 +21,8 @@ pub enum Context {
     Audit,
     /// The help view.
     Help,
+    /// The list of what a batch action did.
+    Summary,
 }
 
 impl Context {
@@ -33,6 +35,7 @@ impl Context {
             Context::Form => "New-shipment form",
             Context::Audit => "Audit view",
             Context::Help => "Help",
+            Context::Summary => "Batch summary",
         }
     }
 }
@@ -75,6 +78,10 @@ pub enum Command {
     CycleLeft,
     CycleRight,
     Confirm,
+    /// Space: mark / unmark the selected row for a batch action.
+    ToggleMark,
+    /// `V`: mark every row in the current view.
+    MarkAll,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,8 +269,22 @@ pub const KEYMAP: &[Binding] = &[
     b(X::Normal, &[Ch('A')], "A", C::Audit, "audit view"),
     b(
         X::Normal,
+        &[Ch(' ')],
+        "Space",
+        C::ToggleMark,
+        "mark / unmark the row for a batch action, then next row",
+    ),
+    b(
+        X::Normal,
         &[Ch('V')],
         "V",
+        C::MarkAll,
+        "mark every row in the view (a/h/o/x then act on the marked rows)",
+    ),
+    b(
+        X::Normal,
+        &[Ctrl('v')],
+        "Ctrl-V",
         C::Reverify,
         "read and verify the whole log again",
     ),
@@ -273,7 +294,7 @@ pub const KEYMAP: &[Binding] = &[
         &[Code(KeyCode::Esc)],
         "Esc",
         C::Escape,
-        "cancel a waiting append, else clear the filter",
+        "cancel a waiting append, else clear the marks, else the filter",
     ),
     b(
         X::TextInput,
@@ -336,14 +357,14 @@ pub const KEYMAP: &[Binding] = &[
         &[Code(KeyCode::Left)],
         "Left",
         C::CycleLeft,
-        "previous delivery type",
+        "previous delivery type (the picker)",
     ),
     b(
         X::Form,
         &[Code(KeyCode::Right)],
-        "Right",
+        "Right/Space",
         C::CycleRight,
-        "next delivery type",
+        "next delivery type (Space too, on the picker)",
     ),
     b(
         X::Form,
@@ -357,7 +378,7 @@ pub const KEYMAP: &[Binding] = &[
         &[Code(KeyCode::Esc)],
         "Esc",
         C::Escape,
-        "close without creating",
+        "close without creating (n reopens the draft)",
     ),
     b(
         X::Audit,
@@ -382,12 +403,18 @@ pub const KEYMAP: &[Binding] = &[
     ),
     b(
         X::Audit,
-        &[Code(KeyCode::Esc), Ch('A')],
-        "Esc/A",
+        &[Code(KeyCode::Esc), Ch('A'), Ch('q')],
+        "Esc/A/q",
         C::Escape,
         "back to the table",
     ),
-    b(X::Audit, &[Ch('q')], "q", C::Quit, "quit"),
+    b(
+        X::Audit,
+        &[Ch('V')],
+        "V",
+        C::Reverify,
+        "read and verify the whole log again",
+    ),
     b(
         X::Help,
         &[Code(KeyCode::Up), Ch('k')],
@@ -404,12 +431,32 @@ pub const KEYMAP: &[Binding] = &[
     ),
     b(
         X::Help,
-        &[Code(KeyCode::Esc), Ch('?')],
-        "Esc/?",
+        &[Code(KeyCode::Esc), Ch('?'), Ch('q')],
+        "Esc/?/q",
         C::Escape,
         "close help",
     ),
-    b(X::Help, &[Ch('q')], "q", C::Quit, "quit"),
+    b(
+        X::Summary,
+        &[Code(KeyCode::Up), Ch('k')],
+        "Up/k",
+        C::Up,
+        "scroll up",
+    ),
+    b(
+        X::Summary,
+        &[Code(KeyCode::Down), Ch('j')],
+        "Down/j",
+        C::Down,
+        "scroll down",
+    ),
+    b(
+        X::Summary,
+        &[Code(KeyCode::Esc), Ch('q'), Code(KeyCode::Enter)],
+        "Esc/q",
+        C::Escape,
+        "close the summary",
+    ),
 ];
 
 /// What a key press does in `context`: a bound command, or (in text
@@ -448,7 +495,7 @@ pub enum Input {
 }
 
 /// The contexts in the order the help view lists them.
-pub const HELP_ORDER: [Context; 7] = [
+pub const HELP_ORDER: [Context; 8] = [
     Context::Normal,
     Context::Always,
     Context::TextInput,
@@ -456,6 +503,7 @@ pub const HELP_ORDER: [Context; 7] = [
     Context::Form,
     Context::Audit,
     Context::Help,
+    Context::Summary,
 ];
 
 #[cfg(test)]

@@ -178,6 +178,7 @@ impl App {
 
     /// Drops highlights that have had their moment; true if any did.
     pub fn expire_highlights(&mut self, now: Instant) -> bool {
-        self.table.expire_highlights(now)
+        let status = self.status.expire(now);
+        self.table.expire_highlights(now) || status
     }
 }

@@ -17,6 +17,7 @@
 //! - `measure`: frame-time and append-to-screen figures for `bench`.
 
 pub mod access;
+pub mod acting;
 pub mod actions;
 pub mod app;
 pub mod components;

@@ -126,6 +126,9 @@ pub struct RowTest<'a> {
     state: Option<EventType>,
     /// The record of every shipment while none are built.
     empty: Record,
+    /// A row shown whatever the filter says (the shipment just acted on,
+    /// until the cursor moves).
+    keep: Option<usize>,
 }
 
 impl<'a> RowTest<'a> {
@@ -135,10 +138,20 @@ impl<'a> RowTest<'a> {
             search,
             state: filter.state,
             empty: Record::default(),
+            keep: None,
         }
     }
 
+    /// Shows projection position `keep` even when the filter hides it.
+    pub fn keeping(mut self, keep: Option<usize>) -> Self {
+        self.keep = keep;
+        self
+    }
+
     fn matches(&self, position: usize, s: &ShipmentSummary) -> bool {
+        if self.keep == Some(position) {
+            return true;
+        }
         if self.state.is_some_and(|st| st != s.state) {
             return false;
         }

@@ -568,7 +568,7 @@ fn an_edit_far_back_in_a_bigger_log_is_caught_and_v_verifies_on_demand() {
     let file = OpenOptions::new().write(true).open(&path).unwrap();
     file.set_modified(stamp).unwrap();
     assert_eq!(verify_exit(&dir), Some(0));
-    tmux.keys("d", &["V"]);
+    tmux.keys("d", &["C-v"]);
     tmux.wait_for("d", "verified on demand", |s| {
         s.contains(" VALID ") && s.contains("verified the whole log again: VALID")
     });

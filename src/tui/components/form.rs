@@ -1,9 +1,12 @@
 //! The new-shipment form: its state, its keys, its drawing, and
 //! field-by-field validation. The rules are the core's
 //! (`domain::payload`), applied to one field at a time so the operator
-//! learns what is wrong where they typed it. Drawn: four fields, the
-//! focused one marked, each field's error under it, and a warning when
-//! the current role is not SENDER.
+//! learns what is wrong where they typed it, while typing. The delivery
+//! type is a picker (Left/Right or Space), not text. When it opens under
+//! a role other than SENDER it first offers to switch (`y`), or says the
+//! policy does not allow it. Esc hides it and keeps the draft until a
+//! shipment is created (`n` shows it again). Drawn: four fields, the
+//! focused one marked, each field's error beside it.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -25,7 +28,7 @@ pub const HINTS: [&str; 4] = [
     "city, state (e.g. Mumbai, Maharashtra)",
     "city, state (e.g. Delhi, Delhi)",
     "more than 0, at most 100000",
-    "STANDARD, EXPRESS or SAME_DAY (Left/Right to pick)",
+    "Left/Right or Space to pick",
 ];
 const MAX_INPUT_CHARS: usize = 240;
 
@@ -49,17 +52,30 @@ impl NewShipmentForm {
         }
     }
 
+    /// A character typed: into a text field (checked at once), or on the
+    /// delivery-type picker Space picks the next type.
     pub fn insert(&mut self, c: char) {
+        if self.focus == 3 {
+            if c == ' ' {
+                self.cycle_delivery(true);
+            } else {
+                self.errors[3] = Some("pick with Left/Right or Space; no typing here".into());
+            }
+            return;
+        }
         let field = &mut self.fields[self.focus];
         if field.chars().count() < MAX_INPUT_CHARS {
             field.push(c);
         }
-        self.errors[self.focus] = None;
+        self.check_focused();
     }
 
     pub fn backspace(&mut self) {
+        if self.focus == 3 {
+            return;
+        }
         self.fields[self.focus].pop();
-        self.errors[self.focus] = None;
+        self.check_focused();
     }
 
     pub fn is_last(&self) -> bool {
@@ -124,19 +140,53 @@ impl NewShipmentForm {
     }
 }
 
-/// The form, while open.
+/// What the form offers when it opens under a role other than SENDER.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Offer {
+    /// `y` switches to SENDER.
+    Switch(Actor),
+    /// The policy does not give this operator SENDER (why).
+    Denied(String),
+}
+
+/// The form and its draft (kept while hidden, until a shipment is
+/// created), and the role offer while it waits for an answer.
 #[derive(Debug, Clone, Default)]
 pub struct Form {
     form: Option<NewShipmentForm>,
+    shown: bool,
+    offer: Option<Offer>,
 }
 
 impl Form {
-    pub fn open(&mut self) {
-        self.form = Some(NewShipmentForm::new());
+    /// `role`: acting now; `sender`: whether this operator may act as
+    /// SENDER (or why not). Shows the draft if there is one.
+    pub fn open(&mut self, role: Option<Actor>, sender: Result<(), String>) {
+        if self.form.is_none() {
+            self.form = Some(NewShipmentForm::new());
+        }
+        self.shown = true;
+        self.offer = match (role, sender) {
+            (Some(Actor::Sender), _) => None,
+            (Some(role), Ok(())) => Some(Offer::Switch(role)),
+            (None, Ok(())) => Some(Offer::Switch(Actor::Sender)),
+            (_, Err(why)) => Some(Offer::Denied(why)),
+        };
     }
 
     pub fn is_open(&self) -> bool {
-        self.form.is_some()
+        self.shown && self.form.is_some()
+    }
+
+    /// The role offer waiting for its answer, if any.
+    pub fn offer(&self) -> Option<&Offer> {
+        self.offer.as_ref().filter(|_| self.is_open())
+    }
+
+    /// The offer was answered (switched, or declined): the form itself.
+    pub fn offer_done(&mut self, keep_open: bool) {
+        self.offer = None;
+        self.shown = keep_open;
     }
 
     /// The open form, to fill it in directly (tests).
@@ -155,8 +205,10 @@ impl Form {
         let form = self.form.as_mut()?;
         match command {
             Command::Escape => {
-                self.form = None;
-                return Some(Action::Info("no shipment created".into()));
+                self.shown = false;
+                return Some(Action::Info(
+                    "no shipment created; the draft is kept (n reopens it)".into(),
+                ));
             }
             Command::Backspace => form.backspace(),
             Command::NextField => {
@@ -176,6 +228,7 @@ impl Form {
                 }
                 if let Some(payload) = form.payload() {
                     self.form = None;
+                    self.shown = false;
                     return Some(Action::Append(AppendRequest::create(payload)));
                 }
             }
@@ -185,53 +238,92 @@ impl Form {
     }
 
     pub fn draw(&self, frame: &mut Frame, body: Rect, role: Option<Actor>) {
-        if let Some(form) = &self.form {
-            draw(frame, body, role, form);
+        if let Some(form) = self.form.as_ref().filter(|_| self.shown) {
+            draw(frame, body, role, form, self.offer.as_ref());
         }
     }
 }
 
-fn draw(frame: &mut Frame, body: Rect, role: Option<Actor>, form: &NewShipmentForm) {
-    let area = centered(body, 76, 16);
-    frame.render_widget(Clear, area);
-    let mut lines = Vec::new();
-    if role != Some(Actor::Sender) {
-        let role = role.map_or("read-only", |r| r.as_str());
-        lines.push(Line::styled(
-            format!("Shipments are created as SENDER; you are acting as {role} (r: change role)."),
+/// The first line: the role offer, or who creates.
+fn role_line(role: Option<Actor>, offer: Option<&Offer>) -> Line<'static> {
+    let acting = role.map_or("read-only", |r| r.as_str());
+    match offer {
+        Some(Offer::Switch(_)) => Line::from(vec![
+            Span::styled(
+                format!("Shipments are created as SENDER; you are acting as {acting}. Switch to SENDER? "),
+                theme::error(),
+            ),
+            Span::styled(" y ", theme::key()),
+            Span::raw(" yes  Esc: no"),
+        ]),
+        Some(Offer::Denied(why)) => Line::styled(
+            format!("Cannot create shipments: {} (Esc closes)", inert(why, 120)),
             theme::error(),
-        ));
-    } else {
-        lines.push(Line::styled("Created as SENDER.", theme::dim()));
+        ),
+        None if role == Some(Actor::Sender) => Line::styled("Created as SENDER.", theme::dim()),
+        None => Line::styled(
+            format!("Shipments are created as SENDER; you are acting as {acting} (r: change role)."),
+            theme::error(),
+        ),
     }
+}
+
+/// The delivery type as a picker: every choice, the picked one marked.
+fn picker(form: &NewShipmentForm, focused: bool) -> Vec<Span<'static>> {
+    let mut spans = vec![Span::raw(if focused { "◀ " } else { "  " })];
+    for kind in DELIVERY_TYPES {
+        if form.fields[3] == kind {
+            let style = Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED);
+            spans.push(Span::styled(format!("[{kind}]"), style));
+        } else {
+            spans.push(Span::styled(format!(" {kind} "), theme::dim()));
+        }
+    }
+    spans.push(Span::raw(if focused { " ▶" } else { "" }));
+    spans
+}
+
+fn draw(
+    frame: &mut Frame,
+    body: Rect,
+    role: Option<Actor>,
+    form: &NewShipmentForm,
+    offer: Option<&Offer>,
+) {
+    let area = centered(body, 96, 14);
+    frame.render_widget(Clear, area);
+    let mut lines = vec![role_line(role, offer), Line::from("")];
     for (i, label) in LABELS.iter().enumerate() {
         let focused = i == form.focus;
         let marker = if focused { "▶ " } else { "  " };
-        let value = inert(&form.fields[i], 60);
-        let value_style = if focused {
-            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
-        } else {
-            Style::new()
-        };
-        lines.push(Line::from(vec![
+        let mut spans = vec![
             Span::raw(marker),
             Span::styled(format!("{label:<14}"), theme::title()),
-            Span::styled(
-                format!("{value}{}", if focused { "_" } else { "" }),
-                value_style,
-            ),
-        ]));
-        match &form.errors[i] {
-            Some(err) => lines.push(Line::styled(
-                format!("    ✗ {}", inert(err, 90)),
-                theme::error(),
-            )),
-            None => lines.push(Line::styled(format!("    {}", HINTS[i]), theme::dim())),
+        ];
+        if i == 3 {
+            spans.extend(picker(form, focused));
+        } else {
+            let value_style = if focused {
+                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+            } else {
+                Style::new()
+            };
+            let value = inert(&form.fields[i], 40);
+            let cursor = if focused { "_" } else { "" };
+            spans.push(Span::styled(format!("{value}{cursor}"), value_style));
         }
+        // Beside the field: what is wrong with it, or (focused) a hint.
+        match &form.errors[i] {
+            Some(err) => spans.push(Span::styled(format!("  ✗ {}", inert(err, 70)), theme::error())),
+            None if focused => spans.push(Span::styled(format!("  {}", HINTS[i]), theme::dim())),
+            None => {}
+        }
+        lines.push(Line::from(spans));
+        lines.push(Line::from(""));
     }
     lines.push(Line::from(""));
     lines.push(Line::styled(
-        "Enter: check field / create on the last · Tab/Up/Down: move · Esc: close",
+        "Enter: check field / create on the last · Tab/Up/Down: move · Esc: close (draft kept)",
         theme::dim(),
     ));
     frame.render_widget(

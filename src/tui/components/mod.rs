@@ -10,6 +10,8 @@
 //! - `action_bar`: what the role may do (drawing) and what `a`, `h`, `o`,
 //!   `x` and `n` decide; `reason`: the reason + `y` prompt that follows.
 //! - `form`: the new-shipment form. `jump`: the `:` prompt.
+//! - `batch`: the question of a batch action on marked rows, and the
+//!   summary of what landed, conflicted or was refused.
 //! - `audit`, `help`: the two full-screen views and their cursor/scroll.
 //! - `status`: the status line and the reload banner.
 //!
@@ -22,6 +24,7 @@
 
 pub mod action_bar;
 pub mod audit;
+pub mod batch;
 pub mod form;
 pub mod help;
 pub mod history;
@@ -35,6 +38,7 @@ use crate::store::AppendRequest;
 
 pub use action_bar::ActionBar;
 pub use audit::Audit;
+pub use batch::Batch;
 pub use form::Form;
 pub use help::Help;
 pub use history::History;
@@ -56,6 +60,9 @@ pub enum Action {
     /// Write one event. The one write path: `App::apply` hands it to
     /// `App::append` (lock wait off the loop, then the store).
     Append(AppendRequest),
+    /// Write one event to each marked shipment, each expecting the seq it
+    /// showed when marked (the same path, one lock, one sync).
+    AppendBatch(Vec<AppendRequest>),
     /// Select this shipment in the table (clearing a filter that hides it).
     JumpTo(ShipmentId),
     /// Move the keys between the table and history panes.

@@ -2,7 +2,9 @@
 //! append that starts clears it; an append refused because the log
 //! changed keeps its refusal past the re-reading it caused), the text
 //! being typed for `/` and `:`, and while an append is in flight how long
-//! it has waited. Also the loud reload banner, kept until Esc (the header
+//! it has waited. A message expires after `MESSAGE_FOR`; an error stays
+//! until the next key press (the operator has had a chance to read it).
+//! Also the loud reload banner, kept until Esc (the header
 //! draws it).
 
 use ratatui::Frame;
@@ -13,6 +15,9 @@ use ratatui::widgets::Paragraph;
 
 use crate::text::inert;
 use crate::tui::views::theme;
+
+/// How long an information message stays on the line.
+pub const MESSAGE_FOR: std::time::Duration = std::time::Duration::from_secs(8);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
@@ -29,6 +34,8 @@ pub struct StatusLine {
     /// The line says why an append was refused: the end of the
     /// re-reading it caused does not replace it.
     kept: bool,
+    /// When the message was set (for its expiry).
+    at: Option<std::time::Instant>,
 }
 
 impl StatusLine {
@@ -41,6 +48,7 @@ impl StatusLine {
             text: text.into(),
             error: false,
         });
+        self.at = Some(std::time::Instant::now());
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
@@ -48,6 +56,28 @@ impl StatusLine {
             text: text.into(),
             error: true,
         });
+        self.at = Some(std::time::Instant::now());
+    }
+
+    /// A message older than `MESSAGE_FOR` at `now` goes (errors stay
+    /// until a key); true if the line changed.
+    pub fn expire(&mut self, now: std::time::Instant) -> bool {
+        let old = self
+            .at
+            .is_some_and(|at| now.saturating_duration_since(at) >= MESSAGE_FOR);
+        if old && !self.kept && self.status.as_ref().is_some_and(|s| !s.error) {
+            self.status = None;
+            return true;
+        }
+        false
+    }
+
+    /// A key was pressed: an error has been seen, and goes (unless it is
+    /// the kept refusal of an append, see `keep_until_reread`).
+    pub fn key_pressed(&mut self) {
+        if !self.kept && self.status.as_ref().is_some_and(|s| s.error) {
+            self.status = None;
+        }
     }
 
     /// An append starts: the line shows its progress instead.

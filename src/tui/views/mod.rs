@@ -78,6 +78,7 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) {
     }
     app.form.draw(frame, body, app.role());
     app.reason.draw(frame, body);
+    app.batch.draw(frame, body);
 }
 
 /// The table and history panes, as the screen's size allows.

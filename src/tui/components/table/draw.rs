@@ -20,8 +20,10 @@ use crate::tui::views::{age, theme, thousands};
 fn header_cell(label: &str, column: Option<SortColumn>, table: &Table) -> Cell<'static> {
     let arrow = match column {
         Some(c) if c == table.sort.column => {
-            // Activity's natural order is newest first.
-            if table.sort.reverse { " ▲" } else { " ▼" }
+            // ▲ ascending, ▼ descending; Activity's natural order is
+            // newest first (descending).
+            let descending = (c == SortColumn::Activity) != table.sort.reverse;
+            if descending { " ▼" } else { " ▲" }
         }
         _ => "",
     };
@@ -95,8 +97,17 @@ fn draw(
 /// Counts, sort, and the state and text filters when set (with a `_`
 /// cursor while the filter is being typed).
 fn title(table: &Table, projection: &Projection) -> String {
+    let position = if table.rows.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "· row {} of {} ",
+            thousands(table.cursor as u64 + 1),
+            thousands(table.rows.len() as u64)
+        )
+    };
     let mut title = format!(
-        " Shipments {} of {} · sort {}{} ",
+        " Shipments {} of {} {position}· sort {}{} ",
         thousands(table.rows.len() as u64),
         thousands(projection.total_shipments() as u64),
         table.sort.column.label(),
@@ -106,6 +117,9 @@ fn title(table: &Table, projection: &Projection) -> String {
             ""
         },
     );
+    if !table.marks.is_empty() {
+        title.push_str(&format!("· {} marked ", thousands(table.marks.len() as u64)));
+    }
     if let Some(state) = table.filter.state {
         title.push_str(&format!("· state {state} "));
     }
@@ -153,7 +167,7 @@ fn columns(table: &Table, wide: bool) -> (Vec<Cell<'static>>, Vec<Constraint>) {
         header_cell("ROUTE", Some(SortColumn::Route), table),
     ];
     let mut widths = vec![
-        Constraint::Length(1),
+        Constraint::Length(2),
         Constraint::Length(14),
         Constraint::Length(21),
         Constraint::Fill(1),
@@ -179,14 +193,18 @@ fn row(
     now: DateTime<Utc>,
 ) -> Row<'static> {
     let changed = table.recent.contains_key(&s.id);
-    // A marker as well as a colour: selected `>`, just changed `*`.
-    let marker = if selected {
+    // Markers as well as colours: just acted on `◆`, selected `>`, just
+    // changed `*`; then marked for a batch `✓`.
+    let marker = if table.acted == Some(s.id) {
+        "◆"
+    } else if selected {
         ">"
     } else if changed {
         "*"
     } else {
         " "
     };
+    let marker = format!("{marker}{}", if table.is_marked(s.id) { "✓" } else { " " });
     let query = &table.filter.query;
     let mark = |spot: Spot<'_>, text: String| marked(query, &spot, text, Style::new());
     let mut route = mark(Spot::Source, inert(&s.details.source, 60));

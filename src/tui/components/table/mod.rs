@@ -5,9 +5,10 @@
 //! page height, the areas a click can hit). Drawing is in `draw.rs`.
 
 mod draw;
+mod marks;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
@@ -55,6 +56,12 @@ pub struct Table {
     search: Option<SearchIndex>,
     /// The moment `age` and `idle` count to (`None`: the clock).
     now: Option<Timestamp>,
+    /// The shipment just acted on: kept in view (even when the filter no
+    /// longer matches it) and selected, until the cursor moves.
+    acted: Option<ShipmentId>,
+    /// Rows marked for a batch action, with the seq each showed when it
+    /// was marked (the seq its append expects).
+    marks: BTreeMap<ShipmentId, u32>,
 }
 
 impl Default for Table {
@@ -72,6 +79,8 @@ impl Default for Table {
             hits: RefCell::new(HitAreas::default()),
             search: None,
             now: None,
+            acted: None,
+            marks: BTreeMap::new(),
         }
     }
 }
@@ -148,10 +157,25 @@ impl Table {
         if self.needs_search() {
             return;
         }
-        let now = self.now.unwrap_or_else(Timestamp::now_millis);
-        let test = RowTest::new(&self.filter, self.search.as_ref(), now);
+        let keep = self.kept(projection);
+        let test = Self::row_test(&self.filter, self.search.as_ref(), self.now, keep);
         self.rows.rebuild(projection, &test, self.sort);
         self.reselect(projection);
+    }
+
+    /// The filter as rows are tested, keeping the row just acted on.
+    fn row_test<'a>(
+        filter: &RowFilter,
+        search: Option<&'a SearchIndex>,
+        now: Option<Timestamp>,
+        keep: Option<usize>,
+    ) -> RowTest<'a> {
+        let now = now.unwrap_or_else(Timestamp::now_millis);
+        RowTest::new(filter, search, now).keeping(keep)
+    }
+
+    fn kept(&self, projection: &Projection) -> Option<usize> {
+        self.acted.and_then(|id| projection.position(id))
     }
 
     /// New events for `touched`: their rows move (and light up).
@@ -163,8 +187,8 @@ impl Table {
         if self.needs_search() {
             return;
         }
-        let now = self.now.unwrap_or_else(Timestamp::now_millis);
-        let test = RowTest::new(&self.filter, self.search.as_ref(), now);
+        let keep = self.kept(projection);
+        let test = Self::row_test(&self.filter, self.search.as_ref(), self.now, keep);
         self.rows
             .apply_touched(projection, touched, &test, self.sort);
         self.reselect(projection);
@@ -197,6 +221,7 @@ impl Table {
         }
         self.cursor = row.min(self.rows.len() - 1);
         self.selected = self.id_at(projection, self.cursor);
+        self.release_acted(projection);
     }
 
     fn move_by(&mut self, projection: &Projection, delta: isize) {
@@ -211,6 +236,7 @@ impl Table {
             )));
         };
         let mut said = None;
+        self.release_acted(projection);
         if self.rows.row_of(position).is_none() {
             self.filter = RowFilter::default();
             self.rebuild(projection);
@@ -228,6 +254,7 @@ impl Table {
             return;
         };
         let state = EventType::ALL[i];
+        self.acted = None;
         self.filter.state = if self.filter.state == Some(state) {
             None
         } else {
