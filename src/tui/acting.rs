@@ -8,8 +8,8 @@
 use std::time::Duration;
 
 use super::app::App;
-use super::components::form::Offer;
 use super::components::batch::Marked;
+use super::components::form::Offer;
 use super::keymap::Command;
 use crate::domain::{Actor, EventType};
 use crate::error::{Error, Result};
@@ -59,21 +59,13 @@ impl App {
             Command::Cancel => Some(EventType::Cancelled),
             _ => None,
         };
-        let projection = self.tower.index().projection();
+        // What the operator saw when marking: a shipment moved since is
+        // a conflict at the store, not a step decided on its new state.
         let items = self
             .table
             .marks()
             .iter()
-            .filter_map(|(&id, &seq)| {
-                let s = projection
-                    .position(id)
-                    .and_then(|p| projection.shipments().get(p))?;
-                Some(Marked {
-                    id,
-                    seq,
-                    state: s.state,
-                })
-            })
+            .map(|(&id, &(seq, state))| Marked { id, seq, state })
             .collect();
         self.batch.open(event, role, items);
     }
@@ -143,5 +135,12 @@ impl App {
             self.form.offer_done(false);
             self.info("no shipment created; the draft is kept (n reopens it)");
         }
+    }
+}
+
+impl App {
+    /// The last batch's summary line, while its list is open.
+    pub fn batch_summary_line(&self) -> Option<String> {
+        self.batch.summary().map(|s| s.line())
     }
 }

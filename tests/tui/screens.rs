@@ -18,19 +18,26 @@ use control_tower::tui::{App, AppOptions};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::{Map, Value, json};
 
-fn t0() -> DateTime<Utc> {
+pub(crate) fn t0() -> DateTime<Utc> {
     "2026-01-21T12:00:00Z".parse().unwrap()
 }
 
 /// A fixed "now": ten minutes after the last fixture event.
-fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     t0() + Duration::hours(30)
 }
 
-struct Step(u64, EventType, Actor, i64, Value, &'static str);
+pub(crate) struct Step(
+    pub(crate) u64,
+    pub(crate) EventType,
+    pub(crate) Actor,
+    pub(crate) i64,
+    pub(crate) Value,
+    pub(crate) &'static str,
+);
 
 /// Writes a chained log with fixed timestamps (minutes after t0).
-fn write_fixture(dir: &Path, steps: &[Step], extra_lines: &[&str]) {
+pub(crate) fn write_fixture(dir: &Path, steps: &[Step], extra_lines: &[&str]) {
     let mut out = Vec::new();
     let mut counter = String::new();
     let mut last = GENESIS_HASH;
@@ -65,7 +72,7 @@ fn write_fixture(dir: &Path, steps: &[Step], extra_lines: &[&str]) {
     fs::write(dir.join("shipment_counter.jsonl"), counter).unwrap();
 }
 
-fn created(src: &str, dst: &str, kg: f64, kind: &str) -> Value {
+pub(crate) fn created(src: &str, dst: &str, kg: f64, kind: &str) -> Value {
     json!({"source": src, "destination": dst, "weight_kg": kg, "delivery_type": kind})
 }
 
@@ -195,6 +202,16 @@ impl Fixture {
             .tempdir_in("/tmp")
             .unwrap();
         write_fixture(dir.path(), &standard_steps(), extra_lines);
+        Fixture { dir }
+    }
+
+    /// A log of `steps` instead of the standard one.
+    pub(crate) fn with_steps(steps: &[Step]) -> Fixture {
+        let dir = tempfile::Builder::new()
+            .prefix("ct")
+            .tempdir_in("/tmp")
+            .unwrap();
+        write_fixture(dir.path(), steps, &[]);
         Fixture { dir }
     }
 
@@ -399,30 +416,31 @@ fn new_shipment_form_creates_as_sender() {
 }
 
 #[test]
-fn form_refuses_a_role_other_than_sender() {
+fn form_under_another_role_still_refuses_on_submit_if_the_offer_was_skipped() {
     let fx = Fixture::new(&[]);
     let mut app = fx.app("alice", Some(Actor::Warehouse));
     press(&mut app, KeyCode::Char('n'));
     let screen = fx.render(&app, 160, 45);
     assert!(
-        screen.contains("created as SENDER; you are acting as WAREHOUSE"),
+        screen.contains("created as SENDER; you act as WAREHOUSE. Switch to SENDER?"),
         "{screen}"
     );
-    for field in ["Goa, Goa", "Pune, Maharashtra", "1", "EXPRESS"] {
+    // Declined: the form closes; `r` away from SENDER is not offered again
+    // until `n`, so switch back and forth to reach a submit as WAREHOUSE.
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode(), Mode::Normal);
+    press(&mut app, KeyCode::Char('n'));
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.role(), Some(Actor::Sender));
+    for field in ["Goa, Goa", "Pune, Maharashtra", "1"] {
         let Some(form) = app.form_mut() else {
             panic!("form closed")
         };
         form.fields[form.focus] = field.into();
         press(&mut app, KeyCode::Enter);
     }
-    assert!(
-        app.status()
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("created by SENDER")
-    );
-    assert_eq!(app.index().projection().total_shipments(), 5);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.index().projection().total_shipments(), 6);
 }
 
 #[test]
@@ -601,7 +619,7 @@ fn selection_follows_the_shipment_and_changed_rows_are_marked() {
         "moved to the top"
     );
     let screen = fx.render(&app, 160, 45);
-    assert!(screen.contains("│* SHP-0000000001"), "{screen}");
+    assert!(screen.contains("│*  SHP-0000000001"), "{screen}");
 }
 
 #[test]

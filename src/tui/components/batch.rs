@@ -30,7 +30,7 @@ pub struct Marked {
     pub id: ShipmentId,
     /// The seq it showed when marked: what its append expects.
     pub seq: u32,
-    /// Its state now (to decide what `a` means for it).
+    /// Its state then (what `a` means for it).
     pub state: EventType,
 }
 
@@ -263,7 +263,22 @@ impl Batch {
                     Outcome::Landed,
                     format!("{} (seq {})", a.event.event_type, a.event.event_seq),
                 ),
-                Err(e @ Error::Conflict { .. }) => (id, Outcome::Conflicted, e.to_string()),
+                // Short, so the list shows what matters: the seqs and who.
+                Err(Error::Conflict {
+                    expected_seq,
+                    current_seq,
+                    state,
+                    operator,
+                    actor,
+                    ..
+                }) => (
+                    id,
+                    Outcome::Conflicted,
+                    format!(
+                        "marked at seq {expected_seq}, now seq {current_seq}: {state} by {actor}{}",
+                        operator.map(|o| format!(" ({o})")).unwrap_or_default()
+                    ),
+                ),
                 Err(e) => (id, Outcome::Refused, e.to_string()),
             });
         }
@@ -285,14 +300,23 @@ impl Batch {
 }
 
 fn draw_prompt(frame: &mut Frame, body: Rect, prompt: &BatchPrompt) {
-    let area = centered(body, 72, 8);
+    let area = centered(body, 80, 8);
     frame.render_widget(Clear, area);
-    let ids: Vec<String> = prompt.items.iter().take(6).map(|m| m.id.to_string()).collect();
+    let ids: Vec<String> = prompt
+        .items
+        .iter()
+        .take(6)
+        .map(|m| m.id.to_string())
+        .collect();
     let more = prompt.items.len().saturating_sub(ids.len());
     let mut lines = vec![Line::from(format!(
         "Marked: {}{}",
         ids.join(", "),
-        if more > 0 { format!(" and {more} more") } else { String::new() }
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
     ))];
     if prompt.event.is_some() {
         let cursor = if prompt.confirming { "" } else { "_" };
@@ -303,9 +327,11 @@ fn draw_prompt(frame: &mut Frame, body: Rect, prompt: &BatchPrompt) {
     }
     lines.push(Line::from(""));
     if prompt.confirming {
+        lines.push(Line::styled(
+            prompt.question(),
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
         lines.push(Line::from(vec![
-            Span::styled(prompt.question(), Style::new().add_modifier(Modifier::BOLD)),
-            Span::raw("   "),
             Span::styled(" y ", theme::key()),
             Span::raw(" yes   any other key: no"),
         ]));
@@ -316,9 +342,9 @@ fn draw_prompt(frame: &mut Frame, body: Rect, prompt: &BatchPrompt) {
         ));
     }
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::bordered().title(Span::styled(" Batch action ", theme::title())),
-        ),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(Span::styled(" Batch action ", theme::title()))),
         area,
     );
 }
@@ -334,7 +360,7 @@ fn draw_summary(frame: &mut Frame, body: Rect, summary: &Summary) {
             _ => theme::error(),
         };
         lines.push(Line::from(vec![
-            Span::raw(format!("{:<14}", id.to_string())),
+            Span::raw(format!("{:<15}", id.to_string())),
             Span::styled(format!("{:<11}", outcome.label()), style),
             Span::raw(inert(text, 200)),
         ]));

@@ -250,11 +250,11 @@ fn role_line(role: Option<Actor>, offer: Option<&Offer>) -> Line<'static> {
     match offer {
         Some(Offer::Switch(_)) => Line::from(vec![
             Span::styled(
-                format!("Shipments are created as SENDER; you are acting as {acting}. Switch to SENDER? "),
+                format!("Shipments are created as SENDER; you act as {acting}. Switch to SENDER? "),
                 theme::error(),
             ),
             Span::styled(" y ", theme::key()),
-            Span::raw(" yes  Esc: no"),
+            Span::raw(" yes · Esc no"),
         ]),
         Some(Offer::Denied(why)) => Line::styled(
             format!("Cannot create shipments: {} (Esc closes)", inert(why, 120)),
@@ -262,7 +262,9 @@ fn role_line(role: Option<Actor>, offer: Option<&Offer>) -> Line<'static> {
         ),
         None if role == Some(Actor::Sender) => Line::styled("Created as SENDER.", theme::dim()),
         None => Line::styled(
-            format!("Shipments are created as SENDER; you are acting as {acting} (r: change role)."),
+            format!(
+                "Shipments are created as SENDER; you are acting as {acting} (r: change role)."
+            ),
             theme::error(),
         ),
     }
@@ -314,7 +316,10 @@ fn draw(
         }
         // Beside the field: what is wrong with it, or (focused) a hint.
         match &form.errors[i] {
-            Some(err) => spans.push(Span::styled(format!("  ✗ {}", inert(err, 70)), theme::error())),
+            Some(err) => spans.push(Span::styled(
+                format!("  ✗ {}", inert(err, 70)),
+                theme::error(),
+            )),
             None if focused => spans.push(Span::styled(format!("  {}", HINTS[i]), theme::dim())),
             None => {}
         }

@@ -118,7 +118,10 @@ fn title(table: &Table, projection: &Projection) -> String {
         },
     );
     if !table.marks.is_empty() {
-        title.push_str(&format!("· {} marked ", thousands(table.marks.len() as u64)));
+        title.push_str(&format!(
+            "· {} marked ",
+            thousands(table.marks.len() as u64)
+        ));
     }
     if let Some(state) = table.filter.state {
         title.push_str(&format!("· state {state} "));

@@ -1,11 +1,12 @@
 //! The table's two kinds of remembered rows: the shipment just acted on
 //! (kept in view and selected until the cursor moves, so a second key
 //! press never lands on a row that slid under the cursor), and the rows
-//! marked for a batch action (Space, `V`), each with the seq it showed
-//! when marked: the seq its append will expect.
+//! marked for a batch action (Space, `V`), each with the seq and state it
+//! showed when marked: what the operator decided on, so its append expects
+//! that seq (a shipment moved since is a conflict).
 
 use super::Table;
-use crate::domain::ShipmentId;
+use crate::domain::{EventType, ShipmentId};
 use crate::read::projection::Projection;
 
 impl Table {
@@ -36,9 +37,11 @@ impl Table {
     pub fn toggle_mark(&mut self, projection: &Projection) {
         let Some(id) = self.selected else { return };
         if self.marks.remove(&id).is_none()
-            && let Some(s) = projection.position(id).and_then(|p| projection.shipments().get(p))
+            && let Some(s) = projection
+                .position(id)
+                .and_then(|p| projection.shipments().get(p))
         {
-            self.marks.insert(id, s.seq);
+            self.marks.insert(id, (s.seq, s.state));
         }
         let next = self.cursor + 1;
         if next < self.rows.len() {
@@ -53,7 +56,7 @@ impl Table {
         let shipments = projection.shipments();
         for row in 0..self.rows.len() {
             if let Some(s) = self.rows.get(row).and_then(|p| shipments.get(p)) {
-                self.marks.entry(s.id).or_insert(s.seq);
+                self.marks.entry(s.id).or_insert((s.seq, s.state));
             }
         }
         self.marks.len()
@@ -66,8 +69,9 @@ impl Table {
         had
     }
 
-    /// The marked shipments, by ID, with the seq each showed when marked.
-    pub fn marks(&self) -> &std::collections::BTreeMap<ShipmentId, u32> {
+    /// The marked shipments, by ID, with the seq and state each showed
+    /// when marked.
+    pub fn marks(&self) -> &std::collections::BTreeMap<ShipmentId, (u32, EventType)> {
         &self.marks
     }
 

@@ -59,9 +59,9 @@ pub struct Table {
     /// The shipment just acted on: kept in view (even when the filter no
     /// longer matches it) and selected, until the cursor moves.
     acted: Option<ShipmentId>,
-    /// Rows marked for a batch action, with the seq each showed when it
-    /// was marked (the seq its append expects).
-    marks: BTreeMap<ShipmentId, u32>,
+    /// Rows marked for a batch action, with the seq and state each showed
+    /// when it was marked (what its append expects).
+    marks: BTreeMap<ShipmentId, (u32, EventType)>,
 }
 
 impl Default for Table {
