@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 use crate::support::{BIN, Panes, write_search_log};
 
+/// The action tests: double press, batch with a conflict.
+mod act;
+
 const TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The support's tmux driver, with this module's dashboard launcher and
