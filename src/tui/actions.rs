@@ -82,7 +82,9 @@ impl App {
                     "the log changed in place and is being read again ({}%); act when it is done",
                     v.percent
                 ),
-                None => "the log changed in place and could not be read again; V to retry".into(),
+                None => {
+                    "the log changed in place and could not be read again; Ctrl-V to retry".into()
+                }
             });
         }
         if self.access.read_only().is_some() {

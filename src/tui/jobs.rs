@@ -3,7 +3,7 @@
 //!
 //! - re-reading and re-verifying the whole log (with the same `LogIndex`
 //!   and verifier `verify` uses) after it changed other than by an append,
-//!   or on `V`; progress shows in the header badge, and the fresh index
+//!   or on Ctrl-V; progress shows in the header badge, and the fresh index
 //!   replaces the dashboard's when it is done;
 //! - the wait for the writers' lock, which another process may hold: a
 //!   worker thread waits and hands the lock back; the append itself then
@@ -68,7 +68,7 @@ pub enum Job {
 pub struct Verifying {
     pub generation: u64,
     pub percent: u8,
-    /// What changed the log (`None`: asked for with `V`).
+    /// What changed the log (`None`: asked for with Ctrl-V).
     pub reason: Option<String>,
 }
 
@@ -155,7 +155,7 @@ impl App {
         self.integrity.badge = Badge::Verifying(0);
     }
 
-    /// `V`: verify the whole log again.
+    /// Ctrl-V: verify the whole log again.
     pub(super) fn reverify(&mut self) {
         if let Some(v) = &self.jobs.verifying {
             let percent = v.percent;
@@ -235,7 +235,7 @@ impl App {
             Err(e) => {
                 self.integrity.badge = Badge::Unverified;
                 self.error(format!(
-                    "cannot read the log again to verify it: {e} (V to retry)"
+                    "cannot read the log again to verify it: {e} (Ctrl-V to retry)"
                 ));
                 return;
             }

@@ -13,7 +13,8 @@ pub enum Context {
     Normal,
     /// Typing a filter, an ID or a reason.
     TextInput,
-    /// The `y` confirmation of hold / override / cancel.
+    /// The `y` confirmation of hold / override / cancel, of a batch, and
+    /// of the form's offer to switch to SENDER.
     Confirm,
     /// The new-shipment form.
     Form,
@@ -322,7 +323,7 @@ pub const KEYMAP: &[Binding] = &[
         &[Ch('y'), Ch('Y')],
         "y",
         C::Confirm,
-        "append it",
+        "append it (all the marked ones; in the form: switch to SENDER)",
     ),
     b(
         X::Confirm,

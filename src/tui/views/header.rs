@@ -23,7 +23,7 @@ pub fn badge_text(badge: &Badge) -> String {
         Badge::Warnings(n) => format!("VALID with {n} warning{}", if *n == 1 { "" } else { "s" }),
         Badge::Corrupted(n) => format!("CORRUPTED: {n} error{}", if *n == 1 { "" } else { "s" }),
         Badge::Verifying(percent) => format!("verifying {percent}%"),
-        Badge::Unverified => "NOT VERIFIED (V to retry)".into(),
+        Badge::Unverified => "NOT VERIFIED (Ctrl-V to retry)".into(),
     }
 }
 

@@ -36,7 +36,11 @@ fn a_double_press_under_the_created_filter_approves_one_shipment() {
         s.contains("MANAGER_APPROVED") && !s.contains("appending…")
     });
     assert_eq!(approvals(&dir, &newest), 1, "{screen}");
-    assert_eq!(approvals(&dir, &older), 0, "the next row was not approved\n{screen}");
+    assert_eq!(
+        approvals(&dir, &older),
+        0,
+        "the next row was not approved\n{screen}"
+    );
     let status = status_line(&screen);
     assert!(status.contains(&newest), "the status names it: {status}");
     assert!(!status.contains(&older), "{status}");
@@ -73,12 +77,21 @@ fn a_batch_approve_reports_the_shipment_another_process_moved() {
     let moved = &ids[1];
     cli(
         &dir,
-        &["advance", moved, "MANAGER_APPROVED", "--actor", "SENDER_MANAGER"],
+        &[
+            "advance",
+            moved,
+            "MANAGER_APPROVED",
+            "--actor",
+            "SENDER_MANAGER",
+        ],
     );
     tmux.keys("d", &["a"]);
     tmux.wait_text("d", "approve 3 shipments as SENDER_MANAGER? y/n");
     tmux.keys("d", &["y"]);
-    let screen = tmux.wait_text("d", "approve 3 shipments: 2 landed, 1 conflicted, 0 refused");
+    let screen = tmux.wait_text(
+        "d",
+        "approve 3 shipments: 2 landed, 1 conflicted, 0 refused",
+    );
     let line = screen
         .lines()
         .find(|l| l.contains(moved.as_str()) && l.contains("conflicted"))

@@ -137,11 +137,15 @@ fn title(table: &Table, projection: &Projection) -> String {
     title
 }
 
-/// The first row shown: moved just enough to keep the cursor on screen,
-/// never past the last full page, and remembered for the next frame.
+/// The first row shown: moved just enough to keep the cursor on screen
+/// (centred when it jumped far, after a re-sort, a filter or a jump), never
+/// past the last full page, and remembered for the next frame.
 fn scroll_to_cursor(table: &Table, body_height: usize) -> usize {
     let mut offset = table.offset.get();
-    if table.cursor < offset {
+    let far = table.cursor + body_height < offset || table.cursor >= offset + 2 * body_height;
+    if far && body_height > 0 {
+        offset = table.cursor.saturating_sub(body_height / 2);
+    } else if table.cursor < offset {
         offset = table.cursor;
     } else if body_height > 0 && table.cursor >= offset + body_height {
         offset = table.cursor + 1 - body_height;
