@@ -531,6 +531,32 @@ mod tests {
     }
 
     #[test]
+    fn space_and_v_mark_and_ctrl_v_reverifies() {
+        let cmd = |ctx, ev: &KeyEvent| dispatch(ctx, ev);
+        let space = key(KeyCode::Char(' '));
+        let v = key(KeyCode::Char('V'));
+        let ctrl_v = KeyEvent::new(KeyCode::Char('v'), KeyModifiers::CONTROL);
+        assert_eq!(
+            cmd(Context::Normal, &space),
+            Some(Input::Command(Command::ToggleMark))
+        );
+        assert_eq!(
+            cmd(Context::Normal, &v),
+            Some(Input::Command(Command::MarkAll))
+        );
+        assert_eq!(
+            cmd(Context::Normal, &ctrl_v),
+            Some(Input::Command(Command::Reverify))
+        );
+        // Typing: a space is text, in the form too (the picker cycles).
+        assert_eq!(cmd(Context::Form, &space), Some(Input::Text(' ')));
+        let q = key(KeyCode::Char('q'));
+        for ctx in [Context::Help, Context::Audit, Context::Summary] {
+            assert_eq!(cmd(ctx, &q), Some(Input::Command(Command::Escape)));
+        }
+    }
+
+    #[test]
     fn every_state_has_a_strip_key() {
         assert_eq!(STATE_KEYS.len(), crate::domain::EventType::ALL.len());
         for c in STATE_KEYS {

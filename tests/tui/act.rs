@@ -310,3 +310,24 @@ fn the_title_says_where_you_are_and_the_arrow_points_the_right_way() {
     press(&mut app, KeyCode::Char('S'));
     assert!(fx.render(&app, 120, 30).contains("ID ▼"));
 }
+
+#[test]
+fn the_form_says_so_when_the_policy_gives_no_sender() {
+    let fx = four_created();
+    let account = control_tower::store::account::os_account();
+    let policy = format!(
+        "[operators]\nasha = [\"SENDER_MANAGER\"]\n[shared_accounts]\n{account:?} = [\"asha\"]\n"
+    );
+    std::fs::write(fx.paths().policy, policy).unwrap();
+    let mut app = fx.app("asha", None);
+    assert_eq!(app.role(), Some(Actor::SenderManager));
+    press(&mut app, KeyCode::Char('n'));
+    let screen = fx.render(&app, 120, 30);
+    assert!(
+        screen.contains("does not give operator 'asha' the SENDER role"),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.mode(), Mode::Normal, "nothing to switch to: closed");
+    assert_eq!(app.role(), Some(Actor::SenderManager));
+}
