@@ -12,6 +12,7 @@ pub mod index;
 pub mod log;
 pub mod projection;
 pub mod state;
+pub mod travel;
 pub mod verify;
 
 pub use log::Log;

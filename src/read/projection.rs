@@ -10,7 +10,7 @@ use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
 use crate::log::digest::IndexedEvent;
 use crate::log::lines::LineSpan;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ShipmentSummary {
     pub id: ShipmentId,
     pub state: EventType,
@@ -104,6 +104,57 @@ impl Projection {
             summary.details.apply(*patch);
         }
         self.state_counts[event_index(record.event_type)] += 1;
+    }
+
+    /// Takes back the last event taken in (`gone`): time travel one event
+    /// back. `rebuilt` is its shipment's summary from the events before
+    /// it (`summary_of`; `None` when `gone` created the shipment, which is
+    /// then the last one in `shipments()`); `previous` is the time of the
+    /// event before `gone`. The tower-wide counts are adjusted, so the
+    /// result equals a fresh replay of one event fewer.
+    pub fn undo(
+        &mut self,
+        gone: &IndexedEvent,
+        rebuilt: Option<ShipmentSummary>,
+        previous: Option<Timestamp>,
+    ) {
+        let Some(&slot) = self.index.get(&gone.shipment_id) else {
+            return;
+        };
+        self.total_events = self.total_events.saturating_sub(1);
+        let dec = |n: &mut u64| *n = n.saturating_sub(1);
+        dec(&mut self.event_type_counts[event_index(gone.event_type)]);
+        dec(&mut self.actor_counts[actor_index(gone.actor)]);
+        dec(&mut self.state_counts[event_index(self.shipments[slot].state)]);
+        self.last_event_time = previous;
+        if self.total_events == 0 {
+            self.first_event_time = None;
+        }
+        match rebuilt {
+            Some(summary) => {
+                self.state_counts[event_index(summary.state)] += 1;
+                self.shipments[slot] = summary;
+            }
+            None => {
+                self.index.remove(&gone.shipment_id);
+                self.shipments.truncate(slot);
+                self.max_id = self.shipments.iter().map(|s| s.id.number()).max().unwrap_or(0);
+            }
+        }
+    }
+
+    /// A shipment's summary made of its first events, in order, the last
+    /// of which is event number `last_event_no` of the log: what `apply`
+    /// would have made of them.
+    pub fn summary_of(
+        events: impl IntoIterator<Item = IndexedEvent>,
+        last_event_no: u64,
+    ) -> Option<ShipmentSummary> {
+        let mut one = Projection::default();
+        events.into_iter().for_each(|e| one.apply(e));
+        let mut summary = one.shipments.pop()?;
+        summary.last_event_no = last_event_no;
+        Some(summary)
     }
 
     pub fn get(&self, id: ShipmentId) -> Option<&ShipmentSummary> {

@@ -17,4 +17,5 @@ mod payload;
 mod policy;
 mod recovery;
 mod store;
+mod travel;
 mod verify;

@@ -1,0 +1,102 @@
+//! `Checkpoint`: the projection as it stood after a number of events, kept
+//! so that reaching a past moment replays from the nearest one instead of
+//! from the start. `Checkpoints` is a bounded set of them, taken as time
+//! travel replays forward. (On-disk snapshots of the projection, issue 12,
+//! are meant to be checkpoints of this same type.)
+
+use crate::read::projection::Projection;
+
+/// The projection after the first `events` events of the log.
+#[derive(Debug, Clone, Default)]
+pub struct Checkpoint {
+    pub events: u64,
+    pub projection: Projection,
+}
+
+/// Checkpoints every `every` events, at most `max` of them: when full, the
+/// one whose loss leaves the smallest gap goes, so they stay spread over
+/// the log whatever order they were taken in.
+#[derive(Debug)]
+pub struct Checkpoints {
+    every: u64,
+    max: usize,
+    /// Sorted by `events`.
+    kept: Vec<Checkpoint>,
+}
+
+impl Checkpoints {
+    pub fn new(every: u64, max: usize) -> Checkpoints {
+        Checkpoints {
+            every: every.max(1),
+            max: max.max(1),
+            kept: Vec::new(),
+        }
+    }
+
+    /// Whether a replay that has just taken in `events` events should keep
+    /// a checkpoint here.
+    pub fn wants(&self, events: u64) -> bool {
+        events > 0 && events % self.every == 0 && self.find(events).is_err()
+    }
+
+    fn find(&self, events: u64) -> Result<usize, usize> {
+        self.kept.binary_search_by_key(&events, |c| c.events)
+    }
+
+    pub fn keep(&mut self, events: u64, projection: &Projection) {
+        let Err(slot) = self.find(events) else {
+            return;
+        };
+        self.kept.insert(
+            slot,
+            Checkpoint {
+                events,
+                projection: projection.clone(),
+            },
+        );
+        if self.kept.len() > self.max {
+            // Drop the one closest to the checkpoint before it (0 counts as one).
+            let victim = (0..self.kept.len())
+                .min_by_key(|&i| {
+                    let before = if i == 0 { 0 } else { self.kept[i - 1].events };
+                    self.kept[i].events - before
+                })
+                .unwrap_or(0);
+            self.kept.remove(victim);
+        }
+    }
+
+    /// The latest checkpoint at or before `events`, if any.
+    pub fn at_or_before(&self, events: u64) -> Option<&Checkpoint> {
+        let after = self.kept.partition_point(|c| c.events <= events);
+        after.checked_sub(1).map(|i| &self.kept[i])
+    }
+
+    pub fn len(&self) -> usize {
+        self.kept.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoints_stay_bounded_and_spread() {
+        let mut c = Checkpoints::new(10, 3);
+        let p = Projection::default();
+        for n in [10, 20, 30, 40, 50] {
+            assert!(c.wants(n));
+            c.keep(n, &p);
+        }
+        assert!(!c.wants(15), "only every 10 events");
+        assert_eq!(c.len(), 3);
+        assert!(!c.wants(50), "already kept");
+        assert_eq!(c.at_or_before(55).map(|c| c.events), Some(50));
+        assert_eq!(c.at_or_before(5).map(|c| c.events), None);
+    }
+}

@@ -1,0 +1,285 @@
+//! Time travel: the tower as it stood after any number of events, moved
+//! event by event or by jumps, for a reader that keeps its live index
+//! running underneath (the dashboard's `t`). `Travel` owns a past
+//! projection: a step back undoes one event (its shipment's summary is
+//! rebuilt from its earlier lines, read back by their spans, and the
+//! tower-wide counts are adjusted); a step forward reads the next line and
+//! applies it; a long jump replays forward from the nearest checkpoint
+//! (`checkpoint`). Every result equals a fresh replay of the first N
+//! lines (`LogIndex::load_as_of(…, AsOf::Event(N))`, property-tested).
+
+pub mod checkpoint;
+pub mod events;
+
+use crate::domain::Timestamp;
+use crate::error::{Error, Result};
+use crate::log::digest::{IndexedEvent, IndexedLine, OperatorNames, index_line};
+use crate::log::lines::{LineRef, LineSpan};
+use crate::read::as_of::{AsOf, Moment};
+use crate::read::index::LogIndex;
+use crate::read::projection::Projection;
+use crate::store::{LineSource, Location};
+use checkpoint::Checkpoints;
+use events::EventMap;
+
+/// Events between checkpoints, and how many are kept (each is a whole
+/// projection: see BENCHMARKS.md for the memory they take).
+pub const CHECKPOINT_EVERY: u64 = 50_000;
+pub const MAX_CHECKPOINTS: usize = 24;
+/// A jump back at most this far undoes event by event; further, it
+/// replays forward from a checkpoint.
+const UNDO_LIMIT: u64 = 200;
+/// Lines read back per batch while replaying.
+const BATCH: usize = 4096;
+
+pub struct Travel {
+    /// The tower after the first `projection.total_events()` events.
+    projection: Projection,
+    events: EventMap,
+    checkpoints: Checkpoints,
+    lines: Box<dyn LineSource>,
+    names: OperatorNames,
+    location: Location,
+}
+
+impl Travel {
+    /// Time travel at the latest event of `live`.
+    pub fn enter(live: &LogIndex) -> Result<Travel> {
+        let mut events = EventMap::default();
+        events.extend(live.projection());
+        Ok(Travel {
+            projection: live.projection().clone(),
+            events,
+            checkpoints: Checkpoints::new(CHECKPOINT_EVERY, MAX_CHECKPOINTS),
+            lines: live.location().lines()?,
+            names: OperatorNames::default(),
+            location: live.location().clone(),
+        })
+    }
+
+    /// Checkpoints every `every` events, at most `max` (tests use small
+    /// ones so that every path is taken on small logs).
+    pub fn with_checkpoints(mut self, every: u64, max: usize) -> Travel {
+        self.checkpoints = Checkpoints::new(every, max);
+        self
+    }
+
+    /// The tower as of the moment travelled to.
+    pub fn projection(&self) -> &Projection {
+        &self.projection
+    }
+
+    /// Events taken in.
+    pub fn at(&self) -> u64 {
+        self.projection.total_events()
+    }
+
+    /// The latest event that can be reached (grows with `catch_up`).
+    pub fn latest(&self) -> u64 {
+        self.events.len()
+    }
+
+    /// Where this is, as `--as-of` says it.
+    pub fn moment(&self) -> Moment {
+        Moment {
+            events: self.at(),
+            total: self.latest(),
+            at: self.projection.last_event_time(),
+        }
+    }
+
+    pub fn checkpoints(&self) -> &Checkpoints {
+        &self.checkpoints
+    }
+
+    /// Takes note of events the live index read since (the latest moment
+    /// that `Right` and `}` reach grows).
+    pub fn catch_up(&mut self, live: &Projection) {
+        self.events.extend(live);
+    }
+
+    /// One event back (`delta` < 0) or forward, clamped to 0 … latest.
+    pub fn step(&mut self, live: &Projection, delta: i64) -> Result<()> {
+        let target = self.at().saturating_add_signed(delta);
+        self.go(live, target)
+    }
+
+    /// To the moment `as_of` names (an event number past the latest stops
+    /// at the latest).
+    pub fn go_as_of(&mut self, live: &Projection, as_of: AsOf) -> Result<()> {
+        let target = match as_of {
+            AsOf::Event(n) => n,
+            AsOf::Time(t) => self.events_until(live, t)?,
+        };
+        self.go(live, target)
+    }
+
+    /// Moves the time by `by` (an hour, a day; negative goes back): to the
+    /// last event at or before the current event's time plus `by`.
+    pub fn shift(&mut self, live: &Projection, by: chrono::TimeDelta) -> Result<()> {
+        let now = match self.projection.last_event_time() {
+            Some(t) => t,
+            None => match self.time_of(live, 1)? {
+                Some(t) => t,
+                None => return Ok(()),
+            },
+        };
+        let Some(then) = now.instant().checked_add_signed(by) else {
+            return Ok(());
+        };
+        let target = self.events_until(live, Timestamp::from_instant_millis(then))?;
+        // A step forward always moves on, even when the next event is
+        // later than the shift.
+        let target = if by > chrono::TimeDelta::zero() {
+            target.max(self.at() + 1)
+        } else {
+            target.min(self.at().saturating_sub(1))
+        };
+        self.go(live, target)
+    }
+
+    /// To the state after the first `target` events (clamped to latest).
+    pub fn go(&mut self, live: &Projection, target: u64) -> Result<()> {
+        let target = target.min(self.latest());
+        let at = self.at();
+        if target < at && at - target <= UNDO_LIMIT {
+            while self.at() > target {
+                self.undo(live)?;
+            }
+            return Ok(());
+        }
+        if target == at {
+            return Ok(());
+        }
+        let checkpoint = self.checkpoints.at_or_before(target).map(|c| c.events);
+        let from_here = at < target && checkpoint.is_none_or(|c| c <= at);
+        if !from_here {
+            self.projection = if target == live.total_events() {
+                // The live projection is exactly there: nothing to replay.
+                live.clone()
+            } else {
+                match self.checkpoints.at_or_before(target) {
+                    Some(c) => c.projection.clone(),
+                    None => Projection::default(),
+                }
+            };
+        }
+        self.replay(live, target)
+    }
+
+    /// Takes back the last event taken in.
+    fn undo(&mut self, live: &Projection) -> Result<()> {
+        let n = self.at();
+        let (pos, k) = self.events.get(n).ok_or_else(|| self.changed(0))?;
+        let shipment = live.shipments().get(pos).ok_or_else(|| self.changed(0))?;
+        let mut spans: Vec<LineSpan> = shipment.lines.get(..=k).unwrap_or_default().to_vec();
+        if spans.len() != k + 1 {
+            return Err(self.changed(0));
+        }
+        let previous = self.events.span(live, n - 1);
+        spans.extend(previous);
+        let mut read = self.read(&spans, shipment.first_line)?;
+        let previous = match previous {
+            Some(_) => read.pop().map(|e| e.timestamp),
+            None => None,
+        };
+        let gone = read.pop().ok_or_else(|| self.changed(0))?;
+        let rebuilt = match read.last() {
+            Some(_) => {
+                let last_no = self.events.number_at(live, spans[k - 1].offset);
+                Projection::summary_of(read, last_no)
+            }
+            None => {
+                if pos + 1 != self.projection.total_shipments() {
+                    return Err(self.changed(gone.span.offset));
+                }
+                None
+            }
+        };
+        self.projection.undo(&gone, rebuilt, previous);
+        Ok(())
+    }
+
+    /// Applies events `at + 1 ..= target`, reading their lines in batches,
+    /// and keeps checkpoints on the way.
+    fn replay(&mut self, live: &Projection, target: u64) -> Result<()> {
+        while self.at() < target {
+            let from = self.at() + 1;
+            let to = target.min(from + BATCH as u64 - 1);
+            let mut spans = Vec::with_capacity((to - from + 1) as usize);
+            let mut first_lines = Vec::with_capacity(spans.capacity());
+            for n in from..=to {
+                let (pos, k) = self.events.get(n).ok_or_else(|| self.changed(0))?;
+                let span = self.events.span(live, n).ok_or_else(|| self.changed(0))?;
+                spans.push(span);
+                // Only a shipment's first line number is kept.
+                first_lines.push(if k == 0 { live.shipments()[pos].first_line } else { 0 });
+            }
+            let lines = self.lines.read(&spans)?;
+            for ((bytes, span), line_no) in lines.iter().zip(&spans).zip(first_lines) {
+                let event = self.digest(bytes, *span, line_no)?;
+                self.projection.apply(event);
+                let at = self.at();
+                if self.checkpoints.wants(at) {
+                    self.checkpoints.keep(at, &self.projection);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The events at `spans`, digested (only the first one's line number
+    /// is known: `line_no`).
+    fn read(&mut self, spans: &[LineSpan], line_no: u64) -> Result<Vec<IndexedEvent>> {
+        let lines = self.lines.read(spans)?;
+        lines
+            .iter()
+            .zip(spans)
+            .map(|(bytes, span)| self.digest(bytes, *span, line_no))
+            .collect()
+    }
+
+    fn digest(&mut self, bytes: &[u8], span: LineSpan, line_no: u64) -> Result<IndexedEvent> {
+        let line = LineRef {
+            offset: span.offset,
+            line_no,
+            bytes,
+            len: u64::from(span.len),
+            oversized: false,
+        };
+        match index_line(&line, &mut self.names) {
+            IndexedLine::Event(event) => Ok(event),
+            IndexedLine::Malformed { .. } => Err(self.changed(span.offset)),
+        }
+    }
+
+    /// The time of event `n` (1-based), read back.
+    fn time_of(&mut self, live: &Projection, n: u64) -> Result<Option<Timestamp>> {
+        let Some(span) = self.events.span(live, n) else {
+            return Ok(None);
+        };
+        Ok(self.read(&[span], 0)?.pop().map(|e| e.timestamp))
+    }
+
+    /// How many events are at or before `t`: a binary search over event
+    /// times (lines are in time order: a writer never writes a time
+    /// earlier than the line before), reading ~20 lines back.
+    fn events_until(&mut self, live: &Projection, t: Timestamp) -> Result<u64> {
+        let (mut lo, mut hi) = (0u64, self.latest());
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            match self.time_of(live, mid)? {
+                Some(time) if time <= t => lo = mid,
+                _ => hi = mid - 1,
+            }
+        }
+        Ok(lo)
+    }
+
+    fn changed(&self, offset: u64) -> Error {
+        Error::ChangedUnderReader {
+            path: self.location.describe().into(),
+            offset,
+        }
+    }
+}
