@@ -218,6 +218,7 @@ impl App {
                 return;
             }
         };
+        self.travel = None; // its event map was of the old reading
         self.tower.replace_index(*index);
         self.table.clear_highlights();
         self.history.clear();

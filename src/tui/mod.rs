@@ -29,6 +29,7 @@ pub mod measure;
 pub mod rows;
 pub mod terminal;
 pub mod tower;
+pub mod travel;
 pub mod views;
 
 use std::io::IsTerminal;

@@ -57,7 +57,7 @@ fn live_word(app: &App) -> Span<'static> {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let projection = app.index().projection();
+    let projection = app.projection();
     let badge = app.badge();
     let badge_style = match badge {
         Badge::Valid => Style::new().fg(Color::Black).bg(Color::Green),
