@@ -107,18 +107,24 @@ impl App {
         }
     }
 
-    /// The banner across the screen while travelling.
-    pub fn travel_banner(&self) -> Option<Line<'static>> {
+    /// The banner across the screen (`width` columns) while travelling.
+    pub fn travel_banner(&self, width: u16) -> Option<Line<'static>> {
         let moment = self.travel.as_ref()?.moment();
         let when = match moment.at {
             Some(at) => at.to_string().replacen('T', " ", 1),
             None => "the beginning (before the first event)".into(),
         };
-        let text = format!(
-            " ◀ AS OF {when} · event {} of {} ▶  TIME TRAVEL: read-only · t/Esc live ",
+        let core = format!(
+            " AS OF {when} · event {} of {} ",
             thousands(moment.events),
             thousands(moment.total)
         );
+        let full = format!("{core}· TIME TRAVEL, read-only · t/Esc: live ");
+        let text = if full.chars().count() <= usize::from(width) {
+            full
+        } else {
+            core
+        };
         let style = Style::new()
             .fg(Color::Yellow)
             .bg(Color::Black)

@@ -45,7 +45,7 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) {
     let header_height = header::height(app);
     let strip_lines = strip::layout(app, area.width);
     let strip_height = strip_lines.len() as u16;
-    let banner = app.travel_banner();
+    let banner = app.travel_banner(area.width);
     let [banner_area, header_area, strip_area, body, action_area, status_area] = Layout::vertical([
         Constraint::Length(u16::from(banner.is_some())),
         Constraint::Length(header_height),
@@ -88,6 +88,11 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) {
 /// The table and history panes, as the screen's size allows.
 fn draw_panes(frame: &mut Frame, body: Rect, app: &App, now: DateTime<Utc>) {
     let projection = app.projection();
+    // In time travel, ages are as of the moment shown.
+    let now = match (app.travelling(), projection.last_event_time()) {
+        (Some(_), Some(at)) => at.instant(),
+        _ => now,
+    };
     let table = |frame: &mut Frame, area| {
         app.table
             .draw(frame, area, projection, app.focus == Focus::Table, now)
