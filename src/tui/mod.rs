@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod keymap;
 pub mod live;
 pub mod measure;
+pub mod measure_travel;
 pub mod rows;
 pub mod terminal;
 pub mod tower;

@@ -97,7 +97,11 @@ impl App {
         if let Err(e) = go(travel, live) {
             return self.leave_travel(Some(format!("time travel stopped: {e}")));
         }
-        self.rebuild_rows();
+        // A step touches one shipment: its row moves; a jump rebuilds.
+        match travel.take_touched() {
+            Some(touched) => self.table.travelled(travel.projection(), &touched),
+            None => self.rebuild_rows(),
+        }
     }
 
     /// After a live refresh: the latest reachable moment grows.

@@ -96,6 +96,10 @@ enum Move {
     Event(u64),
     Hours(i64),
     Time(u64),
+    /// Another writer appends meanwhile (a new shipment, or the next step
+    /// of the one created last): the latest reachable moment grows and
+    /// live summaries move past the checkpoints taken before.
+    Grow,
 }
 
 fn moves() -> impl Strategy<Value = Vec<Move>> {
@@ -104,6 +108,7 @@ fn moves() -> impl Strategy<Value = Vec<Move>> {
         (0u64..400).prop_map(Move::Event),
         (-2i64..=2).prop_map(Move::Hours),
         (0u64..400).prop_map(Move::Time),
+        Just(Move::Grow),
     ];
     // Long enough walks to go back past checkpoints taken on the way.
     proptest::collection::vec(one, 1..16)
@@ -115,15 +120,28 @@ proptest! {
     fn any_way_to_event_n_equals_a_fresh_replay_of_n_lines(seed in 0u64..1000, moves in moves()) {
         let env = rich_log(&seed.to_string());
         let location = Location::File(env.paths());
-        let live = LogIndex::load_at(&location).unwrap();
-        let total = live.projection().total_events();
+        let mut live = LogIndex::load_at(&location).unwrap();
         let mut travel = Travel::enter(&live).unwrap().with_checkpoints(7, 4);
+        let mut pending: Option<String> = None;
         for m in &moves {
+            if let Move::Grow = m {
+                match pending.take() {
+                    None => pending = Some(env.create()),
+                    Some(id) => {
+                        env.run(&["advance", &id, "MANAGER_APPROVED", "--actor", "SENDER_MANAGER"]).ok();
+                    }
+                }
+                live.refresh().unwrap();
+                travel.catch_up(live.projection());
+                prop_assert_eq!(travel.latest(), live.projection().total_events());
+            }
+            let total = live.projection().total_events();
             let p = live.projection();
             match *m {
                 Move::Step(d) => travel.step(p, d).unwrap(),
                 Move::Event(n) => travel.go_as_of(p, AsOf::Event(n)).unwrap(),
                 Move::Hours(h) => travel.shift(p, chrono::TimeDelta::hours(h)).unwrap(),
+                Move::Grow => travel.step(p, 0).unwrap(),
                 Move::Time(n) => {
                     // The time of event n: the last event at or before it.
                     let (index, moment) = LogIndex::load_as_of(&location, AsOf::Event(n)).unwrap();
@@ -140,4 +158,32 @@ proptest! {
             assert_same(travel.projection(), &fresh, &format!("{m:?} to {}", travel.at()));
         }
     }
+}
+
+#[test]
+fn a_checkpoint_taken_before_a_shipment_moved_on_still_restores_it() {
+    let env = rich_log("11");
+    let location = Location::File(env.paths());
+    let mut live = LogIndex::load_at(&location).unwrap();
+    // A checkpoint at every event, so a jump restores one.
+    let mut travel = Travel::enter(&live).unwrap().with_checkpoints(1, 10_000);
+    let x = env.create();
+    env.create();
+    live.refresh().unwrap();
+    travel.catch_up(live.projection());
+    let with_x = travel.latest() - 1;
+    travel.go(live.projection(), 0).unwrap();
+    travel.go(live.projection(), with_x).unwrap();
+    // X moves on after the checkpoint at `with_x` was taken (where it was
+    // complete as far as the live log knew).
+    env.run(&["advance", &x, "MANAGER_APPROVED", "--actor", "SENDER_MANAGER"])
+        .ok();
+    live.refresh().unwrap();
+    travel.catch_up(live.projection());
+    travel.go(live.projection(), 0).unwrap();
+    travel.go(live.projection(), with_x).unwrap();
+    assert_eq!(travel.at(), with_x);
+    assert_same(travel.projection(), &replay(&location, with_x), "restored");
+    travel.go(live.projection(), travel.latest()).unwrap();
+    assert_same(travel.projection(), live.projection(), "at the latest");
 }

@@ -1,16 +1,52 @@
 //! `Checkpoint`: the projection as it stood after a number of events, kept
 //! so that reaching a past moment replays from the nearest one instead of
-//! from the start. `Checkpoints` is a bounded set of them, taken as time
-//! travel replays forward. (On-disk snapshots of the projection, issue 12,
-//! are meant to be checkpoints of this same type.)
+//! from the start. Compact: the tower-wide counts, how many shipments
+//! there were, and the summaries of only those shipments that had more
+//! events later (in flight then); every other shipment's summary then is
+//! its live one. `Checkpoints` is a bounded set of them. (On-disk
+//! snapshots of the projection, issue 12, can keep the same parts.)
 
-use crate::read::projection::Projection;
+use crate::read::projection::{Projection, ShipmentSummary, Tally};
 
 /// The projection after the first `events` events of the log.
 #[derive(Debug, Clone, Default)]
 pub struct Checkpoint {
     pub events: u64,
-    pub projection: Projection,
+    /// Shipments then (a prefix of `Projection::shipments()`).
+    pub shipments: usize,
+    pub tally: Tally,
+    /// (position, summary then) of the shipments whose summary then is
+    /// not their live one, by position.
+    pub in_flight: Vec<(u32, ShipmentSummary)>,
+}
+
+impl Checkpoint {
+    /// `past` (after `past.total_events()` events) against `live`.
+    pub fn of(past: &Projection, live: &Projection) -> Checkpoint {
+        let live = live.shipments();
+        let in_flight = past
+            .shipments()
+            .iter()
+            .enumerate()
+            .filter(|(pos, s)| live.get(*pos).is_none_or(|l| l.event_count != s.event_count))
+            .map(|(pos, s)| (pos as u32, s.clone()))
+            .collect();
+        Checkpoint {
+            events: past.total_events(),
+            shipments: past.total_shipments(),
+            tally: past.tally().clone(),
+            in_flight,
+        }
+    }
+
+    /// The summary then of the shipment at `pos`, if it was in flight.
+    pub fn in_flight(&self, pos: usize) -> Option<&ShipmentSummary> {
+        let i = self
+            .in_flight
+            .binary_search_by_key(&(pos as u32), |(p, _)| *p)
+            .ok()?;
+        Some(&self.in_flight[i].1)
+    }
 }
 
 /// Checkpoints every `every` events, at most `max` of them: when full, the
@@ -33,6 +69,10 @@ impl Checkpoints {
         }
     }
 
+    pub fn every(&self) -> u64 {
+        self.every
+    }
+
     /// Whether a replay that has just taken in `events` events should keep
     /// a checkpoint here.
     pub fn wants(&self, events: u64) -> bool {
@@ -43,17 +83,11 @@ impl Checkpoints {
         self.kept.binary_search_by_key(&events, |c| c.events)
     }
 
-    pub fn keep(&mut self, events: u64, projection: &Projection) {
-        let Err(slot) = self.find(events) else {
+    pub fn keep(&mut self, checkpoint: Checkpoint) {
+        let Err(slot) = self.find(checkpoint.events) else {
             return;
         };
-        self.kept.insert(
-            slot,
-            Checkpoint {
-                events,
-                projection: projection.clone(),
-            },
-        );
+        self.kept.insert(slot, checkpoint);
         if self.kept.len() > self.max {
             // Drop the one closest to the checkpoint before it (0 counts as one).
             let victim = (0..self.kept.len())
@@ -79,6 +113,11 @@ impl Checkpoints {
     pub fn is_empty(&self) -> bool {
         self.kept.is_empty()
     }
+
+    /// Summaries kept in all checkpoints (their memory, roughly).
+    pub fn summaries(&self) -> usize {
+        self.kept.iter().map(|c| c.in_flight.len()).sum()
+    }
 }
 
 #[cfg(test)]
@@ -88,10 +127,12 @@ mod tests {
     #[test]
     fn checkpoints_stay_bounded_and_spread() {
         let mut c = Checkpoints::new(10, 3);
-        let p = Projection::default();
         for n in [10, 20, 30, 40, 50] {
             assert!(c.wants(n));
-            c.keep(n, &p);
+            c.keep(Checkpoint {
+                events: n,
+                ..Checkpoint::default()
+            });
         }
         assert!(!c.wants(15), "only every 10 events");
         assert_eq!(c.len(), 3);

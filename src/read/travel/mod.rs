@@ -11,7 +11,7 @@
 pub mod checkpoint;
 pub mod events;
 
-use crate::domain::Timestamp;
+use crate::domain::{ShipmentId, Timestamp};
 use crate::error::{Error, Result};
 use crate::log::digest::{IndexedEvent, IndexedLine, OperatorNames, index_line};
 use crate::log::lines::{LineRef, LineSpan};
@@ -19,18 +19,21 @@ use crate::read::as_of::{AsOf, Moment};
 use crate::read::index::LogIndex;
 use crate::read::projection::Projection;
 use crate::store::{LineSource, Location};
-use checkpoint::Checkpoints;
+use checkpoint::{Checkpoint, Checkpoints};
 use events::EventMap;
 
-/// Events between checkpoints, and how many are kept (each is a whole
-/// projection: see BENCHMARKS.md for the memory they take).
-pub const CHECKPOINT_EVERY: u64 = 50_000;
-pub const MAX_CHECKPOINTS: usize = 24;
+/// Events between checkpoints, and how many are kept (each holds the
+/// summaries of the shipments in flight then: see BENCHMARKS.md for the
+/// memory they take).
+pub const CHECKPOINT_EVERY: u64 = 10_000;
+pub const MAX_CHECKPOINTS: usize = 200;
 /// A jump back at most this far undoes event by event; further, it
 /// replays forward from a checkpoint.
 const UNDO_LIMIT: u64 = 200;
 /// Lines read back per batch while replaying.
 const BATCH: usize = 4096;
+/// A move that changed more shipments than this rebuilds the table.
+const TOUCHED_LIMIT: usize = 64;
 
 pub struct Travel {
     /// The tower after the first `projection.total_events()` events.
@@ -40,6 +43,8 @@ pub struct Travel {
     lines: Box<dyn LineSource>,
     names: OperatorNames,
     location: Location,
+    /// What the last move changed (see `take_touched`).
+    touched: Option<Vec<ShipmentId>>,
 }
 
 impl Travel {
@@ -54,6 +59,7 @@ impl Travel {
             lines: live.location().lines()?,
             names: OperatorNames::default(),
             location: live.location().clone(),
+            touched: None,
         })
     }
 
@@ -142,29 +148,86 @@ impl Travel {
     pub fn go(&mut self, live: &Projection, target: u64) -> Result<()> {
         let target = target.min(self.latest());
         let at = self.at();
+        self.touched = Some(Vec::new());
         if target < at && at - target <= UNDO_LIMIT {
             while self.at() > target {
                 self.undo(live)?;
             }
             return Ok(());
         }
-        if target == at {
-            return Ok(());
-        }
-        let checkpoint = self.checkpoints.at_or_before(target).map(|c| c.events);
-        let from_here = at < target && checkpoint.is_none_or(|c| c <= at);
-        if !from_here {
-            self.projection = if target == live.total_events() {
+        let checkpoint = self.checkpoints.at_or_before(target).map_or(0, |c| c.events);
+        let near = target - at.min(target) <= self.checkpoints.every();
+        if !(at <= target && (near || checkpoint <= at)) {
+            self.touched = None;
+            if target == live.total_events() {
                 // The live projection is exactly there: nothing to replay.
-                live.clone()
+                let whole = Checkpoint {
+                    events: target,
+                    shipments: live.total_shipments(),
+                    tally: live.tally().clone(),
+                    in_flight: Vec::new(),
+                };
+                self.restore(live, target, Some(&whole))?;
             } else {
-                match self.checkpoints.at_or_before(target) {
-                    Some(c) => c.projection.clone(),
-                    None => Projection::default(),
-                }
-            };
+                self.restore(live, target, None)?;
+            }
         }
         self.replay(live, target)
+    }
+
+    /// Makes the projection that of `checkpoint` (else that of the
+    /// nearest kept at or before `target`, else the empty one), changing
+    /// only the shipments whose summary differs.
+    fn restore(
+        &mut self,
+        live: &Projection,
+        target: u64,
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<()> {
+        let Travel {
+            projection,
+            events,
+            checkpoints,
+            lines,
+            names,
+            location,
+            ..
+        } = self;
+        let empty = Checkpoint::default();
+        let ck = checkpoint
+            .or_else(|| checkpoints.at_or_before(target))
+            .unwrap_or(&empty);
+        let cut = events.span(live, ck.events).map_or(0, |s| s.offset);
+        let gone = projection.restore(ck.shipments, &ck.tally, |pos, current| {
+            let changed = || changed_error(location, 0);
+            let l = live.shipments().get(pos).ok_or_else(changed)?;
+            let then = if l.last_event_no <= ck.events {
+                Some(l)
+            } else {
+                ck.in_flight(pos)
+            };
+            if let Some(then) = then {
+                let same = current.is_some_and(|s| s.event_count == then.event_count);
+                return Ok((!same).then(|| then.clone()));
+            }
+            // In flight then, and moved on since the checkpoint was taken:
+            // rebuilt from its lines up to then.
+            let k = l.lines.partition_point(|span| span.offset <= cut);
+            if k == 0 {
+                return Err(changed());
+            }
+            if current.is_some_and(|s| s.event_count as usize == k) {
+                return Ok(None);
+            }
+            let read = read_events(lines.as_mut(), names, &l.lines[..k], l.first_line, location)?;
+            let last_no = events.number_at(live, l.lines[k - 1].offset);
+            Ok(Projection::summary_of(read, last_no))
+        })?;
+        if gone.len() > 10_000 {
+            // Freeing 100k summaries takes tens of milliseconds: not on the key.
+            std::thread::spawn(move || drop(gone));
+        }
+        Ok(())
     }
 
     /// Takes back the last event taken in.
@@ -196,8 +259,26 @@ impl Travel {
                 None
             }
         };
+        self.note_touched(gone.shipment_id);
         self.projection.undo(&gone, rebuilt, previous);
         Ok(())
+    }
+
+    /// Remembers a shipment a step changed (for the caller's table); past
+    /// a few, "everything" (`None`).
+    fn note_touched(&mut self, id: ShipmentId) {
+        if let Some(touched) = self.touched.as_mut() {
+            touched.push(id);
+            if touched.len() > TOUCHED_LIMIT {
+                self.touched = None;
+            }
+        }
+    }
+
+    /// The shipments the last move changed, if it changed only a few
+    /// (`None`: rebuild whatever depends on the projection).
+    pub fn take_touched(&mut self) -> Option<Vec<ShipmentId>> {
+        self.touched.take()
     }
 
     /// Applies events `at + 1 ..= target`, reading their lines in batches,
@@ -213,15 +294,19 @@ impl Travel {
                 let span = self.events.span(live, n).ok_or_else(|| self.changed(0))?;
                 spans.push(span);
                 // Only a shipment's first line number is kept.
-                first_lines.push(if k == 0 { live.shipments()[pos].first_line } else { 0 });
+                first_lines.push(match (k, live.shipments().get(pos)) {
+                    (0, Some(s)) => s.first_line,
+                    _ => 0,
+                });
             }
             let lines = self.lines.read(&spans)?;
             for ((bytes, span), line_no) in lines.iter().zip(&spans).zip(first_lines) {
-                let event = self.digest(bytes, *span, line_no)?;
+                let event = digest(&mut self.names, bytes, *span, line_no, &self.location)?;
+                self.note_touched(event.shipment_id);
                 self.projection.apply(event);
                 let at = self.at();
                 if self.checkpoints.wants(at) {
-                    self.checkpoints.keep(at, &self.projection);
+                    self.checkpoints.keep(Checkpoint::of(&self.projection, live));
                 }
             }
         }
@@ -231,26 +316,7 @@ impl Travel {
     /// The events at `spans`, digested (only the first one's line number
     /// is known: `line_no`).
     fn read(&mut self, spans: &[LineSpan], line_no: u64) -> Result<Vec<IndexedEvent>> {
-        let lines = self.lines.read(spans)?;
-        lines
-            .iter()
-            .zip(spans)
-            .map(|(bytes, span)| self.digest(bytes, *span, line_no))
-            .collect()
-    }
-
-    fn digest(&mut self, bytes: &[u8], span: LineSpan, line_no: u64) -> Result<IndexedEvent> {
-        let line = LineRef {
-            offset: span.offset,
-            line_no,
-            bytes,
-            len: u64::from(span.len),
-            oversized: false,
-        };
-        match index_line(&line, &mut self.names) {
-            IndexedLine::Event(event) => Ok(event),
-            IndexedLine::Malformed { .. } => Err(self.changed(span.offset)),
-        }
+        read_events(self.lines.as_mut(), &mut self.names, spans, line_no, &self.location)
     }
 
     /// The time of event `n` (1-based), read back.
@@ -277,9 +343,52 @@ impl Travel {
     }
 
     fn changed(&self, offset: u64) -> Error {
-        Error::ChangedUnderReader {
-            path: self.location.describe().into(),
-            offset,
-        }
+        changed_error(&self.location, offset)
     }
 }
+
+/// A line that is no longer where the live projection said: the log
+/// changed under this reader.
+fn changed_error(location: &Location, offset: u64) -> Error {
+    Error::ChangedUnderReader {
+        path: location.describe().into(),
+        offset,
+    }
+}
+
+/// The events at `spans`, read back and digested (only the first one's
+/// line number is known: `line_no`).
+fn read_events(
+    lines: &mut dyn LineSource,
+    names: &mut OperatorNames,
+    spans: &[LineSpan],
+    line_no: u64,
+    location: &Location,
+) -> Result<Vec<IndexedEvent>> {
+    let read = lines.read(spans)?;
+    read.iter()
+        .zip(spans)
+        .map(|(bytes, span)| digest(names, bytes, *span, line_no, location))
+        .collect()
+}
+
+fn digest(
+    names: &mut OperatorNames,
+    bytes: &[u8],
+    span: LineSpan,
+    line_no: u64,
+    location: &Location,
+) -> Result<IndexedEvent> {
+    let line = LineRef {
+        offset: span.offset,
+        line_no,
+        bytes,
+        len: u64::from(span.len),
+        oversized: false,
+    };
+    match index_line(&line, names) {
+        IndexedLine::Event(event) => Ok(event),
+        IndexedLine::Malformed { .. } => Err(changed_error(location, span.offset)),
+    }
+}
+

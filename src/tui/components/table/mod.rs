@@ -117,6 +117,16 @@ impl Table {
         self.reselect(projection);
     }
 
+    /// Time travel moved `touched` a step: their rows move to where the
+    /// sort puts them then, and rows of shipments not yet created go;
+    /// nothing lights up.
+    pub fn travelled(&mut self, projection: &Projection, touched: &[ShipmentId]) {
+        self.rows.forget_beyond(projection.total_shipments());
+        self.rows
+            .apply_touched(projection, touched, &self.filter, self.sort);
+        self.reselect(projection);
+    }
+
     /// Keeps the selected shipment selected wherever its row went; if it
     /// left the table, selects whatever is now at the cursor.
     pub fn reselect(&mut self, projection: &Projection) {
