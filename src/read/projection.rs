@@ -146,7 +146,12 @@ impl Projection {
             None => {
                 self.index.remove(&gone.shipment_id);
                 self.shipments.truncate(slot);
-                self.tally.max_id = self.shipments.iter().map(|s| s.id.number()).max().unwrap_or(0);
+                self.tally.max_id = self
+                    .shipments
+                    .iter()
+                    .map(|s| s.id.number())
+                    .max()
+                    .unwrap_or(0);
             }
         }
     }
@@ -191,6 +196,9 @@ impl Projection {
         for s in &gone {
             self.index.remove(&s.id);
         }
+        let more = len.saturating_sub(self.shipments.len());
+        self.shipments.reserve(more);
+        self.index.reserve(more);
         for pos in 0..len {
             let current = self.shipments.get(pos);
             match (wanted(pos, current)?, current.is_some()) {

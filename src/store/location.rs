@@ -173,7 +173,8 @@ impl LineSource for FileLines {
                 end = next.offset + u64::from(next.len);
                 run += 1;
             }
-            let bytes = files::read_exact_at(file, path, first.offset, (end - first.offset) as usize)?;
+            let bytes =
+                files::read_exact_at(file, path, first.offset, (end - first.offset) as usize)?;
             for span in &rest[..run] {
                 let start = (span.offset - first.offset) as usize;
                 out.push(bytes[start..start + span.len as usize].to_vec());

@@ -36,9 +36,7 @@ impl App {
 
     fn type_char(&mut self, c: char) {
         match self.mode() {
-            Mode::Filter => self
-                .table
-                .type_char(shown(&self.tower, &self.travel), c),
+            Mode::Filter => self.table.type_char(shown(&self.tower, &self.travel), c),
             Mode::Jump => self.jump.type_char(c),
             Mode::Reason => self.reason.type_char(c),
             Mode::Form => self.form.type_char(c),

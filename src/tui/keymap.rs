@@ -4,6 +4,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+pub use super::travel::Step;
+
 /// Where the keyboard is: which bindings apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Context {
@@ -84,17 +86,6 @@ pub enum Command {
     Travel(Step),
     /// `:` in time travel: type a moment.
     TravelTo,
-}
-
-/// How far a time-travel key moves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    EventBack,
-    EventForward,
-    HourBack,
-    HourForward,
-    DayBack,
-    DayForward,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -288,14 +279,62 @@ pub const KEYMAP: &[Binding] = &[
         "read and verify the whole log again",
     ),
     b(X::Normal, &[Ch('?')], "?", C::Help, "this help"),
-    b(X::Normal, &[Ch('t')], "t", C::TimeTravel, "time travel: the tower as of a past moment"),
-    b(X::Travel, &[Ch('t'), Code(KeyCode::Esc)], "t/Esc", C::TimeTravel, "back to live"),
-    b(X::Travel, &[Code(KeyCode::Left)], "Left", C::Travel(Step::EventBack), "one event back"),
-    b(X::Travel, &[Code(KeyCode::Right)], "Right", C::Travel(Step::EventForward), "one event forward"),
-    b(X::Travel, &[Ch('[')], "[", C::Travel(Step::HourBack), "one hour back"),
-    b(X::Travel, &[Ch(']')], "]", C::Travel(Step::HourForward), "one hour forward"),
-    b(X::Travel, &[Ch('{')], "{", C::Travel(Step::DayBack), "one day back"),
-    b(X::Travel, &[Ch('}')], "}", C::Travel(Step::DayForward), "one day forward"),
+    b(
+        X::Normal,
+        &[Ch('t')],
+        "t",
+        C::TimeTravel,
+        "time travel: the tower as of a past moment",
+    ),
+    b(
+        X::Travel,
+        &[Ch('t'), Code(KeyCode::Esc)],
+        "t/Esc",
+        C::TimeTravel,
+        "back to live",
+    ),
+    b(
+        X::Travel,
+        &[Code(KeyCode::Left)],
+        "Left",
+        C::Travel(Step::EventBack),
+        "one event back",
+    ),
+    b(
+        X::Travel,
+        &[Code(KeyCode::Right)],
+        "Right",
+        C::Travel(Step::EventForward),
+        "one event forward",
+    ),
+    b(
+        X::Travel,
+        &[Ch('[')],
+        "[",
+        C::Travel(Step::HourBack),
+        "one hour back",
+    ),
+    b(
+        X::Travel,
+        &[Ch(']')],
+        "]",
+        C::Travel(Step::HourForward),
+        "one hour forward",
+    ),
+    b(
+        X::Travel,
+        &[Ch('{')],
+        "{",
+        C::Travel(Step::DayBack),
+        "one day back",
+    ),
+    b(
+        X::Travel,
+        &[Ch('}')],
+        "}",
+        C::Travel(Step::DayForward),
+        "one day forward",
+    ),
     b(
         X::Travel,
         &[Ch(':')],
@@ -506,11 +545,20 @@ mod tests {
     #[test]
     fn time_travel_keys_come_first_and_the_table_keys_still_work() {
         let k = |c| dispatch(Context::Travel, &key(c));
-        assert_eq!(k(KeyCode::Left), Some(Input::Command(Command::Travel(Step::EventBack))));
-        assert_eq!(k(KeyCode::Char(':')), Some(Input::Command(Command::TravelTo)));
+        assert_eq!(
+            k(KeyCode::Left),
+            Some(Input::Command(Command::Travel(Step::EventBack)))
+        );
+        assert_eq!(
+            k(KeyCode::Char(':')),
+            Some(Input::Command(Command::TravelTo))
+        );
         assert_eq!(k(KeyCode::Esc), Some(Input::Command(Command::TimeTravel)));
         assert_eq!(k(KeyCode::Down), Some(Input::Command(Command::Down)));
-        assert_eq!(k(KeyCode::Char('a')), Some(Input::Command(Command::Primary)));
+        assert_eq!(
+            k(KeyCode::Char('a')),
+            Some(Input::Command(Command::Primary))
+        );
         assert_eq!(
             dispatch(Context::Normal, &key(KeyCode::Char(':'))),
             Some(Input::Command(Command::Jump))

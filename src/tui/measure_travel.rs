@@ -47,16 +47,22 @@ pub struct TravelTimes {
     pub enter: Duration,
     /// (key, figures) for Left, Right, `[`, `]`, `{`, `}`.
     pub keys: Vec<(&'static str, Spread)>,
-    /// `:` event:N/2 from the latest event, before any checkpoint exists
-    /// (a replay from the start), and again once checkpoints were taken.
+    /// `:` event:N/2 from the latest event right after `t` (checkpoints
+    /// still being taken), and again 3 s later.
     pub half_first: Duration,
     pub half_again: Duration,
     /// `:` to random events once checkpoints are kept.
     pub random_jumps: Spread,
     /// Resident memory before `t` and with travel at its fullest, MB.
     pub rss_before_mb: f64,
+    /// Right after `t` (the past projection and the event map), and once
+    /// the background checkpoints are taken.
+    pub rss_entered_mb: f64,
+    pub rss_built_mb: f64,
     pub rss_travelling_mb: f64,
     pub checkpoints: usize,
+    /// Shipment summaries kept in them.
+    pub checkpoint_summaries: usize,
 }
 
 fn rss_mb() -> f64 {
@@ -118,20 +124,29 @@ pub fn measure_time_travel(paths: &LogPaths, presses: usize) -> Result<TravelTim
         ..TravelTimes::default()
     };
     out.enter = b.press(KeyCode::Char('t'))?;
+    out.rss_entered_mb = rss_mb();
     let latest = b.at();
+    // At once, while the checkpoints are still being taken in the
+    // background: replays from the nearest one there is.
+    out.half_first = b.go(&format!("event:{}", latest / 2))?;
+    b.go(&format!("event:{latest}"))?;
+    std::thread::sleep(Duration::from_secs(3));
+    out.rss_built_mb = rss_mb();
     let steps = |b: &mut Bench, code| -> Result<Spread> {
-        let times = (0..presses).map(|_| b.press(code)).collect::<Result<Vec<_>>>()?;
+        let times = (0..presses)
+            .map(|_| b.press(code))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Spread::of(times))
     };
     // Steps back from the end, then forward again.
     out.keys.push(("Left", steps(&mut b, KeyCode::Left)?));
     out.keys.push(("Right", steps(&mut b, KeyCode::Right)?));
-    out.half_first = b.go(&format!("event:{}", latest / 2))?;
-    b.go(&format!("event:{latest}"))?;
     out.half_again = b.go(&format!("event:{}", latest / 2))?;
     // Steps in the middle of the log.
-    out.keys.push(("Left (mid-log)", steps(&mut b, KeyCode::Left)?));
-    out.keys.push(("Right (mid-log)", steps(&mut b, KeyCode::Right)?));
+    out.keys
+        .push(("Left (mid-log)", steps(&mut b, KeyCode::Left)?));
+    out.keys
+        .push(("Right (mid-log)", steps(&mut b, KeyCode::Right)?));
     // Hours and days, alternating so each press moves.
     for (back, forward, names) in [
         (KeyCode::Char('['), KeyCode::Char(']'), ("[", "]")),
@@ -155,6 +170,10 @@ pub fn measure_time_travel(paths: &LogPaths, presses: usize) -> Result<TravelTim
     }
     out.random_jumps = Spread::of(jumps);
     out.checkpoints = b.app.travelling().map_or(0, |t| t.checkpoints().len());
+    out.checkpoint_summaries = b
+        .app
+        .travelling()
+        .map_or(0, |t| t.checkpoints().summaries());
     out.rss_travelling_mb = rss_mb();
     Ok(out)
 }

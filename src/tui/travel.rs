@@ -8,12 +8,22 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::app::App;
-use super::keymap::Step;
 use super::tower::Tower;
 use crate::read::as_of::AsOf;
 use crate::read::projection::Projection;
 use crate::read::travel::Travel;
 use crate::text::thousands;
+
+/// How far a time-travel key moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    EventBack,
+    EventForward,
+    HourBack,
+    HourForward,
+    DayBack,
+    DayForward,
+}
 
 /// Why the action keys do nothing while travelling.
 pub const PAST_WHY: &str =
@@ -43,7 +53,7 @@ impl App {
         if self.travel.is_some() {
             return self.leave_travel(None);
         }
-        match Travel::enter(self.tower.index()) {
+        match Travel::enter(self.tower.index()).map(Travel::build_checkpoints) {
             Ok(travel) => {
                 self.travel = Some(travel);
                 self.table.clear_highlights();

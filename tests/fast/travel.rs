@@ -21,8 +21,16 @@ use crate::support::*;
 /// A simulated log with malformed lines among the events.
 fn rich_log(seed: &str) -> Env {
     let env = Env::new();
-    env.run(&["simulate", "--shipments", "12", "--rate", "0", "--seed", seed])
-        .ok();
+    env.run(&[
+        "simulate",
+        "--shipments",
+        "12",
+        "--rate",
+        "0",
+        "--seed",
+        seed,
+    ])
+    .ok();
     let mut log = std::fs::OpenOptions::new()
         .append(true)
         .open(env.events_path())
@@ -45,10 +53,18 @@ fn assert_same(travelled: &Projection, fresh: &Projection, how: &str) {
     assert_eq!(travelled.shipments(), fresh.shipments(), "{how}");
     assert_same_projection(travelled, fresh);
     for a in Actor::ALL {
-        assert_eq!(travelled.actor_count(*a), fresh.actor_count(*a), "{how} {a}");
+        assert_eq!(
+            travelled.actor_count(*a),
+            fresh.actor_count(*a),
+            "{how} {a}"
+        );
     }
     for e in EventType::ALL {
-        assert_eq!(travelled.state_count(*e), fresh.state_count(*e), "{how} {e}");
+        assert_eq!(
+            travelled.state_count(*e),
+            fresh.state_count(*e),
+            "{how} {e}"
+        );
     }
     assert_eq!(
         (
@@ -56,7 +72,11 @@ fn assert_same(travelled: &Projection, fresh: &Projection, how: &str) {
             travelled.last_event_time(),
             travelled.max_id()
         ),
-        (fresh.first_event_time(), fresh.last_event_time(), fresh.max_id()),
+        (
+            fresh.first_event_time(),
+            fresh.last_event_time(),
+            fresh.max_id()
+        ),
         "{how}"
     );
 }
@@ -78,13 +98,21 @@ fn every_step_back_from_the_end_and_forward_from_zero_equals_a_replay() {
     assert_eq!((travel.at(), travel.latest()), (total, total));
     for n in (0..total).rev() {
         travel.step(live.projection(), -1).unwrap();
-        assert_same(travel.projection(), &fresh[n as usize], &format!("back to {n}"));
+        assert_same(
+            travel.projection(),
+            &fresh[n as usize],
+            &format!("back to {n}"),
+        );
     }
     travel.step(live.projection(), -1).unwrap();
     assert_eq!(travel.at(), 0, "clamped at event 0");
     for n in 1..=total {
         travel.step(live.projection(), 1).unwrap();
-        assert_same(travel.projection(), &fresh[n as usize], &format!("forward to {n}"));
+        assert_same(
+            travel.projection(),
+            &fresh[n as usize],
+            &format!("forward to {n}"),
+        );
     }
     travel.step(live.projection(), 1).unwrap();
     assert_eq!(travel.at(), total, "clamped at the latest event");
@@ -117,11 +145,19 @@ fn moves() -> impl Strategy<Value = Vec<Move>> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
     #[test]
-    fn any_way_to_event_n_equals_a_fresh_replay_of_n_lines(seed in 0u64..1000, moves in moves()) {
+    fn any_way_to_event_n_equals_a_fresh_replay_of_n_lines(
+        seed in 0u64..1000,
+        moves in moves(),
+        background in any::<bool>(),
+    ) {
         let env = rich_log(&seed.to_string());
         let location = Location::File(env.paths());
         let mut live = LogIndex::load_at(&location).unwrap();
         let mut travel = Travel::enter(&live).unwrap().with_checkpoints(7, 4);
+        if background {
+            // Checkpoints from the worker thread, whenever they arrive.
+            travel = travel.build_checkpoints();
+        }
         let mut pending: Option<String> = None;
         for m in &moves {
             if let Move::Grow = m {
@@ -176,8 +212,14 @@ fn a_checkpoint_taken_before_a_shipment_moved_on_still_restores_it() {
     travel.go(live.projection(), with_x).unwrap();
     // X moves on after the checkpoint at `with_x` was taken (where it was
     // complete as far as the live log knew).
-    env.run(&["advance", &x, "MANAGER_APPROVED", "--actor", "SENDER_MANAGER"])
-        .ok();
+    env.run(&[
+        "advance",
+        &x,
+        "MANAGER_APPROVED",
+        "--actor",
+        "SENDER_MANAGER",
+    ])
+    .ok();
     live.refresh().unwrap();
     travel.catch_up(live.projection());
     travel.go(live.projection(), 0).unwrap();

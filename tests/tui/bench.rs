@@ -135,7 +135,7 @@ fn time_travel_on_a_million_events() {
         );
     }
     println!(
-        ":event:N/2 from the latest, first (no checkpoint yet) {:?}, again {:?}",
+        ":event:N/2 from the latest, right after t {:?}, 3 s later {:?}",
         m.half_first, m.half_again
     );
     let j = &m.random_jumps;
@@ -144,10 +144,21 @@ fn time_travel_on_a_million_events() {
         j.p50, j.p99, j.max, j.samples
     );
     println!(
-        "RSS before t {:.0} MB, travelling with {} checkpoints {:.0} MB",
-        m.rss_before_mb, m.checkpoints, m.rss_travelling_mb
+        "RSS after t {:.0} MB, checkpoints built {:.0} MB",
+        m.rss_entered_mb, m.rss_built_mb
     );
-    for (key, s) in &m.keys {
-        assert!(s.p50 < std::time::Duration::from_millis(50), "{key}: {s:?}");
+    println!(
+        "RSS before t {:.0} MB, travelling with {} checkpoints ({} summaries) {:.0} MB",
+        m.rss_before_mb, m.checkpoints, m.checkpoint_summaries, m.rss_travelling_mb
+    );
+    // One event either way, mid-log or at the end, is the step the
+    // issue's 50 ms is about; on this 33-minute log `]` and `}` from the
+    // beginning are jumps to the end (a copy of the live projection).
+    for (key, s) in m
+        .keys
+        .iter()
+        .filter(|(k, _)| k.starts_with("Left") || k.starts_with("Right"))
+    {
+        assert!(s.p99 < std::time::Duration::from_millis(50), "{key}: {s:?}");
     }
 }

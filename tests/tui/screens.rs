@@ -911,15 +911,25 @@ fn time_travel_wide() {
         screen.contains("AS OF 2026-01-22 13:00:00.000Z · event 16 of 19"),
         "{screen}"
     );
-    assert!(screen.contains("16 events · 5 shipments"), "header: {screen}");
+    assert!(
+        screen.contains("16 events · 5 shipments"),
+        "header: {screen}"
+    );
     assert!(screen.contains("RECEIVER_ACKNOWLEDGE"), "{screen}");
-    assert!(!screen.contains("DELIVERED  "), "not yet delivered: {screen}");
+    assert!(
+        !screen.contains("DELIVERED  "),
+        "not yet delivered: {screen}"
+    );
     assert!(screen.contains("5 events"), "history ends then: {screen}");
     assert!(
         screen.contains("nothing can be appended in the past"),
         "{screen}"
     );
-    assert_eq!(app.index().projection().total_events(), 19, "nothing appended");
+    assert_eq!(
+        app.index().projection().total_events(),
+        19,
+        "nothing appended"
+    );
     insta::assert_snapshot!(screen);
 }
 

@@ -21,14 +21,14 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// `past` (after `past.total_events()` events) against `live`.
-    pub fn of(past: &Projection, live: &Projection) -> Checkpoint {
-        let live = live.shipments();
+    /// `past` (after `past.total_events()` events) against the live
+    /// projection, whose shipment at `pos` has `live_count(pos)` events.
+    pub fn of(past: &Projection, live_count: impl Fn(usize) -> Option<u32>) -> Checkpoint {
         let in_flight = past
             .shipments()
             .iter()
             .enumerate()
-            .filter(|(pos, s)| live.get(*pos).is_none_or(|l| l.event_count != s.event_count))
+            .filter(|(pos, s)| live_count(*pos) != Some(s.event_count))
             .map(|(pos, s)| (pos as u32, s.clone()))
             .collect();
         Checkpoint {
@@ -76,7 +76,7 @@ impl Checkpoints {
     /// Whether a replay that has just taken in `events` events should keep
     /// a checkpoint here.
     pub fn wants(&self, events: u64) -> bool {
-        events > 0 && events % self.every == 0 && self.find(events).is_err()
+        events > 0 && events.is_multiple_of(self.every) && self.find(events).is_err()
     }
 
     fn find(&self, events: u64) -> Result<usize, usize> {

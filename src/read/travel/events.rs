@@ -48,7 +48,8 @@ impl EventMap {
         }
         // Offsets (a file's bytes, a database's positions) grow in log order.
         new.sort_unstable_by_key(|&(offset, _, _)| offset);
-        self.events.extend(new.into_iter().map(|(_, pos, k)| (pos, k)));
+        self.events
+            .extend(new.into_iter().map(|(_, pos, k)| (pos, k)));
     }
 
     /// Shipment position and line index of event `n` (1-based).

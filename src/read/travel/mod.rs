@@ -8,6 +8,7 @@
 //! (`checkpoint`). Every result equals a fresh replay of the first N
 //! lines (`LogIndex::load_as_of(…, AsOf::Event(N))`, property-tested).
 
+pub mod builder;
 pub mod checkpoint;
 pub mod events;
 
@@ -19,6 +20,7 @@ use crate::read::as_of::{AsOf, Moment};
 use crate::read::index::LogIndex;
 use crate::read::projection::Projection;
 use crate::store::{LineSource, Location};
+use builder::Builder;
 use checkpoint::{Checkpoint, Checkpoints};
 use events::EventMap;
 
@@ -45,6 +47,8 @@ pub struct Travel {
     location: Location,
     /// What the last move changed (see `take_touched`).
     touched: Option<Vec<ShipmentId>>,
+    /// Checkpoints being taken in the background, while it runs.
+    builder: Option<Builder>,
 }
 
 impl Travel {
@@ -60,6 +64,7 @@ impl Travel {
             names: OperatorNames::default(),
             location: live.location().clone(),
             touched: None,
+            builder: None,
         })
     }
 
@@ -68,6 +73,33 @@ impl Travel {
     pub fn with_checkpoints(mut self, every: u64, max: usize) -> Travel {
         self.checkpoints = Checkpoints::new(every, max);
         self
+    }
+
+    /// Starts taking checkpoints of the whole log on a worker thread (the
+    /// dashboard does; without it they are taken as moves replay).
+    pub fn build_checkpoints(mut self) -> Travel {
+        let counts = self
+            .projection
+            .shipments()
+            .iter()
+            .map(|s| s.event_count)
+            .collect();
+        self.builder = Some(Builder::spawn(
+            self.location.clone(),
+            self.at(),
+            self.checkpoints.every(),
+            counts,
+        ));
+        self
+    }
+
+    /// Takes in what the background builder made since.
+    fn absorb(&mut self) {
+        let Some(builder) = &self.builder else { return };
+        match builder.take() {
+            Some(made) => made.into_iter().for_each(|c| self.checkpoints.keep(c)),
+            None => self.builder = None,
+        }
     }
 
     /// The tower as of the moment travelled to.
@@ -146,6 +178,7 @@ impl Travel {
 
     /// To the state after the first `target` events (clamped to latest).
     pub fn go(&mut self, live: &Projection, target: u64) -> Result<()> {
+        self.absorb();
         let target = target.min(self.latest());
         let at = self.at();
         self.touched = Some(Vec::new());
@@ -155,11 +188,28 @@ impl Travel {
             }
             return Ok(());
         }
-        let checkpoint = self.checkpoints.at_or_before(target).map_or(0, |c| c.events);
+        let checkpoint = self
+            .checkpoints
+            .at_or_before(target)
+            .map_or(0, |c| c.events);
+        if target == 0 && at > 0 {
+            // The beginning: nothing, and the old projection freed elsewhere.
+            let old = std::mem::take(&mut self.projection);
+            std::thread::spawn(move || drop(old));
+            self.touched = None;
+            return Ok(());
+        }
         let near = target - at.min(target) <= self.checkpoints.every();
         if !(at <= target && (near || checkpoint <= at)) {
             self.touched = None;
-            if target == live.total_events() {
+            if target == live.total_events()
+                && self.projection.total_shipments() < live.total_shipments() / 2
+            {
+                // Most of it is missing here: a copy is quicker than a
+                // restore shipment by shipment.
+                let old = std::mem::replace(&mut self.projection, live.clone());
+                std::thread::spawn(move || drop(old));
+            } else if target == live.total_events() {
                 // The live projection is exactly there: nothing to replay.
                 let whole = Checkpoint {
                     events: target,
@@ -306,7 +356,9 @@ impl Travel {
                 self.projection.apply(event);
                 let at = self.at();
                 if self.checkpoints.wants(at) {
-                    self.checkpoints.keep(Checkpoint::of(&self.projection, live));
+                    let count = |pos: usize| live.shipments().get(pos).map(|s| s.event_count);
+                    self.checkpoints
+                        .keep(Checkpoint::of(&self.projection, count));
                 }
             }
         }
@@ -316,7 +368,13 @@ impl Travel {
     /// The events at `spans`, digested (only the first one's line number
     /// is known: `line_no`).
     fn read(&mut self, spans: &[LineSpan], line_no: u64) -> Result<Vec<IndexedEvent>> {
-        read_events(self.lines.as_mut(), &mut self.names, spans, line_no, &self.location)
+        read_events(
+            self.lines.as_mut(),
+            &mut self.names,
+            spans,
+            line_no,
+            &self.location,
+        )
     }
 
     /// The time of event `n` (1-based), read back.
@@ -391,4 +449,3 @@ fn digest(
         IndexedLine::Malformed { .. } => Err(changed_error(location, span.offset)),
     }
 }
-

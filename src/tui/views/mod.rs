@@ -46,7 +46,14 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) {
     let strip_lines = strip::layout(app, area.width);
     let strip_height = strip_lines.len() as u16;
     let banner = app.travel_banner(area.width);
-    let [banner_area, header_area, strip_area, body, action_area, status_area] = Layout::vertical([
+    let [
+        banner_area,
+        header_area,
+        strip_area,
+        body,
+        action_area,
+        status_area,
+    ] = Layout::vertical([
         Constraint::Length(u16::from(banner.is_some())),
         Constraint::Length(header_height),
         Constraint::Length(strip_height),
@@ -60,13 +67,21 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) {
         // Across the whole width, in the banner's own style.
         let style = banner.spans.first().map(|s| s.style).unwrap_or_default();
         let centred = banner.centered();
-        frame.render_widget(ratatui::widgets::Paragraph::new(centred).style(style), banner_area);
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(centred).style(style),
+            banner_area,
+        );
     }
     header::draw(frame, header_area, app);
     strip::draw(frame, strip_area, app, &strip_lines);
     let past = app.travelling().map(|_| super::travel::PAST_WHY);
-    app.action_bar
-        .draw(frame, action_area, &app.access, app.selected_summary(), past);
+    app.action_bar.draw(
+        frame,
+        action_area,
+        &app.access,
+        app.selected_summary(),
+        past,
+    );
     let typing = app.table.prompt_line().or_else(|| app.jump.prompt_line());
     app.status
         .draw(frame, status_area, typing, app.in_flight_text());
