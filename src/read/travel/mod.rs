@@ -27,8 +27,8 @@ use events::EventMap;
 /// Events between checkpoints, and how many are kept (each holds the
 /// summaries of the shipments in flight then: see BENCHMARKS.md for the
 /// memory they take).
-pub const CHECKPOINT_EVERY: u64 = 10_000;
-pub const MAX_CHECKPOINTS: usize = 200;
+pub const CHECKPOINT_EVERY: u64 = 5_000;
+pub const MAX_CHECKPOINTS: usize = 400;
 /// A jump back at most this far undoes event by event; further, it
 /// replays forward from a checkpoint.
 const UNDO_LIMIT: u64 = 200;
@@ -188,39 +188,39 @@ impl Travel {
             }
             return Ok(());
         }
+        let ahead = at <= target;
+        if ahead && target - at <= self.checkpoints.every() {
+            return self.replay(live, target);
+        }
+        self.touched = None;
+        if target == 0 {
+            // The beginning: nothing. (Freed here: freeing on another
+            // thread only slowed the next jump's copy, by contention.)
+            self.projection = Projection::default();
+            return Ok(());
+        }
+        if target == live.total_events() {
+            if self.projection.total_shipments() < live.total_shipments() / 2 {
+                // Most of it is missing here: a copy is quicker than a
+                // restore shipment by shipment.
+                self.projection = live.clone();
+                return Ok(());
+            }
+            // The live projection is exactly there: nothing to replay.
+            let whole = Checkpoint {
+                events: target,
+                shipments: live.total_shipments(),
+                tally: live.tally().clone(),
+                in_flight: Vec::new(),
+            };
+            return self.restore(live, target, Some(&whole));
+        }
         let checkpoint = self
             .checkpoints
             .at_or_before(target)
             .map_or(0, |c| c.events);
-        if target == 0 && at > 0 {
-            // The beginning: nothing, and the old projection freed elsewhere.
-            let old = std::mem::take(&mut self.projection);
-            std::thread::spawn(move || drop(old));
-            self.touched = None;
-            return Ok(());
-        }
-        let near = target - at.min(target) <= self.checkpoints.every();
-        if !(at <= target && (near || checkpoint <= at)) {
-            self.touched = None;
-            if target == live.total_events()
-                && self.projection.total_shipments() < live.total_shipments() / 2
-            {
-                // Most of it is missing here: a copy is quicker than a
-                // restore shipment by shipment.
-                let old = std::mem::replace(&mut self.projection, live.clone());
-                std::thread::spawn(move || drop(old));
-            } else if target == live.total_events() {
-                // The live projection is exactly there: nothing to replay.
-                let whole = Checkpoint {
-                    events: target,
-                    shipments: live.total_shipments(),
-                    tally: live.tally().clone(),
-                    in_flight: Vec::new(),
-                };
-                self.restore(live, target, Some(&whole))?;
-            } else {
-                self.restore(live, target, None)?;
-            }
+        if !(ahead && checkpoint <= at) {
+            self.restore(live, target, None)?;
         }
         self.replay(live, target)
     }
@@ -273,10 +273,7 @@ impl Travel {
             let last_no = events.number_at(live, l.lines[k - 1].offset);
             Ok(Projection::summary_of(read, last_no))
         })?;
-        if gone.len() > 10_000 {
-            // Freeing 100k summaries takes tens of milliseconds: not on the key.
-            std::thread::spawn(move || drop(gone));
-        }
+        drop(gone);
         Ok(())
     }
 
