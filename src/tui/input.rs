@@ -98,7 +98,11 @@ impl App {
             }
             Command::Jump => self.jump.open(),
             Command::TimeTravel => self.toggle_travel(),
-            Command::Travel(step) => self.travel_step(step),
+            Command::TravelStep => {
+                if let Some(step) = super::travel::Step::of(key) {
+                    self.travel_step(step);
+                }
+            }
             Command::TravelTo => self.jump.open_moment(),
             Command::Freeze => self.toggle_freeze(),
             Command::Audit => {

@@ -4,8 +4,6 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-pub use super::travel::Step;
-
 /// Where the keyboard is: which bindings apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Context {
@@ -82,8 +80,8 @@ pub enum Command {
     Confirm,
     /// `t`: into time travel, or back to live.
     TimeTravel,
-    /// A step in time travel.
-    Travel(Step),
+    /// A step in time travel: the key picks which (`Step::of`).
+    TravelStep,
     /// `:` in time travel: type a moment.
     TravelTo,
 }
@@ -295,52 +293,31 @@ pub const KEYMAP: &[Binding] = &[
     ),
     b(
         X::Travel,
-        &[Code(KeyCode::Left)],
-        "Left",
-        C::Travel(Step::EventBack),
-        "one event back",
+        &[Code(KeyCode::Left), Code(KeyCode::Right)],
+        "Left/Right",
+        C::TravelStep,
+        "one event back / forward",
     ),
     b(
         X::Travel,
-        &[Code(KeyCode::Right)],
-        "Right",
-        C::Travel(Step::EventForward),
-        "one event forward",
+        &[Ch('['), Ch(']')],
+        "[ ]",
+        C::TravelStep,
+        "one hour back / forward",
     ),
     b(
         X::Travel,
-        &[Ch('[')],
-        "[",
-        C::Travel(Step::HourBack),
-        "one hour back",
-    ),
-    b(
-        X::Travel,
-        &[Ch(']')],
-        "]",
-        C::Travel(Step::HourForward),
-        "one hour forward",
-    ),
-    b(
-        X::Travel,
-        &[Ch('{')],
-        "{",
-        C::Travel(Step::DayBack),
-        "one day back",
-    ),
-    b(
-        X::Travel,
-        &[Ch('}')],
-        "}",
-        C::Travel(Step::DayForward),
-        "one day forward",
+        &[Ch('{'), Ch('}')],
+        "{ }",
+        C::TravelStep,
+        "one day back / forward",
     ),
     b(
         X::Travel,
         &[Ch(':')],
         ":",
         C::TravelTo,
-        "go to a time: 2026-01-21T12:05:03Z, 2026-01-21 (its end) or event:N",
+        "go to a time: RFC 3339, a date, or event:N",
     ),
     b(
         X::Normal,
@@ -545,10 +522,7 @@ mod tests {
     #[test]
     fn time_travel_keys_come_first_and_the_table_keys_still_work() {
         let k = |c| dispatch(Context::Travel, &key(c));
-        assert_eq!(
-            k(KeyCode::Left),
-            Some(Input::Command(Command::Travel(Step::EventBack)))
-        );
+        assert_eq!(k(KeyCode::Left), Some(Input::Command(Command::TravelStep)));
         assert_eq!(
             k(KeyCode::Char(':')),
             Some(Input::Command(Command::TravelTo))

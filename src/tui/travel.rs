@@ -4,6 +4,7 @@
 //! be appended; the live index keeps being refreshed underneath, so
 //! leaving (`t`/Esc) shows whatever arrived meanwhile.
 
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
@@ -23,6 +24,21 @@ pub enum Step {
     HourForward,
     DayBack,
     DayForward,
+}
+
+impl Step {
+    /// The step a time-travel key asks for.
+    pub fn of(key: &KeyEvent) -> Option<Step> {
+        Some(match key.code {
+            KeyCode::Left => Step::EventBack,
+            KeyCode::Right => Step::EventForward,
+            KeyCode::Char('[') => Step::HourBack,
+            KeyCode::Char(']') => Step::HourForward,
+            KeyCode::Char('{') => Step::DayBack,
+            KeyCode::Char('}') => Step::DayForward,
+            _ => return None,
+        })
+    }
 }
 
 /// Why the action keys do nothing while travelling.

@@ -89,7 +89,9 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) {
     if app.help.is_open() {
         app.help.draw(frame, body);
     } else if app.audit.is_open() {
-        let projection = app.projection();
+        // The audit is of the log as it is (its findings are the live
+        // verifier's), in time travel too.
+        let projection = app.index().projection();
         let integrity = &app.integrity;
         app.audit
             .draw(frame, body, projection, &integrity.verify, &integrity.badge);
