@@ -4,9 +4,12 @@
 //! projection: a step back undoes one event (its shipment's summary is
 //! rebuilt from its earlier lines, read back by their spans, and the
 //! tower-wide counts are adjusted); a step forward reads the next line and
-//! applies it; a long jump replays forward from the nearest checkpoint
-//! (`checkpoint`). Every result equals a fresh replay of the first N
-//! lines (`LogIndex::load_as_of(…, AsOf::Event(N))`, property-tested).
+//! applies it; a long jump restores the nearest checkpoint in place and
+//! replays forward from it (`checkpoint`; taken on a worker thread when
+//! travel starts, `builder`, and as replays pass them). `events` finds
+//! any event's line in the live projection. Every result equals a fresh
+//! replay of the first N lines (`LogIndex::load_as_of(…, AsOf::Event(N))`,
+//! property-tested).
 
 pub mod builder;
 pub mod checkpoint;
