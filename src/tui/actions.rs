@@ -73,6 +73,9 @@ impl App {
     /// The role that may append now, or why none may (an append in
     /// flight, a log being read again, a read-only dashboard).
     pub(super) fn acting_role(&self) -> Result<Actor, String> {
+        if self.travel.is_some() {
+            return Err(super::travel::PAST_WHY.into());
+        }
         if self.appending() {
             return Err("an append is already in progress".into());
         }
@@ -103,12 +106,17 @@ impl App {
             Action::OpenForm => self.form.open(),
             Action::Info(text) => self.info(text),
             Action::Error(text) => self.error(text),
+            Action::TravelTo(as_of) => self.travel_to(as_of),
         }
     }
 
     /// The one write path: waits for the lock on a worker thread, then
     /// appends through the store (`jobs`); `appended` takes the result.
     fn append(&mut self, request: AppendRequest) {
+        if self.travel.is_some() {
+            self.error(super::travel::PAST_WHY);
+            return;
+        }
         if self.appending() {
             self.error("an append is already in progress");
             return;

@@ -10,6 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent};
 use super::app::{App, Mode};
 use super::components::{Action, Focus, Handled};
 use super::keymap::{self, Command, Input};
+use super::travel::shown;
 use crate::domain::ShipmentId;
 
 impl App {
@@ -36,7 +37,7 @@ impl App {
     fn type_char(&mut self, c: char) {
         match self.mode() {
             Mode::Filter => {
-                self.table.type_char(self.tower.index().projection(), c);
+                self.table.type_char(shown(&self.tower, &self.travel), c);
                 self.ensure_search();
             }
             Mode::Jump => self.jump.type_char(c),
@@ -51,7 +52,7 @@ impl App {
             self.quit = true;
             return;
         }
-        let projection = self.tower.index().projection();
+        let projection = shown(&self.tower, &self.travel);
         let action = match self.mode() {
             Mode::Normal => return self.run_normal(command, key),
             Mode::Filter => {
@@ -104,6 +105,13 @@ impl App {
                 self.apply(action);
             }
             Command::Jump => self.jump.open(),
+            Command::TimeTravel => self.toggle_travel(),
+            Command::TravelStep => {
+                if let Some(step) = super::travel::Step::of(key) {
+                    self.travel_step(step);
+                }
+            }
+            Command::TravelTo => self.jump.open_moment(),
             Command::Freeze => self.toggle_freeze(),
             Command::Audit => {
                 self.settle_integrity();
@@ -118,7 +126,7 @@ impl App {
                 {
                     return self.apply(action);
                 }
-                let projection = self.tower.index().projection();
+                let projection = shown(&self.tower, &self.travel);
                 let action = self.table.command(command, key, projection);
                 self.apply(action);
             }
@@ -137,13 +145,13 @@ impl App {
         if self.mode() != Mode::Normal {
             return;
         }
-        self.table.mouse(mouse, self.tower.index().projection());
+        self.table.mouse(mouse, shown(&self.tower, &self.travel));
         self.sync_history();
     }
 
     /// Selects `id`, clearing the filter if it hides the shipment.
     pub(super) fn jump_to(&mut self, id: ShipmentId) {
-        let said = self.table.jump_to(self.tower.index().projection(), id);
+        let said = self.table.jump_to(shown(&self.tower, &self.travel), id);
         self.apply(said);
     }
 }

@@ -21,6 +21,8 @@ pub enum Context {
     Audit,
     /// The help view.
     Help,
+    /// Time travel (after `t`); the table's keys work too.
+    Travel,
 }
 
 impl Context {
@@ -33,6 +35,7 @@ impl Context {
             Context::Form => "New-shipment form",
             Context::Audit => "Audit view",
             Context::Help => "Help",
+            Context::Travel => "Time travel (t; table keys work too)",
         }
     }
 }
@@ -75,6 +78,12 @@ pub enum Command {
     CycleLeft,
     CycleRight,
     Confirm,
+    /// `t`: into time travel, or back to live.
+    TimeTravel,
+    /// A step in time travel: the key picks which (`Step::of`).
+    TravelStep,
+    /// `:` in time travel: type a moment.
+    TravelTo,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,6 +279,48 @@ pub const KEYMAP: &[Binding] = &[
     b(X::Normal, &[Ch('?')], "?", C::Help, "this help"),
     b(
         X::Normal,
+        &[Ch('t')],
+        "t",
+        C::TimeTravel,
+        "time travel: the tower as of a past moment",
+    ),
+    b(
+        X::Travel,
+        &[Ch('t'), Code(KeyCode::Esc)],
+        "t/Esc",
+        C::TimeTravel,
+        "back to live",
+    ),
+    b(
+        X::Travel,
+        &[Code(KeyCode::Left), Code(KeyCode::Right)],
+        "Left/Right",
+        C::TravelStep,
+        "one event back / forward",
+    ),
+    b(
+        X::Travel,
+        &[Ch('['), Ch(']')],
+        "[ ]",
+        C::TravelStep,
+        "one hour back / forward",
+    ),
+    b(
+        X::Travel,
+        &[Ch('{'), Ch('}')],
+        "{ }",
+        C::TravelStep,
+        "one day back / forward",
+    ),
+    b(
+        X::Travel,
+        &[Ch(':')],
+        ":",
+        C::TravelTo,
+        "go to a time: RFC 3339, a date, or event:N",
+    ),
+    b(
+        X::Normal,
         &[Code(KeyCode::Esc)],
         "Esc",
         C::Escape,
@@ -426,7 +477,12 @@ pub fn dispatch(context: Context, event: &KeyEvent) -> Option<Input> {
             .find(|b| b.keys.iter().any(|k| k.matches(event)))
             .map(|b| Input::Command(b.command))
     };
-    if let Some(found) = lookup(Context::Always).or_else(|| lookup(context)) {
+    // Time travel adds its keys to the table's.
+    let travel_falls_back = || (context == Context::Travel).then(|| lookup(Context::Normal));
+    if let Some(found) = lookup(Context::Always)
+        .or_else(|| lookup(context))
+        .or_else(|| travel_falls_back().flatten())
+    {
         return Some(found);
     }
     let ctrl = event.modifiers.contains(KeyModifiers::CONTROL)
@@ -448,8 +504,9 @@ pub enum Input {
 }
 
 /// The contexts in the order the help view lists them.
-pub const HELP_ORDER: [Context; 7] = [
+pub const HELP_ORDER: [Context; 8] = [
     Context::Normal,
+    Context::Travel,
     Context::Always,
     Context::TextInput,
     Context::Confirm,
@@ -461,6 +518,26 @@ pub const HELP_ORDER: [Context; 7] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_travel_keys_come_first_and_the_table_keys_still_work() {
+        let k = |c| dispatch(Context::Travel, &key(c));
+        assert_eq!(k(KeyCode::Left), Some(Input::Command(Command::TravelStep)));
+        assert_eq!(
+            k(KeyCode::Char(':')),
+            Some(Input::Command(Command::TravelTo))
+        );
+        assert_eq!(k(KeyCode::Esc), Some(Input::Command(Command::TimeTravel)));
+        assert_eq!(k(KeyCode::Down), Some(Input::Command(Command::Down)));
+        assert_eq!(
+            k(KeyCode::Char('a')),
+            Some(Input::Command(Command::Primary))
+        );
+        assert_eq!(
+            dispatch(Context::Normal, &key(KeyCode::Char(':'))),
+            Some(Input::Command(Command::Jump))
+        );
+    }
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
