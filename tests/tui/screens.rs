@@ -966,7 +966,10 @@ fn time_travel_keys_hours_days_moments_and_back_to_live() {
     press(&mut app, KeyCode::Enter);
     assert_eq!(at(&app), Some(2));
     let screen = fx.render(&app, 120, 40);
-    assert!(screen.contains("'yesterday' is no moment: expected event:N"), "{screen}");
+    assert!(
+        screen.contains("'yesterday' is no moment: expected event:N"),
+        "{screen}"
+    );
     // The table keys still work in the past.
     press(&mut app, KeyCode::Char('2'));
     assert!(fx.render(&app, 120, 40).contains("Shipments 0 of 2"));
