@@ -310,6 +310,12 @@ impl LogIndex {
         self.read_spans(&summary.lines)
     }
 
+    /// The events of `summary` (of this index's projection or of a past
+    /// one, whose lines are a prefix of these), read back by where they are.
+    pub fn history_of(&self, summary: &ShipmentSummary) -> Result<Vec<Event>> {
+        self.read_spans(&summary.lines)
+    }
+
     pub fn state(&self, id: ShipmentId) -> Result<ShipmentState> {
         ShipmentState::from_events(self.history(id)?).ok_or(Error::UnknownShipment(id))
     }

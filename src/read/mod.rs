@@ -13,6 +13,7 @@ pub mod log;
 pub mod projection;
 pub mod query;
 pub mod state;
+pub mod travel;
 pub mod verify;
 
 pub use log::Log;

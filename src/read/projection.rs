@@ -7,10 +7,11 @@ use std::sync::Arc;
 use crate::domain::details::Details;
 use crate::domain::id::IdMap;
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
+use crate::error::{Error, Result};
 use crate::log::digest::IndexedEvent;
 use crate::log::lines::LineSpan;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ShipmentSummary {
     pub id: ShipmentId,
     pub state: EventType,
@@ -36,6 +37,13 @@ pub struct ShipmentSummary {
 pub struct Projection {
     shipments: Vec<ShipmentSummary>,
     index: IdMap<usize>,
+    tally: Tally,
+}
+
+/// The tower-wide counts of a projection: what a checkpoint keeps besides
+/// the shipments.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Tally {
     event_type_counts: [u64; EventType::ALL.len()],
     actor_counts: [u64; Actor::ALL.len()],
     state_counts: [u64; EventType::ALL.len()],
@@ -57,22 +65,22 @@ fn actor_index(a: Actor) -> usize {
 impl Projection {
     pub fn apply(&mut self, record: IndexedEvent) {
         let (span, line_no) = (record.span, record.line_no);
-        self.total_events += 1;
-        self.event_type_counts[event_index(record.event_type)] += 1;
-        self.actor_counts[actor_index(record.actor)] += 1;
-        if self.first_event_time.is_none() {
-            self.first_event_time = Some(record.timestamp);
+        self.tally.total_events += 1;
+        self.tally.event_type_counts[event_index(record.event_type)] += 1;
+        self.tally.actor_counts[actor_index(record.actor)] += 1;
+        if self.tally.first_event_time.is_none() {
+            self.tally.first_event_time = Some(record.timestamp);
         }
-        self.last_event_time = Some(record.timestamp);
-        let event_no = self.total_events;
+        self.tally.last_event_time = Some(record.timestamp);
+        let event_no = self.tally.total_events;
         let slot = match self.index.get(&record.shipment_id) {
             Some(&i) => {
                 let old_state = self.shipments[i].state;
-                self.state_counts[event_index(old_state)] -= 1;
+                self.tally.state_counts[event_index(old_state)] -= 1;
                 i
             }
             None => {
-                self.max_id = self.max_id.max(record.shipment_id.number());
+                self.tally.max_id = self.tally.max_id.max(record.shipment_id.number());
                 self.index.insert(record.shipment_id, self.shipments.len());
                 self.shipments.push(ShipmentSummary {
                     id: record.shipment_id,
@@ -103,7 +111,112 @@ impl Projection {
         if let Some(patch) = record.details {
             summary.details.apply(*patch);
         }
-        self.state_counts[event_index(record.event_type)] += 1;
+        self.tally.state_counts[event_index(record.event_type)] += 1;
+    }
+
+    /// Takes back the last event taken in (`gone`): time travel one event
+    /// back. `rebuilt` is its shipment's summary from the events before
+    /// it (`summary_of`; `None` when `gone` created the shipment, which is
+    /// then the last one in `shipments()`); `previous` is the time of the
+    /// event before `gone`. The tower-wide counts are adjusted, so the
+    /// result equals a fresh replay of one event fewer.
+    pub fn undo(
+        &mut self,
+        gone: &IndexedEvent,
+        rebuilt: Option<ShipmentSummary>,
+        previous: Option<Timestamp>,
+    ) {
+        let Some(&slot) = self.index.get(&gone.shipment_id) else {
+            return;
+        };
+        self.tally.total_events = self.tally.total_events.saturating_sub(1);
+        let dec = |n: &mut u64| *n = n.saturating_sub(1);
+        dec(&mut self.tally.event_type_counts[event_index(gone.event_type)]);
+        dec(&mut self.tally.actor_counts[actor_index(gone.actor)]);
+        dec(&mut self.tally.state_counts[event_index(self.shipments[slot].state)]);
+        self.tally.last_event_time = previous;
+        if self.tally.total_events == 0 {
+            self.tally.first_event_time = None;
+        }
+        match rebuilt {
+            Some(summary) => {
+                self.tally.state_counts[event_index(summary.state)] += 1;
+                self.shipments[slot] = summary;
+            }
+            None => {
+                self.index.remove(&gone.shipment_id);
+                self.shipments.truncate(slot);
+                self.tally.max_id = self
+                    .shipments
+                    .iter()
+                    .map(|s| s.id.number())
+                    .max()
+                    .unwrap_or(0);
+            }
+        }
+    }
+
+    /// A shipment's summary made of its first events, in order, the last
+    /// of which is event number `last_event_no` of the log: what `apply`
+    /// would have made of them.
+    pub fn summary_of(
+        events: impl IntoIterator<Item = IndexedEvent>,
+        last_event_no: u64,
+    ) -> Option<ShipmentSummary> {
+        let mut one = Projection::default();
+        events.into_iter().for_each(|e| one.apply(e));
+        let mut summary = one.shipments.pop()?;
+        summary.last_event_no = last_event_no;
+        Some(summary)
+    }
+
+    /// The tower-wide counts (a checkpoint keeps them).
+    pub fn tally(&self) -> &Tally {
+        &self.tally
+    }
+
+    /// Makes this the projection after `tally`'s events, whose shipments
+    /// are the first `len`: `wanted(pos, current)` gives each one's summary
+    /// then, or `None` when `current` (this projection's, when it has one)
+    /// already is it. Shipments past `len` are taken out and handed back
+    /// (dropping 100k summaries takes a while: the caller may do it
+    /// elsewhere). Time travel's long jumps, without rebuilding what did
+    /// not change.
+    pub fn restore(
+        &mut self,
+        len: usize,
+        tally: &Tally,
+        mut wanted: impl FnMut(usize, Option<&ShipmentSummary>) -> Result<Option<ShipmentSummary>>,
+    ) -> Result<Vec<ShipmentSummary>> {
+        let gone: Vec<ShipmentSummary> = if self.shipments.len() > len {
+            self.shipments.drain(len..).collect()
+        } else {
+            Vec::new()
+        };
+        for s in &gone {
+            self.index.remove(&s.id);
+        }
+        let more = len.saturating_sub(self.shipments.len());
+        self.shipments.reserve(more);
+        self.index.reserve(more);
+        for pos in 0..len {
+            let current = self.shipments.get(pos);
+            match (wanted(pos, current)?, current.is_some()) {
+                (Some(summary), true) => self.shipments[pos] = summary,
+                (Some(summary), false) => {
+                    self.index.insert(summary.id, pos);
+                    self.shipments.push(summary);
+                }
+                (None, true) => {}
+                (None, false) => {
+                    return Err(Error::Internal(format!(
+                        "time travel: no summary for shipment position {pos}"
+                    )));
+                }
+            }
+        }
+        self.tally = tally.clone();
+        Ok(gone)
     }
 
     pub fn get(&self, id: ShipmentId) -> Option<&ShipmentSummary> {
@@ -122,7 +235,7 @@ impl Projection {
     }
 
     pub fn total_events(&self) -> u64 {
-        self.total_events
+        self.tally.total_events
     }
 
     pub fn total_shipments(&self) -> usize {
@@ -130,29 +243,29 @@ impl Projection {
     }
 
     pub fn first_event_time(&self) -> Option<Timestamp> {
-        self.first_event_time
+        self.tally.first_event_time
     }
 
     pub fn last_event_time(&self) -> Option<Timestamp> {
-        self.last_event_time
+        self.tally.last_event_time
     }
 
     /// The highest shipment number in the log (0 if none).
     pub fn max_id(&self) -> u64 {
-        self.max_id
+        self.tally.max_id
     }
 
     /// Shipments whose current state is `state`.
     pub fn state_count(&self, state: EventType) -> u64 {
-        self.state_counts[event_index(state)]
+        self.tally.state_counts[event_index(state)]
     }
 
     pub fn event_type_count(&self, event: EventType) -> u64 {
-        self.event_type_counts[event_index(event)]
+        self.tally.event_type_counts[event_index(event)]
     }
 
     pub fn actor_count(&self, actor: Actor) -> u64 {
-        self.actor_counts[actor_index(actor)]
+        self.tally.actor_counts[actor_index(actor)]
     }
 
     /// Shipments in `state` (all if `None`), newest activity first.

@@ -144,6 +144,9 @@ struct FileLines {
     file: Option<File>,
 }
 
+/// The longest run of adjacent lines read at once.
+const RUN_BYTES: u64 = 4 << 20;
+
 impl LineSource for FileLines {
     fn read(&mut self, spans: &[LineSpan]) -> Result<Vec<Vec<u8>>> {
         let path = &self.paths.events;
@@ -156,10 +159,29 @@ impl LineSource for FileLines {
                 offset: spans.first().map_or(0, |s| s.offset),
             });
         };
-        spans
-            .iter()
-            .map(|span| files::read_exact_at(file, path, span.offset, span.len as usize))
-            .collect()
+        // Lines that follow each other in the file (a replay reads runs
+        // of them) are read with one call per run of up to 4 MiB.
+        let mut out = Vec::with_capacity(spans.len());
+        let mut rest = spans;
+        while let Some(first) = rest.first() {
+            let mut end = first.offset + u64::from(first.len);
+            let mut run = 1;
+            while let Some(next) = rest.get(run) {
+                if next.offset != end + 1 || end - first.offset > RUN_BYTES {
+                    break;
+                }
+                end = next.offset + u64::from(next.len);
+                run += 1;
+            }
+            let bytes =
+                files::read_exact_at(file, path, first.offset, (end - first.offset) as usize)?;
+            for span in &rest[..run] {
+                let start = (span.offset - first.offset) as usize;
+                out.push(bytes[start..start + span.len as usize].to_vec());
+            }
+            rest = &rest[run..];
+        }
+        Ok(out)
     }
 }
 

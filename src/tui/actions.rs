@@ -73,6 +73,9 @@ impl App {
     /// The role that may append now, or why none may (an append in
     /// flight, a log being read again, a read-only dashboard).
     pub(super) fn acting_role(&self) -> Result<Actor, String> {
+        if self.travel.is_some() {
+            return Err(super::travel::PAST_WHY.into());
+        }
         if self.appending() {
             return Err("an append is already in progress".into());
         }
@@ -106,6 +109,7 @@ impl App {
             Action::OpenForm => self.open_form(),
             Action::Info(text) => self.info(text),
             Action::Error(text) => self.error(text),
+            Action::TravelTo(as_of) => self.travel_to(as_of),
         }
     }
 
@@ -114,6 +118,7 @@ impl App {
     fn append(&mut self, request: AppendRequest) {
         if let crate::store::Target::Existing(id) = request.target
             && !self.appending()
+            && self.travel.is_none()
         {
             let projection = self.tower.index().projection();
             self.table.set_acted(projection, id);
@@ -125,6 +130,10 @@ impl App {
     /// appends through the store (`jobs`); `appended_all` takes the
     /// answers. `batch`: marked rows, answered with a summary.
     pub(super) fn append_requests(&mut self, requests: Vec<AppendRequest>, batch: bool) {
+        if self.travel.is_some() {
+            self.error(super::travel::PAST_WHY);
+            return;
+        }
         if self.appending() {
             self.error("an append is already in progress");
             return;

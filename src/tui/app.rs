@@ -86,6 +86,8 @@ pub struct App {
     /// The store and this dashboard's projection: the one model of the
     /// log that the views read and the appends are checked against.
     pub(super) tower: Tower,
+    /// Time travel (`t`): the past projection the views show meanwhile.
+    pub(super) travel: Option<crate::read::travel::Travel>,
     pub(super) access: Access,
     pub(super) integrity: Integrity,
     pub(super) freeze: Freeze,
@@ -161,6 +163,7 @@ impl App {
         let verify = tower.index().verify_report();
         App {
             tower,
+            travel: None,
             access,
             integrity: Integrity {
                 badge: Badge::of(&verify),
@@ -231,7 +234,7 @@ impl App {
     pub fn selected_summary(&self) -> Option<&ShipmentSummary> {
         self.table
             .selected()
-            .and_then(|id| self.tower.index().summary(id))
+            .and_then(|id| self.projection().get(id))
     }
 
     /// The status line's message.
@@ -294,6 +297,7 @@ impl App {
     /// Which bindings apply now.
     pub fn context(&self) -> Context {
         match self.mode() {
+            Mode::Normal if self.travel.is_some() => Context::Travel,
             Mode::Normal => Context::Normal,
             Mode::Filter | Mode::Jump => Context::TextInput,
             Mode::Reason => self.reason.context().unwrap_or(Context::TextInput),
@@ -306,12 +310,15 @@ impl App {
     }
 
     pub(super) fn rebuild_rows(&mut self) {
-        self.table.rebuild(self.tower.index().projection());
+        self.table
+            .rebuild(super::travel::shown(&self.tower, &self.travel));
     }
 
     /// Reads the selected shipment's history when it changed.
     pub fn sync_history(&mut self) {
-        let selected = self.selected_summary().map(|s| (s.id, s.event_count));
-        self.history.sync(self.tower.index(), selected);
+        let selected = self.table.selected();
+        let projection = super::travel::shown(&self.tower, &self.travel);
+        let summary = selected.and_then(|id| projection.get(id));
+        self.history.sync(self.tower.index(), summary);
     }
 }

@@ -14,6 +14,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent};
 use super::app::{App, Mode};
 use super::components::{Action, Focus, Handled};
 use super::keymap::{self, Command, Input};
+use super::travel::shown;
 use crate::domain::ShipmentId;
 
 impl App {
@@ -49,7 +50,7 @@ impl App {
     fn type_char(&mut self, c: char) {
         match self.mode() {
             Mode::Filter => {
-                self.table.type_char(self.tower.index().projection(), c);
+                self.table.type_char(shown(&self.tower, &self.travel), c);
                 self.ensure_search();
             }
             Mode::Jump => self.jump.type_char(c),
@@ -69,7 +70,7 @@ impl App {
             }
             return self.run(Command::Escape, key);
         }
-        let projection = self.tower.index().projection();
+        let projection = shown(&self.tower, &self.travel);
         let action = match self.mode() {
             Mode::Normal => return self.run_normal(command, key),
             Mode::Filter => {
@@ -93,7 +94,6 @@ impl App {
                 self.help.command(command);
                 None
             }
-            Mode::Audit if command == Command::Reverify => return self.reverify(),
             Mode::Audit => self.audit.command(command, &self.integrity.verify),
         };
         self.apply(action);
@@ -108,11 +108,11 @@ impl App {
             Command::Escape if self.cancel_append() || self.status.dismiss_banner() => {}
             Command::Escape if self.table.clear_marks() => self.info("marks cleared"),
             Command::ToggleMark => {
-                let projection = self.tower.index().projection();
+                let projection = shown(&self.tower, &self.travel);
                 self.table.toggle_mark(projection);
             }
             Command::MarkAll => {
-                let projection = self.tower.index().projection();
+                let projection = shown(&self.tower, &self.travel);
                 let n = self.table.mark_all(projection);
                 self.info(format!(
                     "{n} marked: a/h/o/x act on them all (asking first), Esc clears"
@@ -136,6 +136,13 @@ impl App {
                 self.apply(action);
             }
             Command::Jump => self.jump.open(),
+            Command::TimeTravel => self.toggle_travel(),
+            Command::TravelStep => {
+                if let Some(step) = super::travel::Step::of(key) {
+                    self.travel_step(step);
+                }
+            }
+            Command::TravelTo => self.jump.open_moment(),
             Command::Freeze => self.toggle_freeze(),
             Command::Audit => {
                 self.settle_integrity();
@@ -150,7 +157,7 @@ impl App {
                 {
                     return self.apply(action);
                 }
-                let projection = self.tower.index().projection();
+                let projection = shown(&self.tower, &self.travel);
                 let action = self.table.command(command, key, projection);
                 self.apply(action);
             }
@@ -169,13 +176,13 @@ impl App {
         if self.mode() != Mode::Normal {
             return;
         }
-        self.table.mouse(mouse, self.tower.index().projection());
+        self.table.mouse(mouse, shown(&self.tower, &self.travel));
         self.sync_history();
     }
 
     /// Selects `id`, clearing the filter if it hides the shipment.
     pub(super) fn jump_to(&mut self, id: ShipmentId) {
-        let said = self.table.jump_to(self.tower.index().projection(), id);
+        let said = self.table.jump_to(shown(&self.tower, &self.travel), id);
         self.apply(said);
     }
 }

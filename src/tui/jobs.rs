@@ -240,6 +240,7 @@ impl App {
                 return;
             }
         };
+        self.travel = None; // its event map was of the old reading
         self.tower.replace_index(*index);
         self.search_reset();
         self.table.clear_highlights();

@@ -24,6 +24,8 @@ pub enum Context {
     Help,
     /// The list of what a batch action did.
     Summary,
+    /// Time travel (after `t`); the table's keys work too.
+    Travel,
 }
 
 impl Context {
@@ -37,6 +39,7 @@ impl Context {
             Context::Audit => "Audit view",
             Context::Help => "Help",
             Context::Summary => "Batch summary",
+            Context::Travel => "Time travel (t; table keys work too)",
         }
     }
 }
@@ -83,6 +86,12 @@ pub enum Command {
     ToggleMark,
     /// `V`: mark every row in the current view.
     MarkAll,
+    /// `t`: into time travel, or back to live.
+    TimeTravel,
+    /// A step in time travel: the key picks which (`Step::of`).
+    TravelStep,
+    /// `:` in time travel: type a moment.
+    TravelTo,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -292,6 +301,48 @@ pub const KEYMAP: &[Binding] = &[
     b(X::Normal, &[Ch('?')], "?", C::Help, "this help"),
     b(
         X::Normal,
+        &[Ch('t')],
+        "t",
+        C::TimeTravel,
+        "time travel: the tower as of a past moment",
+    ),
+    b(
+        X::Travel,
+        &[Ch('t'), Code(KeyCode::Esc)],
+        "t/Esc",
+        C::TimeTravel,
+        "back to live",
+    ),
+    b(
+        X::Travel,
+        &[Code(KeyCode::Left), Code(KeyCode::Right)],
+        "Left/Right",
+        C::TravelStep,
+        "one event back / forward",
+    ),
+    b(
+        X::Travel,
+        &[Ch('['), Ch(']')],
+        "[ ]",
+        C::TravelStep,
+        "one hour back / forward",
+    ),
+    b(
+        X::Travel,
+        &[Ch('{'), Ch('}')],
+        "{ }",
+        C::TravelStep,
+        "one day back / forward",
+    ),
+    b(
+        X::Travel,
+        &[Ch(':')],
+        ":",
+        C::TravelTo,
+        "go to a time: RFC 3339, a date, or event:N",
+    ),
+    b(
+        X::Normal,
         &[Code(KeyCode::Esc)],
         "Esc",
         C::Escape,
@@ -410,13 +461,6 @@ pub const KEYMAP: &[Binding] = &[
         "back to the table",
     ),
     b(
-        X::Audit,
-        &[Ch('V')],
-        "V",
-        C::Reverify,
-        "read and verify the whole log again",
-    ),
-    b(
         X::Help,
         &[Code(KeyCode::Up), Ch('k')],
         "Up/k",
@@ -474,7 +518,12 @@ pub fn dispatch(context: Context, event: &KeyEvent) -> Option<Input> {
             .find(|b| b.keys.iter().any(|k| k.matches(event)))
             .map(|b| Input::Command(b.command))
     };
-    if let Some(found) = lookup(Context::Always).or_else(|| lookup(context)) {
+    // Time travel adds its keys to the table's.
+    let travel_falls_back = || (context == Context::Travel).then(|| lookup(Context::Normal));
+    if let Some(found) = lookup(Context::Always)
+        .or_else(|| lookup(context))
+        .or_else(|| travel_falls_back().flatten())
+    {
         return Some(found);
     }
     let ctrl = event.modifiers.contains(KeyModifiers::CONTROL)
@@ -496,8 +545,9 @@ pub enum Input {
 }
 
 /// The contexts in the order the help view lists them.
-pub const HELP_ORDER: [Context; 8] = [
+pub const HELP_ORDER: [Context; 9] = [
     Context::Normal,
+    Context::Travel,
     Context::Always,
     Context::TextInput,
     Context::Confirm,
@@ -508,62 +558,4 @@ pub const HELP_ORDER: [Context; 8] = [
 ];
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(code: KeyCode) -> KeyEvent {
-        KeyEvent::new(code, KeyModifiers::NONE)
-    }
-
-    #[test]
-    fn letters_are_commands_in_normal_and_text_while_typing() {
-        let a = key(KeyCode::Char('a'));
-        assert_eq!(
-            dispatch(Context::Normal, &a),
-            Some(Input::Command(Command::Primary))
-        );
-        assert_eq!(dispatch(Context::TextInput, &a), Some(Input::Text('a')));
-        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        assert_eq!(
-            dispatch(Context::TextInput, &ctrl_c),
-            Some(Input::Command(Command::Quit))
-        );
-    }
-
-    #[test]
-    fn space_and_v_mark_and_ctrl_v_reverifies() {
-        let cmd = |ctx, ev: &KeyEvent| dispatch(ctx, ev);
-        let space = key(KeyCode::Char(' '));
-        let v = key(KeyCode::Char('V'));
-        let ctrl_v = KeyEvent::new(KeyCode::Char('v'), KeyModifiers::CONTROL);
-        assert_eq!(
-            cmd(Context::Normal, &space),
-            Some(Input::Command(Command::ToggleMark))
-        );
-        assert_eq!(
-            cmd(Context::Normal, &v),
-            Some(Input::Command(Command::MarkAll))
-        );
-        assert_eq!(
-            cmd(Context::Normal, &ctrl_v),
-            Some(Input::Command(Command::Reverify))
-        );
-        // Typing: a space is text, in the form too (the picker cycles).
-        assert_eq!(cmd(Context::Form, &space), Some(Input::Text(' ')));
-        let q = key(KeyCode::Char('q'));
-        for ctx in [Context::Help, Context::Audit, Context::Summary] {
-            assert_eq!(cmd(ctx, &q), Some(Input::Command(Command::Escape)));
-        }
-    }
-
-    #[test]
-    fn every_state_has_a_strip_key() {
-        assert_eq!(STATE_KEYS.len(), crate::domain::EventType::ALL.len());
-        for c in STATE_KEYS {
-            assert_eq!(
-                dispatch(Context::Normal, &key(KeyCode::Char(c))),
-                Some(Input::Command(Command::StateFilter))
-            );
-        }
-    }
-}
+mod tests;

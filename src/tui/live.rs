@@ -59,6 +59,7 @@ impl App {
                 "LOG RELOADED FROM THE START, verifying it again: {reason} (Esc: dismiss)"
             ));
             self.table.clear_highlights();
+            self.leave_travel(Some("time travel ended: the log was read again".into()));
             self.start_verify(Some(reason));
             return;
         }
@@ -72,8 +73,14 @@ impl App {
             return;
         }
         self.search_touched(&refresh.touched);
-        self.table
-            .apply_touched(self.tower.index().projection(), &refresh.touched);
+        // In time travel the table shows the past: only the latest
+        // reachable moment grows.
+        if self.travel.is_some() {
+            self.travel_catch_up();
+        } else {
+            self.table
+                .apply_touched(self.tower.index().projection(), &refresh.touched);
+        }
         // Verifying is O(shipments): on a big log do it at most once a
         // second (the tick), so a busy log never delays its own rows.
         let big = self.tower.index().projection().total_shipments() > 20_000;

@@ -27,10 +27,12 @@ pub mod jobs;
 pub mod keymap;
 pub mod live;
 pub mod measure;
+pub mod measure_travel;
 pub mod rows;
 pub mod search;
 pub mod terminal;
 pub mod tower;
+pub mod travel;
 pub mod views;
 
 use std::io::IsTerminal;

@@ -250,6 +250,12 @@ impl RowOrder {
         }
     }
 
+    /// Drops the rows of shipments the projection no longer has (time
+    /// travel went back before they were created).
+    pub fn forget_beyond(&mut self, shipments: usize) {
+        self.rows.retain(|&p| (p as usize) < shipments);
+    }
+
     /// Moves the shipments that got new events (or are new) to where the
     /// sort puts them now, adding or dropping them as the filter says.
     pub fn apply_touched(

@@ -19,4 +19,5 @@ mod policy;
 mod recovery;
 mod search;
 mod store;
+mod travel;
 mod verify;

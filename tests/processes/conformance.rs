@@ -98,6 +98,51 @@ fn the_whole_flow_ids_reports_and_the_chain() {
     }
 }
 
+/// The auditor's tools read through the store interface, so they answer
+/// the same on every store: `--as-of`, `list --where`, `export`.
+#[test]
+fn auditor_tools_answer_the_same_on_every_store() {
+    for mut tower in towers("auditor_tools") {
+        let store = tower.name();
+        let asha = with_asha(&mut tower);
+        let ids: Vec<String> = (0..2)
+            .map(|_| tower.run(&asha, &CREATE).ok().stdout.trim().to_string())
+            .collect();
+        let (event, actor) = STANDARD_STEPS[0];
+        tower
+            .run(&asha, &["advance", &ids[1], event, "--actor", actor])
+            .ok();
+        let listed = tower
+            .run(&asha, &["list", "--where", "state:approved", "--json"])
+            .ok()
+            .json();
+        assert_eq!(listed.as_array().unwrap().len(), 1, "{store}");
+        assert_eq!(listed[0]["shipment_id"], ids[1].as_str(), "{store}");
+        let past = tower
+            .run(&asha, &["list", "--as-of", "event:2", "--json"])
+            .ok();
+        assert!(
+            past.stderr.contains("as of event 2 of 3"),
+            "{store}: {}",
+            past.stderr
+        );
+        assert_eq!(past.json().as_array().unwrap().len(), 2, "{store}");
+        let csv = tower.run(&asha, &["export"]).ok().stdout;
+        let rows: Vec<&str> = csv.lines().collect();
+        assert_eq!(rows.len(), 4, "{store}: header and 3 events\n{csv}");
+        assert!(rows[0].starts_with("shipment,seq,time,event"), "{store}");
+        assert!(
+            rows[3].starts_with(&format!("{},2,", ids[1])),
+            "{store}: {csv}"
+        );
+        let only = tower
+            .run(&asha, &["export", "--where", &ids[0], "--format", "jsonl"])
+            .ok()
+            .stdout;
+        assert_eq!(only.lines().count(), 1, "{store}: {only}");
+    }
+}
+
 #[test]
 fn conflicts_and_the_rules_refuse_and_change_nothing() {
     for mut tower in towers("conflicts_and_rules") {

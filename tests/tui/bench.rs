@@ -165,3 +165,47 @@ fn append_to_screen_latency_on_a_small_log() {
         "{latency:?}"
     );
 }
+
+/// Time travel on the generated 1M-event log (`cli::bench::loggen`,
+/// events 2 ms apart): entering, each key, a jump to half the log, and
+/// the memory it adds. Ignored by default; run with
+/// `cargo test --release --test tui -- --ignored bench::time_travel --nocapture`.
+#[test]
+#[ignore]
+fn time_travel_on_a_million_events() {
+    use control_tower::tui::measure_travel::measure_time_travel;
+    let dir = tempfile::tempdir().unwrap();
+    let paths = LogPaths::new(dir.path());
+    control_tower::cli::bench::loggen::generate(&paths, 1_000_000, 7).unwrap();
+    let m = measure_time_travel(&paths, 400).unwrap();
+    println!("{} events; enter (t + frame) {:?}", m.events, m.enter);
+    for (key, s) in &m.keys {
+        println!(
+            "{key}: p50 {:?} p99 {:?} max {:?} ({} presses)",
+            s.p50, s.p99, s.max, s.samples
+        );
+    }
+    println!(
+        ":event:N/2 from the latest, right after t {:?}, 3 s later {:?}",
+        m.half_first, m.half_again
+    );
+    let j = &m.random_jumps;
+    println!(
+        ": to random events: p50 {:?} p99 {:?} max {:?} ({})",
+        j.p50, j.p99, j.max, j.samples
+    );
+    println!(
+        "RSS after t {:.0} MB, checkpoints built {:.0} MB",
+        m.rss_entered_mb, m.rss_built_mb
+    );
+    println!(
+        "RSS before t {:.0} MB, travelling with {} checkpoints ({} summaries) {:.0} MB",
+        m.rss_before_mb, m.checkpoints, m.checkpoint_summaries, m.rss_travelling_mb
+    );
+    // The 50 ms per step, for every travel key; held to the
+    // median here (p99 on a shared 2-core machine is mostly the scheduler;
+    // the figures are in BENCHMARKS.md).
+    for (key, s) in &m.keys {
+        assert!(s.p50 < std::time::Duration::from_millis(50), "{key}: {s:?}");
+    }
+}

@@ -912,3 +912,112 @@ fn a_log_changed_under_the_writer_is_a_conflict_in_the_status_line() {
         EventType::Cancelled
     );
 }
+
+/// Time travel (`t`): the fixture's shipment 4 three events back.
+fn travelled_three_back(fx: &Fixture) -> App {
+    let mut app = fx.app("alice", None);
+    type_text(&mut app, ":4");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('t'));
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Left);
+    }
+    app
+}
+
+#[test]
+fn time_travel_wide() {
+    let fx = Fixture::new(&[]);
+    let mut app = travelled_three_back(&fx);
+    press(&mut app, KeyCode::Char('a'));
+    let screen = fx.render(&app, 120, 40);
+    assert!(
+        screen.contains("AS OF 2026-01-22 13:00:00.000Z · event 16 of 19"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("16 events · 5 shipments"),
+        "header: {screen}"
+    );
+    assert!(screen.contains("RECEIVER_ACKNOWLEDGE"), "{screen}");
+    assert!(
+        !screen.contains("DELIVERED  "),
+        "not yet delivered: {screen}"
+    );
+    assert!(screen.contains("5 events"), "history ends then: {screen}");
+    assert!(
+        screen.contains("nothing can be appended in the past"),
+        "{screen}"
+    );
+    assert_eq!(
+        app.index().projection().total_events(),
+        19,
+        "nothing appended"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn time_travel_small_screen() {
+    let fx = Fixture::new(&[]);
+    let app = travelled_three_back(&fx);
+    let screen = fx.render(&app, 80, 24);
+    assert!(screen.contains("event 16 of 19"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn time_travel_keys_hours_days_moments_and_back_to_live() {
+    let fx = Fixture::new(&[]);
+    let mut app = travelled_three_back(&fx);
+    let at = |app: &App| app.travelling().map(|t| t.at());
+    // 13:00 on the 22nd; an hour back is 12:00: the last event then is
+    // the one at 08:00 (event 15).
+    press(&mut app, KeyCode::Char('['));
+    assert_eq!(at(&app), Some(15));
+    // A day back from 08:00 on the 22nd is before the first event (12:00
+    // on the 21st); a day forward from there is 12:00 on the 22nd.
+    press(&mut app, KeyCode::Char('{'));
+    assert_eq!(at(&app), Some(0));
+    press(&mut app, KeyCode::Char('}'));
+    assert_eq!(at(&app), Some(15));
+    press(&mut app, KeyCode::Char(']'));
+    assert_eq!(at(&app), Some(15 + 1), "a step forward always moves on");
+    type_text(&mut app, ":event:2");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(at(&app), Some(2));
+    type_text(&mut app, ":yesterday");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(at(&app), Some(2));
+    let screen = fx.render(&app, 120, 40);
+    assert!(
+        screen.contains("'yesterday' is no moment: expected event:N"),
+        "{screen}"
+    );
+    // The table keys still work in the past.
+    press(&mut app, KeyCode::Char('2'));
+    assert!(fx.render(&app, 120, 40).contains("Shipments 0 of 2"));
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Right);
+    assert_eq!(at(&app), Some(3));
+    // An append by someone else meanwhile: the past stays, the latest grows.
+    let mut other = JsonlStore::open(&fx.paths(), "bob").unwrap();
+    other
+        .append_request(&AppendRequest::create(
+            created("A", "B", 1.0, "EXPRESS")
+                .as_object()
+                .cloned()
+                .unwrap(),
+        ))
+        .unwrap();
+    app.refresh();
+    assert!(fx.render(&app, 120, 40).contains("event 3 of 20"));
+    type_text(&mut app, ":event:99");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(at(&app), Some(20), "clamped to the latest");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(at(&app), None);
+    let screen = fx.render(&app, 120, 40);
+    assert!(!screen.contains("AS OF"), "{screen}");
+    assert!(screen.contains("SHP-0000000006"), "the new row: {screen}");
+}

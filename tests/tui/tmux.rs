@@ -715,3 +715,43 @@ fn another_tower_copied_over_the_open_log_is_read_from_scratch() {
     assert!(screen.contains("4 events · 3 shipments"), "{screen}");
     assert!(screen.contains("CANCELLED"), "{screen}");
 }
+
+#[test]
+fn time_travel_shows_the_past_and_esc_returns_to_live_with_what_arrived() {
+    let (_keep, dir) = tempdir();
+    let id = create(&dir, "Mumbai, Maharashtra", "Delhi, Delhi");
+    for (event, actor) in [
+        ("MANAGER_APPROVED", "SENDER_MANAGER"),
+        ("SUPERVISOR_APPROVED", "SENDER_SUPERVISOR"),
+        ("IN_TRANSIT", "CARRIER"),
+        ("RECEIVER_ACKNOWLEDGED", "RECEIVER"),
+    ] {
+        cli(&dir, &["advance", &id, event, "--actor", actor]);
+    }
+    let Some(tmux) = Tmux::new("travel") else {
+        return;
+    };
+    tmux.dashboard("d", &dir, "alice", "");
+    tmux.wait_text("d", "RECEIVER_ACKNOWLEDGE");
+    tmux.keys("d", &["t"]);
+    tmux.wait_text("d", "event 5 of 5");
+    tmux.keys("d", &["Left", "Left", "Left"]);
+    let past = tmux.wait_for("d", "the state 3 events back", |s| {
+        s.contains("AS OF") && s.contains("event 2 of 5") && s.contains("MANAGER_APPROVED")
+    });
+    assert!(!past.contains("RECEIVER_ACKNOWLEDGE"), "{past}");
+    assert!(past.contains("2 events · 1 shipments"), "header: {past}");
+    // Nothing can be appended in the past.
+    tmux.keys("d", &["a"]);
+    tmux.wait_text("d", "nothing can be appended in the past");
+    // Meanwhile another process appends a new shipment.
+    let new = create(&dir, "Patna, Bihar", "Goa, Goa");
+    tmux.wait_text("d", "event 2 of 6");
+    assert!(!tmux.screen("d").contains(&new), "the past has no new row");
+    tmux.keys("d", &["Escape"]);
+    let live = tmux.wait_for("d", "live with the new row", |s| {
+        !s.contains("AS OF") && s.contains(&new) && s.contains("6 events · 2 shipments")
+    });
+    assert!(live.contains("RECEIVER_ACKNOWLEDGE"), "{live}");
+    assert_eq!(events(&dir).len(), 6, "nothing appended by the dashboard");
+}

@@ -81,8 +81,20 @@ impl ActionBar {
         area: Rect,
         access: &Access,
         selected: Option<&ShipmentSummary>,
+        past: Option<&str>,
     ) {
         let mut spans = vec![role_badge(access)];
+        if let Some(why) = past {
+            // Time travel: no action key does anything; say why instead.
+            spans.push(Span::raw(" "));
+            spans.push(Span::styled(why.to_string(), theme::error()));
+            spans.push(Span::styled("  ? help", theme::dim()));
+            frame.render_widget(
+                Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }),
+                area,
+            );
+            return;
+        }
         if access.roles().len() > 1 {
             spans.push(Span::styled(" r/R role ", theme::dim()));
         }

@@ -14,6 +14,7 @@ use super::{Action, Focus, Handled};
 use crate::domain::details;
 use crate::domain::{Event, ShipmentId};
 use crate::read::index::LogIndex;
+use crate::read::projection::ShipmentSummary;
 use crate::read::query::{Query, Spot};
 use crate::text::inert;
 use crate::tui::keymap::Command;
@@ -126,11 +127,14 @@ pub struct History {
 impl History {
     /// Reads the selected shipment's history when it changed
     /// (`selected`: its ID and event count).
-    pub fn sync(&mut self, index: &LogIndex, selected: Option<(ShipmentId, u32)>) {
-        let Some((id, count)) = selected else {
+    /// `selected`: the shipment as the table shows it (in time travel, as
+    /// it was: its history then ends at that moment).
+    pub fn sync(&mut self, index: &LogIndex, selected: Option<&ShipmentSummary>) {
+        let Some(summary) = selected else {
             self.view = None;
             return;
         };
+        let (id, count) = (summary.id, summary.event_count);
         if self
             .view
             .as_ref()
@@ -141,7 +145,7 @@ impl History {
         if self.view.as_ref().is_none_or(|h| h.id != id) {
             self.scroll = 0;
         }
-        let events = index.history(id).map_err(|e| e.to_string());
+        let events = index.history_of(summary).map_err(|e| e.to_string());
         self.view = Some(HistoryView {
             id,
             event_count: count,

@@ -1,10 +1,12 @@
 //! The `:` prompt: a shipment ID typed on the status line; Enter selects
-//! that shipment (the table clears a filter that hides it).
+//! that shipment (the table clears a filter that hides it). In time
+//! travel the same prompt takes a moment (`--as-of`'s WHEN).
 
 use ratatui::text::{Line, Span};
 
 use super::Action;
 use crate::domain::ShipmentId;
+use crate::read::as_of::AsOf;
 use crate::text::inert;
 use crate::tui::keymap::Command;
 use crate::tui::views::theme;
@@ -13,11 +15,20 @@ use crate::tui::views::theme;
 #[derive(Debug, Clone, Default)]
 pub struct Jump {
     text: Option<String>,
+    /// The prompt asks for a moment (time travel), not a shipment.
+    moment: bool,
 }
 
 impl Jump {
     pub fn open(&mut self) {
         self.text = Some(String::new());
+        self.moment = false;
+    }
+
+    /// The time-travel prompt: Enter goes to the moment typed.
+    pub fn open_moment(&mut self) {
+        self.text = Some(String::new());
+        self.moment = true;
     }
 
     pub fn is_open(&self) -> bool {
@@ -35,6 +46,15 @@ impl Jump {
         match command {
             Command::Submit => {
                 let text = self.text.take()?;
+                if self.moment {
+                    return Some(match text.parse::<AsOf>() {
+                        Ok(as_of) => Action::TravelTo(as_of),
+                        Err(e) => Action::Error(format!(
+                            "time travel: {}",
+                            e.to_string().replacen("--as-of ", "", 1)
+                        )),
+                    });
+                }
                 Some(match parse_jump(&text) {
                     Some(id) => Action::JumpTo(id),
                     None => Action::Error(format!(
@@ -58,6 +78,16 @@ impl Jump {
     /// The status line while the prompt is open.
     pub fn prompt_line(&self) -> Option<Line<'static>> {
         let text = self.text.as_ref()?;
+        if self.moment {
+            return Some(Line::from(vec![
+                Span::styled(" : ", theme::key()),
+                Span::raw(format!(" as of {}_", inert(text, 40))),
+                Span::styled(
+                    "   2026-01-21T12:05:03Z, 2026-01-21 or event:N · Enter go · Esc cancel",
+                    theme::dim(),
+                ),
+            ]));
+        }
         Some(Line::from(vec![
             Span::styled(" : ", theme::key()),
             Span::raw(format!(" jump to {}_", inert(text, 40))),

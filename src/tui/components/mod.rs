@@ -75,6 +75,8 @@ pub enum Action {
     Info(String),
     /// An error for the status bar.
     Error(String),
+    /// Time travel to this moment.
+    TravelTo(crate::read::as_of::AsOf),
 }
 
 /// What a component did with a key it was offered first.

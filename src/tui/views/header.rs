@@ -27,9 +27,18 @@ pub fn badge_text(badge: &Badge) -> String {
     }
 }
 
-/// LIVE, PAUSED (frozen) or RECONNECTING (the database is out of reach).
+/// LIVE, PAST (time travel), PAUSED (frozen) or RECONNECTING (the
+/// database is out of reach).
 fn live_word(app: &App) -> Span<'static> {
-    if app.reconnecting().is_some() {
+    if app.travelling().is_some() {
+        Span::styled(
+            " PAST ",
+            Style::new()
+                .fg(Color::Yellow)
+                .bg(Color::Black)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        )
+    } else if app.reconnecting().is_some() {
         Span::styled(
             " RECONNECTING ",
             Style::new()
@@ -57,7 +66,7 @@ fn live_word(app: &App) -> Span<'static> {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let projection = app.index().projection();
+    let projection = app.projection();
     let badge = app.badge();
     let badge_style = match badge {
         Badge::Valid => Style::new().fg(Color::Black).bg(Color::Green),

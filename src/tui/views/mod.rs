@@ -46,7 +46,16 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) {
     let header_height = header::height(app);
     let strip_lines = strip::layout(app, area.width);
     let strip_height = strip_lines.len() as u16;
-    let [header_area, strip_area, body, action_area, status_area] = Layout::vertical([
+    let banner = app.travel_banner(area.width);
+    let [
+        banner_area,
+        header_area,
+        strip_area,
+        body,
+        action_area,
+        status_area,
+    ] = Layout::vertical([
+        Constraint::Length(u16::from(banner.is_some())),
         Constraint::Length(header_height),
         Constraint::Length(strip_height),
         Constraint::Min(3),
@@ -55,10 +64,25 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) {
     ])
     .areas(area);
 
+    if let Some(banner) = banner {
+        // Across the whole width, in the banner's own style.
+        let style = banner.spans.first().map(|s| s.style).unwrap_or_default();
+        let centred = banner.centered();
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(centred).style(style),
+            banner_area,
+        );
+    }
     header::draw(frame, header_area, app);
     strip::draw(frame, strip_area, app, &strip_lines);
-    app.action_bar
-        .draw(frame, action_area, &app.access, app.selected_summary());
+    let past = app.travelling().map(|_| super::travel::PAST_WHY);
+    app.action_bar.draw(
+        frame,
+        action_area,
+        &app.access,
+        app.selected_summary(),
+        past,
+    );
     let typing = app
         .table
         .prompt_line(app.search_note())
@@ -69,6 +93,8 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) {
     if app.help.is_open() {
         app.help.draw(frame, body);
     } else if app.audit.is_open() {
+        // The audit is of the log as it is (its findings are the live
+        // verifier's), in time travel too.
         let projection = app.index().projection();
         let integrity = &app.integrity;
         app.audit
@@ -83,7 +109,12 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) {
 
 /// The table and history panes, as the screen's size allows.
 fn draw_panes(frame: &mut Frame, body: Rect, app: &App, now: DateTime<Utc>) {
-    let projection = app.index().projection();
+    let projection = app.projection();
+    // In time travel, ages are as of the moment shown.
+    let now = match (app.travelling(), projection.last_event_time()) {
+        (Some(_), Some(at)) => at.instant(),
+        _ => now,
+    };
     let table = |frame: &mut Frame, area| {
         app.table
             .draw(frame, area, projection, app.focus == Focus::Table, now)

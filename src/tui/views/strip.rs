@@ -23,7 +23,7 @@ pub struct Entry {
 
 /// Entries flowed onto lines that fit `width`.
 pub fn layout(app: &App, width: u16) -> Vec<Vec<Entry>> {
-    let projection = app.index().projection();
+    let projection = app.projection();
     let mut entries = vec![(
         format!(" all {} ", thousands(projection.total_shipments() as u64)),
         None,

@@ -194,6 +194,26 @@ impl Table {
         self.reselect(projection);
     }
 
+    /// Time travel moved `touched` a step: their rows move to where the
+    /// sort puts them then, and rows of shipments not yet created go;
+    /// nothing lights up.
+    pub fn travelled(&mut self, projection: &Projection, touched: &[ShipmentId]) {
+        self.rows.forget_beyond(projection.total_shipments());
+        if !self.needs_search() {
+            let now = self.now.unwrap_or_else(Timestamp::now_millis);
+            let test = RowTest::new(&self.filter, self.search.as_ref(), now);
+            self.rows
+                .apply_touched(projection, touched, &test, self.sort);
+        }
+        self.reselect(projection);
+    }
+
+    /// The moment `age` and `idle` count to, without filtering again (the
+    /// caller rebuilds or moves rows next).
+    pub fn keep_now(&mut self, now: Option<Timestamp>) {
+        self.now = now;
+    }
+
     /// Keeps the selected shipment selected wherever its row went; if it
     /// left the table, selects whatever is now at the cursor.
     pub fn reselect(&mut self, projection: &Projection) {
