@@ -274,3 +274,73 @@ fn the_dashboard_on_postgres_names_its_store_and_grants_appends_and_sees_others(
     assert!(second.starts_with("SHP-"), "{second}");
     panes.wait_text("d", &second, SETUP);
 }
+
+/// A batch approve on the PostgreSQL store: marked rows appended on a
+/// worker through the database's one append function, each expecting the
+/// seq it showed when marked; the one another login moved first is
+/// reported conflicted, the others land.
+#[test]
+fn a_batch_on_postgres_reports_the_shipment_another_login_moved() {
+    let Some(mut tower) = pg_tower("pgbatch") else {
+        return;
+    };
+    let Some(panes) = Panes::new("pgbatch") else {
+        return;
+    };
+    let op = tower.login("op");
+    let other = tower.login("other");
+    let mut admin = PgStore::connect(&tower.admin_url(), None).expect("admin connects");
+    admin
+        .apply_policy(&format!(
+            "[operators]\n{op} = [\"SENDER_MANAGER\"]\n{other} = {ALL_ROLES}\n"
+        ))
+        .expect("admin applies the policy");
+    let ids: Vec<String> = (0..3)
+        .map(|_| {
+            let out = ct_pg(&tower, &other, &CREATE_ARGS).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        })
+        .collect();
+    let command = format!(
+        "env PGPASSWORD='{}' '{BIN}' --store '{}'",
+        tower.password(&op),
+        tower.url_without_password(&op)
+    );
+    panes.start("d", &command);
+    panes.wait_text("d", &ids[2], SETUP);
+    panes.keys("d", &["V"]);
+    panes.wait_text("d", "3 marked", SETUP);
+    let moved = ct_pg(
+        &tower,
+        &other,
+        &[
+            "advance",
+            &ids[1],
+            "MANAGER_APPROVED",
+            "--actor",
+            "SENDER_MANAGER",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(moved.status.success());
+    panes.keys("d", &["a"]);
+    panes.wait_text("d", "approve 3 shipments as SENDER_MANAGER? y/n", SETUP);
+    panes.keys("d", &["y"]);
+    let screen = panes.wait_text(
+        "d",
+        "approve 3 shipments: 2 landed, 1 conflicted, 0 refused",
+        SETUP,
+    );
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains(&ids[1]) && l.contains("conflicted")),
+        "{screen}"
+    );
+    let out = ct_pg(&tower, &other, &["events"]).output().unwrap();
+    let approvals = String::from_utf8_lossy(&out.stdout)
+        .matches("MANAGER_APPROVED")
+        .count();
+    assert_eq!(approvals, 3, "two from the batch, one from the other login");
+}
