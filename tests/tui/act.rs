@@ -331,3 +331,36 @@ fn the_form_says_so_when_the_policy_gives_no_sender() {
     assert_eq!(app.mode(), Mode::Normal, "nothing to switch to: closed");
     assert_eq!(app.role(), Some(Actor::SenderManager));
 }
+
+#[test]
+fn after_a_re_sort_the_selection_is_scrolled_into_view() {
+    use Actor::*;
+    use EventType::*;
+    let steps: Vec<Step> = (1..=60)
+        .map(|n| {
+            Step(
+                n,
+                Created,
+                Sender,
+                n as i64,
+                created("Pune, MH", "Goa, Goa", 1.0, "EXPRESS"),
+                "asha",
+            )
+        })
+        .collect();
+    let fx = Fixture::with_steps(&steps);
+    let mut app = fx.app("ravi", Some(SenderManager));
+    press(&mut app, KeyCode::Char('j'));
+    let selected = app.selected().unwrap().to_string();
+    assert_eq!(selected, "SHP-0000000059");
+    fx.render(&app, 120, 30);
+    // Reversed, SHP-59 is row 59 of 60: far below the first page.
+    press(&mut app, KeyCode::Char('S'));
+    let screen = fx.render(&app, 120, 30);
+    assert!(screen.contains("row 59 of 60"), "{screen}");
+    assert!(screen.contains(&format!(">  {selected}")), "{screen}");
+    // A state filter keeps it (and it stays in view).
+    press(&mut app, KeyCode::Char('1'));
+    let screen = fx.render(&app, 120, 30);
+    assert!(screen.contains(&format!(">  {selected}")), "{screen}");
+}
