@@ -209,3 +209,59 @@ fn time_travel_on_a_million_events() {
         assert!(s.p50 < std::time::Duration::from_millis(50), "{key}: {s:?}");
     }
 }
+
+/// A batch approve of 10,000 marked CREATED shipments on the file store:
+/// how long `V` (marking them all), the question and the `y` (the appends
+/// under one lock, each expecting its marked seq, then the summary) take.
+/// The appends run on the event loop's thread once the lock is held, so
+/// this is how long the dashboard is busy. Ignored (a figure, not a check);
+/// run with `cargo test --release --test tui -- --ignored bench::batch --nocapture`.
+#[test]
+#[ignore]
+fn batch_approve_of_ten_thousand_marked_shipments() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let dir = tempfile::tempdir().unwrap();
+    let paths = LogPaths::new(dir.path());
+    let mut store = JsonlStore::open_indexed(&paths, "bench").unwrap();
+    let creates: Vec<_> = (0..10_000)
+        .map(|i| {
+            AppendRequest::create(created_payload(
+                "Mumbai, Maharashtra",
+                "Delhi, Delhi",
+                1.0 + f64::from(i % 100),
+                "EXPRESS",
+                Map::new(),
+            ))
+        })
+        .collect();
+    store.append_batch(&creates).unwrap();
+    drop(store);
+    let mut app = control_tower::tui::App::new(control_tower::tui::AppOptions {
+        paths,
+        operator: "bench".into(),
+        role: Some(Actor::SenderManager),
+    });
+    while app.load_step(1 << 20).unwrap() {}
+    app.finish_load();
+    let mut press = |c: char| {
+        let start = std::time::Instant::now();
+        app.handle_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        app.wait_for_jobs();
+        start.elapsed()
+    };
+    press('1');
+    let mark = press('V');
+    let ask = press('a');
+    let confirm = press('y');
+    println!(
+        "batch of 10,000: V {:.1} ms, a (question) {:.1} ms, y (appends + summary) {:.1} ms",
+        mark.as_secs_f64() * 1e3,
+        ask.as_secs_f64() * 1e3,
+        confirm.as_secs_f64() * 1e3
+    );
+    let line = app.batch_summary_line().unwrap();
+    assert_eq!(
+        line,
+        "approve 10,000 shipments: 10,000 landed, 0 conflicted, 0 refused"
+    );
+}
