@@ -55,7 +55,10 @@ impl App {
             }
             Mode::Jump => self.jump.type_char(c),
             Mode::Reason => self.reason.type_char(c),
-            Mode::Form => self.form.type_char(c),
+            Mode::Form => {
+                let action = self.form.type_char(c);
+                self.apply(action);
+            }
             Mode::Batch => self.batch.type_char(c),
             _ => {}
         }

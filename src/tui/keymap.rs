@@ -430,7 +430,7 @@ pub const KEYMAP: &[Binding] = &[
         &[Code(KeyCode::Esc)],
         "Esc",
         C::Escape,
-        "close without creating (n reopens the draft)",
+        "close, keeping the draft for n (q too, on an empty field)",
     ),
     b(
         X::Audit,

@@ -232,6 +232,13 @@ fn the_form_offers_sender_and_keeps_a_draft() {
         "Goa",
         "the draft is kept"
     );
+    // `q` in a field with text is a letter; on an empty one it closes.
+    type_text(&mut app, "q");
+    assert_eq!(app.form_mut().unwrap().fields[0], "Goaq");
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Char('q'));
+    assert_eq!(app.mode(), Mode::Normal, "q closed the form");
+    assert!(!app.quitting());
 }
 
 #[test]

@@ -194,10 +194,16 @@ impl Form {
         self.form.as_mut()
     }
 
-    pub fn type_char(&mut self, c: char) {
-        if let Some(form) = self.form.as_mut() {
-            form.insert(c);
+    /// A character typed. `q` where no text is being typed (an empty
+    /// field, the picker) closes the form like Esc, the rule of every view;
+    /// elsewhere it is a letter.
+    pub fn type_char(&mut self, c: char) -> Option<Action> {
+        let form = self.form.as_mut()?;
+        if c == 'q' && (form.focus == 3 || form.fields[form.focus].is_empty()) {
+            return self.command(Command::Escape, None);
         }
+        form.insert(c);
+        None
     }
 
     /// `role`: the role acting now; only a SENDER creates.
