@@ -112,6 +112,8 @@ pub struct App {
     /// How long an append waits for the writers' lock (`--lock-timeout`;
     /// `None`: the store's default).
     pub lock_timeout: Option<std::time::Duration>,
+    /// The zone times are shown in (`--tz`, `--utc`, `TZ`); UTC until set.
+    pub zone: crate::domain::Zone,
     pub(super) quit: bool,
 }
 
@@ -177,6 +179,7 @@ impl App {
             reconnecting: None,
             demo: false,
             lock_timeout: None,
+            zone: crate::domain::Zone::utc(),
             quit: false,
         }
     }

@@ -6,7 +6,6 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -101,20 +100,10 @@ impl ActionBar {
 /// The badge at the left: the acting role, or "read-only".
 fn role_badge(access: &Access) -> Span<'static> {
     match access.role() {
-        Some(role) if access.read_only().is_none() => Span::styled(
-            format!(" ROLE {role} "),
-            Style::new()
-                .fg(Color::Black)
-                .bg(Color::Cyan)
-                .add_modifier(Modifier::BOLD),
-        ),
-        _ => Span::styled(
-            " read-only ",
-            Style::new()
-                .fg(Color::White)
-                .bg(Color::DarkGray)
-                .add_modifier(Modifier::BOLD),
-        ),
+        Some(role) if access.read_only().is_none() => {
+            Span::styled(format!(" ROLE {role} "), theme::role_badge())
+        }
+        _ => Span::styled(" read-only ", theme::read_only_badge()),
     }
 }
 
@@ -169,7 +158,7 @@ fn option_spans(option: ActionOption, narrow: bool) -> [Span<'static>; 2] {
             };
             [
                 Span::styled(format!(" {} ", option.key), theme::key()),
-                Span::styled(text, Style::new().fg(Color::Green)),
+                Span::styled(text, theme::added()),
             ]
         }
         Err(why) => {
@@ -191,7 +180,7 @@ fn option_spans(option: ActionOption, narrow: bool) -> [Span<'static>; 2] {
 /// The `n` key: live for a sender, dimmed with who may create otherwise.
 fn new_shipment_spans(create_ok: bool) -> [Span<'static>; 3] {
     let (key_style, label, label_style) = if create_ok {
-        (theme::key(), " new ", Style::new().fg(Color::Green))
+        (theme::key(), " new ", theme::added())
     } else {
         (theme::dim(), " new (as SENDER only) ", theme::dim())
     };

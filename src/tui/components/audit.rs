@@ -5,7 +5,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
@@ -100,11 +100,10 @@ fn draw(
             Span::styled(
                 format!(" {} ", badge_text(badge)),
                 if report.valid {
-                    Style::new().fg(Color::Black).bg(Color::Green)
+                    theme::ok_badge()
                 } else {
-                    Style::new().fg(Color::White).bg(Color::Red)
-                }
-                .add_modifier(Modifier::BOLD),
+                    theme::bad_badge()
+                },
             ),
             Span::raw(format!(
                 "  {} events · {} shipments · {} errors · {} warnings",
@@ -144,7 +143,7 @@ fn draw_findings(frame: &mut Frame, area: Rect, report: &VerifyReport, cursor: u
     };
     let mut lines = vec![Line::styled(
         format!("Findings ({})", findings.len()),
-        theme::title().fg(Color::Cyan),
+        theme::accent(),
     )];
     if findings.is_empty() {
         lines.push(Line::styled("  none: every line checks out", theme::dim()));
@@ -152,7 +151,7 @@ fn draw_findings(frame: &mut Frame, area: Rect, report: &VerifyReport, cursor: u
     for (i, f) in findings.iter().enumerate().skip(start).take(height) {
         let (tag, style) = match f.severity {
             Severity::Error => ("ERROR  ", theme::error()),
-            Severity::Warning => ("WARNING", Style::new().fg(Color::Yellow)),
+            Severity::Warning => ("WARNING", theme::warn()),
         };
         let selected = i == cursor;
         let mut spans = vec![
@@ -183,10 +182,7 @@ fn draw_distributions(frame: &mut Frame, area: Rect, projection: &Projection) {
     };
     let column = |title: &str, rows: Vec<(&str, u64)>| {
         let width = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
-        let mut lines = vec![Line::styled(
-            title.to_string(),
-            theme::title().fg(Color::Cyan),
-        )];
+        let mut lines = vec![Line::styled(title.to_string(), theme::accent())];
         for (label, n) in rows {
             lines.push(Line::from(format!(" {label:<width$}{:>9}", thousands(n))));
         }

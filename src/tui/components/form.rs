@@ -7,7 +7,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use serde_json::{Map, Value};
@@ -209,7 +209,7 @@ fn draw(frame: &mut Frame, body: Rect, role: Option<Actor>, form: &NewShipmentFo
         let marker = if focused { "▶ " } else { "  " };
         let value = inert(&form.fields[i], 60);
         let value_style = if focused {
-            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+            theme::warn().add_modifier(Modifier::BOLD)
         } else {
             Style::new()
         };
@@ -238,7 +238,7 @@ fn draw(frame: &mut Frame, body: Rect, role: Option<Actor>, form: &NewShipmentFo
         Paragraph::new(lines).block(
             Block::bordered()
                 .title(Span::styled(" New shipment ", theme::title()))
-                .border_style(Style::new().fg(Color::Cyan)),
+                .border_style(theme::accent()),
         ),
         area,
     );

@@ -4,7 +4,6 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Color;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
@@ -48,10 +47,7 @@ impl Help {
 pub fn help_lines(contexts: &[Context]) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for &context in contexts {
-        lines.push(Line::styled(
-            context.title().to_string(),
-            theme::title().fg(Color::Cyan),
-        ));
+        lines.push(Line::styled(context.title().to_string(), theme::accent()));
         for binding in KEYMAP.iter().filter(|b| b.context == context) {
             lines.push(Line::from(vec![
                 Span::styled(format!("  {:<12}", binding.label), theme::title()),

@@ -5,7 +5,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 use serde_json::{Map, Value};
@@ -46,10 +46,7 @@ pub fn history_lines(events: &[Event], query: &Query) -> Vec<Line<'static>> {
         let kind = event.event_type.as_str().to_string();
         head.extend(marked(query, &Spot::Event, kind, badge));
         head.push(Span::styled(" ", badge));
-        head.push(Span::styled(
-            format!(" {gap}"),
-            Style::new().fg(Color::Yellow),
-        ));
+        head.push(Span::styled(format!(" {gap}"), theme::warn()));
         lines.push(Line::from(head));
         let time = event.timestamp.instant().format("%Y-%m-%d %H:%M:%S");
         let mut who = vec![Span::styled(format!("     {time} "), theme::dim())];
@@ -89,8 +86,8 @@ fn payload_line(
 ) -> Line<'static> {
     let key_text = inert(key, 40);
     let (sign, style, old) = match merged.get(key) {
-        None => ("+", Style::new().fg(Color::Green), None),
-        Some(old) if old != value => ("~", Style::new().fg(Color::Yellow), Some(old)),
+        None => ("+", theme::added(), None),
+        Some(old) if old != value => ("~", theme::warn(), Some(old)),
         Some(_) => {
             return Line::from(Span::styled(
                 format!("     = {key_text} (unchanged)"),
@@ -187,7 +184,11 @@ fn draw(frame: &mut Frame, area: Rect, history: &History, focused: bool, query: 
         None => " History ".to_string(),
     };
     let block = Block::bordered()
-        .title(Span::styled(title, theme::title()))
+        .title(Span::styled(
+            theme::pane_title(focused, &title),
+            theme::title(),
+        ))
+        .border_type(theme::border_type(focused))
         .border_style(theme::focused_border(focused));
     let lines = match &history.view {
         None => vec![Line::styled(

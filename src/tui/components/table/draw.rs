@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row};
 
@@ -52,7 +52,11 @@ fn draw(
     now: DateTime<Utc>,
 ) {
     let block = Block::bordered()
-        .title(Span::styled(title(table, projection), theme::title()))
+        .title(Span::styled(
+            theme::pane_title(focused, &title(table, projection)),
+            theme::title(),
+        ))
+        .border_type(theme::border_type(focused))
         .border_style(theme::focused_border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -87,7 +91,7 @@ fn draw(
         .collect();
     let (headers, widths) = columns(table, wide);
     let widget = ratatui::widgets::Table::new(rows, widths)
-        .header(Row::new(headers).style(theme::title().fg(Color::Gray)))
+        .header(Row::new(headers).style(theme::column_header()))
         .column_spacing(1);
     frame.render_widget(widget, inner);
 }
@@ -221,11 +225,9 @@ fn row(
     )));
     cells.push(Cell::from(format!("{:>4}", s.event_count)));
     let style = if selected {
-        Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        theme::selected_row()
     } else if changed {
-        Style::new()
-            .fg(Color::LightYellow)
-            .add_modifier(Modifier::BOLD)
+        theme::changed_row()
     } else {
         Style::new()
     };
