@@ -40,7 +40,7 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let time =
-        |t: Option<crate::domain::Timestamp>| t.map_or_else(|| "-".into(), |t| t.to_string());
+        |t: Option<crate::domain::Timestamp>| t.map_or_else(|| "-".into(), |t| ctx.zone.date_time_ms(t.instant()));
     out.line(format_args!(
         "Log:             {}",
         output::cell(&ctx.location.log_name(), 300)

@@ -253,6 +253,8 @@ pub struct Context {
     pub location: Location,
     pub who: Who,
     pub lock_timeout: Duration,
+    /// The zone human output shows times in (JSON stays UTC).
+    pub zone: crate::domain::Zone,
 }
 
 impl Context {
@@ -335,6 +337,7 @@ fn tower(settings: &Settings) -> Result<Context> {
         location,
         who: settings.who(),
         lock_timeout: settings.lock_timeout,
+        zone: settings.zone.clone(),
     })
 }
 
