@@ -39,8 +39,9 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<ExitCode> {
         out.finish()?;
         return Ok(ExitCode::SUCCESS);
     }
-    let time =
-        |t: Option<crate::domain::Timestamp>| t.map_or_else(|| "-".into(), |t| ctx.zone.date_time_ms(t.instant()));
+    let time = |t: Option<crate::domain::Timestamp>| {
+        t.map_or_else(|| "-".into(), |t| ctx.zone.date_time_ms(t.instant()))
+    };
     out.line(format_args!(
         "Log:             {}",
         output::cell(&ctx.location.log_name(), 300)

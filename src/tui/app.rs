@@ -114,6 +114,8 @@ pub struct App {
     pub lock_timeout: Option<std::time::Duration>,
     /// The zone times are shown in (`--tz`, `--utc`, `TZ`); UTC until set.
     pub zone: crate::domain::Zone,
+    /// Ctrl-L: the event loop clears the terminal before the next frame.
+    pub repaint: bool,
     pub(super) quit: bool,
 }
 
@@ -180,6 +182,7 @@ impl App {
             demo: false,
             lock_timeout: None,
             zone: crate::domain::Zone::utc(),
+            repaint: false,
             quit: false,
         }
     }

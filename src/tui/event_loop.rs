@@ -189,6 +189,12 @@ pub fn run(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Resul
         if app.quitting() || terminal::signalled() {
             return Ok(());
         }
+        if std::mem::take(&mut app.repaint) {
+            // Ctrl-L: forget what the terminal is believed to show, so
+            // every cell is written again (debris from a terminal that
+            // measured a glyph differently is gone).
+            guard.terminal.clear().map_err(io)?;
+        }
         guard
             .terminal
             .draw(|f| views::draw(f, app, chrono::Utc::now()))

@@ -75,6 +75,10 @@ pub enum Command {
     CycleLeft,
     CycleRight,
     Confirm,
+    /// UTC beside the local times in the history pane.
+    ToggleUtc,
+    /// Clear the terminal and draw everything again.
+    Repaint,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +135,20 @@ pub const STATE_KEYS: [char; 11] = ['1', '2', '3', '4', '5', '6', '7', '8', '9',
 pub const KEYMAP: &[Binding] = &[
     b(X::Always, &[Ctrl('c')], "Ctrl-C", C::Quit, "quit"),
     b(X::Normal, &[Ch('q')], "q", C::Quit, "quit"),
+    b(
+        X::Always,
+        &[Ctrl('l')],
+        "Ctrl-L",
+        C::Repaint,
+        "repaint the whole screen",
+    ),
+    b(
+        X::Normal,
+        &[Ch('z')],
+        "z",
+        C::ToggleUtc,
+        "history: UTC beside local times",
+    ),
     b(
         X::Normal,
         &[Code(KeyCode::Up), Ch('k')],
@@ -375,6 +393,20 @@ pub const KEYMAP: &[Binding] = &[
     ),
     b(
         X::Audit,
+        &[Code(KeyCode::PageUp)],
+        "PgUp",
+        C::PageUp,
+        "scroll up a page",
+    ),
+    b(
+        X::Audit,
+        &[Code(KeyCode::PageDown)],
+        "PgDn",
+        C::PageDown,
+        "scroll down a page",
+    ),
+    b(
+        X::Audit,
         &[Code(KeyCode::Enter)],
         "Enter",
         C::Submit,
@@ -401,6 +433,20 @@ pub const KEYMAP: &[Binding] = &[
         "Down/j",
         C::Down,
         "scroll down",
+    ),
+    b(
+        X::Help,
+        &[Code(KeyCode::PageUp)],
+        "PgUp",
+        C::PageUp,
+        "scroll up a page",
+    ),
+    b(
+        X::Help,
+        &[Code(KeyCode::PageDown)],
+        "PgDn",
+        C::PageDown,
+        "scroll down a page",
     ),
     b(
         X::Help,

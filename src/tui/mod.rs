@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod keymap;
 pub mod live;
 pub mod measure;
+pub mod paint;
 pub mod rows;
 pub mod search;
 pub mod terminal;

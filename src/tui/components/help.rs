@@ -32,6 +32,8 @@ impl Help {
         self.scroll = match command {
             Command::Up => Some(scroll.saturating_sub(1)),
             Command::Down => Some(scroll + 1),
+            Command::PageUp => Some(scroll.saturating_sub(10)),
+            Command::PageDown => Some(scroll + 10),
             _ => None,
         };
     }
@@ -70,7 +72,7 @@ fn draw(frame: &mut Frame, area: Rect, scroll: usize) {
     frame.render_widget(Clear, area);
     let block = Block::bordered()
         .title(Span::styled(
-            " Help: every key (Esc closes, Up/Down scroll) ",
+            " Help: every key (Esc closes, Up/Down/PgUp/PgDn scroll) ",
             theme::title(),
         ))
         .border_style(theme::focused_border(true));

@@ -69,10 +69,13 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) {
     if app.help.is_open() {
         app.help.draw(frame, body);
     } else if app.audit.is_open() {
-        let projection = app.index().projection();
-        let integrity = &app.integrity;
-        app.audit
-            .draw(frame, body, projection, &integrity.verify, &integrity.badge);
+        let data = crate::tui::components::audit::AuditData {
+            projection: app.index().projection(),
+            report: &app.integrity.verify,
+            badge: &app.integrity.badge,
+            zone: &app.zone,
+        };
+        app.audit.draw(frame, body, data);
     } else {
         draw_panes(frame, body, app, now);
     }
@@ -90,7 +93,7 @@ fn draw_panes(frame: &mut Frame, body: Rect, app: &App, now: DateTime<Utc>) {
     let history = |frame: &mut Frame, area| {
         let query = &app.table.filter().query;
         app.history
-            .draw(frame, area, app.focus == Focus::History, query)
+            .draw(frame, area, app.focus == Focus::History, query, &app.zone)
     };
     match pane_layout(frame.area()) {
         PaneLayout::SideBySide => {
