@@ -89,10 +89,19 @@ impl ActionBar {
         if access.read_only().is_none() && access.role().is_some() {
             spans.extend(new_shipment_spans(access.role() == Some(Actor::Sender)));
         }
-        spans.push(Span::styled("  ? help", theme::dim()));
+        // `? help` has its own corner, so no action text pushes it off.
+        let [left, right] = ratatui::layout::Layout::horizontal([
+            ratatui::layout::Constraint::Fill(1),
+            ratatui::layout::Constraint::Length(8),
+        ])
+        .areas(area);
         frame.render_widget(
             Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }),
-            area,
+            left,
+        );
+        frame.render_widget(
+            Paragraph::new(Line::styled("  ? help", theme::dim())),
+            right,
         );
     }
 }

@@ -61,11 +61,22 @@ pub fn help_lines(contexts: &[Context]) -> Vec<Line<'static>> {
     lines
 }
 
-fn footnote() -> Line<'static> {
-    Line::styled(
+fn footnote() -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled(
         "State keys, in strip order: 1 CREATED … 9 OVERRIDE_APPLIED, 0 HOLD_FOR_REVIEW, - CANCELLED. Clicks on the strip work too.",
         theme::dim(),
-    )
+    )];
+    // The legend of the strip's short names (narrow and wide screens).
+    lines.push(Line::styled("State names in the strip", theme::accent()));
+    for &state in crate::domain::EventType::ALL.iter() {
+        lines.push(Line::from(format!(
+            "  {:<4}{:<13}{}",
+            theme::code_state(state),
+            theme::short_state(state),
+            state.as_str()
+        )));
+    }
+    lines
 }
 
 fn draw(frame: &mut Frame, area: Rect, scroll: usize) {
@@ -82,11 +93,11 @@ fn draw(frame: &mut Frame, area: Rect, scroll: usize) {
     let columns: Vec<(Rect, Vec<Line>)> = if inner.width >= 120 {
         let [left, right] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(inner);
         let mut right_lines = help_lines(&HELP_ORDER[2..]);
-        right_lines.push(footnote());
+        right_lines.extend(footnote());
         vec![(left, help_lines(&HELP_ORDER[..2])), (right, right_lines)]
     } else {
         let mut lines = help_lines(&HELP_ORDER);
-        lines.push(footnote());
+        lines.extend(footnote());
         vec![(inner, lines)]
     };
     for (rect, lines) in columns {

@@ -6,6 +6,7 @@
 //! for the next key. Time is passed in (`now`) so snapshot tests can pin
 //! it.
 
+pub mod fit;
 mod header;
 mod loading;
 pub mod marks;
