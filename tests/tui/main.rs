@@ -6,5 +6,6 @@ mod support;
 
 mod bench;
 mod screens;
+mod scripts;
 mod search;
 mod tmux;
