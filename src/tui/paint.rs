@@ -94,22 +94,28 @@ impl<W: Write> Backend for Painter<W> {
             self.screen.resize(area);
         }
         let cells: Vec<(u16, u16, &Cell)> = content.collect();
-        let mut rows: Vec<u16> = Vec::new();
+        let mut rows: Vec<u16> = cells.iter().map(|&(_, y, _)| y).collect();
+        rows.sort_unstable();
+        rows.dedup();
+        let unsteady = |screen: &Buffer, y: u16| {
+            (0..area.width).any(|x| screen.cell((x, y)).is_some_and(is_unsteady))
+        };
+        // A row that held such a glyph may show it wider or narrower than
+        // the copy says, so it is written whole when it changes, as is a
+        // row that gets one.
+        let mut unsteady_rows: Vec<u16> = rows
+            .iter()
+            .copied()
+            .filter(|&y| unsteady(&self.screen, y))
+            .collect();
         for &(x, y, cell) in &cells {
             if let Some(slot) = self.screen.cell_mut((x, y)) {
                 *slot = cell.clone();
             }
-            if rows.last() != Some(&y) {
-                rows.push(y);
-            }
         }
-        rows.sort_unstable();
-        rows.dedup();
-        let unsteady_rows: Vec<u16> = rows
-            .iter()
-            .copied()
-            .filter(|&y| (0..area.width).any(|x| self.screen.cell((x, y)).is_some_and(is_unsteady)))
-            .collect();
+        unsteady_rows.extend(rows.iter().copied().filter(|&y| unsteady(&self.screen, y)));
+        unsteady_rows.sort_unstable();
+        unsteady_rows.dedup();
         let steady = cells
             .into_iter()
             .filter(|(_, y, _)| unsteady_rows.binary_search(y).is_err());

@@ -8,4 +8,5 @@ mod bench;
 mod screens;
 mod scripts;
 mod search;
+mod terminals;
 mod tmux;
