@@ -34,22 +34,45 @@ fn now() -> DateTime<Utc> {
 fn steps() -> Vec<(u64, EventType, Actor, Value)> {
     use Actor::*;
     use EventType::*;
-    let created = |src: &str, dst: &str, kg: f64| {
-        json!({"source": src, "destination": dst, "weight_kg": kg, "delivery_type": "EXPRESS"})
-    };
+    let created = |src: &str, dst: &str, kg: f64| json!({"source": src, "destination": dst, "weight_kg": kg, "delivery_type": "EXPRESS"});
     vec![
-        (1, Created, Sender, created("मुंबई, महाराष्ट्र", "दिल्ली", 99999.99)),
+        (
+            1,
+            Created,
+            Sender,
+            created("मुंबई, महाराष्ट्र", "दिल्ली", 99999.99),
+        ),
         (2, Created, Sender, created("ಬೆಂಗಳೂರು, ಕರ್ನಾಟಕ", "ಮೈಸೂರು", 12.5)),
         (3, Created, Sender, created("சென்னை, தமிழ்நாடு", "மதுரை", 7.0)),
-        (4, Created, Sender, created("কলকাতা, পশ্চিমবঙ্গ", "শিলিগুড়ি", 3.25)),
-        (5, Created, Sender, created("لاہور، پنجاب", "حیدرآباد، سندھ", 40.0)),
-        (6, Created, Sender, created("क्\u{200d}ष नगर", "र\u{200c}्या", 1.0)),
+        (
+            4,
+            Created,
+            Sender,
+            created("কলকাতা, পশ্চিমবঙ্গ", "শিলিগুড়ি", 3.25),
+        ),
+        (
+            5,
+            Created,
+            Sender,
+            created("لاہور، پنجاب", "حیدرآباد، سندھ", 40.0),
+        ),
+        (
+            6,
+            Created,
+            Sender,
+            created("क्\u{200d}ष नगर", "र\u{200c}्या", 1.0),
+        ),
         (1, ManagerApproved, SenderManager, json!({})),
         (1, SupervisorApproved, SenderSupervisor, json!({})),
         (1, InTransit, System, json!({})),
         (1, ReceiverAcknowledged, Receiver, json!({})),
         (2, ManagerApproved, SenderManager, json!({})),
-        (3, HoldForReview, SenderManager, json!({"reason": "कागज़ात अधूरे"})),
+        (
+            3,
+            HoldForReview,
+            SenderManager,
+            json!({"reason": "कागज़ात अधूरे"}),
+        ),
         (4, Cancelled, Sender, json!({"reason": "গ্রাহক বাতিল করেছেন"})),
     ]
 }
@@ -91,10 +114,7 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
-        let dir = tempfile::Builder::new()
-            .prefix("ctXXXX")
-            .tempdir()
-            .unwrap();
+        let dir = tempfile::Builder::new().prefix("ctXXXX").tempdir().unwrap();
         write_log(dir.path());
         Fixture { dir }
     }
@@ -172,8 +192,15 @@ fn no_state_name_and_no_count_is_cut_at_any_size() {
         let mut app = fx.app();
         // The table: every current state in full, the weight exact.
         let table = fx.render(&app, w, h);
-        for state in ["RECEIVER_ACKNOWLEDGED", "MANAGER_APPROVED", "HOLD_FOR_REVIEW"] {
-            assert!(table.contains(state), "{w}x{h} table lost {state}:\n{table}");
+        for state in [
+            "RECEIVER_ACKNOWLEDGED",
+            "MANAGER_APPROVED",
+            "HOLD_FOR_REVIEW",
+        ] {
+            assert!(
+                table.contains(state),
+                "{w}x{h} table lost {state}:\n{table}"
+            );
         }
         if w >= 120 {
             assert!(table.contains("99999.99"), "{w}x{h}:\n{table}");
@@ -248,7 +275,11 @@ fn light_theme_colours_the_header_readably() {
     let app = fx.app();
     let buffer = views::render_to_buffer(&app, 120, 40, now()).unwrap();
     let accent = Color::Indexed(theme::Theme::LIGHT.accent);
-    assert_eq!(buffer[(2, 0)].fg, accent, "CONTROL TOWER in the light accent");
+    assert_eq!(
+        buffer[(2, 0)].fg,
+        accent,
+        "CONTROL TOWER in the light accent"
+    );
     let ratio = theme::contrast(theme::Pair {
         fg: theme::Theme::LIGHT.accent,
         bg: 231,
