@@ -41,10 +41,13 @@ pub fn route(source: &str, destination: &str, room: usize) -> (String, String) {
     if s + d <= avail {
         return (source.to_string(), destination.to_string());
     }
+    // The shorter end whole when the other keeps a few columns; else
+    // half each.
+    const KEEP: usize = 6;
     let half = avail / 2;
-    let (s_room, d_room) = if s <= half {
+    let (s_room, d_room) = if s <= d && s + KEEP <= avail {
         (s, avail - s)
-    } else if d <= avail - half {
+    } else if d < s && d + KEEP <= avail {
         (avail - d, d)
     } else {
         (half, avail - half)
@@ -61,12 +64,14 @@ mod tests {
 
     #[test]
     fn both_ends_show_and_the_cut_says_so() {
-        let (s, d) = route("Mumbai, Maharashtra", "Delhi, Delhi", 26);
-        assert_eq!(width(&s) + 3 + width(&d), 26);
+        let (s, d) = route("Mumbai, Maharashtra", "Delhi, Delhi", 24);
+        assert_eq!(width(&s) + 3 + width(&d), 24);
         assert!(s.ends_with('…') && s.starts_with("Mumbai"), "{s}");
         assert_eq!(d, "Delhi, Delhi");
         let (s, d) = route("Pune", "Kochi", 40);
         assert_eq!((s.as_str(), d.as_str()), ("Pune", "Kochi"));
+        let (s, d) = route("Bengaluru, Karnataka", "Chennai, Tamil Nadu", 12);
+        assert_eq!((s.as_str(), d.as_str()), ("Ben…", "Chen…"));
     }
 
     #[test]

@@ -192,7 +192,7 @@ struct Shape {
 }
 
 const STATE_WIDTH: u16 = 23;
-const WEIGHT_WIDTH: u16 = 10;
+const WEIGHT_WIDTH: u16 = 9;
 
 /// The columns the route gets: what the fixed columns and the spacing
 /// leave of `width`.
