@@ -63,10 +63,22 @@ impl<W: Write> Painter<W> {
         let blank = Cell::default();
         let mut run: Vec<(u16, u16, Cell)> = Vec::new();
         let mut x = 0;
+        // Blank columns a spacing vowel sign spills into: left unwritten.
+        let mut spill = 0;
         while x < width {
             let cell = self.screen[(x, y)].clone();
             let wide = unicode_width::UnicodeWidthStr::width(cell.symbol()).max(1) as u16;
             let unsteady = is_unsteady(&cell);
+            if spill > 0 && cell.symbol() == " " {
+                spill -= 1;
+                x = x.saturating_add(1);
+                continue;
+            }
+            spill = cell
+                .symbol()
+                .chars()
+                .filter(|&c| crate::tui::views::fit::is_spacing_extend(c))
+                .count();
             if cell != blank {
                 run.push((x, y, cell));
             }

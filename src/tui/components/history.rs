@@ -18,13 +18,13 @@ use crate::read::query::{Query, Spot};
 use crate::text::inert;
 use crate::tui::keymap::Command;
 use crate::tui::views::marks::marked;
-use crate::tui::views::{dwell, theme};
+use crate::tui::views::{dwell, fit, theme};
 
 const VALUE_CHARS: usize = 80;
 
 fn show_value(value: &Value) -> String {
     match value {
-        Value::String(s) => inert(s, VALUE_CHARS),
+        Value::String(s) => fit::for_terminal(&inert(s, VALUE_CHARS)),
         other => inert(&other.to_string(), VALUE_CHARS),
     }
 }

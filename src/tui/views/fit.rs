@@ -5,6 +5,46 @@
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 
+/// Spacing vowel signs that `unicode-width` (and so ratatui) counts as
+/// part of the letter before them, while terminals give each its own
+/// column (Bengali and Tamil AA and AU length marks, Kannada UU and length
+/// marks, Oriya, Malayalam and Sinhala alike).
+pub fn is_spacing_extend(c: char) -> bool {
+    matches!(
+        c,
+        '\u{9be}'
+            | '\u{9d7}'
+            | '\u{b3e}'
+            | '\u{b57}'
+            | '\u{bbe}'
+            | '\u{bd7}'
+            | '\u{cc2}'
+            | '\u{cd5}'
+            | '\u{cd6}'
+            | '\u{d3e}'
+            | '\u{d57}'
+            | '\u{dcf}'
+            | '\u{ddf}'
+    )
+}
+
+/// `text` with a blank after each cluster for every spacing vowel sign in
+/// it, so the buffer keeps the column a terminal gives that sign (the
+/// terminal backend leaves such a blank unwritten: the sign shows there).
+pub fn for_terminal(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for g in text.graphemes(true) {
+        out.push_str(g);
+        for _ in g.chars().filter(|&c| is_spacing_extend(c)) {
+            out.push(' ');
+        }
+    }
+    out
+}
+
 /// The columns `text` takes, measured as ratatui's buffer measures it.
 pub fn width(text: &str) -> usize {
     text.graphemes(true).map(UnicodeWidthStr::width).sum()
@@ -72,6 +112,13 @@ mod tests {
         assert_eq!((s.as_str(), d.as_str()), ("Pune", "Kochi"));
         let (s, d) = route("Bengaluru, Karnataka", "Chennai, Tamil Nadu", 12);
         assert_eq!((s.as_str(), d.as_str()), ("Ben…", "Chen…"));
+    }
+
+    #[test]
+    fn spacing_vowel_signs_keep_their_column() {
+        assert_eq!(for_terminal("কলকাতা"), "কলকা তা ");
+        assert_eq!(for_terminal("Delhi"), "Delhi");
+        assert_eq!(for_terminal("दिल्ली"), "दिल्ली");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::read::query::Spot;
 use crate::text::inert;
 use crate::tui::rows::SortColumn;
 use crate::tui::views::marks::marked;
-use crate::tui::views::{age, theme, thousands};
+use crate::tui::views::{age, fit, theme, thousands};
 
 fn header_cell(label: &str, column: Option<SortColumn>, table: &Table) -> Cell<'static> {
     let arrow = match column {
@@ -244,8 +244,8 @@ fn row(table: &Table, s: &ShipmentSummary, shape: Shape, now: DateTime<Utc>) -> 
     let query = &table.filter.query;
     let mark = |spot: Spot<'_>, text: String| marked(query, &spot, text, Style::new());
     let (source, destination) = crate::tui::views::fit::route(
-        &inert(&s.details.source, 60),
-        &inert(&s.details.destination, 60),
+        &fit::for_terminal(&inert(&s.details.source, 60)),
+        &fit::for_terminal(&inert(&s.details.destination, 60)),
         route_width,
     );
     let mut route = mark(Spot::Source, source);
