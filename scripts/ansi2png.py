@@ -6,7 +6,10 @@ bold, reverse video and wide characters land in the cells a terminal
 would put them in; Pillow then draws each cell with DejaVu Sans Mono.
 Nothing is coloured by hand: the picture is what the terminal showed.
 
-usage: ansi2png.py CAPTURE.ansi OUT.png COLUMNS ROWS
+usage: ansi2png.py CAPTURE.ansi OUT.png COLUMNS ROWS [light]
+
+With `light`, the terminal's own colours are dark text on white (what the
+dashboard's --theme light is for).
 """
 
 import sys
@@ -51,7 +54,10 @@ def colour(name, default):
         return default
 
 
-def render(capture, out, columns, rows):
+def render(capture, out, columns, rows, light=False):
+    default_fg, default_bg = (DEFAULT_FG, DEFAULT_BG)
+    if light:
+        default_fg, default_bg = ((20, 20, 20), (255, 255, 255))
     screen = pyte.Screen(columns, rows)
     stream = pyte.Stream(screen)
     # capture-pane ends lines with \n only; a terminal needs \r\n, and
@@ -62,14 +68,14 @@ def render(capture, out, columns, rows):
     width = int(regular.getlength("M") + 0.5)
     ascent, descent = regular.getmetrics()
     height = ascent + descent + 2
-    image = Image.new("RGB", (columns * width, rows * height), DEFAULT_BG)
+    image = Image.new("RGB", (columns * width, rows * height), default_bg)
     draw = ImageDraw.Draw(image)
     for y in range(rows):
         line = screen.buffer[y]
         for x in range(columns):
             cell = line[x]
-            fg = colour(cell.fg, DEFAULT_FG)
-            bg = colour(cell.bg, DEFAULT_BG)
+            fg = colour(cell.fg, default_fg)
+            bg = colour(cell.bg, default_bg)
             if cell.reverse:
                 fg, bg = bg, fg
             box = (x * width, y * height, (x + 1) * width, (y + 1) * height)
@@ -84,7 +90,8 @@ def render(capture, out, columns, rows):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 5:
+    if len(sys.argv) not in (5, 6):
         sys.exit(__doc__)
+    light = len(sys.argv) == 6 and sys.argv[5] == "light"
     with open(sys.argv[1], encoding="utf-8", errors="replace") as f:
-        render(f.read(), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        render(f.read(), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), light)

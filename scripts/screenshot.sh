@@ -39,7 +39,8 @@ settled() {
     printf '%s\n' "$last"
 }
 
-# shot NAME KEY...: press the keys, wait, render assets/NAME.png.
+# shot NAME KEY...: press the keys, wait, render assets/NAME.png
+# ($LOOK=light renders on a white terminal).
 shot() {
     local name=$1
     shift
@@ -49,7 +50,7 @@ shot() {
     done
     sleep 1
     settled >"$WORK/$name.ansi"
-    PYTHONPATH=$PY python3 scripts/ansi2png.py "$WORK/$name.ansi" "assets/$name.png" $COLS $ROWS
+    PYTHONPATH=$PY python3 scripts/ansi2png.py "$WORK/$name.ansi" "assets/$name.png" $COLS $ROWS ${LOOK:-}
     echo "assets/$name.png"
 }
 
@@ -62,3 +63,21 @@ shot search / vehicle Enter
 tmux send-keys -t "$SESSION" Escape
 shot time-travel t Left Left Left
 tmux send-keys -t "$SESSION" Escape q
+sleep 1
+
+# The same demo on a white terminal with --theme light, and without colour
+# (NO_COLOR): the selected row reversed, the focused pane's border thick.
+for look in light no-color; do
+    tmux kill-session -t "$SESSION" 2>/dev/null || true
+    case $look in
+    light) run="TERM=xterm-256color $BIN --theme light demo --data-dir $WORK/demo --rate 8" ;;
+    no-color) run="TERM=xterm-256color NO_COLOR=1 $BIN demo --data-dir $WORK/demo --rate 8" ;;
+    esac
+    tmux new-session -d -s "$SESSION" -x $COLS -y $ROWS "$run"
+    sleep 6
+    tmux send-keys -t "$SESSION" f
+    if [ "$look" = light ]; then LOOK=light; else LOOK=; fi
+    shot "dashboard-$look" j j
+    tmux send-keys -t "$SESSION" q
+    sleep 1
+done

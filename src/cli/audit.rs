@@ -39,8 +39,7 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<ExitCode> {
         out.finish()?;
         return Ok(ExitCode::SUCCESS);
     }
-    let time =
-        |t: Option<crate::domain::Timestamp>| t.map_or_else(|| "-".into(), |t| t.to_string());
+    let time = |t| shown_time(ctx, t);
     out.line(format_args!(
         "Log:             {}",
         output::cell(&ctx.location.log_name(), 300)
@@ -129,4 +128,9 @@ fn record(file: &PathBuf, head: &Head, ctx: &Context) -> Result<()> {
     f.write_all(line.as_bytes())
         .and_then(|()| f.sync_data())
         .map_err(|e| Error::io("append to", file, e))
+}
+
+/// A time for people: in the zone asked for, named; `-` when none.
+fn shown_time(ctx: &Context, t: Option<crate::domain::Timestamp>) -> String {
+    t.map_or_else(|| "-".into(), |t| ctx.zone.date_time_ms(t.instant()))
 }

@@ -55,7 +55,7 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<ExitCode> {
         .newest_first(args.state)
         .into_iter()
         .filter(|s| keep(s))
-        .map(row)
+        .map(|s| row(s, &ctx.zone))
         .collect();
     out.table(
         &[
@@ -73,7 +73,7 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn row(s: &ShipmentSummary) -> Vec<String> {
+fn row(s: &ShipmentSummary, zone: &crate::domain::Zone) -> Vec<String> {
     vec![
         s.id.to_string(),
         s.state.to_string(),
@@ -85,7 +85,7 @@ fn row(s: &ShipmentSummary) -> Vec<String> {
         s.details.weight_text(),
         output::cell(&s.details.delivery_type, 12),
         s.event_count.to_string(),
-        s.last_updated.to_string(),
+        zone.date_time_ms(s.last_updated.instant()),
     ]
 }
 

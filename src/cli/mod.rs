@@ -74,6 +74,18 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub policy: Option<PathBuf>,
 
+    /// Show times in this IANA time zone, e.g. Asia/Kolkata (JSON, exports and the log stay UTC) [default: TZ, else the system's zone]
+    #[arg(long, global = true, value_name = "ZONE", value_parser = parse_zone)]
+    pub tz: Option<crate::domain::Zone>,
+
+    /// Show times in UTC
+    #[arg(long, global = true, conflicts_with = "tz")]
+    pub utc: bool,
+
+    /// The dashboard's colours: dark, light, or auto (light when COLORFGBG names a light background); NO_COLOR turns colour off
+    #[arg(long, global = true, value_name = "THEME", default_value = "auto", value_parser = parse_theme)]
+    pub theme: settings::ThemeChoice,
+
     /// Starting role in the dashboard (with no command), e.g. WAREHOUSE
     #[arg(long, value_name = "ROLE", value_parser = parse_actor)]
     pub role: Option<Actor>,
@@ -157,6 +169,21 @@ pub struct BenchArgs {
     pub json: bool,
 }
 
+/// `--tz`: an IANA zone name.
+pub fn parse_zone(s: &str) -> std::result::Result<crate::domain::Zone, String> {
+    crate::domain::Zone::named(s)
+}
+
+/// `--theme`: dark, light or auto.
+pub fn parse_theme(s: &str) -> std::result::Result<settings::ThemeChoice, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "dark" => Ok(settings::ThemeChoice::Dark),
+        "light" => Ok(settings::ThemeChoice::Light),
+        "auto" => Ok(settings::ThemeChoice::Auto),
+        _ => Err(format!("unknown theme {s:?}: dark, light or auto")),
+    }
+}
+
 pub fn parse_lock_timeout(s: &str) -> std::result::Result<Duration, String> {
     let seconds: f64 = s
         .trim()
@@ -226,6 +253,8 @@ pub struct Context {
     pub location: Location,
     pub who: Who,
     pub lock_timeout: Duration,
+    /// The zone human output shows times in (JSON stays UTC).
+    pub zone: crate::domain::Zone,
 }
 
 impl Context {
@@ -308,6 +337,7 @@ fn tower(settings: &Settings) -> Result<Context> {
         location,
         who: settings.who(),
         lock_timeout: settings.lock_timeout,
+        zone: settings.zone.clone(),
     })
 }
 

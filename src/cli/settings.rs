@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{Cli, Command, demo};
-use crate::domain::Actor;
+use crate::domain::{Actor, Zone};
 use crate::error::{Error, Result};
 use crate::store::{Location, LogPaths, Who};
 
@@ -32,6 +32,15 @@ pub enum DirSource {
     Env,
     /// Nobody named one: `data/logs`, created on first use.
     Default,
+}
+
+/// The dashboard's palette as asked for (`--theme`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThemeChoice {
+    Dark,
+    Light,
+    /// Light when `COLORFGBG` names a light background (7 or 15).
+    Auto,
 }
 
 /// Where and as whom to run: plain values, no argument parser in them.
@@ -54,6 +63,10 @@ pub struct Settings {
     pub role: Option<Actor>,
     /// `demo`'s options; `None` for the tower.
     pub demo: Option<DemoSettings>,
+    /// The zone people read times in (`--utc`, `--tz`, else `TZ`).
+    pub zone: Zone,
+    /// The dashboard's palette (`--theme`; `NO_COLOR` is read by the dashboard).
+    pub theme: ThemeChoice,
 }
 
 /// What `demo` adds: simulated traffic on its own directory.
@@ -99,6 +112,12 @@ impl Settings {
             lock_timeout: cli.lock_timeout,
             role: cli.role,
             demo,
+            zone: match (&cli.tz, cli.utc) {
+                (_, true) => Zone::utc(),
+                (Some(zone), false) => zone.clone(),
+                (None, false) => Zone::system(),
+            },
+            theme: cli.theme,
         }
     }
 

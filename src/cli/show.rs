@@ -54,7 +54,9 @@ pub fn run(ctx: &Context, args: &ShowArgs) -> Result<ExitCode> {
     ))?;
     out.line(format_args!(
         "  created {}  last updated {}  {} events",
-        state.created_at, state.last_updated, state.event_count
+        ctx.zone.date_time_ms(state.created_at.instant()),
+        ctx.zone.date_time_ms(state.last_updated.instant()),
+        state.event_count
     ))?;
     out.line("")?;
     let rows: Vec<Vec<String>> = state
@@ -63,7 +65,7 @@ pub fn run(ctx: &Context, args: &ShowArgs) -> Result<ExitCode> {
         .map(|e| {
             vec![
                 e.event_seq.to_string(),
-                e.timestamp.to_string(),
+                ctx.zone.date_time_ms(e.timestamp.instant()),
                 e.event_type.to_string(),
                 e.actor.to_string(),
                 output::cell(e.operator.as_deref().unwrap_or("-"), 24),

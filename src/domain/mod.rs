@@ -11,9 +11,11 @@ pub mod payload;
 pub mod payload_text;
 pub mod rules;
 pub mod timestamp;
+pub mod zone;
 
 pub use event::{Actor, Event, EventType};
 pub use id::ShipmentId;
 pub use operator::OperatorName;
 pub use rules::{Reason, Refusal};
 pub use timestamp::Timestamp;
+pub use zone::Zone;

@@ -122,6 +122,10 @@ pub struct App {
     /// How long an append waits for the writers' lock (`--lock-timeout`;
     /// `None`: the store's default).
     pub lock_timeout: Option<std::time::Duration>,
+    /// The zone times are shown in (`--tz`, `--utc`, `TZ`); UTC until set.
+    pub zone: crate::domain::Zone,
+    /// Ctrl-L: the event loop clears the terminal before the next frame.
+    pub repaint: bool,
     pub(super) quit: bool,
 }
 
@@ -191,6 +195,8 @@ impl App {
             reconnecting: None,
             demo: false,
             lock_timeout: None,
+            zone: crate::domain::Zone::utc(),
+            repaint: false,
             quit: false,
         }
     }

@@ -172,6 +172,16 @@ fn load(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Result<b
     }
 }
 
+/// Ctrl-L: forget what the terminal is believed to show, so every cell is
+/// written again (debris from a terminal that measured a glyph
+/// differently is gone).
+fn repaint_if_asked(guard: &mut TerminalGuard, app: &mut App) -> Result<()> {
+    if std::mem::take(&mut app.repaint) {
+        guard.terminal.clear().map_err(io)?;
+    }
+    Ok(())
+}
+
 /// Runs the dashboard until the user quits.
 pub fn run(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Result<()> {
     app.watcher_fallback = sources.fallback.clone();
@@ -189,6 +199,7 @@ pub fn run(guard: &mut TerminalGuard, app: &mut App, sources: &Sources) -> Resul
         if app.quitting() || terminal::signalled() {
             return Ok(());
         }
+        repaint_if_asked(guard, app)?;
         guard
             .terminal
             .draw(|f| views::draw(f, app, chrono::Utc::now()))

@@ -73,6 +73,10 @@ impl App {
             }
             return self.run(Command::Escape, key);
         }
+        if command == Command::Repaint {
+            self.repaint = true;
+            return;
+        }
         let projection = shown(&self.tower, &self.travel);
         let action = match self.mode() {
             Mode::Normal => return self.run_normal(command, key),
@@ -153,6 +157,14 @@ impl App {
             }
             Command::Help => self.help.open(),
             Command::Reverify => self.reverify(),
+            Command::ToggleUtc => {
+                let on = self.history.toggle_utc();
+                self.info(if on {
+                    "history: UTC shown beside local times (z hides it)"
+                } else {
+                    "history: local times only (z shows UTC too)"
+                });
+            }
             _ => {
                 let page = self.table.page();
                 if self.focus == Focus::History

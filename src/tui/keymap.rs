@@ -2,7 +2,7 @@
 //! generate the `?` help view, so the help can never disagree with what a
 //! key does. Text-entry modes take any other printable key as input.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Where the keyboard is: which bindings apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +92,10 @@ pub enum Command {
     TravelStep,
     /// `:` in time travel: type a moment.
     TravelTo,
+    /// UTC beside the local times in the history pane.
+    ToggleUtc,
+    /// Clear the terminal and draw everything again.
+    Repaint,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +152,20 @@ pub const STATE_KEYS: [char; 11] = ['1', '2', '3', '4', '5', '6', '7', '8', '9',
 pub const KEYMAP: &[Binding] = &[
     b(X::Always, &[Ctrl('c')], "Ctrl-C", C::Quit, "quit"),
     b(X::Normal, &[Ch('q')], "q", C::Quit, "quit"),
+    b(
+        X::Always,
+        &[Ctrl('l')],
+        "Ctrl-L",
+        C::Repaint,
+        "repaint the whole screen",
+    ),
+    b(
+        X::Normal,
+        &[Ch('z')],
+        "z",
+        C::ToggleUtc,
+        "history: UTC beside local times",
+    ),
     b(
         X::Normal,
         &[Code(KeyCode::Up), Ch('k')],
@@ -448,6 +466,20 @@ pub const KEYMAP: &[Binding] = &[
     ),
     b(
         X::Audit,
+        &[Code(KeyCode::PageUp)],
+        "PgUp",
+        C::PageUp,
+        "scroll up a page",
+    ),
+    b(
+        X::Audit,
+        &[Code(KeyCode::PageDown)],
+        "PgDn",
+        C::PageDown,
+        "scroll down a page",
+    ),
+    b(
+        X::Audit,
         &[Code(KeyCode::Enter)],
         "Enter",
         C::Submit,
@@ -473,6 +505,20 @@ pub const KEYMAP: &[Binding] = &[
         "Down/j",
         C::Down,
         "scroll down",
+    ),
+    b(
+        X::Help,
+        &[Code(KeyCode::PageUp)],
+        "PgUp",
+        C::PageUp,
+        "scroll up a page",
+    ),
+    b(
+        X::Help,
+        &[Code(KeyCode::PageDown)],
+        "PgDn",
+        C::PageDown,
+        "scroll down a page",
     ),
     b(
         X::Help,
@@ -504,46 +550,6 @@ pub const KEYMAP: &[Binding] = &[
     ),
 ];
 
-/// What a key press does in `context`: a bound command, or (in text
-/// contexts) a typed character. Key releases and repeats of non-text keys
-/// are ignored so one press is one action.
-pub fn dispatch(context: Context, event: &KeyEvent) -> Option<Input> {
-    if event.kind == KeyEventKind::Release {
-        return None;
-    }
-    let lookup = |ctx: Context| {
-        KEYMAP
-            .iter()
-            .filter(|b| b.context == ctx)
-            .find(|b| b.keys.iter().any(|k| k.matches(event)))
-            .map(|b| Input::Command(b.command))
-    };
-    // Time travel adds its keys to the table's.
-    let travel_falls_back = || (context == Context::Travel).then(|| lookup(Context::Normal));
-    if let Some(found) = lookup(Context::Always)
-        .or_else(|| lookup(context))
-        .or_else(|| travel_falls_back().flatten())
-    {
-        return Some(found);
-    }
-    let ctrl = event.modifiers.contains(KeyModifiers::CONTROL)
-        || event.modifiers.contains(KeyModifiers::ALT);
-    match (context, event.code) {
-        (Context::TextInput | Context::Form, KeyCode::Char(c)) if !ctrl && !c.is_control() => {
-            Some(Input::Text(c))
-        }
-        // "any other key" declines a confirmation.
-        (Context::Confirm, _) => Some(Input::Command(Command::Escape)),
-        _ => None,
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Input {
-    Command(Command),
-    Text(char),
-}
-
 /// The contexts in the order the help view lists them.
 pub const HELP_ORDER: [Context; 9] = [
     Context::Normal,
@@ -556,6 +562,9 @@ pub const HELP_ORDER: [Context; 9] = [
     Context::Help,
     Context::Summary,
 ];
+
+mod dispatch;
+pub use dispatch::{Input, dispatch};
 
 #[cfg(test)]
 mod tests;

@@ -28,6 +28,7 @@ pub mod keymap;
 pub mod live;
 pub mod measure;
 pub mod measure_travel;
+pub mod paint;
 pub mod rows;
 pub mod search;
 pub mod terminal;
@@ -91,6 +92,13 @@ pub fn run(settings: Settings) -> Result<ExitCode> {
     app.demo = demo_rate.is_some();
     app.lock_timeout = Some(settings.lock_timeout);
 
+    app.zone = settings.zone.clone();
+    // Drawing happens on this thread: the theme is installed for it.
+    views::theme::install(views::theme::Theme::resolve(
+        settings.theme,
+        std::env::var("NO_COLOR").ok().as_deref(),
+        std::env::var("COLORFGBG").ok().as_deref(),
+    ));
     let sources = Sources::start(&app.tower)?;
     let mut guard = terminal::TerminalGuard::enter().map_err(|source| Error::Terminal {
         doing: "set up",

@@ -14,9 +14,8 @@ use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
 
-pub type Tty = Terminal<CrosstermBackend<Stdout>>;
+pub type Tty = Terminal<super::paint::Painter<Stdout>>;
 
 /// Set while the terminal is ours: restore exactly once.
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -87,7 +86,7 @@ impl TerminalGuard {
         START_PARENT.store(unsafe { libc::getppid() }, Ordering::SeqCst);
         ACTIVE.store(true, Ordering::SeqCst);
         let setup = execute!(stdout(), EnterAlternateScreen, EnableMouseCapture, Hide)
-            .and_then(|_| Terminal::new(CrosstermBackend::new(stdout())));
+            .and_then(|_| Terminal::new(super::paint::Painter::new(stdout())));
         match setup {
             Ok(terminal) => Ok(TerminalGuard { terminal }),
             Err(e) => {

@@ -5,11 +5,12 @@
 //! leaving (`t`/Esc) shows whatever arrived meanwhile.
 
 use crossterm::event::{KeyCode, KeyEvent};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 
 use super::app::App;
 use super::tower::Tower;
+use super::views::theme;
 use crate::read::as_of::AsOf;
 use crate::read::projection::Projection;
 use crate::read::travel::Travel;
@@ -158,10 +159,8 @@ impl App {
         } else {
             core
         };
-        let style = Style::new()
-            .fg(Color::Yellow)
-            .bg(Color::Black)
-            .add_modifier(Modifier::BOLD | Modifier::REVERSED);
+        // Reversed and bold: unmistakable in every theme, colour or not.
+        let style = theme::caution_badge().add_modifier(Modifier::BOLD);
         Some(Line::from(Span::styled(text, style)))
     }
 }

@@ -13,6 +13,7 @@ mod inert_output;
 mod io_failures;
 mod lifecycle;
 mod limits;
+mod local_time;
 mod model;
 mod payload;
 mod policy;

@@ -7,5 +7,7 @@ mod support;
 mod act;
 mod bench;
 mod screens;
+mod scripts;
 mod search;
+mod terminals;
 mod tmux;

@@ -6,7 +6,6 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -102,10 +101,19 @@ impl ActionBar {
         if access.read_only().is_none() && access.role().is_some() {
             spans.extend(new_shipment_spans(access.role() == Some(Actor::Sender)));
         }
-        spans.push(Span::styled("  ? help", theme::dim()));
+        // `? help` has its own corner, so no action text pushes it off.
+        let [left, right] = ratatui::layout::Layout::horizontal([
+            ratatui::layout::Constraint::Fill(1),
+            ratatui::layout::Constraint::Length(8),
+        ])
+        .areas(area);
         frame.render_widget(
             Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }),
-            area,
+            left,
+        );
+        frame.render_widget(
+            Paragraph::new(Line::styled("  ? help", theme::dim())),
+            right,
         );
     }
 }
@@ -113,20 +121,10 @@ impl ActionBar {
 /// The badge at the left: the acting role, or "read-only".
 fn role_badge(access: &Access) -> Span<'static> {
     match access.role() {
-        Some(role) if access.read_only().is_none() => Span::styled(
-            format!(" ROLE {role} "),
-            Style::new()
-                .fg(Color::Black)
-                .bg(Color::Cyan)
-                .add_modifier(Modifier::BOLD),
-        ),
-        _ => Span::styled(
-            " read-only ",
-            Style::new()
-                .fg(Color::White)
-                .bg(Color::DarkGray)
-                .add_modifier(Modifier::BOLD),
-        ),
+        Some(role) if access.read_only().is_none() => {
+            Span::styled(format!(" ROLE {role} "), theme::role_badge())
+        }
+        _ => Span::styled(" read-only ", theme::read_only_badge()),
     }
 }
 
@@ -181,7 +179,7 @@ fn option_spans(option: ActionOption, narrow: bool) -> [Span<'static>; 2] {
             };
             [
                 Span::styled(format!(" {} ", option.key), theme::key()),
-                Span::styled(text, Style::new().fg(Color::Green)),
+                Span::styled(text, theme::added()),
             ]
         }
         Err(why) => {
@@ -203,7 +201,7 @@ fn option_spans(option: ActionOption, narrow: bool) -> [Span<'static>; 2] {
 /// The `n` key: live for a sender, dimmed with who may create otherwise.
 fn new_shipment_spans(create_ok: bool) -> [Span<'static>; 3] {
     let (key_style, label, label_style) = if create_ok {
-        (theme::key(), " new ", Style::new().fg(Color::Green))
+        (theme::key(), " new ", theme::added())
     } else {
         (theme::dim(), " new (as SENDER only) ", theme::dim())
     };

@@ -4,13 +4,13 @@
 //! cursor on the findings.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::Action;
-use crate::domain::{Actor, EventType};
+use crate::domain::{Actor, EventType, Zone};
 use crate::read::projection::Projection;
 use crate::read::verify::{Severity, VerifyReport};
 use crate::text::inert;
@@ -18,29 +18,41 @@ use crate::tui::app::Badge;
 use crate::tui::keymap::Command;
 use crate::tui::views::{badge_text, theme, thousands};
 
-/// The cursor on the findings, while the view is open.
+/// The cursor on the findings and the view's scroll, while it is open.
 #[derive(Debug, Clone, Default)]
 pub struct Audit {
     cursor: Option<usize>,
+    scroll: std::cell::Cell<usize>,
 }
+
+/// How many findings are listed at once (the cursor's neighbourhood).
+const FINDINGS_SHOWN: usize = 8;
 
 impl Audit {
     pub fn open(&mut self) {
         self.cursor = Some(0);
+        self.scroll.set(0);
     }
 
     pub fn is_open(&self) -> bool {
         self.cursor.is_some()
     }
 
-    /// Up/Down move, Enter goes to the finding's shipment, any other key
-    /// closes the view.
+    /// Up/Down move among the findings (or scroll when there are none),
+    /// PgUp/PgDn scroll the view, Enter goes to the finding's shipment,
+    /// any other key closes the view.
     pub fn command(&mut self, command: Command, report: &VerifyReport) -> Option<Action> {
         let cursor = self.cursor?;
         let findings = report.errors.len() + report.warnings.len();
+        let scroll = self.scroll.get();
         match command {
+            Command::Up if findings == 0 => self.scroll.set(scroll.saturating_sub(1)),
+            Command::Down if findings == 0 => self.scroll.set(scroll + 1),
             Command::Up => self.cursor = Some(cursor.saturating_sub(1)),
             Command::Down => self.cursor = Some((cursor + 1).min(findings.saturating_sub(1))),
+            Command::PageUp => self.scroll.set(scroll.saturating_sub(10)),
+            Command::PageDown => self.scroll.set(scroll + 10),
+            Command::Top => self.scroll.set(0),
             Command::Submit => {
                 let finding = report.errors.iter().chain(&report.warnings).nth(cursor);
                 return match finding.map(|f| (f.shipment_id, f.line)) {
@@ -60,99 +72,111 @@ impl Audit {
         None
     }
 
-    pub fn draw(
-        &self,
-        frame: &mut Frame,
-        area: Rect,
-        projection: &Projection,
-        report: &VerifyReport,
-        badge: &Badge,
-    ) {
+    /// Draws the view; times in `zone`.
+    pub fn draw(&self, frame: &mut Frame, area: Rect, data: AuditData<'_>) {
         if let Some(cursor) = self.cursor {
-            draw(frame, area, projection, report, badge, cursor);
+            draw(frame, area, &data, cursor, &self.scroll);
         }
     }
 }
 
+/// What the audit view shows.
+pub struct AuditData<'a> {
+    pub projection: &'a Projection,
+    pub report: &'a VerifyReport,
+    pub badge: &'a Badge,
+    pub zone: &'a Zone,
+}
+
+/// The whole view is one scrolled text (summary, findings, counts), so
+/// nothing is cut at any size: what does not fit is scrolled to.
 fn draw(
     frame: &mut Frame,
     area: Rect,
-    projection: &Projection,
-    report: &VerifyReport,
-    badge: &Badge,
+    data: &AuditData<'_>,
     cursor: usize,
+    scroll: &std::cell::Cell<usize>,
 ) {
     frame.render_widget(Clear, area);
     let block = Block::bordered()
         .title(Span::styled(
-            " Audit (Enter: go to shipment · Esc: back) ",
+            " Audit (Enter: go to shipment · PgUp/PgDn: scroll · Esc: back) ",
             theme::title(),
         ))
         .border_style(theme::focused_border(true));
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let time =
-        |t: Option<crate::domain::Timestamp>| t.map_or_else(|| "-".to_string(), |t| t.to_string());
-    let summary = vec![
+    let mut lines = summary(data);
+    lines.push(Line::from(""));
+    lines.extend(findings(data.report, cursor));
+    lines.push(Line::from(""));
+    lines.extend(distributions(data.projection, inner.width));
+    let width = usize::from(inner.width.max(1));
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
+    let max = rows.saturating_sub(usize::from(inner.height));
+    let at = scroll.get().min(max);
+    scroll.set(at);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((at as u16, 0)),
+        inner,
+    );
+}
+
+fn summary(data: &AuditData<'_>) -> Vec<Line<'static>> {
+    let (projection, report) = (data.projection, data.report);
+    let time = |t: Option<crate::domain::Timestamp>| {
+        t.map_or_else(|| "-".to_string(), |t| data.zone.date_time(t.instant()))
+    };
+    vec![
         Line::from(vec![
             Span::styled("Integrity ", theme::title()),
             Span::styled(
-                format!(" {} ", badge_text(badge)),
+                format!(" {} ", badge_text(data.badge)),
                 if report.valid {
-                    Style::new().fg(Color::Black).bg(Color::Green)
+                    theme::ok_badge()
                 } else {
-                    Style::new().fg(Color::White).bg(Color::Red)
-                }
-                .add_modifier(Modifier::BOLD),
+                    theme::bad_badge()
+                },
             ),
             Span::raw(format!(
                 "  {} events · {} shipments · {} errors · {} warnings",
                 thousands(projection.total_events()),
                 thousands(projection.total_shipments() as u64),
-                report.errors.len(),
-                report.warnings.len()
+                thousands(report.errors.len() as u64),
+                thousands(report.warnings.len() as u64)
             )),
         ]),
         Line::from(format!(
             "Head hash {} (after {} events)",
-            report.head_hash, report.total_events
+            report.head_hash,
+            thousands(report.total_events)
         )),
         Line::from(format!(
             "First event {} · last event {}",
             time(projection.first_event_time()),
             time(projection.last_event_time())
         )),
-    ];
-    let [top, rest] = Layout::vertical([Constraint::Length(4), Constraint::Min(1)]).areas(inner);
-    frame.render_widget(Paragraph::new(summary), top);
-
-    let dist_height = 13.min(rest.height / 2);
-    let [list_area, dist_area] =
-        Layout::vertical([Constraint::Min(2), Constraint::Length(dist_height)]).areas(rest);
-    draw_findings(frame, list_area, report, cursor);
-    draw_distributions(frame, dist_area, projection);
+    ]
 }
 
-fn draw_findings(frame: &mut Frame, area: Rect, report: &VerifyReport, cursor: usize) {
+/// The findings near the cursor, the selected one reversed.
+fn findings(report: &VerifyReport, cursor: usize) -> Vec<Line<'static>> {
     let findings: Vec<_> = report.errors.iter().chain(&report.warnings).collect();
-    let height = area.height.saturating_sub(1) as usize;
-    let start = if height == 0 {
-        0
-    } else {
-        cursor.saturating_sub(height.saturating_sub(1))
-    };
+    let start = cursor.saturating_sub(FINDINGS_SHOWN - 1);
     let mut lines = vec![Line::styled(
-        format!("Findings ({})", findings.len()),
-        theme::title().fg(Color::Cyan),
+        format!("Findings ({})", thousands(findings.len() as u64)),
+        theme::accent(),
     )];
     if findings.is_empty() {
         lines.push(Line::styled("  none: every line checks out", theme::dim()));
     }
-    for (i, f) in findings.iter().enumerate().skip(start).take(height) {
+    for (i, f) in findings.iter().enumerate().skip(start).take(FINDINGS_SHOWN) {
         let (tag, style) = match f.severity {
             Severity::Error => ("ERROR  ", theme::error()),
-            Severity::Warning => ("WARNING", Style::new().fg(Color::Yellow)),
+            Severity::Warning => ("WARNING", theme::warn()),
         };
         let selected = i == cursor;
         let mut spans = vec![
@@ -169,43 +193,84 @@ fn draw_findings(frame: &mut Frame, area: Rect, report: &VerifyReport, cursor: u
         }
         lines.push(Line::from(spans));
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    if findings.len() > start + FINDINGS_SHOWN {
+        let more = findings.len() - start - FINDINGS_SHOWN;
+        lines.push(Line::styled(
+            format!("  … {} more (Down)", thousands(more as u64)),
+            theme::dim(),
+        ));
+    }
+    lines
 }
 
-fn draw_distributions(frame: &mut Frame, area: Rect, projection: &Projection) {
-    let narrow = area.width < 102;
-    let name = |e: EventType| {
-        if narrow {
-            theme::short_state(e)
-        } else {
-            e.as_str()
-        }
-    };
-    let column = |title: &str, rows: Vec<(&str, u64)>| {
-        let width = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
-        let mut lines = vec![Line::styled(
-            title.to_string(),
-            theme::title().fg(Color::Cyan),
-        )];
-        for (label, n) in rows {
-            lines.push(Line::from(format!(" {label:<width$}{:>9}", thousands(n))));
-        }
-        Paragraph::new(lines)
-    };
-    let [a, b, c] = Layout::horizontal([Constraint::Ratio(1, 3); 3]).areas(area);
-    let states = EventType::ALL
+/// The counts by state, event type and actor: side by side when the
+/// width allows, else one after another; names in full, counts whole.
+fn distributions(projection: &Projection, width: u16) -> Vec<Line<'static>> {
+    let states: Vec<(&str, u64)> = EventType::ALL
         .iter()
-        .map(|&e| (name(e), projection.state_count(e)))
+        .map(|&e| (e.as_str(), projection.state_count(e)))
         .collect();
-    let types = EventType::ALL
+    let types: Vec<(&str, u64)> = EventType::ALL
         .iter()
-        .map(|&e| (name(e), projection.event_type_count(e)))
+        .map(|&e| (e.as_str(), projection.event_type_count(e)))
         .collect();
-    let actors = Actor::ALL
+    let actors: Vec<(&str, u64)> = Actor::ALL
         .iter()
         .map(|&r| (r.as_str(), projection.actor_count(r)))
         .collect();
-    frame.render_widget(column("By current state", states), a);
-    frame.render_widget(column("By event type", types), b);
-    frame.render_widget(column("By actor", actors), c);
+    let columns = [
+        ("By current state", states),
+        ("By event type", types),
+        ("By actor", actors),
+    ];
+    let texts: Vec<Vec<String>> = columns
+        .iter()
+        .map(|(title, rows)| {
+            let label = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+            let count = rows
+                .iter()
+                .map(|(_, n)| thousands(*n).len())
+                .max()
+                .unwrap_or(1);
+            let mut out = vec![(*title).to_string()];
+            out.extend(
+                rows.iter()
+                    .map(|(l, n)| format!(" {l:<label$} {:>count$}", thousands(*n))),
+            );
+            out
+        })
+        .collect();
+    let col_width = |c: &Vec<String>| c.iter().map(|l| l.chars().count()).max().unwrap_or(0) + 2;
+    let total: usize = texts.iter().map(col_width).sum();
+    let mut lines = Vec::new();
+    if total <= usize::from(width) {
+        let height = texts.iter().map(Vec::len).max().unwrap_or(0);
+        for row in 0..height {
+            let mut spans = Vec::new();
+            for column in &texts {
+                let w = col_width(column);
+                let cell = column.get(row).cloned().unwrap_or_default();
+                let style = if row == 0 {
+                    theme::accent()
+                } else {
+                    Style::new()
+                };
+                spans.push(Span::styled(format!("{cell:<w$}"), style));
+            }
+            lines.push(Line::from(spans));
+        }
+    } else {
+        for column in texts {
+            for (row, text) in column.into_iter().enumerate() {
+                let style = if row == 0 {
+                    theme::accent()
+                } else {
+                    Style::new()
+                };
+                lines.push(Line::styled(text, style));
+            }
+            lines.push(Line::from(""));
+        }
+    }
+    lines
 }

@@ -10,7 +10,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use serde_json::{Map, Value};
@@ -312,7 +312,7 @@ fn draw(
             spans.extend(picker(form, focused));
         } else {
             let value_style = if focused {
-                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+                theme::warn().add_modifier(Modifier::BOLD)
             } else {
                 Style::new()
             };
@@ -341,7 +341,7 @@ fn draw(
         Paragraph::new(lines).block(
             Block::bordered()
                 .title(Span::styled(" New shipment ", theme::title()))
-                .border_style(Style::new().fg(Color::Cyan)),
+                .border_style(theme::accent()),
         ),
         area,
     );

@@ -4,7 +4,6 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Color;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
@@ -33,6 +32,8 @@ impl Help {
         self.scroll = match command {
             Command::Up => Some(scroll.saturating_sub(1)),
             Command::Down => Some(scroll + 1),
+            Command::PageUp => Some(scroll.saturating_sub(10)),
+            Command::PageDown => Some(scroll + 10),
             _ => None,
         };
     }
@@ -48,10 +49,7 @@ impl Help {
 pub fn help_lines(contexts: &[Context]) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for &context in contexts {
-        lines.push(Line::styled(
-            context.title().to_string(),
-            theme::title().fg(Color::Cyan),
-        ));
+        lines.push(Line::styled(context.title().to_string(), theme::accent()));
         for binding in KEYMAP.iter().filter(|b| b.context == context) {
             lines.push(Line::from(vec![
                 Span::styled(format!("  {:<12}", binding.label), theme::title()),
@@ -63,18 +61,29 @@ pub fn help_lines(contexts: &[Context]) -> Vec<Line<'static>> {
     lines
 }
 
-fn footnote() -> Line<'static> {
-    Line::styled(
+fn footnote() -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled(
         "State keys, in strip order: 1 CREATED … 9 OVERRIDE_APPLIED, 0 HOLD_FOR_REVIEW, - CANCELLED. Clicks on the strip work too.",
         theme::dim(),
-    )
+    )];
+    // The legend of the strip's short names (narrow and wide screens).
+    lines.push(Line::styled("State names in the strip", theme::accent()));
+    for &state in crate::domain::EventType::ALL.iter() {
+        lines.push(Line::from(format!(
+            "  {:<4}{:<13}{}",
+            theme::code_state(state),
+            theme::short_state(state),
+            state.as_str()
+        )));
+    }
+    lines
 }
 
 fn draw(frame: &mut Frame, area: Rect, scroll: usize) {
     frame.render_widget(Clear, area);
     let block = Block::bordered()
         .title(Span::styled(
-            " Help: every key (Esc closes, Up/Down scroll) ",
+            " Help: every key (Esc closes, Up/Down/PgUp/PgDn scroll) ",
             theme::title(),
         ))
         .border_style(theme::focused_border(true));
@@ -84,11 +93,11 @@ fn draw(frame: &mut Frame, area: Rect, scroll: usize) {
     let columns: Vec<(Rect, Vec<Line>)> = if inner.width >= 120 {
         let [left, right] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(inner);
         let mut right_lines = help_lines(&HELP_ORDER[2..]);
-        right_lines.push(footnote());
+        right_lines.extend(footnote());
         vec![(left, help_lines(&HELP_ORDER[..2])), (right, right_lines)]
     } else {
         let mut lines = help_lines(&HELP_ORDER);
-        lines.push(footnote());
+        lines.extend(footnote());
         vec![(inner, lines)]
     };
     for (rect, lines) in columns {

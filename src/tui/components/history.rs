@@ -5,33 +5,52 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 use serde_json::{Map, Value};
 
 use super::{Action, Focus, Handled};
 use crate::domain::details;
-use crate::domain::{Event, ShipmentId};
+use crate::domain::{Event, ShipmentId, Zone};
 use crate::read::index::LogIndex;
 use crate::read::projection::ShipmentSummary;
 use crate::read::query::{Query, Spot};
 use crate::text::inert;
 use crate::tui::keymap::Command;
 use crate::tui::views::marks::marked;
-use crate::tui::views::{dwell, theme};
+use crate::tui::views::{dwell, fit, theme};
 
 const VALUE_CHARS: usize = 80;
 
 fn show_value(value: &Value) -> String {
     match value {
-        Value::String(s) => inert(s, VALUE_CHARS),
+        Value::String(s) => fit::for_terminal(&inert(s, VALUE_CHARS)),
         other => inert(&other.to_string(), VALUE_CHARS),
     }
 }
 
+/// How the pane writes times: in `zone`, named, and with UTC beside them
+/// when `utc_too` (the `z` key).
+#[derive(Debug, Clone, Copy)]
+pub struct Clock<'a> {
+    pub zone: &'a Zone,
+    pub utc_too: bool,
+}
+
+impl Clock<'_> {
+    fn show(&self, t: chrono::DateTime<chrono::Utc>) -> String {
+        let local = self.zone.date_time(t);
+        if self.utc_too && !self.zone.is_utc() {
+            format!("{local} ({})", Zone::utc().time(t))
+        } else {
+            local
+        }
+    }
+}
+
 /// The lines for one shipment's events, with what `query` matched marked.
-pub fn history_lines(events: &[Event], query: &Query) -> Vec<Line<'static>> {
+pub fn history_lines(events: &[Event], query: &Query, clock: Clock<'_>) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     let mut merged: Map<String, Value> = Map::new();
     let mut previous: Option<&Event> = None;
@@ -47,12 +66,9 @@ pub fn history_lines(events: &[Event], query: &Query) -> Vec<Line<'static>> {
         let kind = event.event_type.as_str().to_string();
         head.extend(marked(query, &Spot::Event, kind, badge));
         head.push(Span::styled(" ", badge));
-        head.push(Span::styled(
-            format!(" {gap}"),
-            Style::new().fg(Color::Yellow),
-        ));
+        head.push(Span::styled(format!(" {gap}"), theme::warn()));
         lines.push(Line::from(head));
-        let time = event.timestamp.instant().format("%Y-%m-%d %H:%M:%S");
+        let time = clock.show(event.timestamp.instant());
         let mut who = vec![Span::styled(format!("     {time} "), theme::dim())];
         who.extend(marked(
             query,
@@ -90,8 +106,8 @@ fn payload_line(
 ) -> Line<'static> {
     let key_text = inert(key, 40);
     let (sign, style, old) = match merged.get(key) {
-        None => ("+", Style::new().fg(Color::Green), None),
-        Some(old) if old != value => ("~", Style::new().fg(Color::Yellow), Some(old)),
+        None => ("+", theme::added(), None),
+        Some(old) if old != value => ("~", theme::warn(), Some(old)),
         Some(_) => {
             return Line::from(Span::styled(
                 format!("     = {key_text} (unchanged)"),
@@ -122,6 +138,8 @@ pub struct HistoryView {
 pub struct History {
     view: Option<HistoryView>,
     scroll: usize,
+    /// UTC shown beside the local times (`z`).
+    utc_too: bool,
 }
 
 impl History {
@@ -153,6 +171,12 @@ impl History {
         });
     }
 
+    /// `z`: UTC beside the local times, or not.
+    pub fn toggle_utc(&mut self) -> bool {
+        self.utc_too = !self.utc_too;
+        self.utc_too
+    }
+
     /// Forgets what was read (the log was read again from the start).
     pub fn clear(&mut self) {
         self.view = None;
@@ -179,19 +203,35 @@ impl History {
         self.scroll = self.scroll.saturating_add_signed(delta);
     }
 
-    /// Draws the pane; `query` marks what the search matched.
-    pub fn draw(&self, frame: &mut Frame, area: Rect, focused: bool, query: &Query) {
-        draw(frame, area, self, focused, query);
+    /// Draws the pane; `query` marks what the search matched; times are
+    /// in `zone`.
+    pub fn draw(&self, frame: &mut Frame, area: Rect, focused: bool, query: &Query, zone: &Zone) {
+        let clock = Clock {
+            zone,
+            utc_too: self.utc_too,
+        };
+        draw(frame, area, self, focused, query, clock);
     }
 }
 
-fn draw(frame: &mut Frame, area: Rect, history: &History, focused: bool, query: &Query) {
+fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    history: &History,
+    focused: bool,
+    query: &Query,
+    clock: Clock<'_>,
+) {
     let title = match &history.view {
         Some(h) => format!(" History {} · {} events ", h.id, h.event_count),
         None => " History ".to_string(),
     };
     let block = Block::bordered()
-        .title(Span::styled(title, theme::title()))
+        .title(Span::styled(
+            theme::pane_title(focused, &title),
+            theme::title(),
+        ))
+        .border_type(theme::border_type(focused))
         .border_style(theme::focused_border(focused));
     let lines = match &history.view {
         None => vec![Line::styled(
@@ -199,7 +239,7 @@ fn draw(frame: &mut Frame, area: Rect, history: &History, focused: bool, query: 
             theme::dim(),
         )],
         Some(h) => match &h.events {
-            Ok(events) => history_lines(events, query),
+            Ok(events) => history_lines(events, query, clock),
             Err(e) => vec![Line::styled(
                 format!("cannot read the history: {}", inert(e, 300)),
                 theme::error(),

@@ -5,7 +5,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use serde_json::{Map, Value};
@@ -148,10 +148,7 @@ fn draw_prompt(frame: &mut Frame, body: Rect, prompt: &ReasonPrompt) {
     } else {
         lines.push(Line::from(vec![
             Span::raw("Reason: "),
-            Span::styled(
-                format!("{}_", inert(&prompt.reason, 200)),
-                Style::new().fg(Color::Yellow),
-            ),
+            Span::styled(format!("{}_", inert(&prompt.reason, 200)), theme::warn()),
         ]));
         lines.push(Line::from(""));
         lines.push(Line::styled(
@@ -163,7 +160,7 @@ fn draw_prompt(frame: &mut Frame, body: Rect, prompt: &ReasonPrompt) {
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::bordered()
                 .title(Span::styled(title, theme::title()))
-                .border_style(Style::new().fg(Color::Yellow)),
+                .border_style(theme::warn()),
         ),
         area,
     );

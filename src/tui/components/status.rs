@@ -9,7 +9,6 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -122,10 +121,7 @@ impl StatusLine {
         let line = match (typing, in_flight) {
             (Some(line), _) => line,
             (None, Some(in_flight)) => {
-                let mut spans = vec![Span::styled(
-                    format!(" {in_flight}"),
-                    Style::new().fg(Color::Yellow),
-                )];
+                let mut spans = vec![Span::styled(format!(" {in_flight}"), theme::warn())];
                 if let Some(s) = &self.status {
                     spans.push(Span::styled(
                         format!("  ·  {}", inert(&s.text, 300)),

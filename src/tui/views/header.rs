@@ -4,7 +4,6 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -33,35 +32,17 @@ fn live_word(app: &App) -> Span<'static> {
     if app.travelling().is_some() {
         Span::styled(
             " PAST ",
-            Style::new()
-                .fg(Color::Yellow)
-                .bg(Color::Black)
-                .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            theme::caution_badge().add_modifier(ratatui::style::Modifier::BOLD),
         )
     } else if app.reconnecting().is_some() {
-        Span::styled(
-            " RECONNECTING ",
-            Style::new()
-                .fg(Color::White)
-                .bg(Color::Red)
-                .add_modifier(Modifier::BOLD),
-        )
+        Span::styled(" RECONNECTING ", theme::bad_badge())
     } else if app.frozen() {
         Span::styled(
             format!(" PAUSED +{} ", thousands(app.arrived_while_frozen())),
-            Style::new()
-                .fg(Color::Black)
-                .bg(Color::Yellow)
-                .add_modifier(Modifier::BOLD),
+            theme::caution_badge(),
         )
     } else {
-        Span::styled(
-            " LIVE ",
-            Style::new()
-                .fg(Color::Black)
-                .bg(Color::Green)
-                .add_modifier(Modifier::BOLD),
-        )
+        Span::styled(" LIVE ", theme::ok_badge())
     }
 }
 
@@ -69,16 +50,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let projection = app.projection();
     let badge = app.badge();
     let badge_style = match badge {
-        Badge::Valid => Style::new().fg(Color::Black).bg(Color::Green),
-        Badge::Warnings(_) => Style::new().fg(Color::Black).bg(Color::Yellow),
-        Badge::Corrupted(_) | Badge::Unverified => Style::new().fg(Color::White).bg(Color::Red),
-        Badge::Verifying(_) => Style::new().fg(Color::Black).bg(Color::Yellow),
-    }
-    .add_modifier(Modifier::BOLD);
+        Badge::Valid => theme::ok_badge(),
+        Badge::Warnings(_) | Badge::Verifying(_) => theme::caution_badge(),
+        Badge::Corrupted(_) | Badge::Unverified => theme::bad_badge(),
+    };
     let live = live_word(app);
     let dir = inert(&app.index().location().describe(), 60);
     let first = Line::from(vec![
-        Span::styled(" CONTROL TOWER ", theme::title().fg(Color::Cyan)),
+        Span::styled(" CONTROL TOWER ", theme::accent()),
         Span::styled(format!(" {} ", badge_text(badge)), badge_style),
         Span::raw(" "),
         live,
@@ -107,7 +86,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     match &app.watcher_fallback {
         Some(why) => second.push(Span::styled(
             format!("watcher fallback: {}", inert(why, 120)),
-            Style::new().fg(Color::Yellow),
+            theme::warn(),
         )),
         None => second.push(Span::styled("watching the log", theme::dim())),
     }
@@ -115,10 +94,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(banner) = app.status.banner() {
         lines.push(Line::from(Span::styled(
             format!(" !! {} ", inert(banner, 300)),
-            Style::new()
-                .fg(Color::White)
-                .bg(Color::Red)
-                .add_modifier(Modifier::BOLD),
+            theme::bad_badge(),
         )));
     }
     frame.render_widget(Paragraph::new(lines), area);

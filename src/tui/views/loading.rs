@@ -1,8 +1,8 @@
 //! The loading screen: a progress gauge while a large log is read in
 //! chunks, so a million events never look like a hang.
 
+use super::theme;
 use ratatui::Frame;
-use ratatui::style::{Color, Style};
 use ratatui::widgets::{Block, Gauge};
 
 use super::{centered, thousands};
@@ -22,7 +22,7 @@ pub fn draw_loading(frame: &mut Frame, dir: &str, read: u64, total: u64) {
     );
     let gauge = Gauge::default()
         .block(Block::bordered().title(format!(" Loading {dir} ")))
-        .gauge_style(Style::new().fg(Color::Cyan))
+        .gauge_style(theme::accent())
         .ratio(ratio)
         .label(label);
     frame.render_widget(gauge, area);

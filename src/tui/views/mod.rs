@@ -6,6 +6,7 @@
 //! for the next key. Time is passed in (`now`) so snapshot tests can pin
 //! it.
 
+pub mod fit;
 mod header;
 mod loading;
 pub mod marks;
@@ -95,10 +96,13 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) {
     } else if app.audit.is_open() {
         // The audit is of the log as it is (its findings are the live
         // verifier's), in time travel too.
-        let projection = app.index().projection();
-        let integrity = &app.integrity;
-        app.audit
-            .draw(frame, body, projection, &integrity.verify, &integrity.badge);
+        let data = crate::tui::components::audit::AuditData {
+            projection: app.index().projection(),
+            report: &app.integrity.verify,
+            badge: &app.integrity.badge,
+            zone: &app.zone,
+        };
+        app.audit.draw(frame, body, data);
     } else {
         draw_panes(frame, body, app, now);
     }
@@ -122,7 +126,7 @@ fn draw_panes(frame: &mut Frame, body: Rect, app: &App, now: DateTime<Utc>) {
     let history = |frame: &mut Frame, area| {
         let query = &app.table.filter().query;
         app.history
-            .draw(frame, area, app.focus == Focus::History, query)
+            .draw(frame, area, app.focus == Focus::History, query, &app.zone)
     };
     match pane_layout(frame.area()) {
         PaneLayout::SideBySide => {

@@ -69,7 +69,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, lines: &[Vec<Entry>]) {
             let active = app.table().filter().state == entry.state;
             let style = match entry.state {
                 Some(state) if active => theme::state_badge(state).add_modifier(Modifier::BOLD),
-                Some(state) => Style::new().fg(theme::state_color(state)),
+                Some(state) => theme::state_text(state),
                 None if active => Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
                 None => Style::new(),
             };

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row};
 
@@ -15,7 +15,7 @@ use crate::read::query::Spot;
 use crate::text::inert;
 use crate::tui::rows::SortColumn;
 use crate::tui::views::marks::marked;
-use crate::tui::views::{age, theme, thousands};
+use crate::tui::views::{age, fit, theme, thousands};
 
 fn header_cell(label: &str, column: Option<SortColumn>, table: &Table) -> Cell<'static> {
     let arrow = match column {
@@ -54,7 +54,11 @@ fn draw(
     now: DateTime<Utc>,
 ) {
     let block = Block::bordered()
-        .title(Span::styled(title(table, projection), theme::title()))
+        .title(Span::styled(
+            theme::pane_title(focused, &title(table, projection)),
+            theme::title(),
+        ))
+        .border_type(theme::border_type(focused))
         .border_style(theme::focused_border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -79,17 +83,23 @@ fn draw(
 
     let shipments = projection.shipments();
     let window = table.rows.window(offset, body_height);
+    let (headers, widths) = columns(table, wide);
+    let route_width = route_width(inner.width, &widths);
     let rows: Vec<Row> = window
         .iter()
         .enumerate()
         .filter_map(|(i, &p)| {
             let s = shipments.get(p as usize)?;
-            Some(row(table, s, offset + i == table.cursor, wide, now))
+            let shape = Shape {
+                selected: offset + i == table.cursor,
+                wide,
+                route_width,
+            };
+            Some(row(table, s, shape, now))
         })
         .collect();
-    let (headers, widths) = columns(table, wide);
     let widget = ratatui::widgets::Table::new(rows, widths)
-        .header(Row::new(headers).style(theme::title().fg(Color::Gray)))
+        .header(Row::new(headers).style(theme::column_header()))
         .column_spacing(1);
     frame.render_widget(widget, inner);
 }
@@ -176,13 +186,14 @@ fn columns(table: &Table, wide: bool) -> (Vec<Cell<'static>>, Vec<Constraint>) {
     let mut widths = vec![
         Constraint::Length(2),
         Constraint::Length(14),
-        Constraint::Length(21),
+        // The longest state, RECEIVER_ACKNOWLEDGED, in full with its padding.
+        Constraint::Length(STATE_WIDTH),
         Constraint::Fill(1),
     ];
     if wide {
         headers.push(header_cell("KG", Some(SortColumn::Weight), table));
         headers.push(header_cell("TYPE", Some(SortColumn::DeliveryType), table));
-        widths.push(Constraint::Length(9));
+        widths.push(Constraint::Length(WEIGHT_WIDTH));
         widths.push(Constraint::Length(8));
     }
     headers.push(header_cell("AGE", Some(SortColumn::Activity), table));
@@ -192,13 +203,56 @@ fn columns(table: &Table, wide: bool) -> (Vec<Cell<'static>>, Vec<Constraint>) {
     (headers, widths)
 }
 
-fn row(
-    table: &Table,
-    s: &ShipmentSummary,
+/// How one row is drawn.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
     selected: bool,
     wide: bool,
-    now: DateTime<Utc>,
-) -> Row<'static> {
+    /// The route column's width, to shorten routes in the middle.
+    route_width: usize,
+}
+
+const STATE_WIDTH: u16 = 23;
+const WEIGHT_WIDTH: u16 = 9;
+
+/// The columns the route gets: what the fixed columns and the spacing
+/// leave of `width`.
+fn route_width(width: u16, widths: &[Constraint]) -> usize {
+    let fixed: u16 = widths
+        .iter()
+        .map(|c| match c {
+            Constraint::Length(n) => *n,
+            _ => 0,
+        })
+        .sum();
+    let spacing = widths.len().saturating_sub(1) as u16;
+    usize::from(width.saturating_sub(fixed + spacing))
+}
+
+/// A weight exactly as written (`99999.99`, `5.0`), never rounded up to
+/// a different number; only a weight too long for its column is rounded
+/// to fit, and then it says so with `~`.
+pub fn weight_text(w: f64) -> String {
+    let exact = if w.fract() == 0.0 && w.abs() < 1e15 {
+        format!("{w:.1}")
+    } else {
+        format!("{w}")
+    };
+    let room = usize::from(WEIGHT_WIDTH);
+    if exact.chars().count() <= room {
+        return exact;
+    }
+    let whole = format!("{w:.0}").len();
+    let digits = room.saturating_sub(whole + 2);
+    format!("~{w:.digits$}")
+}
+
+fn row(table: &Table, s: &ShipmentSummary, shape: Shape, now: DateTime<Utc>) -> Row<'static> {
+    let Shape {
+        selected,
+        wide,
+        route_width,
+    } = shape;
     let changed = table.recent.contains_key(&s.id);
     // Markers as well as colours: just acted on `◆`, selected `>`, just
     // changed `*`; then marked for a batch `✓`.
@@ -214,9 +268,14 @@ fn row(
     let marker = format!("{marker}{}", if table.is_marked(s.id) { "✓" } else { " " });
     let query = &table.filter.query;
     let mark = |spot: Spot<'_>, text: String| marked(query, &spot, text, Style::new());
-    let mut route = mark(Spot::Source, inert(&s.details.source, 60));
+    let (source, destination) = crate::tui::views::fit::route(
+        &fit::for_terminal(&inert(&s.details.source, 60)),
+        &fit::for_terminal(&inert(&s.details.destination, 60)),
+        route_width,
+    );
+    let mut route = mark(Spot::Source, source);
     route.push(Span::raw(" → "));
-    route.extend(mark(Spot::Destination, inert(&s.details.destination, 60)));
+    route.extend(mark(Spot::Destination, destination));
     let mut state = vec![Span::styled(" ", theme::state_badge(s.state))];
     state.extend(marked(
         query,
@@ -235,7 +294,8 @@ fn row(
         let weight = s
             .details
             .weight_kg
-            .map_or_else(|| "-".to_string(), |w| format!("{w:>9.1}"));
+            .map_or_else(|| "-".to_string(), weight_text);
+        let weight = format!("{weight:>width$}", width = usize::from(WEIGHT_WIDTH));
         cells.push(Cell::from(Line::from(mark(Spot::Weight, weight))));
         let kind = inert(&s.details.delivery_type, 8);
         cells.push(Cell::from(Line::from(mark(Spot::Type, kind))));
@@ -246,11 +306,9 @@ fn row(
     )));
     cells.push(Cell::from(format!("{:>4}", s.event_count)));
     let style = if selected {
-        Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        theme::selected_row()
     } else if changed {
-        Style::new()
-            .fg(Color::LightYellow)
-            .add_modifier(Modifier::BOLD)
+        theme::changed_row()
     } else {
         Style::new()
     };
