@@ -62,6 +62,10 @@ shot dashboard j j
 shot search / vehicle Enter
 tmux send-keys -t "$SESSION" Escape
 shot time-travel t Left Left Left
+tmux send-keys -t "$SESSION" Escape
+shot pulse p
+tmux send-keys -t "$SESSION" Escape
+shot attention '!'
 tmux send-keys -t "$SESSION" Escape q
 sleep 1
 
