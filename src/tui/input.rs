@@ -75,6 +75,14 @@ impl App {
                 None
             }
             Mode::Audit => self.audit.command(command, &self.integrity.verify),
+            Mode::Pulse => self.pulse.command(command),
+            Mode::List => match command {
+                Command::Primary | Command::Hold | Command::Override | Command::Cancel => {
+                    return self.act_on_list(command);
+                }
+                Command::NextRole => return self.step_role(1),
+                _ => self.worklist.command(command),
+            },
         };
         self.apply(action);
     }
@@ -118,6 +126,9 @@ impl App {
                 self.audit.open();
             }
             Command::Help => self.help.open(),
+            Command::Pulse => self.pulse.open(),
+            Command::Attention => self.open_list(super::components::worklist::ListKind::Attention),
+            Command::MyQueue => self.open_list(super::components::worklist::ListKind::Queue),
             Command::Reverify => self.reverify(),
             _ => {
                 let page = self.table.page();

@@ -23,6 +23,10 @@ pub enum Context {
     Help,
     /// Time travel (after `t`); the table's keys work too.
     Travel,
+    /// The pulse view (`p`).
+    Pulse,
+    /// The attention list (`!`) and my queue (`m`).
+    List,
 }
 
 impl Context {
@@ -36,6 +40,8 @@ impl Context {
             Context::Audit => "Audit view",
             Context::Help => "Help",
             Context::Travel => "Time travel (t; table keys work too)",
+            Context::Pulse => "Pulse view (p)",
+            Context::List => "Attention list (!) and my queue (m)",
         }
     }
 }
@@ -84,6 +90,14 @@ pub enum Command {
     TravelStep,
     /// `:` in time travel: type a moment.
     TravelTo,
+    /// `p`: the pulse view.
+    Pulse,
+    /// `!`: the attention list.
+    Attention,
+    /// `m`: the current role's queue.
+    MyQueue,
+    /// `u`: only unfinished shipments, or all again.
+    Unfinished,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +151,8 @@ const fn b(
 /// State-strip keys, in `EventType::ALL` order.
 pub const STATE_KEYS: [char; 11] = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '-'];
 
+// Not formatted: one line per binding where it fits keeps the table short.
+#[rustfmt::skip]
 pub const KEYMAP: &[Binding] = &[
     b(X::Always, &[Ctrl('c')], "Ctrl-C", C::Quit, "quit"),
     b(X::Normal, &[Ch('q')], "q", C::Quit, "quit"),
@@ -326,6 +342,10 @@ pub const KEYMAP: &[Binding] = &[
         C::Escape,
         "cancel a waiting append, else clear the filter",
     ),
+    b(X::Normal, &[Ch('p')], "p", C::Pulse, "pulse: the tower's figures"),
+    b(X::Normal, &[Ch('!')], "!", C::Attention, "late, stuck, on hold: worst first"),
+    b(X::Normal, &[Ch('m')], "m", C::MyQueue, "my queue: the role's next steps"),
+    b(X::Normal, &[Ch('u')], "u", C::Unfinished, "only unfinished shipments (again: all)"),
     b(
         X::TextInput,
         &[Code(KeyCode::Enter)],
@@ -461,6 +481,20 @@ pub const KEYMAP: &[Binding] = &[
         "close help",
     ),
     b(X::Help, &[Ch('q')], "q", C::Quit, "quit"),
+    b(X::Pulse, &[Code(KeyCode::Esc), Ch('q'), Ch('p')], "Esc/q/p", C::Escape, "close"),
+    b(X::List, &[Code(KeyCode::Up), Ch('k')], "Up/k", C::Up, "previous shipment"),
+    b(X::List, &[Code(KeyCode::Down), Ch('j')], "Down/j", C::Down, "next shipment"),
+    b(X::List, &[Code(KeyCode::PageUp)], "PgUp", C::PageUp, "page up"),
+    b(X::List, &[Code(KeyCode::PageDown)], "PgDn", C::PageDown, "page down"),
+    b(X::List, &[Ch('a')], "a", C::Primary, "next step on it; moves to the next"),
+    b(X::List, &[Ch('h')], "h", C::Hold, "hold it (reason, then y)"),
+    b(X::List, &[Ch('o')], "o", C::Override, "override (reason, then y)"),
+    b(X::List, &[Ch('x')], "x", C::Cancel, "cancel it (reason, then y)"),
+    b(X::List, &[Code(KeyCode::Enter)], "Enter", C::Submit, "select it in the table"),
+    b(X::List, &[Ch('!')], "!", C::Attention, "the attention list"),
+    b(X::List, &[Ch('m')], "m", C::MyQueue, "my queue"),
+    b(X::List, &[Ch('r')], "r", C::NextRole, "next role"),
+    b(X::List, &[Code(KeyCode::Esc), Ch('q')], "Esc/q", C::Escape, "close the list"),
 ];
 
 /// What a key press does in `context`: a bound command, or (in text
@@ -504,7 +538,7 @@ pub enum Input {
 }
 
 /// The contexts in the order the help view lists them.
-pub const HELP_ORDER: [Context; 8] = [
+pub const HELP_ORDER: [Context; 10] = [
     Context::Normal,
     Context::Travel,
     Context::Always,
@@ -512,60 +546,11 @@ pub const HELP_ORDER: [Context; 8] = [
     Context::Confirm,
     Context::Form,
     Context::Audit,
+    Context::Pulse,
+    Context::List,
     Context::Help,
 ];
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn time_travel_keys_come_first_and_the_table_keys_still_work() {
-        let k = |c| dispatch(Context::Travel, &key(c));
-        assert_eq!(k(KeyCode::Left), Some(Input::Command(Command::TravelStep)));
-        assert_eq!(
-            k(KeyCode::Char(':')),
-            Some(Input::Command(Command::TravelTo))
-        );
-        assert_eq!(k(KeyCode::Esc), Some(Input::Command(Command::TimeTravel)));
-        assert_eq!(k(KeyCode::Down), Some(Input::Command(Command::Down)));
-        assert_eq!(
-            k(KeyCode::Char('a')),
-            Some(Input::Command(Command::Primary))
-        );
-        assert_eq!(
-            dispatch(Context::Normal, &key(KeyCode::Char(':'))),
-            Some(Input::Command(Command::Jump))
-        );
-    }
-
-    fn key(code: KeyCode) -> KeyEvent {
-        KeyEvent::new(code, KeyModifiers::NONE)
-    }
-
-    #[test]
-    fn letters_are_commands_in_normal_and_text_while_typing() {
-        let a = key(KeyCode::Char('a'));
-        assert_eq!(
-            dispatch(Context::Normal, &a),
-            Some(Input::Command(Command::Primary))
-        );
-        assert_eq!(dispatch(Context::TextInput, &a), Some(Input::Text('a')));
-        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        assert_eq!(
-            dispatch(Context::TextInput, &ctrl_c),
-            Some(Input::Command(Command::Quit))
-        );
-    }
-
-    #[test]
-    fn every_state_has_a_strip_key() {
-        assert_eq!(STATE_KEYS.len(), crate::domain::EventType::ALL.len());
-        for c in STATE_KEYS {
-            assert_eq!(
-                dispatch(Context::Normal, &key(KeyCode::Char(c))),
-                Some(Input::Command(Command::StateFilter))
-            );
-        }
-    }
-}
+#[path = "keymap_tests.rs"]
+mod tests;

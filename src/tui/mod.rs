@@ -19,6 +19,7 @@
 pub mod access;
 pub mod actions;
 pub mod app;
+pub mod attention;
 pub mod components;
 pub mod event_loop;
 pub mod input;
@@ -88,6 +89,9 @@ pub fn run(settings: Settings) -> Result<ExitCode> {
         }
     };
     app.demo = demo_rate.is_some();
+    if app.demo {
+        app.scale_levels_for_demo();
+    }
     app.lock_timeout = Some(settings.lock_timeout);
 
     let sources = Sources::start(&app.tower)?;

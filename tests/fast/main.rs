@@ -16,6 +16,7 @@ mod limits;
 mod model;
 mod payload;
 mod policy;
+mod pulse;
 mod recovery;
 mod search;
 mod store;

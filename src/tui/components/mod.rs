@@ -11,6 +11,8 @@
 //!   `x` and `n` decide; `reason`: the reason + `y` prompt that follows.
 //! - `form`: the new-shipment form. `jump`: the `:` prompt.
 //! - `audit`, `help`: the two full-screen views and their cursor/scroll.
+//! - `pulse`: the pulse view (`p`); `worklist`: the attention list (`!`)
+//!   and my queue (`m`), whose selection the action keys act on.
 //! - `status`: the status line and the reload banner.
 //!
 //! Each `draw` takes, read-only, the shared things it shows (the
@@ -26,9 +28,11 @@ pub mod form;
 pub mod help;
 pub mod history;
 pub mod jump;
+pub mod pulse;
 pub mod reason;
 pub mod status;
 pub mod table;
+pub mod worklist;
 
 use crate::domain::ShipmentId;
 use crate::store::AppendRequest;
@@ -39,9 +43,11 @@ pub use form::Form;
 pub use help::Help;
 pub use history::History;
 pub use jump::Jump;
+pub use pulse::Pulse;
 pub use reason::{Reason, ReasonPrompt};
 pub use status::{Status, StatusLine};
 pub use table::Table;
+pub use worklist::Worklist;
 
 /// Where the keys go in the normal view: the table or the history pane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

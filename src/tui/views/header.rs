@@ -2,6 +2,7 @@
 //! whether the view is live, who is acting under which policy, and loud
 //! banners (log reloaded, read-only, watcher fallback).
 
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -65,7 +66,22 @@ fn live_word(app: &App) -> Span<'static> {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+/// `LATE 12 · STUCK 3` (and held ones), at the moment shown: the words
+/// the table's SLA column uses.
+fn attention_spans(app: &App, now: DateTime<Utc>) -> Vec<Span<'static>> {
+    let c = app.attention_counts(now);
+    let style = |n: u64| if n > 0 { theme::error() } else { theme::dim() };
+    vec![
+        Span::styled(format!("LATE {}", thousands(c.late)), style(c.late)),
+        Span::styled(" · ", theme::dim()),
+        Span::styled(format!("STUCK {}", thousands(c.stuck)), style(c.stuck)),
+        Span::styled(" · ", theme::dim()),
+        Span::styled(format!("HOLD {}", thousands(c.on_hold)), style(c.on_hold)),
+        Span::raw("  "),
+    ]
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>) {
     let projection = app.projection();
     let badge = app.badge();
     let badge_style = match badge {
@@ -77,7 +93,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     .add_modifier(Modifier::BOLD);
     let live = live_word(app);
     let dir = inert(&app.index().location().describe(), 60);
-    let first = Line::from(vec![
+    let mut first = vec![
         Span::styled(" CONTROL TOWER ", theme::title().fg(Color::Cyan)),
         Span::styled(format!(" {} ", badge_text(badge)), badge_style),
         Span::raw(" "),
@@ -87,6 +103,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             thousands(projection.total_events()),
             thousands(projection.total_shipments() as u64)
         )),
+    ];
+    first.extend(attention_spans(app, now));
+    first.extend([
         Span::styled(dir, theme::dim()),
         if app.demo {
             Span::styled("  demo: simulator running", theme::dim())
@@ -94,6 +113,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Span::raw("")
         },
     ]);
+    let first = Line::from(first);
     let mut second = vec![
         Span::raw(format!(" operator {}", inert(app.access().operator(), 64))),
         Span::styled(" · ", theme::dim()),

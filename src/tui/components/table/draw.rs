@@ -10,7 +10,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row};
 
 use super::Table;
+use crate::domain::Timestamp;
 use crate::read::projection::{Projection, ShipmentSummary};
+use crate::read::pulse::attention::{Flags, classify};
+use crate::read::pulse::levels::ServiceLevels;
 use crate::read::query::Spot;
 use crate::text::inert;
 use crate::tui::rows::SortColumn;
@@ -38,8 +41,9 @@ impl Table {
         projection: &Projection,
         focused: bool,
         now: DateTime<Utc>,
+        levels: &ServiceLevels,
     ) {
-        draw(frame, area, self, projection, focused, now);
+        draw(frame, area, self, projection, focused, (now, levels));
     }
 }
 
@@ -49,7 +53,7 @@ fn draw(
     table: &Table,
     projection: &Projection,
     focused: bool,
-    now: DateTime<Utc>,
+    (now, levels): (DateTime<Utc>, &ServiceLevels),
 ) {
     let block = Block::bordered()
         .title(Span::styled(title(table, projection), theme::title()))
@@ -82,7 +86,14 @@ fn draw(
         .enumerate()
         .filter_map(|(i, &p)| {
             let s = shipments.get(p as usize)?;
-            Some(row(table, s, offset + i == table.cursor, wide, now))
+            let flags = classify(s, levels, Timestamp::from_instant_millis(now));
+            Some(row(
+                table,
+                s,
+                offset + i == table.cursor,
+                wide,
+                (now, flags),
+            ))
         })
         .collect();
     let (headers, widths) = columns(table, wide);
@@ -106,6 +117,9 @@ fn title(table: &Table, projection: &Projection) -> String {
             ""
         },
     );
+    if table.filter.unfinished {
+        title.push_str("· unfinished only ");
+    }
     if let Some(state) = table.filter.state {
         title.push_str(&format!("· state {state} "));
     }
@@ -150,12 +164,14 @@ fn columns(table: &Table, wide: bool) -> (Vec<Cell<'static>>, Vec<Constraint>) {
         Cell::from(" "),
         header_cell("ID", Some(SortColumn::Id), table),
         header_cell("STATE", Some(SortColumn::State), table),
+        Cell::from("SLA"),
         header_cell("ROUTE", Some(SortColumn::Route), table),
     ];
     let mut widths = vec![
         Constraint::Length(1),
         Constraint::Length(14),
         Constraint::Length(21),
+        Constraint::Length(5),
         Constraint::Fill(1),
     ];
     if wide {
@@ -171,12 +187,22 @@ fn columns(table: &Table, wide: bool) -> (Vec<Cell<'static>>, Vec<Constraint>) {
     (headers, widths)
 }
 
+/// Late / stuck as words (the header's legend counts them): `LATE`,
+/// `STUCK`, or `L+S` for both.
+fn sla_cell(flags: Flags) -> Cell<'static> {
+    let text = match flags.marker() {
+        "LATE+STUCK" => "L+S",
+        other => other,
+    };
+    Cell::from(Span::styled(text, theme::error()))
+}
+
 fn row(
     table: &Table,
     s: &ShipmentSummary,
     selected: bool,
     wide: bool,
-    now: DateTime<Utc>,
+    (now, flags): (DateTime<Utc>, Flags),
 ) -> Row<'static> {
     let changed = table.recent.contains_key(&s.id);
     // A marker as well as a colour: selected `>`, just changed `*`.
@@ -204,6 +230,7 @@ fn row(
         Cell::from(marker),
         Cell::from(Line::from(mark(Spot::Id, s.id.to_string()))),
         Cell::from(Line::from(state)),
+        sla_cell(flags),
         Cell::from(Line::from(route)),
     ];
     if wide {

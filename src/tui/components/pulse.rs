@@ -1,0 +1,331 @@
+//! The pulse view (`p`): the tower's figures at the moment shown (live,
+//! or the moment of time travel) on one screen: events per minute over
+//! the last hour (`Sparkline`), the state counts (`BarChart`), lead time
+//! from CREATED to DELIVERED per delivery type (`Chart`, and a table with
+//! p50/p90/max), dwell per state (which step is slow) and throughput by
+//! actor (`BarChart`). The figures are `read::pulse`'s, the same as
+//! `audit --json` reports; computed on opening, then at most once a
+//! second (a busy log would otherwise recompute them every frame).
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Axis, Bar, BarChart, BarGroup, Block, Chart, Clear, Dataset, GraphType, Row, Sparkline, Table,
+};
+
+use super::Action;
+use crate::domain::{Actor, EventType, Timestamp};
+use crate::read::projection::Projection;
+use crate::read::pulse::levels::{ServiceLevels, duration_text};
+use crate::read::pulse::{PulseFigures, figures};
+use crate::tui::keymap::Command;
+use crate::tui::views::{theme, thousands};
+
+/// How stale the figures may get while the view is open.
+const REFRESH: Duration = Duration::from_secs(1);
+
+/// Whether the view is open, and the figures last computed: for which
+/// events and moment, and when.
+#[derive(Debug, Default)]
+pub struct Pulse {
+    open: bool,
+    cache: RefCell<Option<Cached>>,
+}
+
+#[derive(Debug)]
+struct Cached {
+    key: (u64, Timestamp),
+    at: Instant,
+    figures: PulseFigures,
+}
+
+impl Pulse {
+    pub fn open(&mut self) {
+        self.open = true;
+        self.cache.replace(None);
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    /// Esc, `q` or `p` close it.
+    pub fn command(&mut self, command: Command) -> Option<Action> {
+        if command == Command::Escape {
+            self.open = false;
+            self.cache.replace(None);
+        }
+        None
+    }
+
+    /// The figures of `projection` at `now` (`travelling`: a past moment,
+    /// computed at once; live, at most once a `REFRESH`). A copy: a few
+    /// dozen numbers.
+    fn figures(
+        &self,
+        projection: &Projection,
+        levels: &ServiceLevels,
+        now: Timestamp,
+        travelling: bool,
+    ) -> PulseFigures {
+        let key = (projection.total_events(), now);
+        let mut cache = self.cache.borrow_mut();
+        if let Some(c) = cache.as_ref()
+            && (c.key == key || !travelling && c.at.elapsed() < REFRESH)
+        {
+            return c.figures.clone();
+        }
+        let made = figures(projection, levels, now);
+        *cache = Some(Cached {
+            key,
+            at: Instant::now(),
+            figures: made.clone(),
+        });
+        made
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, shown: Shown<'_>) {
+        if !self.open {
+            return;
+        }
+        let figures = self.figures(shown.projection, shown.levels, shown.now, shown.past);
+        draw(frame, area, &figures, shown.past);
+    }
+}
+
+/// What the pulse is drawn of.
+pub struct Shown<'a> {
+    pub projection: &'a Projection,
+    pub levels: &'a ServiceLevels,
+    /// The clock, or the moment viewed in time travel (`past`).
+    pub now: Timestamp,
+    pub past: bool,
+}
+
+fn block(title: String) -> Block<'static> {
+    Block::bordered().title(Span::styled(title, theme::title()))
+}
+
+fn draw(frame: &mut Frame, area: Rect, f: &PulseFigures, past: bool) {
+    frame.render_widget(Clear, area);
+    let when = f.now.to_string().replacen('T', " ", 1);
+    let outer = block(format!(
+        " Pulse {} {when} · LATE {} · STUCK {} · ON HOLD {} · Esc/q closes ",
+        if past { "AS OF" } else { "live at" },
+        thousands(f.attention.late),
+        thousands(f.attention.stuck),
+        thousands(f.attention.on_hold),
+    ))
+    .border_style(theme::focused_border(true));
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    let small = inner.height < 30;
+    let [spark, middle, bottom] = Layout::vertical([
+        Constraint::Length(if small { 4 } else { 6 }),
+        Constraint::Length(if small { 0 } else { 13 }),
+        Constraint::Fill(1),
+    ])
+    .areas(inner);
+    sparkline(frame, spark, f);
+    if !small {
+        let [states, lead] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(middle);
+        state_bars(frame, states, f);
+        lead_chart(frame, lead, f);
+    }
+    let [tables, actors] =
+        Layout::horizontal([Constraint::Fill(3), Constraint::Fill(2)]).areas(bottom);
+    let [lead, dwell] = Layout::vertical([
+        Constraint::Length(f.lead_time.len() as u16 + 3),
+        Constraint::Fill(1),
+    ])
+    .areas(tables);
+    lead_table(frame, lead, f);
+    dwell_table(frame, dwell, f);
+    actor_bars(frame, actors, f);
+}
+
+fn sparkline(frame: &mut Frame, area: Rect, f: &PulseFigures) {
+    let total: u64 = f.events_per_minute.iter().sum();
+    let last = f.events_per_minute.last().copied().unwrap_or(0);
+    let peak = f.events_per_minute.iter().max().copied().unwrap_or(0);
+    let title = format!(
+        " Events per minute, last hour: {} in all · this minute {} · peak {} ",
+        thousands(total),
+        thousands(last),
+        thousands(peak)
+    );
+    let widget = Sparkline::default()
+        .block(block(title))
+        .data(&f.events_per_minute)
+        .style(Style::new().fg(Color::Cyan));
+    frame.render_widget(widget, area);
+}
+
+fn state_bars(frame: &mut Frame, area: Rect, f: &PulseFigures) {
+    let bars: Vec<Bar> = EventType::ALL
+        .iter()
+        .map(|&e| {
+            let n = f.state_counts.get(&e).copied().unwrap_or(0);
+            Bar::default()
+                .label(Line::from(theme::short_state(e)))
+                .value(n)
+                .text_value(thousands(n))
+                .style(Style::new().fg(theme::state_color(e)))
+        })
+        .collect();
+    let widget = BarChart::default()
+        .block(block(" Shipments by state ".into()))
+        .direction(Direction::Horizontal)
+        .bar_width(1)
+        .bar_gap(0)
+        .data(BarGroup::default().bars(&bars));
+    frame.render_widget(widget, area);
+}
+
+/// Lead time per delivery type as lines through p50, p90 and max (hours).
+fn lead_chart(frame: &mut Frame, area: Rect, f: &PulseFigures) {
+    const COLORS: [Color; 4] = [Color::Green, Color::Yellow, Color::Cyan, Color::Magenta];
+    let hours = |ms: i64| ms as f64 / 3_600_000.0;
+    let points: Vec<(String, Vec<(f64, f64)>)> = f
+        .lead_time
+        .iter()
+        .map(|(kind, l)| {
+            let p = vec![
+                (50.0, hours(l.p50_ms)),
+                (90.0, hours(l.p90_ms)),
+                (100.0, hours(l.max_ms)),
+            ];
+            (kind.clone(), p)
+        })
+        .collect();
+    let top = points
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|(_, y)| *y))
+        .fold(0.0f64, f64::max)
+        .max(1.0);
+    let datasets: Vec<Dataset> = points
+        .iter()
+        .enumerate()
+        .map(|(i, (kind, p))| {
+            Dataset::default()
+                .name(kind.clone())
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::new().fg(COLORS[i % COLORS.len()]))
+                .data(p)
+        })
+        .collect();
+    let widget = Chart::new(datasets)
+        .block(block(" Lead time CREATED→DELIVERED (hours) ".into()))
+        .x_axis(
+            Axis::default()
+                .title("percentile")
+                .bounds([50.0, 100.0])
+                .labels(["p50", "p90", "max"]),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, top])
+                .labels(["0".to_string(), format!("{top:.1}")]),
+        );
+    frame.render_widget(widget, area);
+}
+
+fn lead_table(frame: &mut Frame, area: Rect, f: &PulseFigures) {
+    let rows: Vec<Row> = f
+        .lead_time
+        .iter()
+        .map(|(kind, l)| {
+            Row::new(vec![
+                crate::text::inert(kind, 12),
+                thousands(l.delivered),
+                duration_text(l.p50_ms),
+                duration_text(l.p90_ms),
+                duration_text(l.max_ms),
+                thousands(l.delivered_late),
+            ])
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(12),
+        Constraint::Length(9),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(6),
+    ];
+    let header = Row::new(["TYPE", "DELIVERED", "P50", "P90", "MAX", "LATE"]).style(theme::dim());
+    let widget = Table::new(rows, widths)
+        .header(header)
+        .block(block(" Lead time per delivery type ".into()));
+    frame.render_widget(widget, area);
+}
+
+fn dwell_table(frame: &mut Frame, area: Rect, f: &PulseFigures) {
+    // The slowest step (by p90) is marked: "which step is slow today".
+    let slowest = f
+        .dwell
+        .iter()
+        .max_by_key(|(_, d)| d.p90_ms)
+        .map(|(e, _)| *e);
+    let rows: Vec<Row> = f
+        .dwell
+        .iter()
+        .map(|(state, d)| {
+            let mark = if Some(*state) == slowest {
+                "◀ slowest"
+            } else {
+                ""
+            };
+            Row::new(vec![
+                state.to_string(),
+                thousands(d.count),
+                duration_text(d.mean_ms as i64),
+                duration_text(d.p90_ms as i64),
+                mark.to_string(),
+            ])
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(21),
+        Constraint::Length(9),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Fill(1),
+    ];
+    let header = Row::new(["DWELL IN STATE", "STAYS", "MEAN", "P90", ""]).style(theme::dim());
+    let widget = Table::new(rows, widths)
+        .header(header)
+        .block(block(" Dwell before the next event ".into()));
+    frame.render_widget(widget, area);
+}
+
+fn actor_bars(frame: &mut Frame, area: Rect, f: &PulseFigures) {
+    let bars: Vec<Bar> = Actor::ALL
+        .iter()
+        .map(|a| {
+            let hour = f.throughput_last_hour.get(a).copied().unwrap_or(0);
+            let total = f.throughput_total.get(a).copied().unwrap_or(0);
+            Bar::default()
+                .label(Line::from(a.as_str()))
+                .value(hour)
+                .text_value(format!("{} / {}", thousands(hour), thousands(total)))
+        })
+        .collect();
+    let widget = BarChart::default()
+        .block(block(" Events by actor: last hour / all ".into()))
+        .direction(Direction::Horizontal)
+        .bar_width(1)
+        .bar_gap(0)
+        .bar_style(Style::new().fg(Color::Blue))
+        .data(BarGroup::default().bars(&bars));
+    frame.render_widget(widget, area);
+}

@@ -1,0 +1,53 @@
+//! The keymap's dispatch: which command each key is where.
+
+use super::*;
+
+#[test]
+fn time_travel_keys_come_first_and_the_table_keys_still_work() {
+    let k = |c| dispatch(Context::Travel, &key(c));
+    assert_eq!(k(KeyCode::Left), Some(Input::Command(Command::TravelStep)));
+    assert_eq!(
+        k(KeyCode::Char(':')),
+        Some(Input::Command(Command::TravelTo))
+    );
+    assert_eq!(k(KeyCode::Esc), Some(Input::Command(Command::TimeTravel)));
+    assert_eq!(k(KeyCode::Down), Some(Input::Command(Command::Down)));
+    assert_eq!(
+        k(KeyCode::Char('a')),
+        Some(Input::Command(Command::Primary))
+    );
+    assert_eq!(
+        dispatch(Context::Normal, &key(KeyCode::Char(':'))),
+        Some(Input::Command(Command::Jump))
+    );
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+#[test]
+fn letters_are_commands_in_normal_and_text_while_typing() {
+    let a = key(KeyCode::Char('a'));
+    assert_eq!(
+        dispatch(Context::Normal, &a),
+        Some(Input::Command(Command::Primary))
+    );
+    assert_eq!(dispatch(Context::TextInput, &a), Some(Input::Text('a')));
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert_eq!(
+        dispatch(Context::TextInput, &ctrl_c),
+        Some(Input::Command(Command::Quit))
+    );
+}
+
+#[test]
+fn every_state_has_a_strip_key() {
+    assert_eq!(STATE_KEYS.len(), crate::domain::EventType::ALL.len());
+    for c in STATE_KEYS {
+        assert_eq!(
+            dispatch(Context::Normal, &key(KeyCode::Char(c))),
+            Some(Input::Command(Command::StateFilter))
+        );
+    }
+}
