@@ -21,14 +21,21 @@ use crate::read::pulse::levels::ServiceLevels;
 /// is 2 minutes, stuck after 1 minute), so markers appear while you watch.
 pub const DEMO_SCALE: i64 = 360;
 
-/// How long the header's counts may be reused on a live tower.
+/// How long the header's counts may be reused on a live tower when
+/// counting is slow (over `SLOW`).
 const COUNTS_FOR: Duration = Duration::from_secs(1);
+const SLOW: Duration = Duration::from_millis(2);
+
+/// Two moments within a second: late and stuck move by no more.
+fn close(a: Timestamp, b: Timestamp) -> bool {
+    (a.instant() - b.instant()).num_milliseconds().abs() < 1000
+}
 
 #[derive(Debug, Default)]
 pub struct Watch {
     levels: ServiceLevels,
-    /// (events, moment, when computed, counts).
-    counts: RefCell<Option<(u64, Timestamp, Instant, Counts)>>,
+    /// (events, moment, when computed, how long it took, counts).
+    counts: RefCell<Option<(u64, Timestamp, Instant, Duration, Counts)>>,
 }
 
 impl App {
@@ -67,13 +74,17 @@ impl App {
         let past = self.travelling().is_some();
         let key = projection.total_events();
         let mut cached = self.watch.counts.borrow_mut();
-        if let Some((events, at, when, counts)) = *cached
-            && (events == key && at == now || !past && when.elapsed() < COUNTS_FOR)
-        {
-            return counts;
+        if let Some((events, at, when, cost, counts)) = *cached {
+            let same = events == key && (at == now || !past && close(at, now));
+            // A slow count (125k shipments) is redone at most once a second.
+            let throttled = !past && cost > SLOW && when.elapsed() < COUNTS_FOR;
+            if same || throttled {
+                return counts;
+            }
         }
+        let started = Instant::now();
         let made = counts(projection, &self.watch.levels, now);
-        *cached = Some((key, now, Instant::now(), made));
+        *cached = Some((key, now, Instant::now(), started.elapsed(), made));
         made
     }
 

@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod attention;
 mod bench;
 mod screens;
 mod search;

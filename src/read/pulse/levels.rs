@@ -143,16 +143,17 @@ pub fn duration_ms(text: &str) -> Option<i64> {
     n.checked_mul(ms).filter(|&v| v > 0)
 }
 
-/// A duration as an operator reads it: `3h12m`, `2d4h`, `45m`, `30s`.
+/// A duration as an operator reads it, in hours up to 99 h (service
+/// levels are written in hours): `30s`, `45m`, `3h12m`, `25h`, `4d12h`.
 pub fn duration_text(ms: i64) -> String {
     let s = ms.max(0) / 1000;
-    let (d, h, m) = (s / 86_400, s / 3600 % 24, s / 60 % 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s}s"),
-        (0, 0, m) => format!("{m}m"),
-        (0, h, 0) => format!("{h}h"),
-        (0, h, m) => format!("{h}h{m:02}m"),
-        (d, 0, _) => format!("{d}d"),
-        (d, h, _) => format!("{d}d{h}h"),
+    let (h, m) = (s / 3600, s / 60 % 60);
+    match (h, m) {
+        (0, 0) => format!("{s}s"),
+        (0, m) => format!("{m}m"),
+        (h, 0) if h < 100 => format!("{h}h"),
+        (h, m) if h < 100 => format!("{h}h{m:02}m"),
+        (h, _) if h % 24 == 0 => format!("{}d", h / 24),
+        (h, _) => format!("{}d{}h", h / 24, h % 24),
     }
 }

@@ -42,8 +42,12 @@ pub struct Pulse {
 struct Cached {
     key: (u64, Timestamp),
     at: Instant,
+    cost: Duration,
     figures: PulseFigures,
 }
+
+/// Figures slower than this to compute are redone at most every `REFRESH`.
+const SLOW: Duration = Duration::from_millis(2);
 
 impl Pulse {
     pub fn open(&mut self) {
@@ -76,15 +80,20 @@ impl Pulse {
     ) -> PulseFigures {
         let key = (projection.total_events(), now);
         let mut cache = self.cache.borrow_mut();
-        if let Some(c) = cache.as_ref()
-            && (c.key == key || !travelling && c.at.elapsed() < REFRESH)
-        {
-            return c.figures.clone();
+        if let Some(c) = cache.as_ref() {
+            let same = c.key.0 == key.0
+                && (travelling && c.key.1 == key.1 || !travelling && c.at.elapsed() < REFRESH);
+            let throttled = !travelling && c.cost > SLOW && c.at.elapsed() < REFRESH;
+            if same || throttled {
+                return c.figures.clone();
+            }
         }
+        let started = Instant::now();
         let made = figures(projection, levels, now);
         *cache = Some(Cached {
             key,
             at: Instant::now(),
+            cost: started.elapsed(),
             figures: made.clone(),
         });
         made
@@ -125,30 +134,45 @@ fn draw(frame: &mut Frame, area: Rect, f: &PulseFigures, past: bool) {
     .border_style(theme::focused_border(true));
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
-    let small = inner.height < 30;
+    if inner.height < 30 {
+        return draw_small(frame, inner, f);
+    }
     let [spark, middle, bottom] = Layout::vertical([
-        Constraint::Length(if small { 4 } else { 6 }),
-        Constraint::Length(if small { 0 } else { 13 }),
-        Constraint::Fill(1),
+        Constraint::Min(4),
+        Constraint::Length(14),
+        Constraint::Length(10),
     ])
     .areas(inner);
     sparkline(frame, spark, f);
-    if !small {
-        let [states, lead] =
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
-                .areas(middle);
-        state_bars(frame, states, f);
-        lead_chart(frame, lead, f);
-    }
-    let [tables, actors] =
-        Layout::horizontal([Constraint::Fill(3), Constraint::Fill(2)]).areas(bottom);
-    let [lead, dwell] = Layout::vertical([
+    let [states, dwell] =
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(middle);
+    state_bars(frame, states, f);
+    dwell_table(frame, dwell, f);
+    let [lead, chart, actors] = Layout::horizontal([
+        Constraint::Percentage(38),
+        Constraint::Percentage(27),
+        Constraint::Percentage(35),
+    ])
+    .areas(bottom);
+    lead_table(frame, lead, f);
+    lead_chart(frame, chart, f);
+    actor_bars(frame, actors, f);
+}
+
+/// Small screens (80x24): the events per minute, lead time and the most
+/// active actors beside the dwell table (the state counts are the strip's).
+fn draw_small(frame: &mut Frame, inner: Rect, f: &PulseFigures) {
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+    dwell_table(frame, left, f);
+    let [spark, lead, actors] = Layout::vertical([
+        Constraint::Length(4),
         Constraint::Length(f.lead_time.len() as u16 + 3),
         Constraint::Fill(1),
     ])
-    .areas(tables);
+    .areas(right);
+    sparkline(frame, spark, f);
     lead_table(frame, lead, f);
-    dwell_table(frame, dwell, f);
     actor_bars(frame, actors, f);
 }
 
@@ -156,12 +180,20 @@ fn sparkline(frame: &mut Frame, area: Rect, f: &PulseFigures) {
     let total: u64 = f.events_per_minute.iter().sum();
     let last = f.events_per_minute.last().copied().unwrap_or(0);
     let peak = f.events_per_minute.iter().max().copied().unwrap_or(0);
-    let title = format!(
-        " Events per minute, last hour: {} in all · this minute {} · peak {} ",
-        thousands(total),
-        thousands(last),
-        thousands(peak)
-    );
+    let title = if area.width < 60 {
+        format!(
+            " Events/min, 1 h: {} · peak {} ",
+            thousands(total),
+            thousands(peak)
+        )
+    } else {
+        format!(
+            " Events per minute, last hour: {} in all · this minute {} · peak {} ",
+            thousands(total),
+            thousands(last),
+            thousands(peak)
+        )
+    };
     let widget = Sparkline::default()
         .block(block(title))
         .data(&f.events_per_minute)
@@ -224,7 +256,7 @@ fn lead_chart(frame: &mut Frame, area: Rect, f: &PulseFigures) {
         })
         .collect();
     let widget = Chart::new(datasets)
-        .block(block(" Lead time CREATED→DELIVERED (hours) ".into()))
+        .block(block(" Lead time, hours ".into()))
         .x_axis(
             Axis::default()
                 .title("percentile")
@@ -239,37 +271,43 @@ fn lead_chart(frame: &mut Frame, area: Rect, f: &PulseFigures) {
     frame.render_widget(widget, area);
 }
 
+/// Lead time per delivery type; a narrow area leaves out the count.
 fn lead_table(frame: &mut Frame, area: Rect, f: &PulseFigures) {
+    let narrow = area.width < 40;
     let rows: Vec<Row> = f
         .lead_time
         .iter()
         .map(|(kind, l)| {
-            Row::new(vec![
-                crate::text::inert(kind, 12),
-                thousands(l.delivered),
+            let mut cells = vec![crate::text::inert(kind, 9)];
+            if !narrow {
+                cells.push(thousands(l.delivered));
+            }
+            cells.extend([
                 duration_text(l.p50_ms),
                 duration_text(l.p90_ms),
                 duration_text(l.max_ms),
                 thousands(l.delivered_late),
-            ])
+            ]);
+            Row::new(cells)
         })
         .collect();
-    let widths = [
-        Constraint::Length(12),
-        Constraint::Length(9),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(6),
-    ];
-    let header = Row::new(["TYPE", "DELIVERED", "P50", "P90", "MAX", "LATE"]).style(theme::dim());
+    let mut widths = vec![Constraint::Length(8)];
+    let mut header = vec!["TYPE"];
+    if !narrow {
+        widths.push(Constraint::Length(7));
+        header.push("DONE");
+    }
+    widths.extend([Constraint::Length(6); 3]);
+    widths.push(Constraint::Length(5));
+    header.extend(["P50", "P90", "MAX", "LATE"]);
     let widget = Table::new(rows, widths)
-        .header(header)
-        .block(block(" Lead time per delivery type ".into()));
+        .header(Row::new(header).style(theme::dim()))
+        .block(block(" Lead time CREATED→DELIVERED ".into()));
     frame.render_widget(widget, area);
 }
 
 fn dwell_table(frame: &mut Frame, area: Rect, f: &PulseFigures) {
+    let narrow = area.width < 46;
     // The slowest step (by p90) is marked: "which step is slow today".
     let slowest = f
         .dwell
@@ -285,8 +323,14 @@ fn dwell_table(frame: &mut Frame, area: Rect, f: &PulseFigures) {
             } else {
                 ""
             };
+            // Narrow: the strip's short names, never a cut one.
+            let name = if narrow {
+                theme::short_state(*state).to_string()
+            } else {
+                state.to_string()
+            };
             Row::new(vec![
-                state.to_string(),
+                name,
                 thousands(d.count),
                 duration_text(d.mean_ms as i64),
                 duration_text(d.p90_ms as i64),
@@ -295,13 +339,13 @@ fn dwell_table(frame: &mut Frame, area: Rect, f: &PulseFigures) {
         })
         .collect();
     let widths = [
-        Constraint::Length(21),
-        Constraint::Length(9),
+        Constraint::Length(if narrow { 12 } else { 21 }),
+        Constraint::Length(7),
         Constraint::Length(7),
         Constraint::Length(7),
         Constraint::Fill(1),
     ];
-    let header = Row::new(["DWELL IN STATE", "STAYS", "MEAN", "P90", ""]).style(theme::dim());
+    let header = Row::new(["STATE", "STAYS", "MEAN", "P90", ""]).style(theme::dim());
     let widget = Table::new(rows, widths)
         .header(header)
         .block(block(" Dwell before the next event ".into()));
@@ -309,7 +353,14 @@ fn dwell_table(frame: &mut Frame, area: Rect, f: &PulseFigures) {
 }
 
 fn actor_bars(frame: &mut Frame, area: Rect, f: &PulseFigures) {
-    let bars: Vec<Bar> = Actor::ALL
+    // The most active first: on a small screen they are the ones shown.
+    let mut actors: Vec<Actor> = Actor::ALL.to_vec();
+    actors.sort_by_key(|a| {
+        let hour = f.throughput_last_hour.get(a).copied().unwrap_or(0);
+        let total = f.throughput_total.get(a).copied().unwrap_or(0);
+        std::cmp::Reverse((hour, total))
+    });
+    let bars: Vec<Bar> = actors
         .iter()
         .map(|a| {
             let hour = f.throughput_last_hour.get(a).copied().unwrap_or(0);

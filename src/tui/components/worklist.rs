@@ -30,6 +30,8 @@ use crate::tui::views::{theme, thousands};
 
 /// How often a busy log rebuilds the open list.
 const REBUILD: Duration = Duration::from_millis(500);
+/// A build slower than this is throttled.
+const SLOW: Duration = Duration::from_millis(2);
 /// Hold reasons are read back (one line each) for this many entries.
 const REASONS_FOR: usize = 200;
 
@@ -48,12 +50,25 @@ pub struct Entry {
     pub text: String,
 }
 
+/// What the entries were last built of, when, and how long it took.
+#[derive(Debug, Clone, Copy)]
+struct Built {
+    events: u64,
+    role: Option<Actor>,
+    now: Timestamp,
+    at: Instant,
+    cost: Duration,
+}
+
+fn millis(t: Timestamp) -> i64 {
+    t.instant().timestamp_millis()
+}
+
 #[derive(Debug, Default)]
 pub struct Worklist {
     kind: Option<ListKind>,
     entries: RefCell<Vec<Entry>>,
-    /// What the entries were built of: events, role, moment, and when.
-    built: Cell<Option<(u64, Option<Actor>, Timestamp, Instant)>>,
+    built: Cell<Option<Built>>,
     cursor: Cell<usize>,
     /// The shipment under the cursor: kept when the list is rebuilt.
     selected: Cell<Option<ShipmentId>>,
@@ -156,18 +171,22 @@ impl Worklist {
         }
     }
 
-    /// Builds the entries again when what they are built of changed
-    /// (live: at most every `REBUILD`), keeping the cursor's shipment.
+    /// Builds the entries again when what they are built of changed (the
+    /// waits are redone every few seconds), keeping the cursor's
+    /// shipment. On a live log where a build is slow (125k shipments),
+    /// at most every `REBUILD`.
     pub fn sync(&self, source: &Source<'_>) {
         let Some(kind) = self.kind else { return };
         let events = source.projection.total_events();
-        if let Some((e, role, at, when)) = self.built.get() {
-            let same = e == events && role == source.role && (source.past || at == source.now);
-            let recent = !source.past && when.elapsed() < REBUILD && role == source.role;
-            if same || recent {
+        if let Some(b) = self.built.get() {
+            let waits = (millis(source.now) - millis(b.now)).abs() < 5_000;
+            let same = b.events == events && b.role == source.role;
+            let throttled = !source.past && b.at.elapsed() < REBUILD && b.cost > SLOW;
+            if same && (waits || b.now == source.now) || throttled && b.role == source.role {
                 return;
             }
         }
+        let started = Instant::now();
         let entries = build(kind, source);
         let selected = self.selected.get();
         let row = selected
@@ -176,9 +195,13 @@ impl Worklist {
         self.cursor.set(row);
         self.selected.set(entries.get(row).map(|e| e.id));
         *self.entries.borrow_mut() = entries;
-        let now = source.now;
-        self.built
-            .set(Some((events, source.role, now, Instant::now())));
+        self.built.set(Some(Built {
+            events,
+            role: source.role,
+            now: source.now,
+            at: Instant::now(),
+            cost: started.elapsed(),
+        }));
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, source: &Source<'_>) {
@@ -225,26 +248,26 @@ fn build(kind: ListKind, source: &Source<'_>) -> Vec<Entry> {
 
 fn title(list: &Worklist, kind: ListKind, source: &Source<'_>, n: usize) -> String {
     let when = if source.past {
-        " (as of the moment shown)"
+        " (as of the moment)"
     } else {
         ""
     };
     let (name, help) = match kind {
         ListKind::Attention => (
-            "Attention: late, stuck, on hold, most overdue first".to_string(),
-            "a/h/o/x act · Enter: in table",
+            "Attention: late, stuck, on hold · most overdue first".to_string(),
+            "a/h/o/x act · Enter: table",
         ),
         ListKind::Queue => (
             format!(
-                "My queue as {}: oldest waiting first",
+                "My queue as {} · oldest first",
                 source.role.map_or("(no role)", |r| r.as_str())
             ),
-            "a: next step, then the next · Enter: in table",
+            "a acts, then the next · Enter: table",
         ),
     };
     let at = if n == 0 { 0 } else { list.cursor.get() + 1 };
     format!(
-        " {name}{when} · {} of {} · {help} · Esc/q closes ",
+        " {name}{when} · {} of {} · {help} · Esc/q ",
         thousands(at as u64),
         thousands(n as u64)
     )

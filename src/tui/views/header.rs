@@ -68,17 +68,24 @@ fn live_word(app: &App) -> Span<'static> {
 
 /// `LATE 12 · STUCK 3` (and held ones), at the moment shown: the words
 /// the table's SLA column uses.
-fn attention_spans(app: &App, now: DateTime<Utc>) -> Vec<Span<'static>> {
+/// (Held ones only where there is room: the attention list has them.)
+fn attention_spans(app: &App, now: DateTime<Utc>, width: u16) -> Vec<Span<'static>> {
     let c = app.attention_counts(now);
     let style = |n: u64| if n > 0 { theme::error() } else { theme::dim() };
-    vec![
+    let mut spans = vec![
+        Span::raw("  "),
         Span::styled(format!("LATE {}", thousands(c.late)), style(c.late)),
         Span::styled(" · ", theme::dim()),
         Span::styled(format!("STUCK {}", thousands(c.stuck)), style(c.stuck)),
-        Span::styled(" · ", theme::dim()),
-        Span::styled(format!("HOLD {}", thousands(c.on_hold)), style(c.on_hold)),
-        Span::raw("  "),
-    ]
+    ];
+    if width >= 100 {
+        spans.push(Span::styled(" · ", theme::dim()));
+        spans.push(Span::styled(
+            format!("HOLD {}", thousands(c.on_hold)),
+            style(c.on_hold),
+        ));
+    }
+    spans
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>) {
@@ -98,14 +105,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>) {
         Span::styled(format!(" {} ", badge_text(badge)), badge_style),
         Span::raw(" "),
         live,
+    ];
+    // Right after LIVE: what needs attention matters more than the sizes.
+    first.extend(attention_spans(app, now, area.width));
+    first.extend([
         Span::raw(format!(
             "  {} events · {} shipments  ",
             thousands(projection.total_events()),
             thousands(projection.total_shipments() as u64)
         )),
-    ];
-    first.extend(attention_spans(app, now));
-    first.extend([
         Span::styled(dir, theme::dim()),
         if app.demo {
             Span::styled("  demo: simulator running", theme::dim())
