@@ -76,11 +76,19 @@ impl App {
             }
             Mode::Audit => self.audit.command(command, &self.integrity.verify),
             Mode::Pulse => self.pulse.command(command),
-            Mode::List => match command {
-                Command::Primary | Command::Hold | Command::Override | Command::Cancel => {
+            // One binding each for the action keys and the list keys:
+            // the key picks which.
+            Mode::List => match (command, key.code) {
+                (Command::Primary, KeyCode::Char(c)) => {
+                    let command = match c {
+                        'h' => Command::Hold,
+                        'o' => Command::Override,
+                        'x' => Command::Cancel,
+                        _ => Command::Primary,
+                    };
                     return self.act_on_list(command);
                 }
-                Command::NextRole => return self.step_role(1),
+                (Command::Attention, KeyCode::Char('m')) => self.worklist.command(Command::MyQueue),
                 _ => self.worklist.command(command),
             },
         };

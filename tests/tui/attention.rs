@@ -175,7 +175,11 @@ fn my_queue_then_a_down_the_list() {
     let screen = tower.render(&app, 120, 40);
     let state = app.index().summary(shipment(2)).map(|s| s.state);
     assert_eq!(state, Some(EventType::ManagerApproved), "{screen}");
-    let listed = |id: &str| screen.lines().any(|l| l.starts_with("\"│") && l.contains(id));
+    let listed = |id: &str| {
+        screen
+            .lines()
+            .any(|l| l.starts_with("\"│") && l.contains(id))
+    };
     assert!(!listed("SHP-0000000002"), "{screen}");
     let selected = screen.lines().find(|l| l.contains('>')).unwrap_or("");
     assert!(selected.contains("SHP-0000000008"), "{screen}");
