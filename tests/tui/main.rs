@@ -9,3 +9,4 @@ mod bench;
 mod screens;
 mod search;
 mod tmux;
+mod tmux_attention;
