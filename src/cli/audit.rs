@@ -32,15 +32,15 @@ pub struct AuditArgs {
 pub fn run(ctx: &Context, args: &AuditArgs) -> Result<ExitCode> {
     let index = ctx.index_as_of(args.as_of, args.json)?;
     let levels = service_levels(ctx)?;
-    // An `--as-of` answer is of its moment; else of the clock.
-    let now = match args.as_of {
-        Some(_) => index.projection().last_event_time(),
-        None => None,
-    }
-    .unwrap_or_else(crate::domain::Timestamp::now_millis);
-    let report = index
-        .audit_report()
-        .with_pulse(index.projection(), levels, now);
+    // The pulse is as of the last event (of the `--as-of` moment, or of the
+    // log), not the clock: two audits of the same log agree, and an
+    // `--as-of` answer equals an audit of that prefix. (The dashboard's
+    // pulse is of the clock.) A log with no events has no pulse.
+    let report = index.audit_report();
+    let report = match index.projection().last_event_time() {
+        Some(now) => report.with_pulse(index.projection(), levels, now),
+        None => report,
+    };
     let head = head_of(&report)?;
     if let Some(file) = &args.record_head {
         record(file, &head, ctx)?;
@@ -135,7 +135,7 @@ pub fn service_levels(ctx: &Context) -> Result<ServiceLevels> {
 /// The pulse figures, briefly.
 fn print_pulse(out: &mut Out, pulse: &PulseFigures) -> Result<()> {
     let hour: u64 = pulse.events_per_minute.iter().sum();
-    out.line(format_args!("\nPulse at {}", pulse.now))?;
+    out.line(format_args!("\nPulse as of the last event, {}", pulse.now))?;
     out.line(format_args!("  events in the last hour  {hour:>10}"))?;
     out.line(format_args!(
         "  late · stuck · on hold   {} · {} · {}",
