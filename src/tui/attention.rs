@@ -17,9 +17,12 @@ use crate::domain::{ShipmentId, Timestamp};
 use crate::read::pulse::attention::{Counts, counts};
 use crate::read::pulse::levels::ServiceLevels;
 
-/// The demo runs an hour of service level in ten seconds (12 h SAME_DAY
-/// is 2 minutes, stuck after 1 minute), so markers appear while you watch.
-pub const DEMO_SCALE: i64 = 360;
+/// The demo's service levels: an hour is a second (SAME_DAY 12 s,
+/// EXPRESS 48 s, STANDARD 120 s, stuck after 6 s). At the demo's 5
+/// events/s over 12 shipments in flight a shipment moves about every
+/// 2.4 s and is delivered in 15–40 s, so SAME_DAY ones run late and the
+/// odd one sits long enough to be stuck while you watch.
+pub const DEMO_SCALE: i64 = 3600;
 
 /// How long the header's counts may be reused on a live tower when
 /// counting is slow (over `SLOW`).

@@ -27,6 +27,7 @@ pub mod jobs;
 pub mod keymap;
 pub mod live;
 pub mod measure;
+pub mod measure_pulse;
 pub mod measure_travel;
 pub mod rows;
 pub mod search;

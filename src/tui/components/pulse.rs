@@ -222,18 +222,25 @@ fn state_bars(frame: &mut Frame, area: Rect, f: &PulseFigures) {
     frame.render_widget(widget, area);
 }
 
-/// Lead time per delivery type as lines through p50, p90 and max (hours).
+/// Lead time per delivery type as lines through p50, p90 and max, in
+/// hours, minutes or seconds (whichever reads: the demo's are seconds).
 fn lead_chart(frame: &mut Frame, area: Rect, f: &PulseFigures) {
     const COLORS: [Color; 4] = [Color::Green, Color::Yellow, Color::Cyan, Color::Magenta];
-    let hours = |ms: i64| ms as f64 / 3_600_000.0;
+    let longest = f.lead_time.values().map(|l| l.max_ms).max().unwrap_or(0);
+    let (unit, per) = match longest {
+        ms if ms >= 2 * 3_600_000 => ("hours", 3_600_000.0),
+        ms if ms >= 2 * 60_000 => ("minutes", 60_000.0),
+        _ => ("seconds", 1000.0),
+    };
+    let scaled = |ms: i64| ms as f64 / per;
     let points: Vec<(String, Vec<(f64, f64)>)> = f
         .lead_time
         .iter()
         .map(|(kind, l)| {
             let p = vec![
-                (50.0, hours(l.p50_ms)),
-                (90.0, hours(l.p90_ms)),
-                (100.0, hours(l.max_ms)),
+                (50.0, scaled(l.p50_ms)),
+                (90.0, scaled(l.p90_ms)),
+                (100.0, scaled(l.max_ms)),
             ];
             (kind.clone(), p)
         })
@@ -256,7 +263,7 @@ fn lead_chart(frame: &mut Frame, area: Rect, f: &PulseFigures) {
         })
         .collect();
     let widget = Chart::new(datasets)
-        .block(block(" Lead time, hours ".into()))
+        .block(block(format!(" Lead time, {unit} ")))
         .x_axis(
             Axis::default()
                 .title("percentile")

@@ -1,0 +1,111 @@
+//! Pulse figures for the TUI benchmark (`tests/tui/bench.rs`): on a
+//! loaded log, the first draw of the pulse view (`p` + frame, the figures
+//! computed from scratch), the figures alone, and then the frames drawn
+//! with the view open while a simulator appends at a given rate (each
+//! sample: the refresh that reads what arrived + a frame).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::app::{App, AppOptions};
+use super::measure_travel::Spread;
+use super::views;
+use crate::domain::Timestamp;
+use crate::error::{Error, Result};
+use crate::sim::{Simulation, SimulationConfig};
+use crate::store::{LogPaths, Who};
+
+#[derive(Debug, Clone, Default)]
+pub struct PulseTimes {
+    pub shipments: usize,
+    pub events: u64,
+    /// `p` + the first frame of the pulse.
+    pub first_draw: Duration,
+    /// `read::pulse::figures` alone, on the loaded projection.
+    pub figures: Duration,
+    /// Refresh + frame with the pulse open, under the simulator.
+    pub frames: Spread,
+    /// Events the simulator appended meanwhile, and over how long.
+    pub appended: u64,
+    pub seconds: f64,
+}
+
+fn draw(terminal: &mut Terminal<TestBackend>, app: &App) -> Result<()> {
+    terminal
+        .draw(|f| views::draw(f, app, Utc::now()))
+        .map(|_| ())
+        .map_err(|e| Error::Internal(format!("draw: {e}")))
+}
+
+/// Loads `paths` into a 160x45 dashboard, opens the pulse, then draws a
+/// frame every 16 ms for `seconds` while a simulator appends `rate`
+/// events a second.
+pub fn measure_pulse(paths: &LogPaths, seconds: u64, rate: f64) -> Result<PulseTimes> {
+    let mut app = App::new(AppOptions {
+        paths: paths.clone(),
+        operator: "bench".into(),
+        role: None,
+    });
+    while app.load_step(u64::MAX)? {}
+    app.finish_load();
+    let mut terminal = Terminal::new(TestBackend::new(160, 45))
+        .map_err(|e| Error::Internal(format!("test backend: {e}")))?;
+    draw(&mut terminal, &app)?;
+    let started = Instant::now();
+    let levels = app.levels().clone();
+    crate::read::pulse::figures(app.projection(), &levels, Timestamp::now_millis());
+    let figures = started.elapsed();
+    let started = Instant::now();
+    app.handle_key(&KeyEvent::new(KeyCode::Char('p'), KeyModifiers::NONE));
+    draw(&mut terminal, &app)?;
+    let first_draw = started.elapsed();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let simulator = {
+        let (stop, location) = (stop.clone(), app.index().location().clone());
+        std::thread::spawn(move || -> Result<u64> {
+            let who = Who {
+                operator: "simulator".into(),
+                named: None,
+            };
+            let mut store =
+                crate::read::log::long_writer(&location, &who, Duration::from_secs(10))?;
+            let mut sim = Simulation::new(SimulationConfig {
+                shipments: None,
+                rate,
+                seed: 7,
+                in_flight: 50,
+            });
+            Ok(sim.run(&mut *store, |_| !stop.load(Ordering::SeqCst))?.events)
+        })
+    };
+    let mut times = Vec::new();
+    let began = Instant::now();
+    while began.elapsed() < Duration::from_secs(seconds) {
+        let t = Instant::now();
+        app.refresh();
+        draw(&mut terminal, &app)?;
+        let took = t.elapsed();
+        times.push(took);
+        std::thread::sleep(Duration::from_millis(16).saturating_sub(took));
+    }
+    stop.store(true, Ordering::SeqCst);
+    let appended = simulator
+        .join()
+        .map_err(|_| Error::Internal("the simulator panicked".into()))??;
+    Ok(PulseTimes {
+        shipments: app.projection().total_shipments(),
+        events: app.projection().total_events(),
+        first_draw,
+        figures,
+        frames: Spread::of(times),
+        appended,
+        seconds: began.elapsed().as_secs_f64(),
+    })
+}
