@@ -17,9 +17,10 @@ use super::app::{App, AppOptions};
 use super::measure_travel::Spread;
 use super::views;
 use crate::domain::Timestamp;
+use crate::domain::payload::created_payload;
+use crate::domain::{Actor, EventType};
 use crate::error::{Error, Result};
-use crate::sim::{Simulation, SimulationConfig};
-use crate::store::{LogPaths, Who};
+use crate::store::{AppendRequest, Location, LogPaths, Who};
 
 #[derive(Debug, Clone, Default)]
 pub struct PulseTimes {
@@ -67,23 +68,9 @@ pub fn measure_pulse(paths: &LogPaths, seconds: u64, rate: f64) -> Result<PulseT
     let first_draw = started.elapsed();
 
     let stop = Arc::new(AtomicBool::new(false));
-    let simulator = {
+    let writer = {
         let (stop, location) = (stop.clone(), app.index().location().clone());
-        std::thread::spawn(move || -> Result<u64> {
-            let who = Who {
-                operator: "simulator".into(),
-                named: None,
-            };
-            let mut store =
-                crate::read::log::long_writer(&location, &who, Duration::from_secs(10))?;
-            let mut sim = Simulation::new(SimulationConfig {
-                shipments: None,
-                rate,
-                seed: 7,
-                in_flight: 50,
-            });
-            Ok(sim.run(&mut *store, |_| !stop.load(Ordering::SeqCst))?.events)
-        })
+        std::thread::spawn(move || write_at(&location, rate, &stop))
     };
     let mut times = Vec::new();
     let began = Instant::now();
@@ -96,9 +83,9 @@ pub fn measure_pulse(paths: &LogPaths, seconds: u64, rate: f64) -> Result<PulseT
         std::thread::sleep(Duration::from_millis(16).saturating_sub(took));
     }
     stop.store(true, Ordering::SeqCst);
-    let appended = simulator
+    let appended = writer
         .join()
-        .map_err(|_| Error::Internal("the simulator panicked".into()))??;
+        .map_err(|_| Error::Internal("the writer panicked".into()))??;
     Ok(PulseTimes {
         shipments: app.projection().total_shipments(),
         events: app.projection().total_events(),
@@ -108,4 +95,59 @@ pub fn measure_pulse(paths: &LogPaths, seconds: u64, rate: f64) -> Result<PulseT
         appended,
         seconds: began.elapsed().as_secs_f64(),
     })
+}
+
+/// Appends `rate` events a second until `stop`: every 20 ms a batch (one
+/// lock and one sync: a sync per event would cap a disk at a few hundred
+/// a second), new shipments and then their approvals, in turn.
+fn write_at(location: &Location, rate: f64, stop: &AtomicBool) -> Result<u64> {
+    let who = Who {
+        operator: "writer".into(),
+        named: None,
+    };
+    let mut store = crate::read::log::long_writer(location, &who, Duration::from_secs(10))?;
+    let tick = Duration::from_millis(20);
+    let per_tick = ((rate * tick.as_secs_f64()).round() as usize).max(1);
+    let (mut appended, mut created) = (0u64, Vec::new());
+    let mut next = Instant::now();
+    while !stop.load(Ordering::SeqCst) {
+        let batch: Vec<AppendRequest> = if created.is_empty() {
+            (0..per_tick)
+                .map(|_| {
+                    let payload = created_payload(
+                        "Pune, Maharashtra",
+                        "Goa, Goa",
+                        3.0,
+                        "EXPRESS",
+                        Default::default(),
+                    );
+                    AppendRequest::create(payload)
+                })
+                .collect()
+        } else {
+            std::mem::take(&mut created)
+                .into_iter()
+                .map(|id| {
+                    AppendRequest::advance(
+                        id,
+                        EventType::ManagerApproved,
+                        Actor::SenderManager,
+                        Default::default(),
+                    )
+                })
+                .collect()
+        };
+        let creating = batch
+            .first()
+            .is_some_and(|r| r.event.event_type == EventType::Created);
+        for done in store.append_batch(&batch)?.into_iter().flatten() {
+            appended += 1;
+            if creating {
+                created.push(done.event.shipment_id);
+            }
+        }
+        next += tick;
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    Ok(appended)
 }

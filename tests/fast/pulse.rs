@@ -207,7 +207,11 @@ fn audit_json_reports_the_pulse_figures() {
     assert_eq!(report["service_levels"]["stuck_after_ms"], 6 * HOUR);
     // As of the last event (10 minutes ago): reproducible.
     assert_eq!(pulse["now"], env.events().last().unwrap()["timestamp"]);
-    assert_eq!(env.run(&["audit", "--json"]).ok().json(), report, "two audits agree");
+    assert_eq!(
+        env.run(&["audit", "--json"]).ok().json(),
+        report,
+        "two audits agree"
+    );
     // Every field of the seed's report is still there.
     for key in [
         "total_events",
