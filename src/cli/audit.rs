@@ -30,17 +30,7 @@ pub struct AuditArgs {
 }
 
 pub fn run(ctx: &Context, args: &AuditArgs) -> Result<ExitCode> {
-    let index = ctx.index_as_of(args.as_of, args.json)?;
-    let levels = service_levels(ctx)?;
-    // The pulse is as of the last event (of the `--as-of` moment, or of the
-    // log), not the clock: two audits of the same log agree, and an
-    // `--as-of` answer equals an audit of that prefix. (The dashboard's
-    // pulse is of the clock.) A log with no events has no pulse.
-    let report = index.audit_report();
-    let report = match index.projection().last_event_time() {
-        Some(now) => report.with_pulse(index.projection(), levels, now),
-        None => report,
-    };
+    let report = report_of(ctx, args)?;
     let head = head_of(&report)?;
     if let Some(file) = &args.record_head {
         record(file, &head, ctx)?;
@@ -108,6 +98,37 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<ExitCode> {
     if let Some(pulse) = &report.pulse {
         print_pulse(&mut out, pulse)?;
     }
+    print_findings(&mut out, &report)?;
+    out.finish()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The report with its pulse figures, as of the last event (of the
+/// `--as-of` moment, or of the log), not the clock: two audits of the same
+/// log agree, and an `--as-of` answer equals an audit of that prefix.
+/// (The dashboard's pulse is of the clock.) A log with no events has no
+/// pulse.
+fn report_of(ctx: &Context, args: &AuditArgs) -> Result<AuditReport> {
+    let levels = service_levels(ctx)?;
+    let index = ctx.index_as_of(args.as_of, args.json)?;
+    let report = index.audit_report();
+    Ok(match index.projection().last_event_time() {
+        Some(now) => report.with_pulse(index.projection(), levels, now),
+        None => report,
+    })
+}
+
+/// The service levels of the data directory (`tower.toml`), or the
+/// defaults (a database has no data directory).
+pub fn service_levels(ctx: &Context) -> Result<ServiceLevels> {
+    match ctx.location.paths() {
+        Some(paths) => ServiceLevels::load(&paths.dir),
+        None => Ok(ServiceLevels::default()),
+    }
+}
+
+/// The integrity errors and warnings, if any.
+fn print_findings(out: &mut Out, report: &AuditReport) -> Result<()> {
     for (title, list) in [
         ("Errors", &report.integrity_errors),
         ("Warnings", &report.warnings),
@@ -119,17 +140,7 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<ExitCode> {
             }
         }
     }
-    out.finish()?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The service levels of the data directory (`tower.toml`), or the
-/// defaults (a database has no data directory).
-pub fn service_levels(ctx: &Context) -> Result<ServiceLevels> {
-    match ctx.location.paths() {
-        Some(paths) => ServiceLevels::load(&paths.dir),
-        None => Ok(ServiceLevels::default()),
-    }
+    Ok(())
 }
 
 /// The pulse figures, briefly.

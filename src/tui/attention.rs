@@ -37,8 +37,17 @@ fn close(a: Timestamp, b: Timestamp) -> bool {
 #[derive(Debug, Default)]
 pub struct Watch {
     levels: ServiceLevels,
-    /// (events, moment, when computed, how long it took, counts).
-    counts: RefCell<Option<(u64, Timestamp, Instant, Duration, Counts)>>,
+    counts: RefCell<Option<CountsAt>>,
+}
+
+/// The header's counts, and what they were counted of, when, how fast.
+#[derive(Debug, Clone, Copy)]
+struct CountsAt {
+    events: u64,
+    at: Timestamp,
+    when: Instant,
+    cost: Duration,
+    counts: Counts,
 }
 
 impl App {
@@ -77,17 +86,23 @@ impl App {
         let past = self.travelling().is_some();
         let key = projection.total_events();
         let mut cached = self.watch.counts.borrow_mut();
-        if let Some((events, at, when, cost, counts)) = *cached {
-            let same = events == key && (at == now || !past && close(at, now));
+        if let Some(c) = *cached {
+            let same = c.events == key && (c.at == now || !past && close(c.at, now));
             // A slow count (125k shipments) is redone at most once a second.
-            let throttled = !past && cost > SLOW && when.elapsed() < COUNTS_FOR;
+            let throttled = !past && c.cost > SLOW && c.when.elapsed() < COUNTS_FOR;
             if same || throttled {
-                return counts;
+                return c.counts;
             }
         }
         let started = Instant::now();
         let made = counts(projection, &self.watch.levels, now);
-        *cached = Some((key, now, Instant::now(), started.elapsed(), made));
+        *cached = Some(CountsAt {
+            events: key,
+            at: now,
+            when: Instant::now(),
+            cost: started.elapsed(),
+            counts: made,
+        });
         made
     }
 
