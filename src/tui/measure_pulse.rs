@@ -28,6 +28,12 @@ pub struct PulseTimes {
     pub events: u64,
     /// `p` + the first frame of the pulse.
     pub first_draw: Duration,
+    /// After the writer: `!` + the first frame of the attention list
+    /// (`attention` entries, under the demo's levels), and `m` + the first
+    /// frame of SENDER_SUPERVISOR's queue.
+    pub attention_first: Duration,
+    pub attention: usize,
+    pub queue_first: Duration,
     /// `read::pulse::figures` alone, on the loaded projection.
     pub figures: Duration,
     /// Refresh + frame with the pulse open, under the simulator.
@@ -44,6 +50,19 @@ fn draw(terminal: &mut Terminal<TestBackend>, app: &App) -> Result<()> {
         .map_err(|e| Error::Internal(format!("draw: {e}")))
 }
 
+/// A key (`\x1b`: Esc) and the frame after it.
+fn press(terminal: &mut Terminal<TestBackend>, app: &mut App, c: char) -> Result<Duration> {
+    let started = Instant::now();
+    let code = if c == '\x1b' {
+        KeyCode::Esc
+    } else {
+        KeyCode::Char(c)
+    };
+    app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
+    draw(terminal, app)?;
+    Ok(started.elapsed())
+}
+
 /// Loads `paths` into a 160x45 dashboard, opens the pulse, then draws a
 /// frame every 16 ms for `seconds` while a simulator appends `rate`
 /// events a second.
@@ -51,7 +70,7 @@ pub fn measure_pulse(paths: &LogPaths, seconds: u64, rate: f64) -> Result<PulseT
     let mut app = App::new(AppOptions {
         paths: paths.clone(),
         operator: "bench".into(),
-        role: None,
+        role: Some(crate::domain::Actor::SenderSupervisor),
     });
     while app.load_step(u64::MAX)? {}
     app.finish_load();
@@ -62,10 +81,7 @@ pub fn measure_pulse(paths: &LogPaths, seconds: u64, rate: f64) -> Result<PulseT
     let levels = app.levels().clone();
     crate::read::pulse::figures(app.projection(), &levels, Timestamp::now_millis());
     let figures = started.elapsed();
-    let started = Instant::now();
-    app.handle_key(&KeyEvent::new(KeyCode::Char('p'), KeyModifiers::NONE));
-    draw(&mut terminal, &app)?;
-    let first_draw = started.elapsed();
+    let first_draw = press(&mut terminal, &mut app, 'p')?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
@@ -86,10 +102,22 @@ pub fn measure_pulse(paths: &LogPaths, seconds: u64, rate: f64) -> Result<PulseT
     let appended = writer
         .join()
         .map_err(|_| Error::Internal("the writer panicked".into()))??;
+    app.refresh();
+    // The lists, on what the writer left: ~10k approved shipments waiting
+    // for a supervisor, stuck under the demo's levels (after 6 s).
+    app.scale_levels_for_demo();
+    press(&mut terminal, &mut app, '\x1b')?;
+    let attention_first = press(&mut terminal, &mut app, '!')?;
+    let attention = app.worklist.entries().len();
+    press(&mut terminal, &mut app, '\x1b')?;
+    let queue_first = press(&mut terminal, &mut app, 'm')?;
     Ok(PulseTimes {
         shipments: app.projection().total_shipments(),
         events: app.projection().total_events(),
         first_draw,
+        attention_first,
+        attention,
+        queue_first,
         figures,
         frames: Spread::of(times),
         appended,

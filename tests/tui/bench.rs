@@ -226,6 +226,10 @@ fn pulse_on_a_million_events() {
         "pulse on {} shipments: figures {:?}, first draw (p + frame) {:?}",
         m.shipments, m.figures, m.first_draw
     );
+    println!(
+        "! + frame {:?} ({} entries); m + frame {:?}",
+        m.attention_first, m.attention, m.queue_first
+    );
     let f = &m.frames;
     println!(
         "with the pulse open, {} events appended in {:.1} s: refresh + frame p50 {:?} p99 {:?} max {:?} ({} frames); {} events at the end",
