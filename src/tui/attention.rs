@@ -56,7 +56,7 @@ impl App {
     pub(super) fn load_levels(&mut self, dir: &Path) {
         match ServiceLevels::load(dir) {
             Ok(levels) => self.watch.levels = levels,
-            Err(e) => self.error(format!("{e} (using the default service levels)")),
+            Err(e) => self.error(format!("default service levels in use: {e}")),
         }
     }
 

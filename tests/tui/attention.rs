@@ -193,3 +193,18 @@ fn my_queue_then_a_down_the_list() {
 fn shipment(n: u64) -> control_tower::domain::ShipmentId {
     control_tower::domain::ShipmentId::new(n).unwrap()
 }
+
+#[test]
+fn tower_toml_sets_the_levels_and_a_bad_one_is_said_with_the_defaults_kept() {
+    let tower = Tower::new();
+    let toml = tower.env.dir.join("tower.toml");
+    // EXPRESS 3 days: SHP-1 is no longer late.
+    std::fs::write(&toml, "[delivered_within]\nEXPRESS = \"72h\"\n").unwrap();
+    let screen = tower.render(&tower.app(None), 120, 40);
+    assert!(screen.contains("LATE 1 · STUCK 2"), "{screen}");
+    std::fs::write(&toml, "stuck_after = 6\n").unwrap();
+    let screen = tower.render(&tower.app(None), 120, 40);
+    assert!(screen.contains("tower.toml:1:"), "{screen}");
+    assert!(screen.contains("default service levels in use"), "{screen}");
+    assert!(screen.contains("LATE 2 · STUCK 2"), "{screen}");
+}
