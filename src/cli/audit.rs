@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 use crate::read::as_of::AsOf;
 use crate::read::audit::AuditReport;
 use crate::read::heads::Head;
+use crate::read::pulse::PulseFigures;
+use crate::read::pulse::levels::{ServiceLevels, duration_text};
 
 #[derive(Args, Debug)]
 pub struct AuditArgs {
@@ -28,7 +30,7 @@ pub struct AuditArgs {
 }
 
 pub fn run(ctx: &Context, args: &AuditArgs) -> Result<ExitCode> {
-    let report = ctx.index_as_of(args.as_of, args.json)?.audit_report();
+    let report = report_of(ctx, args)?;
     let head = head_of(&report)?;
     if let Some(file) = &args.record_head {
         record(file, &head, ctx)?;
@@ -92,6 +94,40 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<ExitCode> {
             .map(|(k, v)| (k.to_string(), *v))
             .collect(),
     )?;
+    if let Some(pulse) = &report.pulse {
+        print_pulse(&mut out, pulse)?;
+    }
+    print_findings(&mut out, &report)?;
+    out.finish()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The report with its pulse figures, as of the last event (of the
+/// `--as-of` moment, or of the log), not the clock: two audits of the same
+/// log agree, and an `--as-of` answer equals an audit of that prefix.
+/// (The dashboard's pulse is of the clock.) A log with no events has no
+/// pulse.
+fn report_of(ctx: &Context, args: &AuditArgs) -> Result<AuditReport> {
+    let levels = service_levels(ctx)?;
+    let index = ctx.index_as_of(args.as_of, args.json)?;
+    let report = index.audit_report();
+    Ok(match index.projection().last_event_time() {
+        Some(now) => report.with_pulse(index.projection(), levels, now),
+        None => report,
+    })
+}
+
+/// The service levels of the data directory (`tower.toml`), or the
+/// defaults (a database has no data directory).
+pub fn service_levels(ctx: &Context) -> Result<ServiceLevels> {
+    match ctx.location.paths() {
+        Some(paths) => ServiceLevels::load(&paths.dir),
+        None => Ok(ServiceLevels::default()),
+    }
+}
+
+/// The integrity errors and warnings, if any.
+fn print_findings(out: &mut Out, report: &AuditReport) -> Result<()> {
     for (title, list) in [
         ("Errors", &report.integrity_errors),
         ("Warnings", &report.warnings),
@@ -103,8 +139,54 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<ExitCode> {
             }
         }
     }
-    out.finish()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+/// The pulse figures, briefly.
+fn print_pulse(out: &mut Out, pulse: &PulseFigures) -> Result<()> {
+    let hour: u64 = pulse.events_per_minute.iter().sum();
+    out.line(format_args!("\nPulse as of the last event, {}", pulse.now))?;
+    out.line(format_args!("  events in the last hour  {hour:>10}"))?;
+    out.line(format_args!(
+        "  late · stuck · on hold   {} · {} · {}",
+        pulse.attention.late, pulse.attention.stuck, pulse.attention.on_hold
+    ))?;
+    out.line(format_args!(
+        "\nLead time CREATED → DELIVERED   delivered   p50      p90      max"
+    ))?;
+    for (kind, lead) in &pulse.lead_time {
+        out.line(format_args!(
+            "  {:<28}{:>10}   {:<8} {:<8} {}",
+            output::cell(kind, 28),
+            lead.delivered,
+            duration_text(lead.p50_ms),
+            duration_text(lead.p90_ms),
+            duration_text(lead.max_ms)
+        ))?;
+    }
+    out.line(format_args!(
+        "\nDwell before the next event      stays       mean     p90"
+    ))?;
+    for (state, d) in &pulse.dwell {
+        out.line(format_args!(
+            "  {:<28}{:>10}   {:<8} {}",
+            state.to_string(),
+            d.count,
+            duration_text(d.mean_ms as i64),
+            duration_text(d.p90_ms as i64)
+        ))?;
+    }
+    out.line(format_args!(
+        "\nThroughput by actor              last hour      total"
+    ))?;
+    for (actor, total) in &pulse.throughput_total {
+        let hour = pulse.throughput_last_hour.get(actor).copied().unwrap_or(0);
+        out.line(format_args!(
+            "  {:<28}{hour:>10} {total:>10}",
+            actor.to_string()
+        ))?;
+    }
+    Ok(())
 }
 
 /// The report's head: its event count and the last event line's hash.

@@ -7,6 +7,8 @@ use serde::Serialize;
 
 use crate::domain::{Actor, EventType, Timestamp};
 use crate::read::projection::Projection;
+use crate::read::pulse::levels::ServiceLevels;
+use crate::read::pulse::{PulseFigures, figures};
 use crate::read::verify::VerifyReport;
 
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +30,12 @@ pub struct AuditReport {
     /// SHA-256 of the last well-formed line: with `total_events`, lets an
     /// auditor later check that this exact prefix is still there.
     pub head_hash: String,
+    /// The service levels the figures below were measured against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_levels: Option<ServiceLevels>,
+    /// The pulse figures (the dashboard's `p`) at the moment of the report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pulse: Option<PulseFigures>,
 }
 
 impl AuditReport {
@@ -58,6 +66,20 @@ impl AuditReport {
             last_event_time: projection.last_event_time(),
             warnings: verify.warnings.iter().map(|f| f.message.clone()).collect(),
             head_hash: verify.head_hash,
+            service_levels: None,
+            pulse: None,
         }
+    }
+
+    /// Adds the pulse figures of `projection` at `now`.
+    pub fn with_pulse(
+        mut self,
+        projection: &Projection,
+        levels: ServiceLevels,
+        now: Timestamp,
+    ) -> Self {
+        self.pulse = Some(figures(projection, &levels, now));
+        self.service_levels = Some(levels);
+        self
     }
 }

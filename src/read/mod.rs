@@ -11,6 +11,7 @@ pub mod heads;
 pub mod index;
 pub mod log;
 pub mod projection;
+pub mod pulse;
 pub mod query;
 pub mod state;
 pub mod travel;

@@ -10,6 +10,8 @@ use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
 use crate::error::{Error, Result};
 use crate::log::digest::IndexedEvent;
 use crate::log::lines::LineSpan;
+use crate::read::pulse::dwell::Dwell;
+use crate::read::pulse::minutes::Minutes;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShipmentSummary {
@@ -38,6 +40,9 @@ pub struct Projection {
     shipments: Vec<ShipmentSummary>,
     index: IdMap<usize>,
     tally: Tally,
+    /// Where each minute begins (events per minute, throughput by actor):
+    /// not in the tally, as time travel cuts the live marks instead.
+    minutes: Minutes,
 }
 
 /// The tower-wide counts of a projection: what a checkpoint keeps besides
@@ -52,10 +57,19 @@ pub struct Tally {
     last_event_time: Option<Timestamp>,
     /// The highest shipment number seen.
     max_id: u64,
+    /// Time spent in each state before the next event.
+    dwell: Dwell,
 }
 
 fn event_index(e: EventType) -> usize {
     EventType::ALL.iter().position(|&x| x == e).unwrap_or(0)
+}
+
+/// How long a shipment stayed in a state: from its event at `from` to
+/// the next one at `to` (0 if an older tool's clock went back).
+fn stay_ms(from: Timestamp, to: Timestamp) -> u64 {
+    let ms = (to.instant() - from.instant()).num_milliseconds();
+    u64::try_from(ms).unwrap_or(0)
 }
 
 fn actor_index(a: Actor) -> usize {
@@ -65,6 +79,11 @@ fn actor_index(a: Actor) -> usize {
 impl Projection {
     pub fn apply(&mut self, record: IndexedEvent) {
         let (span, line_no) = (record.span, record.line_no);
+        self.minutes.note(
+            record.timestamp,
+            self.tally.total_events,
+            &self.tally.actor_counts,
+        );
         self.tally.total_events += 1;
         self.tally.event_type_counts[event_index(record.event_type)] += 1;
         self.tally.actor_counts[actor_index(record.actor)] += 1;
@@ -75,8 +94,10 @@ impl Projection {
         let event_no = self.tally.total_events;
         let slot = match self.index.get(&record.shipment_id) {
             Some(&i) => {
-                let old_state = self.shipments[i].state;
-                self.tally.state_counts[event_index(old_state)] -= 1;
+                let old = &self.shipments[i];
+                self.tally.state_counts[event_index(old.state)] -= 1;
+                let stay = stay_ms(old.last_updated, record.timestamp);
+                self.tally.dwell.add(old.state, stay);
                 i
             }
             None => {
@@ -135,12 +156,15 @@ impl Projection {
         dec(&mut self.tally.actor_counts[actor_index(gone.actor)]);
         dec(&mut self.tally.state_counts[event_index(self.shipments[slot].state)]);
         self.tally.last_event_time = previous;
+        self.minutes.undo(self.tally.total_events);
         if self.tally.total_events == 0 {
             self.tally.first_event_time = None;
         }
         match rebuilt {
             Some(summary) => {
                 self.tally.state_counts[event_index(summary.state)] += 1;
+                let stay = stay_ms(summary.last_updated, gone.timestamp);
+                self.tally.dwell.remove(summary.state, stay);
                 self.shipments[slot] = summary;
             }
             None => {
@@ -173,6 +197,27 @@ impl Projection {
     /// The tower-wide counts (a checkpoint keeps them).
     pub fn tally(&self) -> &Tally {
         &self.tally
+    }
+
+    /// Where each minute of the log begins (`read::pulse::minutes`).
+    pub fn minutes(&self) -> &Minutes {
+        &self.minutes
+    }
+
+    /// Time spent in each state before the next event.
+    pub fn dwell(&self) -> &Dwell {
+        &self.tally.dwell
+    }
+
+    /// Per-actor event counts, in `Actor::ALL` order.
+    pub fn actor_counts(&self) -> &[u64; Actor::ALL.len()] {
+        &self.tally.actor_counts
+    }
+
+    /// After a restore: the minute marks of this projection's events, cut
+    /// from `live`'s (of which they are a prefix).
+    pub fn minutes_from(&mut self, live: &Projection) {
+        self.minutes = Minutes::prefix_of(&live.minutes, self.tally.total_events);
     }
 
     /// Makes this the projection after `tally`'s events, whose shipments

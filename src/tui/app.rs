@@ -40,6 +40,9 @@ pub enum Mode {
     Audit,
     /// A batch action's question, or its summary.
     Batch,
+    Pulse,
+    /// The attention list or my queue.
+    List,
 }
 
 /// The integrity verdict shown in the header.
@@ -111,6 +114,10 @@ pub struct App {
     pub(super) jump: Jump,
     pub(super) audit: Audit,
     pub(super) help: Help,
+    pub(super) pulse: super::components::Pulse,
+    pub(super) worklist: super::components::Worklist,
+    /// Service levels (`tower.toml`) and the header's late/stuck counts.
+    pub(super) watch: super::attention::Watch,
     pub(super) status: StatusLine,
     /// Why the log watcher fell back to polling, if it did.
     pub(super) watcher_fallback: Option<String>,
@@ -147,7 +154,9 @@ impl App {
             &who.operator,
             crate::read::index::LogIndex::new(&paths),
         )));
-        App::on(tower, operator, role)
+        let mut app = App::on(tower, operator, role);
+        app.load_levels(&paths.dir);
+        app
     }
 
     /// A dashboard on `tower`, before the log is read (`load_step`).
@@ -190,6 +199,9 @@ impl App {
             jump: Jump::default(),
             audit: Audit::default(),
             help: Help::default(),
+            pulse: Default::default(),
+            worklist: Default::default(),
+            watch: Default::default(),
             status,
             watcher_fallback: None,
             reconnecting: None,
@@ -291,6 +303,10 @@ impl App {
             Mode::Help
         } else if self.audit.is_open() {
             Mode::Audit
+        } else if self.pulse.is_open() {
+            Mode::Pulse
+        } else if self.worklist.is_open() {
+            Mode::List
         } else if self.jump.is_open() {
             Mode::Jump
         } else if self.table.typing() {
@@ -312,6 +328,8 @@ impl App {
             Mode::Batch => self.batch.context().unwrap_or(Context::Summary),
             Mode::Help => Context::Help,
             Mode::Audit => Context::Audit,
+            Mode::Pulse => Context::Pulse,
+            Mode::List => Context::List,
         }
     }
 

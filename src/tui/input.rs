@@ -102,6 +102,22 @@ impl App {
                 None
             }
             Mode::Audit => self.audit.command(command, &self.integrity.verify),
+            Mode::Pulse => self.pulse.command(command),
+            // One binding each for the action keys and the list keys:
+            // the key picks which.
+            Mode::List => match (command, key.code) {
+                (Command::Primary, KeyCode::Char(c)) => {
+                    let command = match c {
+                        'h' => Command::Hold,
+                        'o' => Command::Override,
+                        'x' => Command::Cancel,
+                        _ => Command::Primary,
+                    };
+                    return self.act_on_list(command);
+                }
+                (Command::Attention, KeyCode::Char('m')) => self.worklist.command(Command::MyQueue),
+                _ => self.worklist.command(command),
+            },
         };
         self.apply(action);
     }
@@ -156,6 +172,9 @@ impl App {
                 self.audit.open();
             }
             Command::Help => self.help.open(),
+            Command::Pulse => self.pulse.open(),
+            Command::Attention => self.open_list(super::components::worklist::ListKind::Attention),
+            Command::MyQueue => self.open_list(super::components::worklist::ListKind::Queue),
             Command::Reverify => self.reverify(),
             Command::ToggleUtc => {
                 let on = self.history.toggle_utc();

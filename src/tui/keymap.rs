@@ -26,6 +26,10 @@ pub enum Context {
     Summary,
     /// Time travel (after `t`); the table's keys work too.
     Travel,
+    /// The pulse view (`p`).
+    Pulse,
+    /// The attention list (`!`) and my queue (`m`).
+    List,
 }
 
 impl Context {
@@ -40,6 +44,8 @@ impl Context {
             Context::Help => "Help",
             Context::Summary => "Batch summary",
             Context::Travel => "Time travel (t; table keys work too)",
+            Context::Pulse => "Pulse view (p)",
+            Context::List => "Attention list (!) and my queue (m)",
         }
     }
 }
@@ -96,6 +102,14 @@ pub enum Command {
     ToggleUtc,
     /// Clear the terminal and draw everything again.
     Repaint,
+    /// `p`: the pulse view.
+    Pulse,
+    /// `!`: the attention list.
+    Attention,
+    /// `m`: the current role's queue.
+    MyQueue,
+    /// `u`: only unfinished shipments, or all again.
+    Unfinished,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +163,8 @@ const fn b(
 /// State-strip keys, in `EventType::ALL` order.
 pub const STATE_KEYS: [char; 11] = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '-'];
 
+// Not formatted: one line per binding where it fits keeps the table short.
+#[rustfmt::skip]
 pub const KEYMAP: &[Binding] = &[
     b(X::Always, &[Ctrl('c')], "Ctrl-C", C::Quit, "quit"),
     b(X::Normal, &[Ch('q')], "q", C::Quit, "quit"),
@@ -366,6 +382,10 @@ pub const KEYMAP: &[Binding] = &[
         C::Escape,
         "cancel a waiting append, else clear the marks, else the filter",
     ),
+    b(X::Normal, &[Ch('p')], "p", C::Pulse, "pulse: the tower's figures"),
+    b(X::Normal, &[Ch('!')], "!", C::Attention, "late, stuck, on hold: worst first"),
+    b(X::Normal, &[Ch('m')], "m", C::MyQueue, "my queue: the role's next steps"),
+    b(X::Normal, &[Ch('u')], "u", C::Unfinished, "only unfinished shipments (again: all)"),
     b(
         X::TextInput,
         &[Code(KeyCode::Enter)],
@@ -548,10 +568,17 @@ pub const KEYMAP: &[Binding] = &[
         C::Escape,
         "close the summary",
     ),
+    b(X::Pulse, &[Code(KeyCode::Esc), Ch('q'), Ch('p')], "Esc/q/p", C::Escape, "close"),
+    b(X::List, &[Code(KeyCode::Up), Ch('k')], "Up/k", C::Up, "previous shipment"),
+    b(X::List, &[Code(KeyCode::Down), Ch('j')], "Down/j", C::Down, "next shipment"),
+    b(X::List, &[Ch('a'), Ch('h'), Ch('o'), Ch('x')], "a h o x", C::Primary, "act on it (as in the table); after a, on to the next"),
+    b(X::List, &[Code(KeyCode::Enter)], "Enter", C::Submit, "select it in the table, close the list"),
+    b(X::List, &[Ch('!'), Ch('m')], "! m", C::Attention, "the attention list / my queue"),
+    b(X::List, &[Code(KeyCode::Esc), Ch('q')], "Esc/q", C::Escape, "close the list"),
 ];
 
 /// The contexts in the order the help view lists them.
-pub const HELP_ORDER: [Context; 9] = [
+pub const HELP_ORDER: [Context; 11] = [
     Context::Normal,
     Context::Travel,
     Context::Always,
@@ -559,6 +586,8 @@ pub const HELP_ORDER: [Context; 9] = [
     Context::Confirm,
     Context::Form,
     Context::Audit,
+    Context::Pulse,
+    Context::List,
     Context::Help,
     Context::Summary,
 ];

@@ -25,7 +25,7 @@ pub struct Spread {
 }
 
 impl Spread {
-    fn of(mut times: Vec<Duration>) -> Spread {
+    pub fn of(mut times: Vec<Duration>) -> Spread {
         times.sort();
         let at = |p: f64| {
             let i = ((times.len() as f64 - 1.0) * p).round() as usize;

@@ -20,6 +20,7 @@ pub mod access;
 pub mod acting;
 pub mod actions;
 pub mod app;
+pub mod attention;
 pub mod components;
 pub mod event_loop;
 pub mod input;
@@ -27,6 +28,7 @@ pub mod jobs;
 pub mod keymap;
 pub mod live;
 pub mod measure;
+pub mod measure_pulse;
 pub mod measure_travel;
 pub mod paint;
 pub mod rows;
@@ -90,6 +92,9 @@ pub fn run(settings: Settings) -> Result<ExitCode> {
         }
     };
     app.demo = demo_rate.is_some();
+    if app.demo {
+        app.scale_levels_for_demo();
+    }
     app.lock_timeout = Some(settings.lock_timeout);
 
     app.zone = settings.zone.clone();

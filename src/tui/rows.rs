@@ -88,6 +88,8 @@ pub struct RowFilter {
     /// The query as typed.
     pub text: String,
     pub state: Option<EventType>,
+    /// Only shipments not DELIVERED or CANCELLED (`u`).
+    pub unfinished: bool,
     /// The last query that parsed: what the rows show while the text
     /// typed since is malformed.
     pub query: Query,
@@ -97,7 +99,7 @@ pub struct RowFilter {
 
 impl RowFilter {
     pub fn is_empty(&self) -> bool {
-        self.text.trim().is_empty() && self.state.is_none()
+        self.text.trim().is_empty() && self.state.is_none() && !self.unfinished
     }
 
     /// Reads `text` again; a malformed text keeps the last good query.
@@ -124,6 +126,7 @@ pub struct RowTest<'a> {
     matcher: Matcher,
     search: Option<&'a SearchIndex>,
     state: Option<EventType>,
+    unfinished: bool,
     /// The record of every shipment while none are built.
     empty: Record,
     /// A row shown whatever the filter says (the shipment just acted on,
@@ -137,6 +140,7 @@ impl<'a> RowTest<'a> {
             matcher: Matcher::new(&filter.query, now),
             search,
             state: filter.state,
+            unfinished: filter.unfinished,
             empty: Record::default(),
             keep: None,
         }
@@ -152,7 +156,9 @@ impl<'a> RowTest<'a> {
         if self.keep == Some(position) {
             return true;
         }
-        if self.state.is_some_and(|st| st != s.state) {
+        if self.state.is_some_and(|st| st != s.state)
+            || self.unfinished && crate::domain::lifecycle::is_terminal(s.state)
+        {
             return false;
         }
         if self.matcher.is_empty() {

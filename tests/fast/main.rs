@@ -17,6 +17,7 @@ mod local_time;
 mod model;
 mod payload;
 mod policy;
+mod pulse;
 mod recovery;
 mod search;
 mod store;

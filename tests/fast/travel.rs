@@ -52,6 +52,10 @@ fn rich_log(seed: &str) -> Env {
 fn assert_same(travelled: &Projection, fresh: &Projection, how: &str) {
     assert_eq!(travelled.shipments(), fresh.shipments(), "{how}");
     assert_same_projection(travelled, fresh);
+    // The pulse's incremental figures too: dwell (in the tally) and the
+    // minute marks.
+    assert_eq!(travelled.tally(), fresh.tally(), "{how}: tally");
+    assert_eq!(travelled.minutes(), fresh.minutes(), "{how}: minute marks");
     for a in Actor::ALL {
         assert_eq!(
             travelled.actor_count(*a),
@@ -116,6 +120,37 @@ fn every_step_back_from_the_end_and_forward_from_zero_equals_a_replay() {
     }
     travel.step(live.projection(), 1).unwrap();
     assert_eq!(travel.at(), total, "clamped at the latest event");
+}
+
+/// The pulse's figures kept by the projection (dwell, minute marks) on
+/// a log whose events are hours and minutes apart: every step back, and
+/// every jump (restores from checkpoints), equals a fresh replay.
+#[test]
+fn dwell_and_minute_marks_travel_exactly() {
+    let env = Env::new();
+    attention_log(&env.dir, chrono::Utc::now());
+    let location = Location::File(env.paths());
+    let live = LogIndex::load_at(&location).unwrap();
+    let total = live.projection().total_events();
+    let fresh: Vec<Projection> = (0..=total).map(|n| replay(&location, n)).collect();
+    assert!(fresh[total as usize].minutes().marks().len() > 10);
+    let mut travel = Travel::enter(&live).unwrap().with_checkpoints(4, 3);
+    for n in (0..total).rev() {
+        travel.step(live.projection(), -1).unwrap();
+        assert_same(
+            travel.projection(),
+            &fresh[n as usize],
+            &format!("back to {n}"),
+        );
+    }
+    for n in [total, 3, 17, 9, 0, total - 1, 5] {
+        travel.go(live.projection(), n).unwrap();
+        assert_same(
+            travel.projection(),
+            &fresh[n as usize],
+            &format!("jump to {n}"),
+        );
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -12,7 +12,8 @@
 //! - `netns`: many sites for real: a server and two sites in network
 //!   namespaces of their own (root only);
 //! - `panes`: dashboards in a private tmux server, read once settled;
-//! - `search_cases`: the search language's hand-made log and known answers.
+//! - `search_cases`: the search language's hand-made log and known answers;
+//! - `timed`: logs with chosen timestamps (pulse figures, late and stuck).
 
 // Each test binary uses only part of it.
 #![allow(dead_code, unused_imports)]
@@ -25,6 +26,7 @@ mod panes;
 #[cfg(feature = "postgres")]
 mod pg;
 mod search_cases;
+mod timed;
 mod towers;
 
 pub use binary::*;
@@ -35,4 +37,5 @@ pub use panes::*;
 #[cfg(feature = "postgres")]
 pub use pg::*;
 pub use search_cases::*;
+pub use timed::*;
 pub use towers::*;

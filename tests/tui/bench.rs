@@ -265,3 +265,35 @@ fn batch_approve_of_ten_thousand_marked_shipments() {
         "approve 10,000 shipments: 10,000 landed, 0 conflicted, 0 refused"
     );
 }
+
+/// The pulse view on the generated 1M-event log (125k shipments): its
+/// first draw, and the frames with it open under a 1,000 events/s
+/// simulator. Ignored by default; run with
+/// `cargo test --release --test tui -- --ignored bench::pulse --nocapture`.
+#[test]
+#[ignore]
+fn pulse_on_a_million_events() {
+    use control_tower::tui::measure_pulse::measure_pulse;
+    let dir = tempfile::tempdir().unwrap();
+    let paths = LogPaths::new(dir.path());
+    control_tower::cli::bench::loggen::generate(&paths, 1_000_000, 7).unwrap();
+    let m = measure_pulse(&paths, 20, 1000.0).unwrap();
+    println!(
+        "pulse on {} shipments: figures {:?}, first draw (p + frame) {:?}",
+        m.shipments, m.figures, m.first_draw
+    );
+    println!(
+        "! + frame {:?} ({} entries); m + frame {:?}",
+        m.attention_first, m.attention, m.queue_first
+    );
+    let f = &m.frames;
+    println!(
+        "with the pulse open, {} events appended in {:.1} s: refresh + frame p50 {:?} p99 {:?} max {:?} ({} frames); {} events at the end",
+        m.appended, m.seconds, f.p50, f.p99, f.max, f.samples, m.events
+    );
+    assert!(
+        m.first_draw < std::time::Duration::from_millis(100),
+        "first draw {:?}",
+        m.first_draw
+    );
+}

@@ -5,9 +5,11 @@
 mod support;
 
 mod act;
+mod attention;
 mod bench;
 mod screens;
 mod scripts;
 mod search;
 mod terminals;
 mod tmux;
+mod tmux_attention;

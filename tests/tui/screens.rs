@@ -625,7 +625,7 @@ fn selection_follows_the_shipment_and_changed_rows_are_marked() {
         "moved to the top"
     );
     let screen = fx.render(&app, 160, 45);
-    assert!(screen.contains("┃*  SHP-0000000001"), "{screen}");
+    assert!(screen.contains("┃*   SHP-0000000001"), "{screen}");
 }
 
 #[test]

@@ -104,7 +104,7 @@ fn no_color_reverses_the_selected_row_and_uses_no_colour() {
     let screen = panes.run(&["capture-pane", "-p", "-e", "-t", "nc"]);
     let selected = screen
         .lines()
-        .find(|l| l.contains(">  SHP-") || l.contains("> SHP-"))
+        .find(|l| l.contains(">   SHP-"))
         .unwrap_or_else(|| panic!("no selected row:\n{screen}"));
     assert!(
         sgr_codes(selected).iter().any(|p| p.contains(&7)),

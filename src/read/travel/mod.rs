@@ -277,6 +277,7 @@ impl Travel {
             Ok(Projection::summary_of(read, last_no))
         })?;
         drop(gone);
+        projection.minutes_from(live);
         Ok(())
     }
 

@@ -13,6 +13,8 @@
 //! - `batch`: the question of a batch action on marked rows, and the
 //!   summary of what landed, conflicted or was refused.
 //! - `audit`, `help`: the two full-screen views and their cursor/scroll.
+//! - `pulse`: the pulse view (`p`); `worklist`: the attention list (`!`)
+//!   and my queue (`m`), whose selection the action keys act on.
 //! - `status`: the status line and the reload banner.
 //!
 //! Each `draw` takes, read-only, the shared things it shows (the
@@ -29,9 +31,11 @@ pub mod form;
 pub mod help;
 pub mod history;
 pub mod jump;
+pub mod pulse;
 pub mod reason;
 pub mod status;
 pub mod table;
+pub mod worklist;
 
 use crate::domain::ShipmentId;
 use crate::store::AppendRequest;
@@ -43,9 +47,11 @@ pub use form::Form;
 pub use help::Help;
 pub use history::History;
 pub use jump::Jump;
+pub use pulse::Pulse;
 pub use reason::{Reason, ReasonPrompt};
 pub use status::{Status, StatusLine};
 pub use table::Table;
+pub use worklist::Worklist;
 
 /// Where the keys go in the normal view: the table or the history pane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

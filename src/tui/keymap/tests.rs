@@ -77,3 +77,33 @@ fn every_state_has_a_strip_key() {
         );
     }
 }
+
+#[test]
+fn attention_keys_open_their_views_and_the_list_keys_act() {
+    let k = |ctx, c| dispatch(ctx, &key(KeyCode::Char(c)));
+    assert_eq!(
+        k(Context::Normal, 'p'),
+        Some(Input::Command(Command::Pulse))
+    );
+    assert_eq!(
+        k(Context::Normal, '!'),
+        Some(Input::Command(Command::Attention))
+    );
+    assert_eq!(
+        k(Context::Normal, 'm'),
+        Some(Input::Command(Command::MyQueue))
+    );
+    assert_eq!(
+        k(Context::Normal, 'u'),
+        Some(Input::Command(Command::Unfinished))
+    );
+    // In a list the action keys are one binding; the key picks the action.
+    for c in ['a', 'h', 'o', 'x'] {
+        assert_eq!(k(Context::List, c), Some(Input::Command(Command::Primary)));
+    }
+    assert_eq!(
+        k(Context::Pulse, 'q'),
+        Some(Input::Command(Command::Escape))
+    );
+    assert_eq!(k(Context::List, 'q'), Some(Input::Command(Command::Escape)));
+}

@@ -2,6 +2,7 @@
 //! whether the view is live, who is acting under which policy, and loud
 //! banners (log reloaded, read-only, watcher fallback).
 
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -46,7 +47,29 @@ fn live_word(app: &App) -> Span<'static> {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+/// `LATE 12 · STUCK 3` (and held ones), at the moment shown: the words
+/// the table's SLA column uses.
+/// (Held ones only where there is room: the attention list has them.)
+fn attention_spans(app: &App, now: DateTime<Utc>, width: u16) -> Vec<Span<'static>> {
+    let c = app.attention_counts(now);
+    let style = |n: u64| if n > 0 { theme::error() } else { theme::dim() };
+    let mut spans = vec![
+        Span::raw("  "),
+        Span::styled(format!("LATE {}", thousands(c.late)), style(c.late)),
+        Span::styled(" · ", theme::dim()),
+        Span::styled(format!("STUCK {}", thousands(c.stuck)), style(c.stuck)),
+    ];
+    if width >= 100 {
+        spans.push(Span::styled(" · ", theme::dim()));
+        spans.push(Span::styled(
+            format!("HOLD {}", thousands(c.on_hold)),
+            style(c.on_hold),
+        ));
+    }
+    spans
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: DateTime<Utc>) {
     let projection = app.projection();
     let badge = app.badge();
     let badge_style = match badge {
@@ -56,11 +79,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     };
     let live = live_word(app);
     let dir = inert(&app.index().location().describe(), 60);
-    let first = Line::from(vec![
+    let mut first = vec![
         Span::styled(" CONTROL TOWER ", theme::accent()),
         Span::styled(format!(" {} ", badge_text(badge)), badge_style),
         Span::raw(" "),
         live,
+    ];
+    // Right after LIVE: what needs attention matters more than the sizes.
+    first.extend(attention_spans(app, now, area.width));
+    first.extend([
         Span::raw(format!(
             "  {} events · {} shipments  ",
             thousands(projection.total_events()),
@@ -73,6 +100,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Span::raw("")
         },
     ]);
+    let first = Line::from(first);
     let mut second = vec![
         Span::raw(format!(" operator {}", inert(app.access().operator(), 64))),
         Span::styled(" · ", theme::dim()),

@@ -74,7 +74,7 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) {
             banner_area,
         );
     }
-    header::draw(frame, header_area, app);
+    header::draw(frame, header_area, app, now);
     strip::draw(frame, strip_area, app, &strip_lines);
     let past = app.travelling().map(|_| super::travel::PAST_WHY);
     app.action_bar.draw(
@@ -103,6 +103,16 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) {
             zone: &app.zone,
         };
         app.audit.draw(frame, body, data);
+    } else if app.pulse.is_open() {
+        let shown = crate::tui::components::pulse::Shown {
+            projection: app.projection(),
+            levels: app.levels(),
+            now: app.moment_now(now),
+            past: app.travelling().is_some(),
+        };
+        app.pulse.draw(frame, body, shown);
+    } else if app.worklist.is_open() {
+        app.with_list_source(now, |source| app.worklist.draw(frame, body, source));
     } else {
         draw_panes(frame, body, app, now);
     }
@@ -120,8 +130,14 @@ fn draw_panes(frame: &mut Frame, body: Rect, app: &App, now: DateTime<Utc>) {
         _ => now,
     };
     let table = |frame: &mut Frame, area| {
-        app.table
-            .draw(frame, area, projection, app.focus == Focus::Table, now)
+        app.table.draw(
+            frame,
+            area,
+            projection,
+            app.focus == Focus::Table,
+            now,
+            app.levels(),
+        )
     };
     let history = |frame: &mut Frame, area| {
         let query = &app.table.filter().query;

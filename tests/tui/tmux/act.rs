@@ -45,7 +45,7 @@ fn a_double_press_under_the_created_filter_approves_one_shipment() {
     assert!(status.contains(&newest), "the status names it: {status}");
     assert!(!status.contains(&older), "{status}");
     // The row acted on is still there, marked, though no longer CREATED.
-    assert!(screen.contains(&format!("◆  {newest}")), "{screen}");
+    assert!(screen.contains(&format!("◆   {newest}")), "{screen}");
     // Once it has landed, `a` again still means the row in view.
     tmux.keys("d", &["a"]);
     let screen = tmux.wait_for("d", "the refusal", |s| status_line(s).contains("cannot"));

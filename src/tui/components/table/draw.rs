@@ -10,7 +10,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row};
 
 use super::Table;
+use crate::domain::Timestamp;
 use crate::read::projection::{Projection, ShipmentSummary};
+use crate::read::pulse::attention::{Flags, classify};
+use crate::read::pulse::levels::ServiceLevels;
 use crate::read::query::Spot;
 use crate::text::inert;
 use crate::tui::rows::SortColumn;
@@ -40,8 +43,9 @@ impl Table {
         projection: &Projection,
         focused: bool,
         now: DateTime<Utc>,
+        levels: &ServiceLevels,
     ) {
-        draw(frame, area, self, projection, focused, now);
+        draw(frame, area, self, projection, focused, (now, levels));
     }
 }
 
@@ -51,7 +55,7 @@ fn draw(
     table: &Table,
     projection: &Projection,
     focused: bool,
-    now: DateTime<Utc>,
+    (now, levels): (DateTime<Utc>, &ServiceLevels),
 ) {
     let block = Block::bordered()
         .title(Span::styled(
@@ -94,6 +98,7 @@ fn draw(
                 selected: offset + i == table.cursor,
                 wide,
                 route_width,
+                flags: classify(s, levels, Timestamp::from_instant_millis(now)),
             };
             Some(row(table, s, shape, now))
         })
@@ -132,6 +137,9 @@ fn title(table: &Table, projection: &Projection) -> String {
             "· {} marked ",
             thousands(table.marks.len() as u64)
         ));
+    }
+    if table.filter.unfinished {
+        title.push_str("· unfinished only ");
     }
     if let Some(state) = table.filter.state {
         title.push_str(&format!("· state {state} "));
@@ -184,7 +192,8 @@ fn columns(table: &Table, wide: bool) -> (Vec<Cell<'static>>, Vec<Constraint>) {
         header_cell("ROUTE", Some(SortColumn::Route), table),
     ];
     let mut widths = vec![
-        Constraint::Length(2),
+        // Selected/acted/changed, marked for a batch, late/stuck.
+        Constraint::Length(3),
         Constraint::Length(14),
         // The longest state, RECEIVER_ACKNOWLEDGED, in full with its padding.
         Constraint::Length(STATE_WIDTH),
@@ -210,6 +219,8 @@ struct Shape {
     wide: bool,
     /// The route column's width, to shorten routes in the middle.
     route_width: usize,
+    /// Late and stuck, for the SLA column.
+    flags: Flags,
 }
 
 const STATE_WIDTH: u16 = 23;
@@ -247,11 +258,23 @@ pub fn weight_text(w: f64) -> String {
     format!("~{w:.digits$}")
 }
 
+/// Late / stuck as one letter in the marker column (the header counts
+/// them in words; `?` has the legend): `L` late, `S` stuck, `!` both.
+fn sla_mark(flags: Flags) -> &'static str {
+    match flags.marker() {
+        "LATE+STUCK" => "!",
+        "LATE" => "L",
+        "STUCK" => "S",
+        _ => " ",
+    }
+}
+
 fn row(table: &Table, s: &ShipmentSummary, shape: Shape, now: DateTime<Utc>) -> Row<'static> {
     let Shape {
         selected,
         wide,
         route_width,
+        flags,
     } = shape;
     let changed = table.recent.contains_key(&s.id);
     // Markers as well as colours: just acted on `◆`, selected `>`, just
@@ -265,7 +288,11 @@ fn row(table: &Table, s: &ShipmentSummary, shape: Shape, now: DateTime<Utc>) -> 
     } else {
         " "
     };
-    let marker = format!("{marker}{}", if table.is_marked(s.id) { "✓" } else { " " });
+    let batch = if table.is_marked(s.id) { "✓" } else { " " };
+    let marker = Line::from(vec![
+        Span::raw(format!("{marker}{batch}")),
+        Span::styled(sla_mark(flags), theme::error()),
+    ]);
     let query = &table.filter.query;
     let mark = |spot: Spot<'_>, text: String| marked(query, &spot, text, Style::new());
     let (source, destination) = crate::tui::views::fit::route(

@@ -334,6 +334,16 @@ impl Table {
                 self.sort.reverse = !self.sort.reverse;
                 self.rebuild(projection);
             }
+            Command::Unfinished => {
+                self.filter.unfinished = !self.filter.unfinished;
+                self.rebuild(projection);
+                let said = if self.filter.unfinished {
+                    "unfinished shipments only (u again: all)"
+                } else {
+                    "all shipments, finished ones too"
+                };
+                return Some(Action::Info(said.into()));
+            }
             Command::StateFilter => {
                 if let KeyCode::Char(c) = key.code {
                     self.set_state_filter(projection, c);
