@@ -246,7 +246,7 @@ pub struct SearchTimes {
 }
 
 /// Resident memory of this process (Linux), in bytes; 0 if unknown.
-fn rss() -> u64 {
+pub(crate) fn rss() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
