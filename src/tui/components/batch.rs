@@ -16,6 +16,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use serde_json::{Map, Value};
 
 use super::Action;
+use super::reason::{DraftKey, ReasonDraft};
 use crate::domain::{Actor, EventType, ShipmentId};
 use crate::error::{Error, Result};
 use crate::store::{AppendRequest, Appended};
@@ -41,8 +42,7 @@ pub struct BatchPrompt {
     event: Option<EventType>,
     role: Actor,
     items: Vec<Marked>,
-    reason: String,
-    confirming: bool,
+    draft: ReasonDraft,
 }
 
 /// What happened to one shipment.
@@ -147,9 +147,11 @@ impl Batch {
             event,
             role,
             items,
-            reason: String::new(),
-            // `a` needs no reason: straight to the question.
-            confirming: event.is_none(),
+            draft: ReasonDraft {
+                text: String::new(),
+                // `a` needs no reason: straight to the question.
+                confirming: event.is_none(),
+            },
         });
     }
 
@@ -159,18 +161,15 @@ impl Batch {
 
     pub fn context(&self) -> Option<Context> {
         match (&self.prompt, &self.summary) {
-            (Some(p), _) if p.confirming => Some(Context::Confirm),
-            (Some(_), _) => Some(Context::TextInput),
+            (Some(p), _) => Some(p.draft.context()),
             (None, Some(_)) => Some(Context::Summary),
             (None, None) => None,
         }
     }
 
     pub fn type_char(&mut self, c: char) {
-        if let Some(p) = self.prompt.as_mut().filter(|p| !p.confirming)
-            && p.reason.chars().count() < 500
-        {
-            p.reason.push(c);
+        if let Some(p) = self.prompt.as_mut() {
+            p.draft.type_char(c);
         }
     }
 
@@ -196,32 +195,20 @@ impl Batch {
             return None;
         }
         let prompt = self.prompt.as_mut()?;
-        match command {
-            Command::Escape => {
-                let verb = prompt.verb();
-                self.prompt = None;
-                Some(Action::Info(format!(
-                    "nothing appended ({verb} not confirmed; the marks stay)"
-                )))
-            }
-            Command::Backspace => {
-                prompt.reason.pop();
-                None
-            }
-            Command::Submit if !prompt.confirming => {
-                if prompt.reason.trim().is_empty() {
-                    return Some(Action::Error(
-                        "a reason is required (Esc to give up)".into(),
-                    ));
-                }
-                prompt.confirming = true;
-                None
-            }
-            Command::Confirm if prompt.confirming => {
+        if command == Command::Escape {
+            let verb = prompt.verb();
+            self.prompt = None;
+            return Some(Action::Info(format!(
+                "nothing appended ({verb} not confirmed; the marks stay)"
+            )));
+        }
+        match prompt.draft.key(command) {
+            DraftKey::Handled(action) => action,
+            DraftKey::Other => None,
+            DraftKey::Confirmed => {
                 let prompt = self.prompt.take()?;
                 Some(self.requests(prompt))
             }
-            _ => None,
         }
     }
 
@@ -235,7 +222,7 @@ impl Batch {
                 Ok(event) => {
                     let mut payload = Map::new();
                     if prompt.event.is_some() {
-                        payload.insert("reason".into(), Value::from(prompt.reason.trim()));
+                        payload.insert("reason".into(), Value::from(prompt.draft.reason()));
                     }
                     requests.push(
                         AppendRequest::advance(m.id, event, prompt.role, payload)
@@ -319,14 +306,14 @@ fn draw_prompt(frame: &mut Frame, body: Rect, prompt: &BatchPrompt) {
         }
     ))];
     if prompt.event.is_some() {
-        let cursor = if prompt.confirming { "" } else { "_" };
+        let cursor = if prompt.draft.confirming { "" } else { "_" };
         lines.push(Line::from(format!(
             "Reason (once, for all): {}{cursor}",
-            inert(&prompt.reason, 200)
+            inert(&prompt.draft.text, 200)
         )));
     }
     lines.push(Line::from(""));
-    if prompt.confirming {
+    if prompt.draft.confirming {
         lines.push(Line::styled(
             prompt.question(),
             Style::new().add_modifier(Modifier::BOLD),

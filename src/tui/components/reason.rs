@@ -20,6 +20,68 @@ use crate::tui::views::{centered, theme};
 /// Longest reason accepted, in characters.
 const MAX_REASON_CHARS: usize = 500;
 
+/// A reason being typed, then confirmed with `y`: what the prompt of one
+/// shipment and the batch prompt (`batch.rs`) share.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReasonDraft {
+    pub text: String,
+    /// The reason is given; the `y` is awaited.
+    pub confirming: bool,
+}
+
+/// What a key did to a draft.
+pub enum DraftKey {
+    /// Typing: nothing to do, or an error to show.
+    Handled(Option<Action>),
+    /// The `y`: append now.
+    Confirmed,
+    /// Not a key of the draft's.
+    Other,
+}
+
+impl ReasonDraft {
+    /// The keys' context: typing the reason, or the `y`.
+    pub fn context(&self) -> Context {
+        if self.confirming {
+            Context::Confirm
+        } else {
+            Context::TextInput
+        }
+    }
+
+    pub fn type_char(&mut self, c: char) {
+        if !self.confirming && self.text.chars().count() < MAX_REASON_CHARS {
+            self.text.push(c);
+        }
+    }
+
+    /// Backspace and Enter while typing; the `y` once confirming.
+    pub fn key(&mut self, command: Command) -> DraftKey {
+        match command {
+            Command::Backspace if !self.confirming => {
+                self.text.pop();
+                DraftKey::Handled(None)
+            }
+            Command::Submit if !self.confirming => {
+                if self.reason().is_empty() {
+                    return DraftKey::Handled(Some(Action::Error(
+                        "a reason is required (Esc to give up)".into(),
+                    )));
+                }
+                self.confirming = true;
+                DraftKey::Handled(None)
+            }
+            Command::Confirm if self.confirming => DraftKey::Confirmed,
+            _ => DraftKey::Other,
+        }
+    }
+
+    /// The reason as it goes into the payload.
+    pub fn reason(&self) -> &str {
+        self.text.trim()
+    }
+}
+
 /// A hold, override or cancel waiting for its reason and its `y`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReasonPrompt {
@@ -28,8 +90,7 @@ pub struct ReasonPrompt {
     /// The seq the operator saw when they pressed the key.
     pub seq: u32,
     pub state: EventType,
-    pub reason: String,
-    pub confirming: bool,
+    pub draft: ReasonDraft,
 }
 
 impl ReasonPrompt {
@@ -39,8 +100,7 @@ impl ReasonPrompt {
             id,
             seq,
             state,
-            reason: String::new(),
-            confirming: false,
+            draft: ReasonDraft::default(),
         }
     }
 }
@@ -62,57 +122,38 @@ impl Reason {
 
     /// The keys' context: typing the reason, or the `y`.
     pub fn context(&self) -> Option<Context> {
-        let prompt = self.prompt.as_ref()?;
-        Some(if prompt.confirming {
-            Context::Confirm
-        } else {
-            Context::TextInput
-        })
+        Some(self.prompt.as_ref()?.draft.context())
     }
 
     pub fn type_char(&mut self, c: char) {
-        if let Some(p) = self.prompt.as_mut()
-            && p.reason.chars().count() < MAX_REASON_CHARS
-        {
-            p.reason.push(c);
+        if let Some(p) = self.prompt.as_mut() {
+            p.draft.type_char(c);
         }
     }
 
     /// `acting`: the role that would append now, or why none may.
     pub fn command(&mut self, command: Command, acting: Result<Actor, String>) -> Option<Action> {
         let prompt = self.prompt.as_mut()?;
-        match command {
-            Command::Escape => {
-                let event = prompt.event;
-                self.prompt = None;
-                Some(Action::Info(format!("{event} not appended")))
-            }
-            Command::Backspace => {
-                prompt.reason.pop();
-                None
-            }
-            Command::Submit if !prompt.confirming => {
-                if prompt.reason.trim().is_empty() {
-                    return Some(Action::Error(
-                        "a reason is required (Esc to give up)".into(),
-                    ));
-                }
-                prompt.confirming = true;
-                None
-            }
-            Command::Confirm if prompt.confirming => {
+        if command == Command::Escape {
+            let event = prompt.event;
+            self.prompt = None;
+            return Some(Action::Info(format!("{event} not appended")));
+        }
+        match prompt.draft.key(command) {
+            DraftKey::Handled(action) => action,
+            DraftKey::Other => None,
+            DraftKey::Confirmed => {
                 let prompt = self.prompt.take()?;
                 let role = match acting {
                     Ok(role) => role,
                     Err(why) => return Some(Action::Error(why)),
                 };
                 let mut payload = Map::new();
-                payload.insert("reason".into(), Value::from(prompt.reason.trim()));
+                payload.insert("reason".into(), Value::from(prompt.draft.reason()));
                 let request = AppendRequest::advance(prompt.id, prompt.event, role, payload)
                     .expecting_seq(prompt.seq);
                 Some(Action::Append(request))
             }
-            _ => None,
         }
     }
 
@@ -131,10 +172,10 @@ fn draw_prompt(frame: &mut Frame, body: Rect, prompt: &ReasonPrompt) {
         "{} is {} (seq {}).",
         prompt.id, prompt.state, prompt.seq
     ))];
-    if prompt.confirming {
+    if prompt.draft.confirming {
         lines.push(Line::from(format!(
             "Reason: {}",
-            inert(&prompt.reason, 200)
+            inert(&prompt.draft.text, 200)
         )));
         lines.push(Line::from(""));
         lines.push(Line::from(vec![
@@ -148,7 +189,10 @@ fn draw_prompt(frame: &mut Frame, body: Rect, prompt: &ReasonPrompt) {
     } else {
         lines.push(Line::from(vec![
             Span::raw("Reason: "),
-            Span::styled(format!("{}_", inert(&prompt.reason, 200)), theme::warn()),
+            Span::styled(
+                format!("{}_", inert(&prompt.draft.text, 200)),
+                theme::warn(),
+            ),
         ]));
         lines.push(Line::from(""));
         lines.push(Line::styled(
