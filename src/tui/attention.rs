@@ -60,7 +60,7 @@ impl App {
         }
     }
 
-    /// The demo's service levels: hours become ten seconds.
+    /// The demo's service levels: an hour becomes a second (`DEMO_SCALE`).
     pub fn scale_levels_for_demo(&mut self) {
         let levels = std::mem::take(&mut self.watch.levels);
         self.watch.levels = levels.scaled_down(DEMO_SCALE);
