@@ -13,6 +13,8 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
+use crate::domain::Name;
+
 /// The payload keys the views show as a shipment's details.
 pub const DETAIL_KEYS: [&str; 4] = ["source", "destination", "weight_kg", "delivery_type"];
 
@@ -35,13 +37,13 @@ pub fn merged<'a>(
 }
 
 /// What the views show of a shipment's current payload.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Details {
-    pub source: Box<str>,
-    pub destination: Box<str>,
+    pub source: Name,
+    pub destination: Name,
     /// `None` when the current value is not a number (logs of other tools).
     pub weight_kg: Option<f64>,
-    pub delivery_type: Box<str>,
+    pub delivery_type: Name,
 }
 
 impl Details {
@@ -61,16 +63,16 @@ impl Details {
             delivery_type,
         } = patch;
         if let Some(source) = source {
-            self.source = source;
+            self.source = Name::of(&source);
         }
         if let Some(destination) = destination {
-            self.destination = destination;
+            self.destination = Name::of(&destination);
         }
         if let Some(weight_kg) = weight_kg {
             self.weight_kg = weight_kg;
         }
         if let Some(delivery_type) = delivery_type {
-            self.delivery_type = delivery_type;
+            self.delivery_type = Name::of(&delivery_type);
         }
     }
 

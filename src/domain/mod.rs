@@ -6,6 +6,7 @@ pub mod event;
 pub mod id;
 pub mod lifecycle;
 pub mod line;
+pub mod name;
 pub mod operator;
 pub mod payload;
 pub mod payload_text;
@@ -15,6 +16,7 @@ pub mod zone;
 
 pub use event::{Actor, Event, EventType};
 pub use id::ShipmentId;
+pub use name::Name;
 pub use operator::OperatorName;
 pub use rules::{Reason, Refusal};
 pub use timestamp::Timestamp;

@@ -149,6 +149,17 @@ pub fn find_shipment_lines(
     end: u64,
     id: ShipmentId,
 ) -> Result<Vec<FoundLine>> {
+    find_shipment_lines_in(file, path, 0..end, id)
+}
+
+/// `find_shipment_lines` in `range` (which starts at a line start).
+pub fn find_shipment_lines_in(
+    file: &File,
+    path: &Path,
+    range: std::ops::Range<u64>,
+    id: ShipmentId,
+) -> Result<Vec<FoundLine>> {
+    let end = range.end;
     let needle = id.to_string();
     let finder = memmem::Finder::new(needle.as_bytes());
     let mut found = Vec::new();
@@ -160,9 +171,10 @@ pub fn find_shipment_lines(
             });
         }
     };
-    let mut splitter = LineSplitter::unnumbered_at(0);
-    let mut buf = vec![0u8; SEARCH_CHUNK.min(end as usize).max(1)];
-    let mut pos = 0u64;
+    let mut splitter = LineSplitter::unnumbered_at(range.start);
+    let span = end.saturating_sub(range.start);
+    let mut buf = vec![0u8; SEARCH_CHUNK.min(span as usize).max(1)];
+    let mut pos = range.start;
     while pos < end {
         let want = buf.len().min((end - pos) as usize);
         let n = file

@@ -22,7 +22,8 @@ use crate::read::state::ShipmentState;
 use crate::read::verify::{CounterSet, Verifier, VerifyReport};
 use crate::store::jsonl::FileSubscription;
 use crate::store::{
-    CaughtUp, Feed, LineSource, Location, Polled, Position, Subscription, TornEvent, WriterState,
+    CaughtUp, Feed, LineSource, Location, Polled, Position, ShipmentLines, Subscription, TornEvent,
+    WriterState,
 };
 use std::sync::Mutex;
 
@@ -307,13 +308,31 @@ impl LogIndex {
         let Some(summary) = self.projection.get(id) else {
             return Err(Error::UnknownShipment(id));
         };
-        self.read_spans(&summary.lines)
+        self.history_of(summary)
     }
 
     /// The events of `summary` (of this index's projection or of a past
-    /// one, whose lines are a prefix of these), read back by where they are.
+    /// one, whose lines are a prefix of these), read back from the store.
     pub fn history_of(&self, summary: &ShipmentSummary) -> Result<Vec<Event>> {
-        self.read_spans(&summary.lines)
+        self.shipment_lines(summary)?
+            .into_iter()
+            .map(|(span, bytes)| match parse_line(&bytes) {
+                Ok(record) => Ok(record.to_event()),
+                Err(_) => Err(Error::ChangedUnderReader {
+                    path: self.location.describe().into(),
+                    offset: span.offset,
+                }),
+            })
+            .collect()
+    }
+
+    /// The lines of `summary`'s shipment, with where each is, read back
+    /// from the store.
+    pub fn shipment_lines(&self, summary: &ShipmentSummary) -> Result<Vec<(LineSpan, Vec<u8>)>> {
+        self.lines
+            .lock()
+            .map_err(|_| Error::Internal("a reader thread panicked".into()))?
+            .shipment(summary.range())
     }
 
     pub fn state(&self, id: ShipmentId) -> Result<ShipmentState> {
@@ -353,7 +372,7 @@ impl LogIndex {
             if !keep(summary) {
                 continue;
             }
-            if let Some(state) = ShipmentState::from_events(self.read_spans(&summary.lines)?) {
+            if let Some(state) = ShipmentState::from_events(self.history_of(summary)?) {
                 each(state)?;
             }
         }
@@ -367,23 +386,6 @@ impl LogIndex {
             .map_err(|_| Error::Internal("a reader thread panicked".into()))?
             .read(spans)
     }
-
-    /// The events at `spans`; a line that no longer parses means the log
-    /// changed under this reader.
-    fn read_spans(&self, spans: &[LineSpan]) -> Result<Vec<Event>> {
-        let lines = self.read_lines(spans)?;
-        spans
-            .iter()
-            .zip(lines)
-            .map(|(span, bytes)| match parse_line(&bytes) {
-                Ok(record) => Ok(record.to_event()),
-                Err(_) => Err(Error::ChangedUnderReader {
-                    path: self.location.describe().into(),
-                    offset: span.offset,
-                }),
-            })
-            .collect()
-    }
 }
 
 /// A store whose lines cannot be read back: says why on every read.
@@ -391,10 +393,17 @@ struct Unreadable(String);
 
 impl LineSource for Unreadable {
     fn read(&mut self, _: &[LineSpan]) -> Result<Vec<Vec<u8>>> {
-        Err(Error::ReadOnly(format!(
-            "cannot read the log back: {}",
-            self.0
-        )))
+        Err(self.why())
+    }
+
+    fn shipment(&mut self, _: ShipmentLines) -> Result<Vec<(LineSpan, Vec<u8>)>> {
+        Err(self.why())
+    }
+}
+
+impl Unreadable {
+    fn why(&self) -> Error {
+        Error::ReadOnly(format!("cannot read the log back: {}", self.0))
     }
 }
 
@@ -432,7 +441,7 @@ fn head_of(summary: &ShipmentSummary) -> ShipmentHead {
         state: summary.state,
         seq: summary.seq,
         actor: summary.last_actor,
-        operator: summary.last_operator.clone(),
+        operator: summary.last_operator.map(|name| name.as_str().into()),
         at: summary.last_updated,
     }
 }

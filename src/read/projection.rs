@@ -1,19 +1,22 @@
 //! `Projection`: the in-memory index every view reads. One compact
-//! `ShipmentSummary` per shipment plus where its lines are in the file (the
-//! history itself is read back by offset), and the tower-wide counts.
+//! `ShipmentSummary` per shipment (no heap: names are shared `Name`s) and
+//! where its first and last lines are (the history itself is read back
+//! from the store on demand, never kept per event), and the tower-wide
+//! counts.
 
 use std::sync::Arc;
 
 use crate::domain::details::Details;
 use crate::domain::id::IdMap;
-use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
+use crate::domain::{Actor, EventType, Name, ShipmentId, Timestamp};
 use crate::error::{Error, Result};
 use crate::log::digest::IndexedEvent;
 use crate::log::lines::LineSpan;
 use crate::read::pulse::dwell::Dwell;
 use crate::read::pulse::minutes::Minutes;
+use crate::store::ShipmentLines;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ShipmentSummary {
     pub id: ShipmentId,
     pub state: EventType,
@@ -23,7 +26,7 @@ pub struct ShipmentSummary {
     pub created_at: Timestamp,
     pub last_updated: Timestamp,
     pub last_actor: Actor,
-    pub last_operator: Option<Arc<str>>,
+    pub last_operator: Option<Name>,
     /// Source, destination, weight and delivery type: the payloads merged
     /// by the rule every view uses (`domain::details`).
     pub details: Details,
@@ -32,7 +35,22 @@ pub struct ShipmentSummary {
     /// Position of the last event in the whole log (1-based event number):
     /// orders shipments by newest activity.
     pub last_event_no: u64,
-    pub lines: Vec<LineSpan>,
+    /// Where its first line starts, and its last line: every line of the
+    /// shipment lies between them (`LineSource::shipment` reads them back).
+    pub first_offset: u64,
+    pub last: LineSpan,
+}
+
+impl ShipmentSummary {
+    /// Where the store finds this shipment's lines.
+    pub fn range(&self) -> ShipmentLines {
+        ShipmentLines {
+            id: self.id,
+            first: self.first_offset,
+            last: self.last,
+            count: self.event_count,
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -43,6 +61,9 @@ pub struct Projection {
     /// Where each minute begins (events per minute, throughput by actor):
     /// not in the tally, as time travel cuts the live marks instead.
     minutes: Minutes,
+    /// The `Name` of each operator text the reader handed over (it shares
+    /// one `Arc` per name), so most events skip the name table's lock.
+    operators: Vec<(Arc<str>, Name)>,
 }
 
 /// The tower-wide counts of a projection: what a checkpoint keeps besides
@@ -70,6 +91,18 @@ fn event_index(e: EventType) -> usize {
 fn stay_ms(from: Timestamp, to: Timestamp) -> u64 {
     let ms = (to.instant() - from.instant()).num_milliseconds();
     u64::try_from(ms).unwrap_or(0)
+}
+
+/// The `Name` of an operator text, through `cache`.
+fn name_of(cache: &mut Vec<(Arc<str>, Name)>, text: Arc<str>) -> Name {
+    if let Some((_, name)) = cache.iter().find(|(a, _)| Arc::ptr_eq(a, &text)) {
+        return *name;
+    }
+    let name = Name::of(&text);
+    if cache.len() < 64 {
+        cache.push((text, name));
+    }
+    name
 }
 
 fn actor_index(a: Actor) -> usize {
@@ -115,7 +148,8 @@ impl Projection {
                     details: Details::default(),
                     first_line: line_no,
                     last_event_no: 0,
-                    lines: Vec::with_capacity(8),
+                    first_offset: span.offset,
+                    last: span,
                 });
                 self.shipments.len() - 1
             }
@@ -126,12 +160,13 @@ impl Projection {
         summary.event_count += 1;
         summary.last_updated = record.timestamp;
         summary.last_actor = record.actor;
-        summary.last_operator = record.operator;
         summary.last_event_no = event_no;
-        summary.lines.push(span);
+        summary.last = span;
         if let Some(patch) = record.details {
             summary.details.apply(*patch);
         }
+        let operator = record.operator.map(|o| name_of(&mut self.operators, o));
+        self.shipments[slot].last_operator = operator;
         self.tally.state_counts[event_index(record.event_type)] += 1;
     }
 

@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use super::copy::LineCopy;
 use super::{EventStore, JsonlStore, Position, Subscription};
+use crate::domain::ShipmentId;
 use crate::error::{Error, Result};
 use crate::log::files::{self, LogPaths};
 use crate::log::lines::LineSpan;
+use crate::log::scan;
 
 /// Where a tower's events live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +39,38 @@ pub trait LineSource: Send {
     /// The lines at `spans`, in order; an error when one is no longer there
     /// (the log changed under the reader).
     fn read(&mut self, spans: &[LineSpan]) -> Result<Vec<Vec<u8>>>;
+
+    /// Every line of one shipment, in order, with where each is: found
+    /// between its first and last line (a byte search on the file, an
+    /// indexed query on a database). An error when they are not all
+    /// there as recorded (the log changed under the reader).
+    fn shipment(&mut self, lines: ShipmentLines) -> Result<Vec<(LineSpan, Vec<u8>)>>;
+}
+
+/// Where one shipment's lines are: from the start of its first line to
+/// the end of its last, `count` of them (what a projection keeps instead
+/// of every line's place).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShipmentLines {
+    pub id: ShipmentId,
+    pub first: u64,
+    pub last: LineSpan,
+    pub count: u32,
+}
+
+impl ShipmentLines {
+    /// The lines found are exactly the ones recorded: as many, the last
+    /// where it was.
+    pub fn check(&self, found: &[(LineSpan, Vec<u8>)], path: &str) -> Result<()> {
+        let last = found.last().map(|(span, _)| *span);
+        if found.len() == self.count as usize && last == Some(self.last) {
+            return Ok(());
+        }
+        Err(Error::ChangedUnderReader {
+            path: path.into(),
+            offset: self.first,
+        })
+    }
 }
 
 impl Location {
@@ -93,6 +127,16 @@ impl Location {
             Location::File(paths) => Ok(Box::new(JsonlStore::reader(paths))),
             Location::Postgres(url) => postgres::line_copy(url),
         }
+    }
+
+    /// Every well-formed event line, in order, in batches: a reader's
+    /// one pass over the whole log (`each` may stop it with an error).
+    pub fn event_lines(&self, each: &mut dyn FnMut(Vec<Vec<u8>>) -> Result<()>) -> Result<()> {
+        let reader = Who {
+            operator: String::new(),
+            named: None,
+        };
+        self.line_copy(&reader, false)?.event_lines(0, each)
     }
 
     /// Events as they are committed, from `from` on.
@@ -183,11 +227,37 @@ impl LineSource for FileLines {
         }
         Ok(out)
     }
+
+    fn shipment(&mut self, lines: ShipmentLines) -> Result<Vec<(LineSpan, Vec<u8>)>> {
+        let path = &self.paths.events;
+        if self.file.is_none() {
+            self.file = files::open_for_read(path)?;
+        }
+        let found = match self.file.as_ref() {
+            Some(file) => {
+                let end = lines.last.offset + u64::from(lines.last.len) + 1;
+                scan::find_shipment_lines_in(file, path, lines.first..end, lines.id)?
+            }
+            None => Vec::new(),
+        };
+        let found: Vec<(LineSpan, Vec<u8>)> = found
+            .into_iter()
+            .map(|line| {
+                let span = LineSpan {
+                    offset: line.offset,
+                    len: line.bytes.len() as u32,
+                };
+                (span, line.bytes)
+            })
+            .collect();
+        lines.check(&found, &path.display().to_string())?;
+        Ok(found)
+    }
 }
 
 #[cfg(feature = "postgres")]
 mod postgres {
-    use super::{LineSource, Position, Result, Subscription};
+    use super::{LineSource, Position, Result, ShipmentLines, Subscription};
     use crate::log::lines::LineSpan;
     use crate::store::EventStore;
     use crate::store::postgres::PgStore;
@@ -211,6 +281,24 @@ mod postgres {
     struct PgLines(PgStore);
 
     impl LineSource for PgLines {
+        fn shipment(&mut self, lines: ShipmentLines) -> Result<Vec<(LineSpan, Vec<u8>)>> {
+            let rows = self
+                .0
+                .read_shipment_lines(lines.id, lines.first, lines.last.offset)?;
+            let found: Vec<(LineSpan, Vec<u8>)> = rows
+                .into_iter()
+                .map(|(position, line)| {
+                    let span = LineSpan {
+                        offset: position,
+                        len: line.len() as u32,
+                    };
+                    (span, line.into_bytes())
+                })
+                .collect();
+            lines.check(&found, &self.0.describe())?;
+            Ok(found)
+        }
+
         fn read(&mut self, spans: &[LineSpan]) -> Result<Vec<Vec<u8>>> {
             // A span's offset is the position handed out (row - 1), as read_lines takes it.
             let positions: Vec<u64> = spans.iter().map(|s| s.offset).collect();

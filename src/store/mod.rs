@@ -34,7 +34,7 @@ use crate::log::digest::{IndexedEvent, IndexedLine};
 
 pub use crate::log::files::LogPaths;
 pub use jsonl::JsonlStore;
-pub use location::{LineSource, Location, Who};
+pub use location::{LineSource, Location, ShipmentLines, Who};
 
 /// Which shipment a command is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -161,7 +161,7 @@ fn hold_reason(
     id: ShipmentId,
 ) -> Option<String> {
     let summary = projection.get(id)?;
-    let last = *summary.lines.last()?;
+    let last = summary.last;
     let bytes = index.read_lines(&[last]).ok()?.pop()?;
     let record = crate::domain::line::parse_line(&bytes).ok()?;
     let event = record.to_event();

@@ -13,7 +13,7 @@ use super::event_loop::Msg;
 use super::jobs::Job;
 use crate::domain::ShipmentId;
 use crate::read::query::SearchIndex;
-use crate::read::query::index::spans_of;
+use crate::read::query::index::ids_of;
 
 /// A build under way, and what arrived meanwhile.
 #[derive(Debug, Default)]
@@ -34,25 +34,24 @@ impl App {
         }
         let generation = self.searching.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let current = self.searching.generation.clone();
-        let spans = spans_of(self.tower.index().projection());
+        let projection = self.tower.index().projection();
+        let (ids, events) = (ids_of(projection), projection.total_events());
         let location = self.tower.index().location().clone();
         let tx = self.jobs.sender();
         self.searching.building = Some((generation, 0));
         self.searching.pending.clear();
         thread::spawn(move || {
             let mut last = 0u8;
-            let built = location.lines().and_then(|mut lines| {
-                SearchIndex::build_from(&spans, &mut |s| lines.read(s), &mut |done, total| {
-                    let percent = (done * 100 / total.max(1)).min(99) as u8;
-                    if percent != last {
-                        last = percent;
-                        let _ = tx.send(Msg::Job(Job::SearchProgress {
-                            generation,
-                            percent,
-                        }));
-                    }
-                    current.load(Ordering::SeqCst) == generation
-                })
+            let built = SearchIndex::build_from(&location, &ids, events, &mut |done, total| {
+                let percent = (done * 100 / total.max(1)).min(99) as u8;
+                if percent != last {
+                    last = percent;
+                    let _ = tx.send(Msg::Job(Job::SearchProgress {
+                        generation,
+                        percent,
+                    }));
+                }
+                current.load(Ordering::SeqCst) == generation
             });
             let result = match built {
                 Ok(Some(search)) => Ok(Box::new(search)),

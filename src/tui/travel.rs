@@ -121,8 +121,7 @@ impl App {
             return;
         };
         let live = self.tower.index().projection();
-        travel.catch_up(live);
-        if let Err(e) = go(travel, live) {
+        if let Err(e) = travel.catch_up(live).and_then(|()| go(travel, live)) {
             return self.leave_travel(Some(format!("time travel stopped: {e}")));
         }
         // `age` and `idle` in a query count to the moment viewed.
@@ -136,8 +135,11 @@ impl App {
 
     /// After a live refresh: the latest reachable moment grows.
     pub(super) fn travel_catch_up(&mut self) {
-        if let Some(travel) = self.travel.as_mut() {
-            travel.catch_up(self.tower.index().projection());
+        let Some(travel) = self.travel.as_mut() else {
+            return;
+        };
+        if let Err(e) = travel.catch_up(self.tower.index().projection()) {
+            self.leave_travel(Some(format!("time travel stopped: {e}")));
         }
     }
 

@@ -203,7 +203,7 @@ proptest! {
                     }
                 }
                 live.refresh().unwrap();
-                travel.catch_up(live.projection());
+                travel.catch_up(live.projection()).unwrap();
                 prop_assert_eq!(travel.latest(), live.projection().total_events());
             }
             let total = live.projection().total_events();
@@ -241,7 +241,7 @@ fn a_checkpoint_taken_before_a_shipment_moved_on_still_restores_it() {
     let x = env.create();
     env.create();
     live.refresh().unwrap();
-    travel.catch_up(live.projection());
+    travel.catch_up(live.projection()).unwrap();
     let with_x = travel.latest() - 1;
     travel.go(live.projection(), 0).unwrap();
     travel.go(live.projection(), with_x).unwrap();
@@ -256,7 +256,7 @@ fn a_checkpoint_taken_before_a_shipment_moved_on_still_restores_it() {
     ])
     .ok();
     live.refresh().unwrap();
-    travel.catch_up(live.projection());
+    travel.catch_up(live.projection()).unwrap();
     travel.go(live.projection(), 0).unwrap();
     travel.go(live.projection(), with_x).unwrap();
     assert_eq!(travel.at(), with_x);

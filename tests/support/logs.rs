@@ -95,8 +95,8 @@ pub fn assert_same_projection(tailing: &Projection, fresh: &Projection) {
             f.id
         );
         assert_eq!(
-            (t.first_line, t.last_event_no, &t.lines),
-            (f.first_line, f.last_event_no, &f.lines),
+            (t.first_line, t.last_event_no, t.first_offset, t.last),
+            (f.first_line, f.last_event_no, f.first_offset, f.last),
             "{}",
             f.id
         );

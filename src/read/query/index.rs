@@ -2,21 +2,22 @@
 //! does not keep, as one compact `Record`: which actors and event types
 //! its events had (two bit sets), and its operators and every payload key
 //! and value of any of its events as one lowercase text, deduplicated:
-//! `KIND key \x1f value \x1e KIND key \x1f value \x1e …`. Built from the
-//! lines the projection points at, read back through the store's
-//! `LineSource` (the file or a database alike), and kept current by
-//! re-reading only the shipments a refresh touched.
+//! `KIND key \x1f value \x1e KIND key \x1f value \x1e …`. Built by
+//! reading the log's lines once, in order, from the store (the file or a
+//! database alike), and kept current by reading back only the shipments a
+//! refresh touched.
 
 use std::collections::HashSet;
 
 use serde_json::Value;
 
+use crate::domain::id::IdMap;
 use crate::domain::line::parse_line;
 use crate::domain::{Actor, EventType, ShipmentId};
-use crate::error::Result;
-use crate::log::lines::LineSpan;
+use crate::error::{Error, Result};
 use crate::read::index::LogIndex;
 use crate::read::projection::Projection;
+use crate::store::Location;
 
 /// What an entry of a record's text is (its first byte).
 pub const KIND_OPERATOR: u8 = 0x03;
@@ -25,13 +26,6 @@ pub const KIND_PAYLOAD: u8 = 0x05;
 pub const KEY_END: u8 = 0x1f;
 /// After each entry.
 pub const ENTRY_END: u8 = 0x1e;
-
-/// Lines read back per store call while building (a database answers a
-/// batch in one round trip).
-const BATCH_SPANS: usize = 4096;
-
-/// Reads lines back by span (the `LogIndex`'s or a worker's own source).
-pub type ReadLines<'a> = dyn FnMut(&[LineSpan]) -> Result<Vec<Vec<u8>>> + 'a;
 
 /// One shipment's searchable record.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -62,51 +56,78 @@ pub struct SearchIndex {
 }
 
 impl SearchIndex {
-    /// Indexes every shipment of `index`, reading its lines back.
+    /// Indexes every shipment of `index`, reading the log once.
     pub fn build(index: &LogIndex) -> Result<SearchIndex> {
-        let spans: Vec<Vec<LineSpan>> = spans_of(index.projection());
-        let built = Self::build_from(&spans, &mut |s| index.read_lines(s), &mut |_, _| true)?;
+        let projection = index.projection();
+        let (ids, events) = (ids_of(projection), projection.total_events());
+        let built = Self::build_from(index.location(), &ids, events, &mut |_, _| true)?;
         Ok(built.unwrap_or_default())
     }
 
-    /// Indexes shipments whose lines are at `spans` (one entry per
-    /// projection position), calling `progress(done, total)` after each
-    /// batch; `None` if it said stop.
+    /// Indexes the shipments `ids` (by projection position), reading the
+    /// log's first `events` lines in order from the store, calling
+    /// `progress(lines read, events)` after each batch; `None` if it said
+    /// stop.
     pub fn build_from(
-        spans: &[Vec<LineSpan>],
-        read: &mut ReadLines<'_>,
-        progress: &mut dyn FnMut(usize, usize) -> bool,
+        location: &Location,
+        ids: &[ShipmentId],
+        events: u64,
+        progress: &mut dyn FnMut(u64, u64) -> bool,
     ) -> Result<Option<SearchIndex>> {
         let mut built = SearchIndex {
-            records: Vec::with_capacity(spans.len()),
+            records: vec![Record::default(); ids.len()],
             keys: HashSet::new(),
             empty: Record::default(),
         };
-        let mut start = 0;
-        while start < spans.len() {
-            let mut end = start;
-            let mut batch: Vec<LineSpan> = Vec::new();
-            while end < spans.len() && (batch.len() < BATCH_SPANS || end == start) {
-                batch.extend_from_slice(&spans[end]);
-                end += 1;
-            }
-            let lines = read(&batch)?;
-            let mut lines = lines.iter();
-            for shipment in &spans[start..end] {
-                let own: Vec<&[u8]> = lines
-                    .by_ref()
-                    .take(shipment.len())
-                    .map(|l| &l[..])
-                    .collect();
-                let record = built.record_of(&own);
-                built.records.push(record);
-            }
-            start = end;
-            if !progress(start, spans.len()) {
-                return Ok(None);
-            }
+        let mut position: IdMap<u32> = IdMap::default();
+        position.reserve(ids.len());
+        for (pos, &id) in ids.iter().enumerate() {
+            position.insert(id, pos as u32);
         }
-        Ok(Some(built))
+        let mut done = 0u64;
+        let read = location.event_lines(&mut |batch| {
+            // Only the projection's events: later ones (or those after a
+            // past moment) are not its shipments' yet.
+            let wanted = events.saturating_sub(done).min(batch.len() as u64);
+            for bytes in &batch[..wanted as usize] {
+                built.add_line(&position, bytes);
+            }
+            done += wanted;
+            if done < events && progress(done, events) {
+                Ok(())
+            } else {
+                Err(Error::Cancelled)
+            }
+        });
+        match read {
+            Ok(()) => Ok(Some(built)),
+            Err(Error::Cancelled) if done >= events => Ok(Some(built)),
+            Err(Error::Cancelled) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Takes one line into its shipment's record (if it is indexed).
+    fn add_line(&mut self, position: &IdMap<u32>, bytes: &[u8]) {
+        let Ok(line) = parse_line(bytes) else {
+            return;
+        };
+        let Some(&pos) = position.get(&line.shipment_id) else {
+            return;
+        };
+        let mut more = self.record_of(&[bytes]);
+        let Some(record) = self.records.get_mut(pos as usize) else {
+            return;
+        };
+        more.actors |= record.actors;
+        more.events |= record.events;
+        let mut entries: Vec<&[u8]> = entries_of(&record.text)
+            .chain(entries_of(&more.text))
+            .collect();
+        entries.sort_unstable();
+        entries.dedup();
+        more.text = entries.concat().into_boxed_slice();
+        *record = more;
     }
 
     /// Brings the records of `touched` (and of shipments new since) up to
@@ -121,26 +142,17 @@ impl SearchIndex {
         positions.sort_unstable();
         positions.dedup();
         positions.extend(self.records.len()..projection.total_shipments());
-        for chunk in positions.chunks(BATCH_SPANS / 8) {
-            let shipments = projection.shipments();
-            let batch: Vec<LineSpan> = chunk
-                .iter()
-                .flat_map(|&p| shipments[p].lines.iter().copied())
-                .collect();
-            let lines = index.read_lines(&batch)?;
-            let mut lines = lines.iter();
-            for &p in chunk {
-                let own: Vec<&[u8]> = lines
-                    .by_ref()
-                    .take(shipments[p].lines.len())
-                    .map(|l| &l[..])
-                    .collect();
-                let record = self.record_of(&own);
-                if p < self.records.len() {
-                    self.records[p] = record;
-                } else {
-                    self.records.push(record);
-                }
+        for p in positions {
+            let Some(summary) = projection.shipments().get(p) else {
+                continue;
+            };
+            let lines = index.shipment_lines(summary)?;
+            let own: Vec<&[u8]> = lines.iter().map(|(_, bytes)| &bytes[..]).collect();
+            let record = self.record_of(&own);
+            if p < self.records.len() {
+                self.records[p] = record;
+            } else {
+                self.records.push(record);
             }
         }
         Ok(())
@@ -209,14 +221,15 @@ impl SearchIndex {
     }
 }
 
-/// Every shipment's line spans, by projection position (what a worker
-/// thread needs to build an index away from the projection).
-pub fn spans_of(projection: &Projection) -> Vec<Vec<LineSpan>> {
-    projection
-        .shipments()
-        .iter()
-        .map(|s| s.lines.clone())
-        .collect()
+/// Every shipment's ID, by projection position (what a worker thread
+/// needs to build an index away from the projection).
+pub fn ids_of(projection: &Projection) -> Vec<ShipmentId> {
+    projection.shipments().iter().map(|s| s.id).collect()
+}
+
+/// The entries of a record's text, each with its `ENTRY_END`.
+fn entries_of(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    text.split_inclusive(|&b| b == ENTRY_END)
 }
 
 /// A payload value as searched: strings as they are, anything else as its

@@ -1,23 +1,56 @@
-//! `EventMap`: which shipment's which line each event of the log is, so
-//! time travel can find event N's line in the live projection (whose
-//! shipments keep their positions and whose line lists only grow) without
-//! keeping a copy of every span. Built once from the shipments' spans
-//! sorted by offset (log order), and extended the same way as the live
-//! projection grows.
+//! `EventMap`: where each event of the log is, which shipment it belongs
+//! to and which event of that shipment came before it, so time travel can
+//! read back any event and any shipment's earlier lines. The projection
+//! keeps no per-event places (only a shipment's first and last line), so
+//! the map is made by reading the log once, in order, through the store's
+//! subscription when travel starts, and grows the same way as the live
+//! projection does (never past it: time travel reaches what the live
+//! projection holds).
 
+use std::collections::VecDeque;
+
+use crate::domain::ShipmentId;
+use crate::error::{Error, Result};
+use crate::log::digest::IndexedLine;
 use crate::log::lines::LineSpan;
 use crate::read::projection::Projection;
+use crate::store::{Feed, Location, Position, Subscription};
 
-#[derive(Debug, Default)]
+/// One event: 24 bytes.
+#[derive(Debug, Clone, Copy)]
+struct Mapped {
+    offset: u64,
+    /// The number of the shipment's event before this one (0: none).
+    prev: u64,
+    len: u32,
+    /// The shipment's position in `Projection::shipments()`.
+    pos: u32,
+}
+
 pub struct EventMap {
-    /// Event number - 1 → (position in `Projection::shipments()`, index in
-    /// that shipment's `lines`).
-    events: Vec<(u32, u32)>,
-    /// Per shipment position: how many of its lines are mapped.
-    known: Vec<u32>,
+    /// By event number - 1.
+    events: Vec<Mapped>,
+    /// Per shipment position: the number of its latest mapped event.
+    latest: Vec<u64>,
+    /// Reads the log in order from its start.
+    feed: Box<dyn Subscription>,
+    /// Events read but not in the live projection yet.
+    pending: VecDeque<(ShipmentId, LineSpan)>,
+    location: Location,
 }
 
 impl EventMap {
+    /// A map of no events yet, reading `location` from its start.
+    pub fn new(location: &Location) -> Result<EventMap> {
+        Ok(EventMap {
+            events: Vec::new(),
+            latest: Vec::new(),
+            feed: location.subscribe(Position::START)?,
+            pending: VecDeque::new(),
+            location: location.clone(),
+        })
+    }
+
     /// Events mapped: the latest moment time travel can reach.
     pub fn len(&self) -> u64 {
         self.events.len() as u64
@@ -28,51 +61,90 @@ impl EventMap {
     }
 
     /// Maps the events `live` took in since the last call.
-    pub fn extend(&mut self, live: &Projection) {
-        let have = self.len();
-        if live.total_events() <= have {
-            return;
+    pub fn extend(&mut self, live: &Projection) -> Result<()> {
+        if live.total_events() <= self.len() {
+            return Ok(());
         }
-        let shipments = live.shipments();
-        self.known.resize(shipments.len(), 0);
-        let mut new: Vec<(u64, u32, u32)> = Vec::new();
-        for (pos, s) in shipments.iter().enumerate() {
-            if s.last_event_no <= have {
-                continue;
+        if (self.pending.len() as u64) < live.total_events() - self.len() {
+            let pending = &mut self.pending;
+            let polled = self.feed.poll(u64::MAX, &mut |item| {
+                if let Feed::Line(IndexedLine::Event(event)) = item {
+                    pending.push_back((event.shipment_id, event.span));
+                }
+            })?;
+            if polled.reset.is_some() {
+                return Err(self.changed(0));
             }
-            let from = self.known[pos] as usize;
-            for (k, span) in s.lines.iter().enumerate().skip(from) {
-                new.push((span.offset, pos as u32, k as u32));
-            }
-            self.known[pos] = s.lines.len() as u32;
         }
-        // Offsets (a file's bytes, a database's positions) grow in log order.
-        new.sort_unstable_by_key(|&(offset, _, _)| offset);
-        self.events
-            .extend(new.into_iter().map(|(_, pos, k)| (pos, k)));
+        while self.len() < live.total_events() {
+            let Some((id, span)) = self.pending.pop_front() else {
+                break;
+            };
+            let pos = live.position(id).ok_or_else(|| self.changed(span.offset))?;
+            if self.latest.len() <= pos {
+                self.latest.resize(pos + 1, 0);
+            }
+            self.events.push(Mapped {
+                offset: span.offset,
+                prev: self.latest[pos],
+                len: span.len,
+                pos: pos as u32,
+            });
+            self.latest[pos] = self.len();
+        }
+        Ok(())
     }
 
-    /// Shipment position and line index of event `n` (1-based).
-    pub fn get(&self, n: u64) -> Option<(usize, usize)> {
-        let &(pos, k) = self.events.get(usize::try_from(n.checked_sub(1)?).ok()?)?;
-        Some((pos as usize, k as usize))
+    /// Shipment position of event `n` (1-based), and whether it is its
+    /// shipment's first event.
+    pub fn get(&self, n: u64) -> Option<(usize, bool)> {
+        let m = self.mapped(n)?;
+        Some((m.pos as usize, m.prev == 0))
     }
 
     /// Where event `n` (1-based) is.
-    pub fn span(&self, live: &Projection, n: u64) -> Option<LineSpan> {
-        let (pos, k) = self.get(n)?;
-        live.shipments().get(pos)?.lines.get(k).copied()
+    pub fn span(&self, n: u64) -> Option<LineSpan> {
+        let m = self.mapped(n)?;
+        Some(LineSpan {
+            offset: m.offset,
+            len: m.len,
+        })
     }
 
-    /// The event number of the line at `offset` (a binary search: event
-    /// offsets grow with their numbers).
-    pub fn number_at(&self, live: &Projection, offset: u64) -> u64 {
-        let below = self.events.partition_point(|&(pos, k)| {
-            live.shipments()
-                .get(pos as usize)
-                .and_then(|s| s.lines.get(k as usize))
-                .is_some_and(|span| span.offset < offset)
-        });
-        below as u64 + 1
+    /// The numbers of the events of event `n`'s shipment up to `n`,
+    /// oldest first.
+    pub fn chain(&self, n: u64) -> Vec<u64> {
+        let mut chain = Vec::new();
+        let mut at = n;
+        while let Some(m) = self.mapped(at) {
+            chain.push(at);
+            at = m.prev;
+        }
+        chain.reverse();
+        chain
+    }
+
+    /// The last event at or before event number `limit` of the shipment
+    /// whose event `n` is (walking back from `n`); 0 if none.
+    pub fn at_or_before(&self, n: u64, limit: u64) -> u64 {
+        let mut at = n;
+        while at > limit {
+            match self.mapped(at) {
+                Some(m) => at = m.prev,
+                None => return 0,
+            }
+        }
+        at
+    }
+
+    fn mapped(&self, n: u64) -> Option<&Mapped> {
+        self.events.get(usize::try_from(n.checked_sub(1)?).ok()?)
+    }
+
+    fn changed(&self, offset: u64) -> Error {
+        Error::ChangedUnderReader {
+            path: self.location.describe().into(),
+            offset,
+        }
     }
 }

@@ -57,8 +57,8 @@ pub struct Travel {
 impl Travel {
     /// Time travel at the latest event of `live`.
     pub fn enter(live: &LogIndex) -> Result<Travel> {
-        let mut events = EventMap::default();
-        events.extend(live.projection());
+        let mut events = EventMap::new(live.location())?;
+        events.extend(live.projection())?;
         Ok(Travel {
             projection: live.projection().clone(),
             events,
@@ -135,8 +135,8 @@ impl Travel {
 
     /// Takes note of events the live index read since (the latest moment
     /// that `Right` and `}` reach grows).
-    pub fn catch_up(&mut self, live: &Projection) {
-        self.events.extend(live);
+    pub fn catch_up(&mut self, live: &Projection) -> Result<()> {
+        self.events.extend(live)
     }
 
     /// One event back (`delta` < 0) or forward, clamped to 0 … latest.
@@ -150,7 +150,7 @@ impl Travel {
     pub fn go_as_of(&mut self, live: &Projection, as_of: AsOf) -> Result<()> {
         let target = match as_of {
             AsOf::Event(n) => n,
-            AsOf::Time(t) => self.events_until(live, t)?,
+            AsOf::Time(t) => self.events_until(t)?,
         };
         self.go(live, target)
     }
@@ -160,7 +160,7 @@ impl Travel {
     pub fn shift(&mut self, live: &Projection, by: chrono::TimeDelta) -> Result<()> {
         let now = match self.projection.last_event_time() {
             Some(t) => t,
-            None => match self.time_of(live, 1)? {
+            None => match self.time_of(1)? {
                 Some(t) => t,
                 None => return Ok(()),
             },
@@ -168,7 +168,7 @@ impl Travel {
         let Some(then) = now.instant().checked_add_signed(by) else {
             return Ok(());
         };
-        let target = self.events_until(live, Timestamp::from_instant_millis(then))?;
+        let target = self.events_until(Timestamp::from_instant_millis(then))?;
         // A step forward always moves on, even when the next event is
         // later than the shift.
         let target = if by > chrono::TimeDelta::zero() {
@@ -250,7 +250,6 @@ impl Travel {
         let ck = checkpoint
             .or_else(|| checkpoints.at_or_before(target))
             .unwrap_or(&empty);
-        let cut = events.span(live, ck.events).map_or(0, |s| s.offset);
         let gone = projection.restore(ck.shipments, &ck.tally, |pos, current| {
             let changed = || changed_error(location, 0);
             let l = live.shipments().get(pos).ok_or_else(changed)?;
@@ -265,15 +264,16 @@ impl Travel {
             }
             // In flight then, and moved on since the checkpoint was taken:
             // rebuilt from its lines up to then.
-            let k = l.lines.partition_point(|span| span.offset <= cut);
-            if k == 0 {
+            let last_no = events.at_or_before(l.last_event_no, ck.events);
+            let chain = events.chain(last_no);
+            if chain.is_empty() {
                 return Err(changed());
             }
-            if current.is_some_and(|s| s.event_count as usize == k) {
+            if current.is_some_and(|s| s.event_count as usize == chain.len()) {
                 return Ok(None);
             }
-            let read = read_events(lines.as_mut(), names, &l.lines[..k], l.first_line, location)?;
-            let last_no = events.number_at(live, l.lines[k - 1].offset);
+            let spans = spans_of(events, &chain).ok_or_else(changed)?;
+            let read = read_events(lines.as_mut(), names, &spans, l.first_line, location)?;
             Ok(Projection::summary_of(read, last_no))
         })?;
         drop(gone);
@@ -284,13 +284,11 @@ impl Travel {
     /// Takes back the last event taken in.
     fn undo(&mut self, live: &Projection) -> Result<()> {
         let n = self.at();
-        let (pos, k) = self.events.get(n).ok_or_else(|| self.changed(0))?;
+        let (pos, _) = self.events.get(n).ok_or_else(|| self.changed(0))?;
         let shipment = live.shipments().get(pos).ok_or_else(|| self.changed(0))?;
-        let mut spans: Vec<LineSpan> = shipment.lines.get(..=k).unwrap_or_default().to_vec();
-        if spans.len() != k + 1 {
-            return Err(self.changed(0));
-        }
-        let previous = self.events.span(live, n - 1);
+        let chain = self.events.chain(n);
+        let mut spans = spans_of(&self.events, &chain).ok_or_else(|| self.changed(0))?;
+        let previous = self.events.span(n - 1);
         spans.extend(previous);
         let mut read = self.read(&spans, shipment.first_line)?;
         let previous = match previous {
@@ -298,11 +296,8 @@ impl Travel {
             None => None,
         };
         let gone = read.pop().ok_or_else(|| self.changed(0))?;
-        let rebuilt = match read.last() {
-            Some(_) => {
-                let last_no = self.events.number_at(live, spans[k - 1].offset);
-                Projection::summary_of(read, last_no)
-            }
+        let rebuilt = match chain.len().checked_sub(2).map(|i| chain[i]) {
+            Some(last_no) => Projection::summary_of(read, last_no),
             None => {
                 if pos + 1 != self.projection.total_shipments() {
                     return Err(self.changed(gone.span.offset));
@@ -341,12 +336,12 @@ impl Travel {
             let mut spans = Vec::with_capacity((to - from + 1) as usize);
             let mut first_lines = Vec::with_capacity(spans.capacity());
             for n in from..=to {
-                let (pos, k) = self.events.get(n).ok_or_else(|| self.changed(0))?;
-                let span = self.events.span(live, n).ok_or_else(|| self.changed(0))?;
+                let (pos, first) = self.events.get(n).ok_or_else(|| self.changed(0))?;
+                let span = self.events.span(n).ok_or_else(|| self.changed(0))?;
                 spans.push(span);
                 // Only a shipment's first line number is kept.
-                first_lines.push(match (k, live.shipments().get(pos)) {
-                    (0, Some(s)) => s.first_line,
+                first_lines.push(match (first, live.shipments().get(pos)) {
+                    (true, Some(s)) => s.first_line,
                     _ => 0,
                 });
             }
@@ -379,8 +374,8 @@ impl Travel {
     }
 
     /// The time of event `n` (1-based), read back.
-    fn time_of(&mut self, live: &Projection, n: u64) -> Result<Option<Timestamp>> {
-        let Some(span) = self.events.span(live, n) else {
+    fn time_of(&mut self, n: u64) -> Result<Option<Timestamp>> {
+        let Some(span) = self.events.span(n) else {
             return Ok(None);
         };
         Ok(self.read(&[span], 0)?.pop().map(|e| e.timestamp))
@@ -389,11 +384,11 @@ impl Travel {
     /// How many events are at or before `t`: a binary search over event
     /// times (lines are in time order: a writer never writes a time
     /// earlier than the line before), reading ~20 lines back.
-    fn events_until(&mut self, live: &Projection, t: Timestamp) -> Result<u64> {
+    fn events_until(&mut self, t: Timestamp) -> Result<u64> {
         let (mut lo, mut hi) = (0u64, self.latest());
         while lo < hi {
             let mid = lo + (hi - lo).div_ceil(2);
-            match self.time_of(live, mid)? {
+            match self.time_of(mid)? {
                 Some(time) if time <= t => lo = mid,
                 _ => hi = mid - 1,
             }
@@ -413,6 +408,11 @@ fn changed_error(location: &Location, offset: u64) -> Error {
         path: location.describe().into(),
         offset,
     }
+}
+
+/// Where the events numbered `chain` are (`None`: one is not mapped).
+fn spans_of(events: &EventMap, chain: &[u64]) -> Option<Vec<LineSpan>> {
+    chain.iter().map(|&n| events.span(n)).collect()
 }
 
 /// The events at `spans`, read back and digested (only the first one's

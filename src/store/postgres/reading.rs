@@ -37,6 +37,31 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// The lines of `id` at positions `first ..= last` (as handed out:
+    /// row position - 1), in position order, each with its position.
+    pub fn read_shipment_lines(
+        &mut self,
+        id: ShipmentId,
+        first: u64,
+        last: u64,
+    ) -> Result<Vec<(u64, String)>> {
+        self.ensure_connected()?;
+        let row = |p: u64| i64::try_from(p).unwrap_or(i64::MAX).saturating_add(1);
+        let found = self
+            .client
+            .query(
+                "SELECT position, line FROM tower.events WHERE shipment_id = $1 AND position BETWEEN $2 AND $3 ORDER BY position",
+                &[&id.to_string(), &row(first), &row(last)],
+            )
+            .map_err(|e| self.error("read a shipment's lines", &e))?;
+        Ok(found
+            .iter()
+            .map(|row| (row.get::<_, i64>(0) as u64 - 1, row.get::<_, String>(1)))
+            .collect())
+    }
+}
+
 impl EventStore for PgStore {
     /// Each request in its own transaction (the lock, the checks, the
     /// insert, the commit): a refused one gets its error, the others go on.
