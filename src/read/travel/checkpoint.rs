@@ -29,7 +29,7 @@ impl Checkpoint {
             .iter()
             .enumerate()
             .filter(|(pos, s)| live_count(*pos) != Some(s.event_count))
-            .map(|(pos, s)| (pos as u32, s.clone()))
+            .map(|(pos, s)| (pos as u32, *s))
             .collect();
         Checkpoint {
             events: past.total_events(),

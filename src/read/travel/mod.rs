@@ -260,7 +260,7 @@ impl Travel {
             };
             if let Some(then) = then {
                 let same = current.is_some_and(|s| s.event_count == then.event_count);
-                return Ok((!same).then(|| then.clone()));
+                return Ok((!same).then_some(*then));
             }
             // In flight then, and moved on since the checkpoint was taken:
             // rebuilt from its lines up to then.
