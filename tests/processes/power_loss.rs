@@ -160,7 +160,7 @@ fn every_cut_of_the_last_lines_reads_flags_and_continues() {
         let id = control_tower::domain::line::parse_line(last)
             .unwrap()
             .shipment_id;
-        let summary = index.summary(id).unwrap().clone();
+        let summary = *index.summary(id).unwrap();
         let next = match summary.state {
             EventType::ManagerApproved => (EventType::SupervisorApproved, Actor::SenderSupervisor),
             EventType::SupervisorApproved => (EventType::InTransit, Actor::Carrier),
