@@ -330,8 +330,8 @@ fn assert_views_agree(paths: &LogPaths) -> Result<(), TestCaseError> {
         let list = listed.iter().find(|s| s.shipment_id == summary.id).unwrap();
         prop_assert_eq!(&show.current_payload, &state.current_payload);
         prop_assert_eq!(&show.current_payload, &list.current_payload);
-        prop_assert_eq!(show.details(), summary.details.clone(), "{}", summary.id);
-        prop_assert_eq!(Details::of(&list.current_payload), summary.details.clone());
+        prop_assert_eq!(show.details(), summary.details, "{}", summary.id);
+        prop_assert_eq!(Details::of(&list.current_payload), summary.details);
     }
     Ok(())
 }
