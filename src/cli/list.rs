@@ -35,7 +35,7 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<ExitCode> {
     if let Some(text) = &args.query {
         Query::parse(text)?;
     }
-    let (index, moment) = ctx.index_at(args.as_of)?;
+    let (index, moment) = ctx.fast_index_at(args.as_of)?;
     let only = match &args.query {
         None => None,
         Some(text) => Some(matching_at(&index, moment.as_ref(), text)?),

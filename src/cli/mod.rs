@@ -31,6 +31,7 @@ use crate::domain::{Actor, EventType, ShipmentId};
 use crate::error::{Error, Result};
 use crate::read::as_of::{AsOf, Moment};
 use crate::read::index::LogIndex;
+use crate::read::resume::Opened;
 use crate::store::{EventStore, Location, Who};
 
 pub use demo::DEMO_DATA_DIR;
@@ -273,6 +274,21 @@ impl Context {
         LogIndex::load_at(&self.location)
     }
 
+    /// The whole log, read from its projection snapshot when one matches
+    /// (for answers that do not vouch for integrity: `list`, `export`).
+    /// A snapshot that cannot be used is said in one line on stderr; after
+    /// a full replay, or when the log is far past it, a new one is written
+    /// (a reader that may not write it goes on without).
+    pub fn fast_index(&self) -> Result<LogIndex> {
+        let (mut index, opened) = LogIndex::open_fast(&self.location)?;
+        if let Opened::Replayed(Some(note)) = &opened {
+            output::warn(format_args!("{note}"));
+        }
+        let replayed = matches!(opened, Opened::Replayed(_));
+        let _ = index.save_snapshot_if_due(replayed);
+        Ok(index)
+    }
+
     /// The log read and verified as it stood at `as_of` (all of it when
     /// `None`); where it stopped is said first: on stdout before a human
     /// answer, on stderr beside a JSON one.
@@ -286,6 +302,15 @@ impl Context {
 }
 
 impl Context {
+    /// `index_at`, from the projection snapshot when `as_of` is `None`
+    /// (`fast_index`).
+    pub fn fast_index_at(&self, as_of: Option<AsOf>) -> Result<(LogIndex, Option<Moment>)> {
+        match as_of {
+            None => Ok((self.fast_index()?, None)),
+            Some(_) => self.index_at(as_of),
+        }
+    }
+
     /// The index as the log stood at `as_of` (the whole log if `None`),
     /// and where it stopped; nothing printed yet.
     pub fn index_at(&self, as_of: Option<AsOf>) -> Result<(LogIndex, Option<Moment>)> {

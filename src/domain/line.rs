@@ -317,9 +317,33 @@ struct CounterWire {
 
 /// The counter of a counter-log line, if the line is well-formed.
 pub fn parse_counter_line(line: &[u8]) -> Option<u64> {
+    if let Some(counter) = canonical_counter(line) {
+        return Some(counter);
+    }
     serde_json::from_slice::<CounterWire>(line)
         .ok()
         .map(|c| c.counter)
+}
+
+/// The counter of a line exactly as `encode_counter_line` writes it (a
+/// log has millions): plain digits without a leading zero, a timestamp of
+/// digits and `-:.TZ+` only, so the line is valid JSON whose `counter` is
+/// that number. Anything else is left to the full parse.
+fn canonical_counter(line: &[u8]) -> Option<u64> {
+    let rest = line.strip_prefix(b"{\"counter\": ")?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    let (number, rest) = rest.split_at(digits);
+    if number.is_empty() || (number.len() > 1 && number[0] == b'0') {
+        return None;
+    }
+    let stamp = rest.strip_prefix(b", \"timestamp\": \"")?;
+    let end = stamp.iter().position(|&b| b == b'"')?;
+    let time_chars = |b: &u8| b.is_ascii_digit() || b"-:.TZ+".contains(b);
+    if !stamp[..end].iter().all(time_chars) || &stamp[end..] != b"\", \"action\": \"ID_GENERATED\"}"
+    {
+        return None;
+    }
+    std::str::from_utf8(number).ok()?.parse().ok()
 }
 
 #[cfg(test)]
@@ -327,6 +351,34 @@ mod tests {
     use super::*;
 
     const PYTHON_LINE: &str = r#"{"shipment_id": "SHP-0000000001", "event_seq": 1, "event_type": "CREATED", "timestamp": "2026-11-29T10:33:44.508181Z", "actor": "SENDER", "payload": {"source": "Chennai", "destination": "Kolkata", "weight_kg": 428.6, "delivery_type": "EXPRESS", "priority": "high"}}"#;
+
+    #[test]
+    fn counter_lines_read_alike_by_both_parsers() {
+        let full = |l: &str| {
+            serde_json::from_str::<CounterWire>(l)
+                .ok()
+                .map(|c| c.counter)
+        };
+        for line in [
+            r#"{"counter": 42, "timestamp": "2026-01-21T12:00:00.000Z", "action": "ID_GENERATED"}"#,
+            r#"{"counter": 0, "timestamp": "2026-01-21T12:00:00.000Z", "action": "ID_GENERATED"}"#,
+            r#"{"counter": 042, "timestamp": "2026-01-21T12:00:00.000Z", "action": "ID_GENERATED"}"#,
+            r#"{"counter": 99999999999999999999, "timestamp": "x", "action": "ID_GENERATED"}"#,
+            r#"{"counter": 7, "timestamp": "a\"b", "action": "ID_GENERATED"}"#,
+            r#"{"counter": 7, "timestamp": "2026", "action": "ID_GENERATED"} "#,
+            r#"{"counter":7}"#,
+        ] {
+            assert_eq!(parse_counter_line(line.as_bytes()), full(line), "{line}");
+        }
+        assert_eq!(
+            canonical_counter(
+                encode_counter_line(9, &Timestamp::now_millis())
+                    .trim_end()
+                    .as_bytes()
+            ),
+            Some(9)
+        );
+    }
 
     #[test]
     fn reads_lines_without_extensions() {

@@ -33,6 +33,24 @@ impl Timestamp {
         self.instant
     }
 
+    /// Seconds and nanoseconds since the Unix epoch, and the fraction
+    /// digits it was written with: a compact form (`from_parts` takes it
+    /// back, refusing what no line could hold).
+    pub fn to_parts(&self) -> (i64, u32, u8) {
+        (
+            self.instant.timestamp(),
+            self.instant.timestamp_subsec_nanos(),
+            self.fraction_digits,
+        )
+    }
+
+    pub fn from_parts(secs: i64, nanos: u32, fraction_digits: u8) -> Option<Self> {
+        let instant = DateTime::<Utc>::from_timestamp(secs, nanos)?;
+        (fraction_digits <= 9)
+            .then(|| Self::in_range(instant, fraction_digits))
+            .flatten()
+    }
+
     /// The stamp a writer puts on a new line: `now`, unless the clock
     /// stepped back behind `previous`; then the earliest millisecond instant
     /// not before `previous` (a leap second `23:59:60.xxx` included). `None`

@@ -248,8 +248,13 @@ impl LogTailer {
     /// Starts at `offset`, which must be a line start (a position handed
     /// out by this log); line numbers count from there.
     pub fn starting_at(path: impl Into<PathBuf>, offset: u64) -> Self {
+        Self::starting_at_line(path, offset, 1)
+    }
+
+    /// Reads from `offset`, which is the start of line number `line_no`.
+    pub fn starting_at_line(path: impl Into<PathBuf>, offset: u64, line_no: u64) -> Self {
         let mut tailer = Self::new(path);
-        tailer.splitter = LineSplitter::starting_at(offset, 1);
+        tailer.splitter = LineSplitter::starting_at(offset, line_no);
         tailer
     }
 

@@ -28,13 +28,20 @@ use crate::store::{
 use std::sync::Mutex;
 
 pub struct LogIndex {
-    location: Location,
-    feed: Box<dyn Subscription>,
+    pub(super) location: Location,
+    pub(super) feed: Box<dyn Subscription>,
     /// Reads a shipment's lines back by where the projection recorded them.
     lines: Mutex<Box<dyn LineSource>>,
-    projection: Projection,
-    verifier: Verifier,
+    pub(super) projection: Projection,
+    pub(super) verifier: Verifier,
     counters: CounterSet,
+    /// Opened from a snapshot: the lines it stood for are not verified
+    /// yet (`read::resume`).
+    pub(super) unverified: Option<crate::read::resume::Unverified>,
+    /// Events the snapshot on disk covers, as far as this process knows.
+    pub(super) snapshot_events: u64,
+    /// How it was opened (`read::resume`).
+    pub(super) opened: crate::read::resume::Opened,
     /// The log changed under a reader that reloads on its own
     /// (`refresh_appends`): nothing more is read into this index.
     void: bool,
@@ -95,7 +102,7 @@ impl LogIndex {
         Ok(Self::with(location.clone(), feed, lines))
     }
 
-    fn with(
+    pub(super) fn with(
         location: Location,
         feed: Box<dyn Subscription>,
         lines: Result<Box<dyn LineSource>>,
@@ -108,6 +115,9 @@ impl LogIndex {
             projection: Projection::default(),
             verifier: Verifier::default(),
             counters: CounterSet::default(),
+            unverified: None,
+            snapshot_events: 0,
+            opened: crate::read::resume::Opened::Replayed(None),
             void: false,
             unreported: Refresh::default(),
             reporting: false,
@@ -237,6 +247,11 @@ impl LogIndex {
         self.unreported.merge(refresh);
     }
 
+    /// Read as of a past moment: what follows it is left out.
+    pub fn is_cut(&self) -> bool {
+        self.cut
+    }
+
     /// True once the log was found changed under this index.
     pub fn is_void(&self) -> bool {
         self.void
@@ -248,6 +263,7 @@ impl LogIndex {
         self.projection = Projection::default();
         self.verifier = Verifier::default();
         self.counters = CounterSet::default();
+        self.unverified = None;
         self.void = false;
         Ok(())
     }

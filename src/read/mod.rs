@@ -7,12 +7,17 @@
 
 pub mod as_of;
 pub mod audit;
+pub mod counters;
 pub mod heads;
+pub mod id_index;
 pub mod index;
 pub mod log;
+pub mod prefix_check;
 pub mod projection;
 pub mod pulse;
 pub mod query;
+pub mod resume;
+pub mod snapshot;
 pub mod state;
 pub mod travel;
 pub mod verify;

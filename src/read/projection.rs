@@ -7,11 +7,11 @@
 use std::sync::Arc;
 
 use crate::domain::details::Details;
-use crate::domain::id::IdMap;
 use crate::domain::{Actor, EventType, Name, ShipmentId, Timestamp};
 use crate::error::{Error, Result};
 use crate::log::digest::IndexedEvent;
 use crate::log::lines::LineSpan;
+use crate::read::id_index::IdIndex;
 use crate::read::pulse::dwell::Dwell;
 use crate::read::pulse::minutes::Minutes;
 use crate::store::ShipmentLines;
@@ -56,7 +56,7 @@ impl ShipmentSummary {
 #[derive(Debug, Default, Clone)]
 pub struct Projection {
     shipments: Vec<ShipmentSummary>,
-    index: IdMap<usize>,
+    index: IdIndex,
     tally: Tally,
     /// Where each minute begins (events per minute, throughput by actor):
     /// not in the tally, as time travel cuts the live marks instead.
@@ -67,8 +67,8 @@ pub struct Projection {
 }
 
 /// The tower-wide counts of a projection: what a checkpoint keeps besides
-/// the shipments.
-#[derive(Debug, Default, Clone, PartialEq)]
+/// the shipments (and a snapshot on disk, as it is).
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     event_type_counts: [u64; EventType::ALL.len()],
     actor_counts: [u64; Actor::ALL.len()],
@@ -126,7 +126,7 @@ impl Projection {
         self.tally.last_event_time = Some(record.timestamp);
         let event_no = self.tally.total_events;
         let slot = match self.index.get(&record.shipment_id) {
-            Some(&i) => {
+            Some(i) => {
                 let old = &self.shipments[i];
                 self.tally.state_counts[event_index(old.state)] -= 1;
                 let stay = stay_ms(old.last_updated, record.timestamp);
@@ -182,7 +182,7 @@ impl Projection {
         rebuilt: Option<ShipmentSummary>,
         previous: Option<Timestamp>,
     ) {
-        let Some(&slot) = self.index.get(&gone.shipment_id) else {
+        let Some(slot) = self.index.get(&gone.shipment_id) else {
             return;
         };
         self.tally.total_events = self.tally.total_events.saturating_sub(1);
@@ -227,6 +227,31 @@ impl Projection {
         let mut summary = one.shipments.pop()?;
         summary.last_event_no = last_event_no;
         Some(summary)
+    }
+
+    /// A projection made of its parts (a snapshot read back): `None` when
+    /// they do not fit together.
+    pub fn from_parts(
+        shipments: Vec<ShipmentSummary>,
+        tally: Tally,
+        minutes: Minutes,
+    ) -> Option<Projection> {
+        let mut index = IdIndex::default();
+        index.reserve(shipments.len());
+        for (pos, s) in shipments.iter().enumerate() {
+            if index.insert(s.id, pos).is_some() {
+                return None;
+            }
+        }
+        let total: u64 = tally.state_counts.iter().sum();
+        let fits = total == shipments.len() as u64 && tally.dwell.is_well_formed();
+        fits.then_some(Projection {
+            shipments,
+            index,
+            tally,
+            minutes,
+            operators: Vec::new(),
+        })
     }
 
     /// The tower-wide counts (a checkpoint keeps them).
@@ -300,13 +325,13 @@ impl Projection {
     }
 
     pub fn get(&self, id: ShipmentId) -> Option<&ShipmentSummary> {
-        self.index.get(&id).map(|&i| &self.shipments[i])
+        self.index.get(&id).and_then(|i| self.shipments.get(i))
     }
 
     /// Where `id` is in `shipments()`: a stable position (shipments are only
     /// ever appended), so views can keep compact `u32` row orders.
     pub fn position(&self, id: ShipmentId) -> Option<usize> {
-        self.index.get(&id).copied()
+        self.index.get(&id)
     }
 
     /// Every shipment, in order of first appearance.

@@ -2,14 +2,69 @@
 //! turns what it found into a report of errors (log CORRUPTED) and warnings
 //! (log stays VALID), each with its line number and shipment.
 
-use std::collections::HashSet;
-
 use serde::Serialize;
 
 use crate::domain::line::{GENESIS_HASH, LineError, LineHash};
-use crate::domain::{EventType, ShipmentId, lifecycle};
+use crate::domain::{EventType, ShipmentId, Timestamp, lifecycle};
 use crate::log::digest::IndexedEvent;
+pub use crate::read::counters::CounterSet;
 use crate::read::projection::Projection;
+
+/// What the verifier needs to know of a shipment before its next line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    pub state: EventType,
+    pub seq: u32,
+    pub last_updated: Timestamp,
+}
+
+/// The shipments read so far, as the verifier asks about them: the live
+/// projection, or the lighter table of a background check
+/// (`read::prefix_check`).
+pub trait Known {
+    fn seen(&self, id: ShipmentId) -> Option<Seen>;
+    /// Every shipment: its ID, the line number of its first event, and
+    /// what it is now.
+    fn each_shipment(&self, each: &mut dyn FnMut(ShipmentId, u64, Seen));
+    fn total_events(&self) -> u64;
+}
+
+impl Known for Projection {
+    fn seen(&self, id: ShipmentId) -> Option<Seen> {
+        self.get(id).map(|s| Seen {
+            state: s.state,
+            seq: s.seq,
+            last_updated: s.last_updated,
+        })
+    }
+
+    fn each_shipment(&self, each: &mut dyn FnMut(ShipmentId, u64, Seen)) {
+        for s in self.shipments() {
+            let seen = Seen {
+                state: s.state,
+                seq: s.seq,
+                last_updated: s.last_updated,
+            };
+            each(s.id, s.first_line, seen);
+        }
+    }
+
+    fn total_events(&self) -> u64 {
+        Projection::total_events(self)
+    }
+}
+
+/// Where the chain stood after some lines: what a reader that resumes
+/// there (from a snapshot) needs to check the lines that follow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ChainSeed {
+    pub last_hash: Option<LineHash>,
+    /// Line number and shipment number of the last well-formed line.
+    pub last_line: Option<(u64, u64)>,
+    pub chain_started_at: Option<u64>,
+    pub unchained_lines: u64,
+    pub first_unchained_line: Option<u64>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -107,6 +162,14 @@ impl FindingList {
             self.kept.push(finding);
         }
     }
+
+    /// `later`'s findings after these (the counts stay exact).
+    fn append(&mut self, later: FindingList) {
+        let room = MAX_KEPT_FINDINGS.saturating_sub(self.kept.len());
+        self.kept.extend(later.kept.into_iter().take(room));
+        self.errors += later.errors;
+        self.warnings += later.warnings;
+    }
 }
 
 /// Per-line checks; state that spans lines (the chain) lives here, state
@@ -122,6 +185,40 @@ pub struct Verifier {
 }
 
 impl Verifier {
+    /// A verifier that goes on from `seed` (its findings before are not
+    /// known here: see `adopt_prefix`).
+    pub fn resume(seed: ChainSeed) -> Verifier {
+        Verifier {
+            last_hash: seed.last_hash,
+            last_line: seed
+                .last_line
+                .and_then(|(line, id)| Some((line, ShipmentId::new(id)?))),
+            chain_started_at: seed.chain_started_at,
+            unchained_lines: seed.unchained_lines,
+            first_unchained_line: seed.first_unchained_line,
+            ..Verifier::default()
+        }
+    }
+
+    /// Where the chain stands now.
+    pub fn seed(&self) -> ChainSeed {
+        ChainSeed {
+            last_hash: self.last_hash,
+            last_line: self.last_line.map(|(line, id)| (line, id.number())),
+            chain_started_at: self.chain_started_at,
+            unchained_lines: self.unchained_lines,
+            first_unchained_line: self.first_unchained_line,
+        }
+    }
+
+    /// Takes in the findings of the lines before the ones this verifier
+    /// read (a background check of the prefix a snapshot stood for).
+    pub fn adopt_prefix(&mut self, prefix: Verifier) {
+        let mut findings = prefix.findings;
+        findings.append(std::mem::take(&mut self.findings));
+        self.findings = findings;
+    }
+
     /// A line that is not a well-formed event.
     pub fn malformed(&mut self, line_no: u64, error: &LineError, oversized: bool) {
         let (kind, message) = if oversized {
@@ -145,13 +242,13 @@ impl Verifier {
 
     /// A well-formed event, checked against its shipment's summary as it
     /// was before this event.
-    pub fn check(&mut self, record: &IndexedEvent, projection: &Projection) {
+    pub fn check(&mut self, record: &IndexedEvent, known: &dyn Known) {
         let (id, line_no) = (record.shipment_id, record.line_no);
         let mut push = |kind, message: String| {
             self.findings
                 .push(Finding::new(kind, Some(line_no), Some(id), message))
         };
-        match projection.get(id) {
+        match known.seen(id) {
             None => {
                 if record.event_type != EventType::Created {
                     push(
@@ -265,7 +362,7 @@ impl Verifier {
     /// Findings made while reading, plus those that need the whole log.
     pub fn report(
         &self,
-        projection: &Projection,
+        known: &dyn Known,
         counters: &CounterSet,
         unterminated: Option<(u64, u64)>,
     ) -> VerifyReport {
@@ -289,18 +386,18 @@ impl Verifier {
                 message,
             ));
         }
-        for summary in projection.shipments() {
-            if !counters.contains(summary.id.number()) {
+        known.each_shipment(&mut |id, first_line, _| {
+            if !counters.contains(id.number()) {
                 findings.push(Finding::new(
                     FindingKind::MissingFromCounter,
-                    Some(summary.first_line),
-                    Some(summary.id),
+                    Some(first_line),
+                    Some(id),
                     "ID is missing from shipment_counter.jsonl".into(),
                 ));
             }
-        }
+        });
         for &(counter, line) in counters.entries() {
-            let exists = ShipmentId::new(counter).is_some_and(|id| projection.get(id).is_some());
+            let exists = ShipmentId::new(counter).is_some_and(|id| known.seen(id).is_some());
             if !exists {
                 findings.push(Finding::new(
                     FindingKind::CounterWithoutShipment,
@@ -326,7 +423,7 @@ impl Verifier {
                 format!("last line has no newline ({bytes} bytes): a write in progress or a torn write; the next append will end it"),
             ));
         }
-        VerifyReport::new(findings, self.head_hash(), projection.total_events())
+        VerifyReport::new(findings, self.head_hash(), known.total_events())
     }
 }
 
@@ -336,46 +433,6 @@ fn names(items: &[crate::domain::Actor]) -> String {
         .map(|a| a.as_str())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The counters of `shipment_counter.jsonl`, with their line numbers.
-#[derive(Debug, Default, Clone)]
-pub struct CounterSet {
-    seen: HashSet<u64>,
-    entries: Vec<(u64, u64)>,
-    malformed: Vec<u64>,
-}
-
-impl CounterSet {
-    pub fn apply_line(&mut self, line_no: u64, bytes: &[u8]) {
-        match crate::domain::line::parse_counter_line(bytes) {
-            Some(counter) => {
-                if self.seen.insert(counter) {
-                    self.entries.push((counter, line_no));
-                }
-            }
-            None if bytes.iter().all(u8::is_ascii_whitespace) => {}
-            None => self.malformed.push(line_no),
-        }
-    }
-
-    pub fn contains(&self, counter: u64) -> bool {
-        self.seen.contains(&counter)
-    }
-
-    /// Forgets counters above `max` (IDs handed out after a past moment).
-    pub fn retain_up_to(&mut self, max: u64) {
-        self.seen.retain(|&c| c <= max);
-        self.entries.retain(|&(c, _)| c <= max);
-    }
-
-    pub fn entries(&self) -> &[(u64, u64)] {
-        &self.entries
-    }
-
-    pub fn malformed_lines(&self) -> &[u64] {
-        &self.malformed
-    }
 }
 
 #[derive(Debug, Clone, Serialize)]

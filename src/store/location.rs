@@ -129,6 +129,36 @@ impl Location {
         }
     }
 
+    /// Events from `from`, which is where line number `line_no` starts (a
+    /// reader going on from a snapshot; a database numbers lines by
+    /// position, so it needs no number).
+    pub fn resume(&self, from: Position, line_no: u64) -> Result<Box<dyn Subscription>> {
+        match self {
+            Location::File(paths) => Ok(Box::new(crate::store::jsonl::FileSubscription::resume(
+                paths, from, line_no,
+            ))),
+            Location::Postgres(_) => self.subscribe(from),
+        }
+    }
+
+    /// Where reading goes on after the line at `span`: past its `\n` in
+    /// the file, the next position in a database.
+    pub fn after(&self, span: LineSpan) -> u64 {
+        match self {
+            Location::File(_) => span.offset + u64::from(span.len) + 1,
+            Location::Postgres(_) => span.offset + 1,
+        }
+    }
+
+    /// Where readers may keep files that only save time (projection
+    /// snapshots): `DATA_DIR/cache`. A database store has none yet.
+    pub fn cache_dir(&self) -> Option<std::path::PathBuf> {
+        match self {
+            Location::File(paths) => Some(paths.dir.join("cache")),
+            Location::Postgres(_) => None,
+        }
+    }
+
     /// Every well-formed event line, in order, in batches: a reader's
     /// one pass over the whole log (`each` may stop it with an error).
     pub fn event_lines(&self, each: &mut dyn FnMut(Vec<Vec<u8>>) -> Result<()>) -> Result<()> {

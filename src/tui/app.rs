@@ -23,6 +23,7 @@ use crate::error::Result;
 use crate::log::files::LogPaths;
 use crate::read::index::LogIndex;
 use crate::read::projection::ShipmentSummary;
+use crate::read::resume::Opened;
 use crate::read::verify::VerifyReport;
 
 pub use super::components::Focus;
@@ -149,10 +150,13 @@ impl App {
             operator: operator.clone(),
             named: None,
         };
+        // From the projection snapshot when one matches the log.
+        let location = crate::store::Location::File(paths.clone());
+        let index = LogIndex::prepare(&location).map_or_else(|_| LogIndex::new(&paths), |(i, _)| i);
         let tower = Tower::File(Box::new(crate::read::Log::open_or_read_only(
             &paths,
             &who.operator,
-            crate::read::index::LogIndex::new(&paths),
+            index,
         )));
         let mut app = App::on(tower, operator, role);
         app.load_levels(&paths.dir);
@@ -224,6 +228,17 @@ impl App {
         self.rebuild_rows();
         self.recompute_integrity();
         self.sync_history();
+        self.start_prefix_check();
+        match self.index().opened().clone() {
+            Opened::FromSnapshot(events) if self.index().unverified().is_some() => {
+                self.info(format!(
+                    "opened from the snapshot of {} events; verifying the whole log in the background",
+                    super::views::thousands(events)
+                ));
+            }
+            Opened::Replayed(Some(note)) => self.info(note),
+            _ => {}
+        }
     }
 
     /// The projection the views read.

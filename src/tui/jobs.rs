@@ -24,6 +24,7 @@ use super::tower::Tower;
 use super::views::{badge_text, thousands};
 use crate::error::Result;
 use crate::read::index::LogIndex;
+use crate::read::prefix_check::{Checked, check_prefix};
 use crate::store::jsonl::LockTicket;
 use crate::store::lock::LockGuard;
 use crate::store::{AppendRequest, Appended, EventStore};
@@ -43,6 +44,11 @@ pub enum Job {
     Verified {
         generation: u64,
         result: std::result::Result<Box<LogIndex>, String>,
+    },
+    /// The lines the dashboard's snapshot stood for, verified.
+    PrefixChecked {
+        generation: u64,
+        result: std::result::Result<Box<Checked>, String>,
     },
     /// The writers' lock is ours (or the wait failed or was cancelled).
     Locked(Result<LockGuard>),
@@ -155,6 +161,63 @@ impl App {
         self.integrity.badge = Badge::Verifying(0);
     }
 
+    /// Verifies, on a worker thread, the lines before the snapshot the
+    /// dashboard opened from (the badge says `verifying N%` meanwhile):
+    /// a snapshot is never trusted for integrity.
+    pub fn start_prefix_check(&mut self) {
+        let Some(unverified) = self.index().unverified().cloned() else {
+            return;
+        };
+        let generation = self.jobs.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let current = self.jobs.generation.clone();
+        let tx = self.jobs.tx.clone();
+        let location = self.index().location().clone();
+        thread::spawn(move || {
+            let mut last = 0u8;
+            let (events, bytes) = (unverified.events, unverified.bytes);
+            let checked = check_prefix(&location, events, bytes, |read, total| {
+                let percent = (read.saturating_mul(100) / total.max(1)).min(99) as u8;
+                if percent != last {
+                    last = percent;
+                    let _ = tx.send(Msg::Job(Job::VerifyProgress {
+                        generation,
+                        percent,
+                    }));
+                }
+                current.load(Ordering::SeqCst) == generation
+            });
+            let result = match checked {
+                Ok(Some(checked)) => Ok(Box::new(checked)),
+                Ok(None) => return, // superseded
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = tx.send(Msg::Job(Job::PrefixChecked { generation, result }));
+        });
+        self.jobs.verifying = Some(Verifying {
+            generation,
+            percent: 0,
+            reason: None,
+        });
+        self.integrity.badge = Badge::Verifying(0);
+    }
+
+    /// The background check of the snapshot's lines came back.
+    fn prefix_checked(&mut self, result: std::result::Result<Box<Checked>, String>) {
+        self.jobs.verifying = None;
+        let adopted = match result {
+            Ok(checked) => self.tower.index_mut().adopt_check(*checked),
+            Err(e) => Err(format!("cannot read the log to verify it: {e}")),
+        };
+        match adopted {
+            Ok(()) => {
+                self.recompute_integrity();
+                let verdict = badge_text(&self.integrity.badge);
+                self.info(format!("verified the whole log: {verdict}"));
+            }
+            Err(why) => self.start_verify(Some(why)),
+        }
+    }
+
     /// Ctrl-V: verify the whole log again.
     pub(super) fn reverify(&mut self) {
         if let Some(v) = &self.jobs.verifying {
@@ -193,6 +256,16 @@ impl App {
                     .is_some_and(|v| v.generation == generation)
                 {
                     self.verified(result);
+                }
+            }
+            Job::PrefixChecked { generation, result } => {
+                if self
+                    .jobs
+                    .verifying
+                    .as_ref()
+                    .is_some_and(|v| v.generation == generation)
+                {
+                    self.prefix_checked(result);
                 }
             }
             Job::Locked(guard) => {

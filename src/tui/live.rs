@@ -41,6 +41,9 @@ impl App {
             Ok(refresh) => self.apply_refresh(refresh),
             Err(e) => self.error(format!("cannot read the log: {e}")),
         }
+        // Every `snapshot::EVERY_EVENTS` events the snapshot moves on (a
+        // reader that may not write it goes on without).
+        let _ = self.tower.index_mut().save_snapshot_if_due(false);
     }
 
     /// Why the database is out of reach, while it is (the header shows

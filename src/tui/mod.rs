@@ -115,6 +115,9 @@ pub fn run(settings: Settings) -> Result<ExitCode> {
     let result = event_loop::run(&mut guard, &mut app, &sources);
     stop.store(true, Ordering::SeqCst);
     app.shutdown();
+    // A clean exit keeps the projection for the next opening (a reader
+    // that may not write the cache goes on without).
+    let _ = app.tower.index_mut().save_snapshot_if_due(true);
     drop(guard);
     if let Some(handle) = simulator {
         // It stops after its next event; at a slow --rate that may be far

@@ -45,7 +45,7 @@ impl Tower {
             Location::File(paths) => Ok(Tower::File(Box::new(Log::open_or_read_only(
                 paths,
                 &who.operator,
-                LogIndex::new(paths),
+                LogIndex::prepare(location)?.0,
             )))),
             Location::Postgres(url) => {
                 database::open(location, url, who).map(|db| Tower::Database(Box::new(db)))

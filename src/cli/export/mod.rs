@@ -121,7 +121,7 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<ExitCode> {
 /// query fails before anything is read.
 fn matching(ctx: &Context, text: &str, as_of: Option<AsOf>) -> Result<BTreeSet<ShipmentId>> {
     Query::parse(text)?;
-    let (index, moment) = ctx.index_at(as_of)?;
+    let (index, moment) = ctx.fast_index_at(as_of)?;
     matching_at(&index, moment.as_ref(), text)
 }
 

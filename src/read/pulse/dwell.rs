@@ -13,12 +13,20 @@ use crate::domain::EventType;
 const BUCKETS: usize = 16 + 32 * 8;
 const STATES: usize = EventType::ALL.len();
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Dwell {
     sum_ms: [u64; STATES],
     count: [u64; STATES],
     /// `STATES` rows of `BUCKETS` counts.
     histogram: Vec<u32>,
+}
+
+impl Dwell {
+    /// Whether it has the shape every method relies on (a snapshot read
+    /// from disk is checked before use).
+    pub fn is_well_formed(&self) -> bool {
+        self.histogram.len() == STATES * BUCKETS
+    }
 }
 
 impl Default for Dwell {

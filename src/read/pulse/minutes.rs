@@ -13,7 +13,7 @@ use crate::domain::{Actor, Timestamp};
 const ACTORS: usize = Actor::ALL.len();
 
 /// The first event of a minute.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MinuteMark {
     /// Minutes since the Unix epoch.
     pub minute: i64,
@@ -23,7 +23,7 @@ pub struct MinuteMark {
     pub actors_before: [u64; ACTORS],
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Minutes {
     marks: Vec<MinuteMark>,
 }

@@ -31,9 +31,15 @@ impl FileSubscription {
     /// Reads the event log from `from` (a line start) and the counter log
     /// from its beginning.
     pub fn new(paths: &LogPaths, from: Position) -> Self {
+        Self::resume(paths, from, 1)
+    }
+
+    /// `new`, where `from` is the start of line number `line_no` (a reader
+    /// going on from a snapshot).
+    pub fn resume(paths: &LogPaths, from: Position, line_no: u64) -> Self {
         FileSubscription {
             paths: paths.clone(),
-            events: LogTailer::starting_at(&paths.events, from.0),
+            events: LogTailer::starting_at_line(&paths.events, from.0, line_no),
             counter: LogTailer::new(&paths.counter),
             names: OperatorNames::default(),
             watcher: None,
