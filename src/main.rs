@@ -22,6 +22,7 @@ fn main() -> ExitCode {
     let settings = Settings::resolve(&cli);
     let result = match cli.command {
         None | Some(Command::Demo(_)) => control_tower::tui::run(settings),
+        Some(Command::ColdStart) => control_tower::tui::cold_start(settings),
         Some(command) => cli::run(settings, command),
     };
     result.unwrap_or_else(|error| {

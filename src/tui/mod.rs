@@ -59,6 +59,24 @@ use crate::store::{Location, LogPaths, Who};
 use event_loop::{Msg, Sources};
 use tower::Tower;
 
+/// `control-tower cold-start` (hidden, for `bench`): opens the tower as
+/// the dashboard does (from its projection snapshot when one matches),
+/// draws the first full 160x45 frame off screen, prints how long each step
+/// took and exits. `bench` times the whole process and reads its peak RSS.
+pub fn cold_start(settings: Settings) -> Result<ExitCode> {
+    let location = settings.location()?;
+    let cold = measure_cold_start(&location, &settings.who(), 160, 45)?;
+    println!(
+        "{} events, {} shipments: open {:.3} s, read {:.3} s, first frame {:.3} s",
+        cold.events,
+        cold.shipments,
+        cold.open.as_secs_f64(),
+        cold.load.as_secs_f64(),
+        cold.first_frame.as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Opens the dashboard (no command, or `demo` when `settings.demo` is set);
 /// returns the exit code.
 pub fn run(settings: Settings) -> Result<ExitCode> {

@@ -242,14 +242,21 @@ impl RowOrder {
                 .map(|(i, _)| i as u32),
         );
         if sort.column == SortColumn::Activity {
-            // The hot path (default sort, 125k rows): a plain key sort.
-            let key = |&p: &u32| shipments[p as usize].last_event_no;
+            // The hot path (default sort, a million rows): keys gathered
+            // once, in order, then sorted beside the rows (no lookup into
+            // the summaries while sorting).
+            let mut keyed: Vec<(u64, u32)> = self
+                .rows
+                .iter()
+                .map(|&p| (shipments[p as usize].last_event_no, p))
+                .collect();
             if sort.reverse {
-                self.rows.sort_unstable_by_key(key);
+                keyed.sort_unstable();
             } else {
-                self.rows
-                    .sort_unstable_by_key(|p| std::cmp::Reverse(key(p)));
+                keyed.sort_unstable_by(|a, b| b.cmp(a));
             }
+            self.rows.clear();
+            self.rows.extend(keyed.into_iter().map(|(_, p)| p));
         } else {
             self.rows
                 .sort_unstable_by(|&a, &b| sort.compare(shipments, a, b));

@@ -79,7 +79,12 @@ pub struct Figure {
     pub verdict: &'static str,
 }
 
-fn figure(name: impl Into<String>, value: f64, unit: &'static str, limit: Limit) -> Figure {
+pub(super) fn figure(
+    name: impl Into<String>,
+    value: f64,
+    unit: &'static str,
+    limit: Limit,
+) -> Figure {
     Figure::new(name, value, unit, limit, limit.words(unit))
 }
 
@@ -134,8 +139,13 @@ pub fn scratch_dir(parent: Option<&Path>) -> Result<tempfile::TempDir> {
     }
 }
 
-/// Every measurement, in order; `progress` hears what is being measured.
-pub fn all(tmp: &tempfile::TempDir, progress: impl Fn(&str)) -> Result<Vec<Figure>> {
+/// Every measurement, in order, with a big log of `events` events (else
+/// `EVENTS_ENV`, else a million); `progress` hears what is being measured.
+pub fn all(
+    tmp: &tempfile::TempDir,
+    big_events: Option<u64>,
+    progress: impl Fn(&str),
+) -> Result<Vec<Figure>> {
     let mut figures = Vec::new();
 
     progress("raw write + fdatasync floor");
@@ -159,7 +169,9 @@ pub fn all(tmp: &tempfile::TempDir, progress: impl Fn(&str)) -> Result<Vec<Figur
 
     progress("generating the big log");
     let big = LogPaths::new(tmp.path().join("big"));
-    let shipments = big_log(&big, &mut figures)?;
+    let big_events = big_events.unwrap_or_else(big_log_events);
+    let shipments = big_log(&big, big_events, &mut figures)?;
+    super::opening::figures(&big, big_events, &mut figures, &progress)?;
     cold_processes(&big, shipments, &mut figures, &progress)?;
 
     progress("single durable appends at the millionth event");
@@ -188,13 +200,18 @@ fn floor_figures(dir: &Path, figures: &mut Vec<Figure>) -> Result<f64> {
     Ok(floor_p50)
 }
 
-/// Generates the big log (`EVENTS_ENV` events, else a million) in `big`;
-/// returns its number of shipments.
-fn big_log(big: &LogPaths, figures: &mut Vec<Figure>) -> Result<u64> {
-    let big_events = std::env::var(EVENTS_ENV)
+/// The big log's size when `--events` does not say: `EVENTS_ENV`, else a
+/// million.
+fn big_log_events() -> u64 {
+    std::env::var(EVENTS_ENV)
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(BIG_LOG_EVENTS);
+        .unwrap_or(BIG_LOG_EVENTS)
+}
+
+/// Generates the big log of `big_events` events in `big`; returns its
+/// number of shipments.
+fn big_log(big: &LogPaths, big_events: u64, figures: &mut Vec<Figure>) -> Result<u64> {
     let started = Instant::now();
     let shipments = loggen::generate(big, big_events, 7)?;
     let size = std::fs::metadata(&big.events).map(|m| m.len()).unwrap_or(0);
@@ -226,11 +243,6 @@ type ColdCommand = (&'static str, Vec<&'static str>, (Limit, Limit));
 
 fn cold_commands() -> Vec<ColdCommand> {
     vec![
-        (
-            "audit (full load + verify), fresh process",
-            vec!["audit", "--json"],
-            (Limit::AtMost(1.0), Limit::AtMost(200.0)),
-        ),
         (
             "export (a CSV row per event, to a file), fresh process",
             vec!["export", "--output", "EXPORT"],
@@ -296,7 +308,7 @@ fn cold_processes(
                 _ => a.to_string(),
             })
             .collect();
-        let runs = if args[0] == "audit" || args[0] == "show" {
+        let runs = if args[0] == "show" {
             3
         } else {
             1
@@ -322,7 +334,7 @@ fn cold_processes(
 }
 
 /// The fastest of `runs` runs (at least one); any failed run fails the bench.
-fn best_run(exe: &Path, dir: &str, args: &[String], runs: usize) -> Result<ProcessRun> {
+pub(super) fn best_run(exe: &Path, dir: &str, args: &[String], runs: usize) -> Result<ProcessRun> {
     let mut best: Option<ProcessRun> = None;
     for _ in 0..runs.max(1) {
         let run = run_process(exe, dir, args)?;
@@ -448,15 +460,15 @@ fn batched_appends(paths: &LogPaths, shipments: usize) -> Result<(u64, Duration)
     Ok((events, started.elapsed()))
 }
 
-struct ProcessRun {
-    elapsed: Duration,
-    max_rss_kb: i64,
-    success: bool,
-    stdout: String,
+pub(super) struct ProcessRun {
+    pub elapsed: Duration,
+    pub max_rss_kb: i64,
+    pub success: bool,
+    pub stdout: String,
 }
 
 /// Runs the binary once and measures wall time and peak RSS (wait4).
-fn run_process(exe: &Path, data_dir: &str, args: &[String]) -> Result<ProcessRun> {
+pub(super) fn run_process(exe: &Path, data_dir: &str, args: &[String]) -> Result<ProcessRun> {
     let started = Instant::now();
     let mut child = Command::new(exe)
         .arg("--data-dir")

@@ -5,6 +5,7 @@
 
 pub mod loggen;
 pub mod measure;
+mod opening;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -13,7 +14,7 @@ use super::output::{self, Out};
 use crate::error::Result;
 use measure::Figure;
 
-pub fn run(json: bool, data_dir: Option<&Path>) -> Result<ExitCode> {
+pub fn run(json: bool, events: Option<u64>, data_dir: Option<&Path>) -> Result<ExitCode> {
     let scratch = measure::scratch_dir(data_dir)?;
     let whose = if data_dir.is_some() {
         "inside --data-dir"
@@ -25,7 +26,7 @@ pub fn run(json: bool, data_dir: Option<&Path>) -> Result<ExitCode> {
         output::cell(&scratch.path().display().to_string(), 300)
     );
     output::warn(format_args!("bench: {place}"));
-    let figures = measure::all(&scratch, |step| output::warn(format_args!("bench: {step}")))?;
+    let figures = measure::all(&scratch, events, |step| output::warn(format_args!("bench: {step}")))?;
     let mut out = Out::new();
     if json {
         out.json(&figures)?;
