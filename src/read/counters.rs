@@ -58,6 +58,19 @@ impl CounterSet {
         }
     }
 
+    /// Takes in the counters of the lines after these (a background check
+    /// read the ones before, the reader the rest).
+    pub fn absorb(&mut self, later: CounterSet) {
+        for (counter, line) in later.entries {
+            if self.insert(counter) {
+                self.entries.push((counter, line));
+            }
+        }
+        self.malformed.extend(later.malformed);
+        self.malformed.sort_unstable();
+        self.malformed.dedup();
+    }
+
     pub fn contains(&self, counter: u64) -> bool {
         match self.bits.get((counter / 64) as usize) {
             Some(w) => w & (1 << (counter % 64)) != 0,

@@ -34,7 +34,7 @@ pub struct LogIndex {
     lines: Mutex<Box<dyn LineSource>>,
     pub(super) projection: Projection,
     pub(super) verifier: Verifier,
-    counters: CounterSet,
+    pub(super) counters: CounterSet,
     /// Opened from a snapshot: the lines it stood for are not verified
     /// yet (`read::resume`).
     pub(super) unverified: Option<crate::read::resume::Unverified>,

@@ -12,7 +12,9 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use crate::domain::{ShipmentId, Timestamp};
 use crate::error::Result;
 use crate::log::digest::{IndexedEvent, IndexedLine};
+use crate::read::counters::CounterSet;
 use crate::read::id_index::IdIndex;
+use crate::read::resume::Unverified;
 use crate::read::verify::{ChainSeed, Known, Seen, Verifier};
 use crate::store::{Feed, Location, Position};
 
@@ -70,23 +72,27 @@ impl Heads {
 
 /// What the first N events came to.
 pub struct Checked {
+    /// The counter lines before the line number it was given.
+    pub counters: CounterSet,
     /// Its findings are those of the lines checked.
     pub verifier: Verifier,
     pub seed: ChainSeed,
     pub fingerprint: u64,
 }
 
-/// Verifies the first `events` events of `location` (and the malformed
-/// lines among them), calling `progress(bytes read, bytes to read)` now
-/// and then; `None` if it said stop. `bytes` is where those events end.
+/// Verifies the events a snapshot stood for (`unverified`: the first N of
+/// `location`, and the malformed lines among them) and reads the counter
+/// lines before the snapshot's, calling `progress(bytes read, bytes to
+/// read)` now and then; `None` if it said stop.
 pub fn check_prefix(
     location: &Location,
-    events: u64,
-    bytes: u64,
+    unverified: &Unverified,
     mut progress: impl FnMut(u64, u64) -> bool,
 ) -> Result<Option<Checked>> {
+    let (events, bytes) = (unverified.events, unverified.bytes);
     let mut feed = location.subscribe(Position::START)?;
     let (mut heads, mut verifier) = (Heads::default(), Verifier::default());
+    let mut counters = CounterSet::default();
     while heads.events < events {
         let polled = feed.poll(CHUNK, &mut |item| {
             if heads.events >= events {
@@ -102,6 +108,9 @@ pub fn check_prefix(
                     error,
                     oversized,
                 }) => verifier.malformed(line_no, &error, oversized),
+                Feed::Counter { line_no, bytes } if line_no < unverified.counter_lines => {
+                    counters.apply_line(line_no, bytes);
+                }
                 Feed::Counter { .. } | Feed::CountersReset => {}
             }
         })?;
@@ -113,6 +122,7 @@ pub fn check_prefix(
         }
     }
     Ok(Some(Checked {
+        counters,
         seed: verifier.seed(),
         fingerprint: fingerprint(&heads),
         verifier,

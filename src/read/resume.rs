@@ -17,6 +17,8 @@ pub struct Unverified {
     /// Events and bytes (where they end) to check.
     pub events: u64,
     pub bytes: u64,
+    /// Counter lines before this line number are the check's to read.
+    pub counter_lines: u64,
     chain: ChainSeed,
     fingerprint: u64,
 }
@@ -70,11 +72,12 @@ impl LogIndex {
             projection,
             chain,
         } = snapshot;
-        let feed = location.resume(Position(key.next), key.line_no + 1)?;
+        let feed = location.resume(Position(key.next), key.line_no + 1, key.counter)?;
         let mut index = Self::with(location.clone(), feed, location.lines());
         index.unverified = Some(Unverified {
             events: key.events,
             bytes: key.next,
+            counter_lines: key.counter.map_or(1, |(_, line_no)| line_no),
             chain,
             fingerprint: fingerprint(&projection),
         });
@@ -104,6 +107,9 @@ impl LogIndex {
             ));
         }
         self.verifier.adopt_prefix(checked.verifier);
+        let later = std::mem::take(&mut self.counters);
+        self.counters = checked.counters;
+        self.counters.absorb(later);
         self.unverified = None;
         Ok(())
     }
@@ -128,6 +134,7 @@ impl LogIndex {
             line_hash: chain.last_hash?,
             events: total,
             next: self.location.after(last),
+            counter: self.feed.counter_at(),
         };
         // Read up to exactly the end of that line: nothing held back.
         (self.position().0 == key.next).then_some((key, chain))

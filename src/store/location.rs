@@ -129,13 +129,21 @@ impl Location {
         }
     }
 
-    /// Events from `from`, which is where line number `line_no` starts (a
-    /// reader going on from a snapshot; a database numbers lines by
-    /// position, so it needs no number).
-    pub fn resume(&self, from: Position, line_no: u64) -> Result<Box<dyn Subscription>> {
+    /// Events from `from`, which is where line number `line_no` starts,
+    /// and counters from `counter` (offset and line number) where the
+    /// store keeps them in a file: a reader going on from a snapshot. A
+    /// database numbers lines by position, so it needs neither.
+    pub fn resume(
+        &self,
+        from: Position,
+        line_no: u64,
+        counter: Option<(u64, u64)>,
+    ) -> Result<Box<dyn Subscription>> {
         match self {
             Location::File(paths) => Ok(Box::new(crate::store::jsonl::FileSubscription::resume(
-                paths, from, line_no,
+                paths,
+                (from.0, line_no),
+                counter.unwrap_or((0, 1)),
             ))),
             Location::Postgres(_) => self.subscribe(from),
         }

@@ -260,6 +260,12 @@ pub trait Subscription: Send {
     /// The held-back last line as it reads once a writer ends it with `\n`.
     fn torn_line(&self) -> Option<IndexedLine>;
 
+    /// Where the counter log's reading stands (byte offset, next line
+    /// number), for a store that keeps it in a file of its own.
+    fn counter_at(&self) -> Option<(u64, u64)> {
+        None
+    }
+
     /// Under the writers' lock, right after this process appended `bytes`
     /// at `position()` (a torn tail first ended by its leading `\n`): hands
     /// them out as read, without reading them back; `digests` are their

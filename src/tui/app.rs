@@ -226,9 +226,9 @@ impl App {
     /// After the initial load: the table, the badge, the first selection.
     pub fn finish_load(&mut self) {
         self.rebuild_rows();
+        self.start_prefix_check();
         self.recompute_integrity();
         self.sync_history();
-        self.start_prefix_check();
         match self.index().opened().clone() {
             Opened::FromSnapshot(events) if self.index().unverified().is_some() => {
                 self.info(format!(

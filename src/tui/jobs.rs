@@ -174,8 +174,7 @@ impl App {
         let location = self.index().location().clone();
         thread::spawn(move || {
             let mut last = 0u8;
-            let (events, bytes) = (unverified.events, unverified.bytes);
-            let checked = check_prefix(&location, events, bytes, |read, total| {
+            let checked = check_prefix(&location, &unverified, |read, total| {
                 let percent = (read.saturating_mul(100) / total.max(1)).min(99) as u8;
                 if percent != last {
                     last = percent;

@@ -136,7 +136,12 @@ impl App {
         let integrity = &mut self.integrity;
         integrity.stale = false;
         integrity.verified_at = Instant::now();
-        integrity.verify = self.tower.index().verify_report();
+        // Opened from a snapshot and not verified yet: a report of the
+        // lines after it would say nothing of the log (the badge says
+        // `verifying` until the background check is adopted).
+        if self.tower.index().unverified().is_none() {
+            integrity.verify = self.tower.index().verify_report();
+        }
         integrity.badge = match self.jobs.verifying.as_ref() {
             Some(v) => Badge::Verifying(v.percent),
             None => Badge::of(&integrity.verify),

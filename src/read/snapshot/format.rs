@@ -35,6 +35,10 @@ pub struct Key {
     /// Where reading goes on (the file: just past the line's `\n`; a
     /// database: the next position).
     pub next: u64,
+    /// Where the counter log's reading went on then (byte offset, next
+    /// line number), for a store that keeps it in a file: the lines before
+    /// are read by the background check, not by the reader.
+    pub counter: Option<(u64, u64)>,
 }
 
 impl Key {

@@ -103,7 +103,27 @@ fn matches_log(location: &Location, key: &Key) -> std::result::Result<(), String
     if hash_line(&line) != key.line_hash {
         return Err(changed());
     }
-    Ok(())
+    counter_log_reaches(location, key)
+}
+
+/// The counter log still ends a line where the snapshot's reading of it
+/// stopped (the lines before are verified in the background).
+fn counter_log_reaches(location: &Location, key: &Key) -> std::result::Result<(), String> {
+    let (Some((offset, _)), Some(paths)) = (key.counter, location.paths()) else {
+        return Ok(());
+    };
+    if offset == 0 {
+        return Ok(());
+    }
+    let shorter = || "the counter log is shorter than it".to_string();
+    let file = fs::File::open(&paths.counter).map_err(|_| shorter())?;
+    let mut byte = [0u8];
+    use std::os::unix::fs::FileExt;
+    match file.read_exact_at(&mut byte, offset - 1) {
+        Ok(()) if byte[0] == b'\n' => Ok(()),
+        Ok(()) => Err("the counter log changed under it".into()),
+        Err(_) => Err(shorter()),
+    }
 }
 
 /// Writes the snapshot of `projection` at `key` for `location`,

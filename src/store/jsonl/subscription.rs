@@ -31,16 +31,17 @@ impl FileSubscription {
     /// Reads the event log from `from` (a line start) and the counter log
     /// from its beginning.
     pub fn new(paths: &LogPaths, from: Position) -> Self {
-        Self::resume(paths, from, 1)
+        Self::resume(paths, (from.0, 1), (0, 1))
     }
 
-    /// `new`, where `from` is the start of line number `line_no` (a reader
-    /// going on from a snapshot).
-    pub fn resume(paths: &LogPaths, from: Position, line_no: u64) -> Self {
+    /// Reads the event log from `events` and the counter log from
+    /// `counter`, each a (line start, its line number): a reader going on
+    /// from a snapshot.
+    pub fn resume(paths: &LogPaths, events: (u64, u64), counter: (u64, u64)) -> Self {
         FileSubscription {
             paths: paths.clone(),
-            events: LogTailer::starting_at_line(&paths.events, from.0, line_no),
-            counter: LogTailer::new(&paths.counter),
+            events: LogTailer::starting_at_line(&paths.events, events.0, events.1),
+            counter: LogTailer::starting_at_line(&paths.counter, counter.0, counter.1),
             names: OperatorNames::default(),
             watcher: None,
             woken: None,
@@ -165,6 +166,10 @@ impl Subscription for FileSubscription {
     fn torn_tail(&self) -> Option<(u64, u64)> {
         let pending = self.events.pending_bytes();
         (pending > 0).then(|| (self.events.next_line_no(), pending))
+    }
+
+    fn counter_at(&self) -> Option<(u64, u64)> {
+        Some((self.counter.offset(), self.counter.next_line_no()))
     }
 
     fn torn_line(&self) -> Option<IndexedLine> {
