@@ -3,10 +3,12 @@
 //! (log stays VALID), each with its line number and shipment.
 
 use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
 
 use serde::Serialize;
 
 use crate::domain::line::{GENESIS_HASH, LineError, LineHash};
+use crate::domain::id::IdHasher;
 use crate::domain::{EventType, ShipmentId, lifecycle};
 use crate::log::digest::IndexedEvent;
 use crate::read::projection::Projection;
@@ -289,7 +291,11 @@ impl Verifier {
                 message,
             ));
         }
+        // Every shipment's number, for the counters below: a bitmap read in
+        // cache, where a lookup per counter in the projection misses it.
+        let mut shipments = NumberSet::default();
         for summary in projection.shipments() {
+            shipments.insert(summary.id.number());
             if !counters.contains(summary.id.number()) {
                 findings.push(Finding::new(
                     FindingKind::MissingFromCounter,
@@ -300,8 +306,7 @@ impl Verifier {
             }
         }
         for &(counter, line) in counters.entries() {
-            let exists = ShipmentId::new(counter).is_some_and(|id| projection.get(id).is_some());
-            if !exists {
+            if !shipments.contains(counter) {
                 findings.push(Finding::new(
                     FindingKind::CounterWithoutShipment,
                     None,
@@ -338,10 +343,60 @@ fn names(items: &[crate::domain::Actor]) -> String {
         .join(", ")
 }
 
+/// Numbers (shipment numbers, counters): a bitmap while they are small, as
+/// IDs handed out from 1 up are, and a hash set beyond, so a hostile
+/// counter of 10^18 costs no memory.
+#[derive(Debug, Default, Clone)]
+struct NumberSet {
+    bits: Vec<u64>,
+    far: HashSet<u64, BuildHasherDefault<IdHasher>>,
+}
+
+impl NumberSet {
+    /// Numbers below this live in the bitmap (at most 2 MiB).
+    const DENSE: u64 = 1 << 24;
+
+    /// True if `n` was not in the set.
+    fn insert(&mut self, n: u64) -> bool {
+        if n >= Self::DENSE {
+            return self.far.insert(n);
+        }
+        let (word, bit) = ((n / 64) as usize, 1u64 << (n % 64));
+        if word >= self.bits.len() {
+            self.bits.resize(word + 1, 0);
+        }
+        let new = self.bits[word] & bit == 0;
+        self.bits[word] |= bit;
+        new
+    }
+
+    fn contains(&self, n: u64) -> bool {
+        if n >= Self::DENSE {
+            return self.far.contains(&n);
+        }
+        let (word, bit) = ((n / 64) as usize, 1u64 << (n % 64));
+        self.bits.get(word).is_some_and(|w| w & bit != 0)
+    }
+
+    /// Forgets the numbers above `max`.
+    fn retain_up_to(&mut self, max: u64) {
+        self.far.retain(|&n| n <= max);
+        if max >= Self::DENSE {
+            return;
+        }
+        let words = (max / 64 + 1) as usize;
+        self.bits.truncate(words);
+        if let Some(last) = self.bits.get_mut(words - 1) {
+            // Bits 0..=max%64 stay.
+            *last &= u64::MAX >> (63 - max % 64);
+        }
+    }
+}
+
 /// The counters of `shipment_counter.jsonl`, with their line numbers.
 #[derive(Debug, Default, Clone)]
 pub struct CounterSet {
-    seen: HashSet<u64>,
+    seen: NumberSet,
     entries: Vec<(u64, u64)>,
     malformed: Vec<u64>,
 }
@@ -360,12 +415,12 @@ impl CounterSet {
     }
 
     pub fn contains(&self, counter: u64) -> bool {
-        self.seen.contains(&counter)
+        self.seen.contains(counter)
     }
 
     /// Forgets counters above `max` (IDs handed out after a past moment).
     pub fn retain_up_to(&mut self, max: u64) {
-        self.seen.retain(|&c| c <= max);
+        self.seen.retain_up_to(max);
         self.entries.retain(|&(c, _)| c <= max);
     }
 
@@ -413,6 +468,37 @@ impl VerifyReport {
             head_hash: crate::domain::line::hash_hex(&head),
             errors,
             warnings,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn number_sets_behave_as_hash_sets(
+            ops in proptest::collection::vec(
+                (0u8..3, prop_oneof![0u64..300, Just(NumberSet::DENSE - 1), NumberSet::DENSE..NumberSet::DENSE + 9, any::<u64>()]),
+                0..60,
+            )
+        ) {
+            let (mut set, mut model) = (NumberSet::default(), HashSet::new());
+            for (op, n) in ops {
+                match op {
+                    0 => prop_assert_eq!(set.insert(n), model.insert(n)),
+                    1 => {
+                        set.retain_up_to(n);
+                        model.retain(|&m| m <= n);
+                    }
+                    _ => {}
+                }
+                for probe in [n, n.wrapping_add(1), n.saturating_sub(1), 0, 63, 64, 299] {
+                    prop_assert_eq!(set.contains(probe), model.contains(&probe), "{}", probe);
+                }
+            }
         }
     }
 }

@@ -45,6 +45,23 @@ pub(super) fn fast_wire(text: &str) -> Option<Wire<'_>> {
     fields.into_wire()
 }
 
+/// The counter of a counter-log line exactly as `encode_counter_line`
+/// writes it (the original tool's spacing), or `None` when serde must decide.
+pub(super) fn fast_counter(line: &[u8]) -> Option<u64> {
+    let rest = line.strip_prefix(br#"{"counter": "#)?;
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits > 20 || (digits > 1 && rest[0] == b'0') {
+        return None;
+    }
+    let counter = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+    let rest = rest[digits..].strip_prefix(br#", "timestamp": ""#)?;
+    let rest = rest.strip_suffix(br#"", "action": "ID_GENERATED"}"#)?;
+    let plain = rest
+        .iter()
+        .all(|&c| c != b'"' && c != b'\\' && c >= 0x20 && c.is_ascii());
+    plain.then_some(counter)
+}
+
 /// A position in the line's text.
 struct Cursor<'a> {
     text: &'a str,
@@ -391,6 +408,25 @@ mod tests {
             let stops = stop_bytes(u64::from_le_bytes(word));
             let swar = (stops != 0).then(|| (stops.trailing_zeros() / 8) as usize);
             prop_assert_eq!(swar, naive);
+        }
+
+        #[test]
+        fn the_counter_fast_path_agrees_with_serde(
+            counter in prop_oneof![any::<u64>(), 0u64..100],
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
+        ) {
+            let ts = crate::domain::Timestamp::parse("2026-01-21T12:00:00.000Z").unwrap();
+            let mut line = crate::domain::line::encode_counter_line(counter, &ts).trim_end().as_bytes().to_vec();
+            let untouched = edits.is_empty();
+            for (at, byte) in edits {
+                let i = at.index(line.len() + 1);
+                line.insert(i, byte);
+            }
+            let slow = serde_json::from_slice::<crate::domain::line::CounterWire>(&line).ok().map(|c| c.counter);
+            match fast_counter(&line) {
+                Some(fast) => prop_assert_eq!(Some(fast), slow, "{}", String::from_utf8_lossy(&line)),
+                None => prop_assert!(!untouched, "the lines we write take the fast path"),
+            }
         }
 
         #[test]
