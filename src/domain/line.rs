@@ -214,8 +214,7 @@ pub fn parse_line(line: &[u8]) -> Result<LineRecord<'_>, LineError> {
         return Err(LineError::PayloadNotObject);
     }
     if !wire.payload_readable {
-        super::payload_text::check_readable(wire.payload)
-            .map_err(LineError::UnreadablePayload)?;
+        super::payload_text::check_readable(wire.payload).map_err(LineError::UnreadablePayload)?;
     }
     let prev_hash = match wire.prev_hash {
         None => None,

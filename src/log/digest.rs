@@ -3,8 +3,8 @@
 //! plus the line's hash), and big reads are parsed on worker threads while
 //! one thread applies the results in log order.
 
-use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread;
 
 use crate::domain::details::{DetailsPatch, may_carry_details};

@@ -7,8 +7,8 @@ use std::hash::BuildHasherDefault;
 
 use serde::Serialize;
 
-use crate::domain::line::{GENESIS_HASH, LineError, LineHash};
 use crate::domain::id::IdHasher;
+use crate::domain::line::{GENESIS_HASH, LineError, LineHash};
 use crate::domain::{EventType, ShipmentId, lifecycle};
 use crate::log::digest::IndexedEvent;
 use crate::read::projection::Projection;

@@ -350,7 +350,10 @@ mod tests {
             NESTED.replace("-12.75", &"1".repeat(41)),
             NESTED.replace("{}]", "{},]"),
             NESTED.replace("true", "tru"),
-            NESTED.replace(r#"{"b":[]}"#, &format!("{}{}", "[".repeat(40), "]".repeat(40))),
+            NESTED.replace(
+                r#"{"b":[]}"#,
+                &format!("{}{}", "[".repeat(40), "]".repeat(40)),
+            ),
         ];
         for case in &cases {
             assert!(fast_wire(case).is_none(), "{case}");
