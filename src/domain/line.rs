@@ -56,6 +56,49 @@ struct WireLine<'a> {
     prev_hash: Option<Cow<'a, str>>,
 }
 
+/// A line's fields as text, read by either path (the fast one, or serde).
+struct Wire<'a> {
+    shipment_id: Cow<'a, str>,
+    event_seq: i64,
+    event_type: Cow<'a, str>,
+    timestamp: Cow<'a, str>,
+    actor: Cow<'a, str>,
+    /// The payload's JSON text, as it stands in the line.
+    payload: &'a str,
+    operator: Option<Cow<'a, str>>,
+    prev_hash: Option<Cow<'a, str>>,
+    /// The reader vouched that the payload map reader accepts the payload
+    /// (`payload_text::check_readable` would say so): no second look.
+    payload_readable: bool,
+}
+
+impl<'a> From<WireLine<'a>> for Wire<'a> {
+    fn from(wire: WireLine<'a>) -> Self {
+        Wire {
+            shipment_id: wire.shipment_id,
+            event_seq: wire.event_seq,
+            event_type: wire.event_type,
+            timestamp: wire.timestamp,
+            actor: wire.actor,
+            payload: wire.payload.get(),
+            operator: wire.operator,
+            prev_hash: wire.prev_hash,
+            payload_readable: false,
+        }
+    }
+}
+
+/// A payload's JSON text as it stands in its line: an object the payload
+/// reader accepts (`parse_line` checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawPayload<'a>(&'a str);
+
+impl<'a> RawPayload<'a> {
+    pub fn get(&self) -> &'a str {
+        self.0
+    }
+}
+
 /// A well-formed event line, borrowed from the bytes it was read from.
 #[derive(Debug, Clone)]
 pub struct LineRecord<'a> {
@@ -64,7 +107,7 @@ pub struct LineRecord<'a> {
     pub event_type: EventType,
     pub timestamp: Timestamp,
     pub actor: Actor,
-    pub payload: &'a RawValue,
+    pub payload: RawPayload<'a>,
     pub operator: Option<Cow<'a, str>>,
     pub prev_hash: Option<LineHash>,
 }
@@ -122,8 +165,10 @@ fn clip(text: &str) -> String {
     text.chars().take(40).collect()
 }
 
-fn serde_wire(text: &str) -> Result<WireLine<'_>, LineError> {
-    serde_json::from_str(text).map_err(classify)
+fn serde_wire(text: &str) -> Result<Wire<'_>, LineError> {
+    serde_json::from_str::<WireLine<'_>>(text)
+        .map(Wire::from)
+        .map_err(classify)
 }
 
 fn classify(e: serde_json::Error) -> LineError {
@@ -145,7 +190,9 @@ pub fn parse_line(line: &[u8]) -> Result<LineRecord<'_>, LineError> {
         },
         // Let serde say what is wrong: a character cut at the end of the
         // line is a torn write, not corruption.
-        Err(_) => serde_json::from_slice::<WireLine<'_>>(line).map_err(classify)?,
+        Err(_) => serde_json::from_slice::<WireLine<'_>>(line)
+            .map(Wire::from)
+            .map_err(classify)?,
     };
     let shipment_id = wire
         .shipment_id
@@ -163,11 +210,12 @@ pub fn parse_line(line: &[u8]) -> Result<LineRecord<'_>, LineError> {
         .ok_or_else(|| LineError::UnknownActor(clip(&wire.actor)))?;
     let timestamp = Timestamp::parse(&wire.timestamp)
         .ok_or_else(|| LineError::BadTimestamp(clip(&wire.timestamp)))?;
-    if !wire.payload.get().starts_with('{') {
+    if !wire.payload.starts_with('{') {
         return Err(LineError::PayloadNotObject);
     }
-    super::payload_text::check_readable(wire.payload.get())
-        .map_err(LineError::UnreadablePayload)?;
+    if !wire.payload_readable {
+        super::payload_text::check_readable(wire.payload).map_err(LineError::UnreadablePayload)?;
+    }
     let prev_hash = match wire.prev_hash {
         None => None,
         Some(text) => Some(parse_hash(&text).ok_or(LineError::BadPrevHash)?),
@@ -178,7 +226,7 @@ pub fn parse_line(line: &[u8]) -> Result<LineRecord<'_>, LineError> {
         event_type,
         timestamp,
         actor,
-        payload: wire.payload,
+        payload: RawPayload(wire.payload),
         operator: wire.operator,
         prev_hash,
     })
@@ -317,33 +365,12 @@ struct CounterWire {
 
 /// The counter of a counter-log line, if the line is well-formed.
 pub fn parse_counter_line(line: &[u8]) -> Option<u64> {
-    if let Some(counter) = canonical_counter(line) {
+    if let Some(counter) = fast::fast_counter(line) {
         return Some(counter);
     }
     serde_json::from_slice::<CounterWire>(line)
         .ok()
         .map(|c| c.counter)
-}
-
-/// The counter of a line exactly as `encode_counter_line` writes it (a
-/// log has millions): plain digits without a leading zero, a timestamp of
-/// digits and `-:.TZ+` only, so the line is valid JSON whose `counter` is
-/// that number. Anything else is left to the full parse.
-fn canonical_counter(line: &[u8]) -> Option<u64> {
-    let rest = line.strip_prefix(b"{\"counter\": ")?;
-    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    let (number, rest) = rest.split_at(digits);
-    if number.is_empty() || (number.len() > 1 && number[0] == b'0') {
-        return None;
-    }
-    let stamp = rest.strip_prefix(b", \"timestamp\": \"")?;
-    let end = stamp.iter().position(|&b| b == b'"')?;
-    let time_chars = |b: &u8| b.is_ascii_digit() || b"-:.TZ+".contains(b);
-    if !stamp[..end].iter().all(time_chars) || &stamp[end..] != b"\", \"action\": \"ID_GENERATED\"}"
-    {
-        return None;
-    }
-    std::str::from_utf8(number).ok()?.parse().ok()
 }
 
 #[cfg(test)]
@@ -371,7 +398,7 @@ mod tests {
             assert_eq!(parse_counter_line(line.as_bytes()), full(line), "{line}");
         }
         assert_eq!(
-            canonical_counter(
+            fast::fast_counter(
                 encode_counter_line(9, &Timestamp::now_millis())
                     .trim_end()
                     .as_bytes()

@@ -3,14 +3,15 @@
 //! plus the line's hash), and big reads are parsed on worker threads while
 //! one thread applies the results in log order.
 
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread;
 
 use crate::domain::details::{DetailsPatch, may_carry_details};
 use crate::domain::line::{LineError, LineHash, LineRecord, hash_line};
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
-use crate::log::lines::LineRef;
-use crate::log::lines::LineSpan;
+use crate::log::files::BlockSink;
+use crate::log::lines::{LineBlock, LineRef, LineSpan};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexedEvent {
@@ -103,93 +104,83 @@ pub fn digest_record(
     }
 }
 
-/// Bytes per batch handed to a worker.
-const BATCH_BYTES: usize = 1 << 20;
 const WORKERS: usize = 2;
+/// Blocks waiting for each worker, and digests waiting for the applier.
+const QUEUE: usize = 2;
 
-#[derive(Default)]
-struct Batch {
-    data: Vec<u8>,
-    /// (offset, line_no, start in data, end in data, len in file, oversized)
-    lines: Vec<(u64, u64, usize, usize, u64, bool)>,
+/// The reader's side of `parallel`: blocks go to the workers in turn, and
+/// the buffers they hand back are read into again.
+struct Dispatch {
+    to_workers: Vec<SyncSender<LineBlock>>,
+    turn: usize,
+    buffers: Receiver<Vec<u8>>,
 }
 
-impl Batch {
-    fn index(&self, names: &mut OperatorNames) -> Vec<IndexedLine> {
-        self.lines
-            .iter()
-            .map(|&(offset, line_no, start, end, len, oversized)| {
-                let line = LineRef {
-                    offset,
-                    line_no,
-                    bytes: &self.data[start..end],
-                    len,
-                    oversized,
-                };
-                index_line(&line, names)
-            })
-            .collect()
+impl BlockSink for Dispatch {
+    fn buffer(&mut self) -> Vec<u8> {
+        self.buffers.try_recv().unwrap_or_default()
+    }
+
+    fn block(&mut self, block: LineBlock) {
+        // A worker gone means the applier is gone: nothing left to do.
+        let _ = self.to_workers[self.turn % WORKERS].send(block);
+        self.turn += 1;
     }
 }
 
-/// Runs `read` (which calls its argument for every line, in order) with the
-/// lines parsed on worker threads; `apply` sees every digest in log order.
+/// Runs `read` (which hands its argument every block of lines, in order)
+/// with the lines parsed and hashed on worker threads; `apply` sees every
+/// digest in log order, on a thread of its own. Buffers and digest lists
+/// go round (reader, worker, applier, back) instead of being allocated
+/// per block.
 pub fn parallel<T>(
-    read: impl FnOnce(&mut dyn FnMut(LineRef<'_>)) -> T,
+    read: impl FnOnce(&mut dyn BlockSink) -> T,
     mut apply: impl FnMut(IndexedLine) + Send,
 ) -> T {
     thread::scope(|scope| {
+        let (buffers_tx, buffers) = mpsc::channel::<Vec<u8>>();
         let mut to_workers = Vec::with_capacity(WORKERS);
         let mut from_workers = Vec::with_capacity(WORKERS);
         for _ in 0..WORKERS {
-            let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(2);
-            let (done_tx, done_rx) = mpsc::sync_channel::<Vec<IndexedLine>>(2);
+            let (block_tx, block_rx) = mpsc::sync_channel::<LineBlock>(QUEUE);
+            let (done_tx, done_rx) = mpsc::sync_channel::<Vec<IndexedLine>>(QUEUE);
+            let (spent_tx, spent_rx) = mpsc::channel::<Vec<IndexedLine>>();
+            let buffers_tx = buffers_tx.clone();
             scope.spawn(move || {
                 let mut names = OperatorNames::default();
-                for batch in batch_rx {
-                    if done_tx.send(batch.index(&mut names)).is_err() {
+                for block in block_rx {
+                    let mut digests = spent_rx.try_recv().unwrap_or_default();
+                    digests.reserve(block.line_count_hint());
+                    block.lines(|line| digests.push(index_line(&line, &mut names)));
+                    let _ = buffers_tx.send(block.data);
+                    if done_tx.send(digests).is_err() {
                         return;
                     }
                 }
             });
-            to_workers.push(batch_tx);
-            from_workers.push(done_rx);
+            to_workers.push(block_tx);
+            from_workers.push((done_rx, spent_tx));
         }
+        drop(buffers_tx);
         // Results come back in dispatch order: worker 0, 1, 0, 1, …
         scope.spawn(move || {
             for turn in 0.. {
-                match from_workers[turn % WORKERS].recv() {
-                    Ok(items) => items.into_iter().for_each(&mut apply),
-                    Err(_) => return,
-                }
+                let (done, spent) = &from_workers[turn % WORKERS];
+                let Ok(mut digests) = done.recv() else {
+                    return;
+                };
+                digests.drain(..).for_each(&mut apply);
+                let _ = spent.send(digests);
             }
         });
-        let mut batch = Batch::default();
-        let mut turn = 0usize;
-        let send = |batch: Batch, turn: &mut usize| {
-            let _ = to_workers[*turn % WORKERS].send(batch);
-            *turn += 1;
+        let mut dispatch = Dispatch {
+            to_workers,
+            turn: 0,
+            buffers,
         };
-        let output = read(&mut |line: LineRef<'_>| {
-            let start = batch.data.len();
-            batch.data.extend_from_slice(line.bytes);
-            batch.lines.push((
-                line.offset,
-                line.line_no,
-                start,
-                batch.data.len(),
-                line.len,
-                line.oversized,
-            ));
-            if batch.data.len() >= BATCH_BYTES {
-                send(std::mem::take(&mut batch), &mut turn);
-            }
-        });
-        if !batch.lines.is_empty() {
-            send(batch, &mut turn);
-        }
+        let output = read(&mut dispatch);
         // Closing the queues lets the workers, then the applier, finish.
-        drop(to_workers);
+        drop(dispatch);
         output
     })
 }

@@ -7,7 +7,7 @@ use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use super::lines::{LineRef, LineSplitter};
+use super::lines::{LineBlock, LineRef, LineSplitter};
 use crate::error::{Error, Result};
 
 pub const EVENTS_FILE: &str = "shipments.jsonl";
@@ -15,6 +15,9 @@ pub const COUNTER_FILE: &str = "shipment_counter.jsonl";
 pub const POLICY_FILE: &str = "policy.toml";
 
 const READ_CHUNK: usize = 4 << 20;
+/// Bytes per `read_blocks` chunk: big enough that a read is cheap, small
+/// enough that the chunk is still in cache when it is parsed.
+const BLOCK_BYTES: usize = 1 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogPaths {
@@ -153,6 +156,42 @@ pub fn read_range(
             break; // the file shrank under us: the caller notices on its next stat
         }
         splitter.feed(&buf[..n], &mut on_line);
+        pos += n as u64;
+    }
+    Ok(())
+}
+
+/// Where `read_blocks` gets buffers to read into and sends what it read.
+pub trait BlockSink {
+    /// A buffer to read into: one handed back by whoever took an earlier
+    /// block, when there is one (fresh pages cost the kernel a zeroing).
+    fn buffer(&mut self) -> Vec<u8>;
+    fn block(&mut self, block: LineBlock);
+}
+
+/// Like `read_range`, but hands out whole chunks (`LineBlock`s) for other
+/// threads to take apart, instead of line by line.
+pub fn read_blocks(
+    file: &File,
+    path: &Path,
+    from: u64,
+    to: u64,
+    splitter: &mut LineSplitter,
+    sink: &mut dyn BlockSink,
+) -> Result<()> {
+    let mut pos = from;
+    while pos < to {
+        let mut buf = sink.buffer();
+        // A reused buffer keeps its length: only a fresh one is filled.
+        buf.resize(BLOCK_BYTES.min((to - pos) as usize), 0);
+        let n = file
+            .read_at(&mut buf, pos)
+            .map_err(|e| Error::io("read", path, e))?;
+        if n == 0 {
+            break; // the file shrank under us: the caller notices on its next stat
+        }
+        buf.truncate(n);
+        sink.block(splitter.feed_block(buf));
         pos += n as u64;
     }
     Ok(())

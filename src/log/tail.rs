@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::error::{Error, Result};
-use crate::log::files::{self, FileIdentity};
+use crate::log::files::{self, BlockSink, FileIdentity};
 use crate::log::lines::{LineRef, LineSplitter};
 use crate::log::prefix::window_digest;
 
@@ -100,6 +100,29 @@ impl LogTailer {
         max_bytes: u64,
         on_line: impl FnMut(LineRef<'_>),
     ) -> Result<TailPoll> {
+        self.poll_with(max_bytes, |file, path, from, to, splitter| {
+            files::read_range(file, path, from, to, splitter, on_line)
+        })
+    }
+
+    /// Like `poll_at_most`, but hands out whole chunks of lines (for a
+    /// big read parsed on other threads, see `log::digest::parallel`).
+    pub fn poll_blocks_at_most(
+        &mut self,
+        max_bytes: u64,
+        sink: &mut dyn BlockSink,
+    ) -> Result<TailPoll> {
+        self.poll_with(max_bytes, |file, path, from, to, splitter| {
+            files::read_blocks(file, path, from, to, splitter, sink)
+        })
+    }
+
+    /// One poll, with `read` streaming bytes `[from, to)` through the splitter.
+    fn poll_with(
+        &mut self,
+        max_bytes: u64,
+        read: impl FnOnce(&File, &Path, u64, u64, &mut LineSplitter) -> Result<()>,
+    ) -> Result<TailPoll> {
         if self.file.is_none() {
             match files::open_for_read(&self.path)? {
                 None => {
@@ -136,14 +159,7 @@ impl LogTailer {
             });
         };
         let to = len.min(read_up_to.saturating_add(max_bytes));
-        files::read_range(
-            file,
-            &self.path,
-            read_up_to,
-            to,
-            &mut self.splitter,
-            on_line,
-        )?;
+        read(file, &self.path, read_up_to, to, &mut self.splitter)?;
         if to > read_up_to || self.window.is_none() {
             self.window = window_digest(file, &self.path, self.offset() + self.pending_bytes())?;
         }

@@ -1,17 +1,22 @@
 //! The fast path of line parsing, for the lines nearly every log is made
 //! of: known keys, each once, plain strings (no escapes), a plain integer
-//! seq. Anything else returns `None` and goes through serde, so both paths
-//! accept and reject exactly the same lines (a property test holds them to
-//! that).
+//! seq, a payload of plain JSON (no escapes, no exponents, shallow). Anything
+//! else returns `None` and goes through serde, so both paths accept and
+//! reject exactly the same lines (a property test holds them to that).
 
 use std::borrow::Cow;
 
-use serde_json::value::RawValue;
+use super::Wire;
 
-use super::WireLine;
+/// Nesting the payload skim takes; deeper payloads go through serde (whose
+/// limit, 128, is far above this).
+const SKIM_DEPTH: usize = 32;
+/// Longest number the payload skim takes (the payload reader's quick check
+/// vouches for up to 40 characters).
+const SKIM_NUMBER: usize = 40;
 
 /// Reads `text` as a line's JSON object, or `None` when serde must decide.
-pub(super) fn fast_wire(text: &str) -> Option<WireLine<'_>> {
+pub(super) fn fast_wire(text: &str) -> Option<Wire<'_>> {
     let mut cursor = Cursor { text, i: 0 };
     let mut fields = Fields::default();
     cursor.skip_ws();
@@ -40,6 +45,23 @@ pub(super) fn fast_wire(text: &str) -> Option<WireLine<'_>> {
     fields.into_wire()
 }
 
+/// The counter of a counter-log line exactly as `encode_counter_line`
+/// writes it (the original tool's spacing), or `None` when serde must decide.
+pub(super) fn fast_counter(line: &[u8]) -> Option<u64> {
+    let rest = line.strip_prefix(br#"{"counter": "#)?;
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits > 20 || (digits > 1 && rest[0] == b'0') {
+        return None;
+    }
+    let counter = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+    let rest = rest[digits..].strip_prefix(br#", "timestamp": ""#)?;
+    let rest = rest.strip_suffix(br#"", "action": "ID_GENERATED"}"#)?;
+    let plain = rest
+        .iter()
+        .all(|&c| c != b'"' && c != b'\\' && c >= 0x20 && c.is_ascii());
+    plain.then_some(counter)
+}
+
 /// A position in the line's text.
 struct Cursor<'a> {
     text: &'a str,
@@ -65,6 +87,18 @@ impl<'a> Cursor<'a> {
     fn plain_string(&mut self) -> Option<&'a str> {
         self.expect(b'"')?;
         let start = self.i;
+        // Eight bytes at a time up to the first that ends the plain text,
+        // then byte by byte to say which it is.
+        let bytes = self.text.as_bytes();
+        while let Some(word) = bytes.get(self.i..self.i + 8) {
+            let word = u64::from_le_bytes(word.try_into().ok()?);
+            let stops = stop_bytes(word);
+            if stops != 0 {
+                self.i += (stops.trailing_zeros() / 8) as usize;
+                break;
+            }
+            self.i += 8;
+        }
         loop {
             match self.peek()? {
                 b'"' => break,
@@ -96,18 +130,111 @@ impl<'a> Cursor<'a> {
         digits.parse::<i64>().ok()
     }
 
-    /// Any JSON value, borrowed as is (serde checks it), starting right at
-    /// the cursor.
-    fn raw_value(&mut self) -> Option<&'a RawValue> {
-        let rest = self.text.get(self.i..)?;
-        let mut de = serde_json::Deserializer::from_str(rest);
-        let raw: &RawValue = serde::Deserialize::deserialize(&mut de).ok()?;
-        if raw.get().as_ptr() != rest.as_ptr() {
-            return None;
-        }
-        self.i += raw.get().len();
-        Some(raw)
+    /// Any JSON value this skim vouches for, as its text, starting right
+    /// at the cursor. Only JSON serde accepts is taken (strict grammar, no
+    /// trailing commas), and only what the payload reader's quick check
+    /// vouches for too: no escapes, no exponents, numbers up to
+    /// `SKIM_NUMBER` characters, nesting up to `SKIM_DEPTH`.
+    fn skim_value(&mut self) -> Option<&'a str> {
+        let start = self.i;
+        self.skim(SKIM_DEPTH)?;
+        self.text.get(start..self.i)
     }
+
+    fn skim(&mut self, depth: usize) -> Option<()> {
+        match self.peek()? {
+            b'{' => self.skim_container(depth, b'}', true),
+            b'[' => self.skim_container(depth, b']', false),
+            b'"' => self.plain_string().map(drop),
+            b'-' | b'0'..=b'9' => self.plain_number(),
+            b't' => self.literal("true"),
+            b'f' => self.literal("false"),
+            b'n' => self.literal("null"),
+            _ => None,
+        }
+    }
+
+    /// An object (`keyed`) or an array, the cursor on its opening bracket.
+    fn skim_container(&mut self, depth: usize, close: u8, keyed: bool) -> Option<()> {
+        let depth = depth.checked_sub(1)?;
+        self.i += 1;
+        self.skip_ws();
+        if self.peek()? == close {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            self.skip_ws();
+            if keyed {
+                self.plain_string()?;
+                self.skip_ws();
+                self.expect(b':')?;
+                self.skip_ws();
+            }
+            self.skim(depth)?;
+            self.skip_ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                c if c == close => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn literal(&mut self, word: &str) -> Option<()> {
+        let rest = self.text.as_bytes().get(self.i..)?;
+        rest.starts_with(word.as_bytes())
+            .then(|| self.i += word.len())
+    }
+
+    /// JSON's number grammar without an exponent: `-?(0|[1-9][0-9]*)(\.[0-9]+)?`.
+    fn plain_number(&mut self) -> Option<()> {
+        let start = self.i;
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek()? {
+            b'0' => self.i += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            let before = self.i;
+            self.digits();
+            if self.i == before {
+                return None;
+            }
+        }
+        let fits = self.i - start <= SKIM_NUMBER;
+        (fits && !matches!(self.peek(), Some(b'e' | b'E' | b'0'..=b'9'))).then_some(())
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.i += 1;
+        }
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `word` (little-endian) that is below
+/// `limit` (at most 0x80), exact up to its lowest set bit: a borrow only
+/// runs upwards, so no byte below the first true one is marked.
+fn bytes_below(word: u64, limit: u8) -> u64 {
+    word.wrapping_sub(ONES * u64::from(limit)) & !word & HIGHS
+}
+
+/// Bytes that end plain string text: `"`, `\`, a control character.
+fn stop_bytes(word: u64) -> u64 {
+    bytes_below(word ^ (ONES * u64::from(b'"')), 1)
+        | bytes_below(word ^ (ONES * u64::from(b'\\')), 1)
+        | bytes_below(word, 0x20)
 }
 
 /// The values read so far, by key.
@@ -118,7 +245,7 @@ struct Fields<'a> {
     kind: Option<&'a str>,
     ts: Option<&'a str>,
     actor: Option<&'a str>,
-    payload: Option<&'a RawValue>,
+    payload: Option<&'a str>,
     operator: Option<&'a str>,
     prev_hash: Option<&'a str>,
 }
@@ -133,7 +260,7 @@ impl<'a> Fields<'a> {
                 self.seq.is_none().then(|| self.seq = Some(seq))
             }
             "payload" => {
-                let raw = cursor.raw_value()?;
+                let raw = cursor.skim_value()?;
                 self.payload.is_none().then(|| self.payload = Some(raw))
             }
             _ => {
@@ -156,8 +283,8 @@ impl<'a> Fields<'a> {
     }
 
     /// The line, when every required key was there.
-    fn into_wire(self) -> Option<WireLine<'a>> {
-        Some(WireLine {
+    fn into_wire(self) -> Option<Wire<'a>> {
+        Some(Wire {
             shipment_id: Cow::Borrowed(self.id?),
             event_seq: self.seq?,
             event_type: Cow::Borrowed(self.kind?),
@@ -166,6 +293,7 @@ impl<'a> Fields<'a> {
             payload: self.payload?,
             operator: self.operator.map(Cow::Borrowed),
             prev_hash: self.prev_hash.map(Cow::Borrowed),
+            payload_readable: true,
         })
     }
 }
@@ -173,26 +301,27 @@ impl<'a> Fields<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::line::serde_wire;
+    use crate::domain::line::{Wire, serde_wire};
     use proptest::prelude::*;
 
     const OURS: &str = r#"{"shipment_id":"SHP-0000000007","event_seq":2,"event_type":"MANAGER_APPROVED","timestamp":"2026-01-21T12:00:00.000Z","actor":"SENDER_MANAGER","payload":{"approval_type":"manual","n":[1,{"x":"y"}]},"operator":"asha","prev_hash":"0000000000000000000000000000000000000000000000000000000000000000"}"#;
+    const NESTED: &str = r#"{"shipment_id":"SHP-0000000009","event_seq":3,"event_type":"NOTE_ADDED","timestamp":"2026-01-21T12:00:00.000Z","actor":"SENDER","payload":{"a":[1,-0.5,true,false,null,{"b":[]},{}],"c":"x y","d":-12.75,"e":0},"operator":"op","prev_hash":"0000000000000000000000000000000000000000000000000000000000000000"}"#;
     const PYTHON: &str = r#"{"shipment_id": "SHP-0000000001", "event_seq": 1, "event_type": "CREATED", "timestamp": "2026-11-29T10:33:44.508181Z", "actor": "SENDER", "payload": {"source": "Chennai", "weight_kg": 428.6}}"#;
 
-    fn same(a: &WireLine<'_>, b: &WireLine<'_>) -> bool {
+    fn same(a: &Wire<'_>, b: &Wire<'_>) -> bool {
         a.shipment_id == b.shipment_id
             && a.event_seq == b.event_seq
             && a.event_type == b.event_type
             && a.timestamp == b.timestamp
             && a.actor == b.actor
-            && a.payload.get() == b.payload.get()
+            && a.payload == b.payload
             && a.operator == b.operator
             && a.prev_hash == b.prev_hash
     }
 
     #[test]
     fn fast_path_takes_the_common_lines() {
-        for line in [OURS, PYTHON] {
+        for line in [OURS, PYTHON, NESTED] {
             let fast = fast_wire(line).expect("fast path");
             assert!(same(&fast, &serde_wire(line).unwrap()));
         }
@@ -214,6 +343,17 @@ mod tests {
                 r#""operator":"asha","actor":"SENDER""#,
             ),
             format!("{OURS} x"),
+            OURS.replace(r#""manual""#, r#""man\nual""#),
+            NESTED.replace("-12.75", "1e5"),
+            NESTED.replace("-12.75", "01"),
+            NESTED.replace("-12.75", "1."),
+            NESTED.replace("-12.75", &"1".repeat(41)),
+            NESTED.replace("{}]", "{},]"),
+            NESTED.replace("true", "tru"),
+            NESTED.replace(
+                r#"{"b":[]}"#,
+                &format!("{}{}", "[".repeat(40), "]".repeat(40)),
+            ),
         ];
         for case in &cases {
             assert!(fast_wire(case).is_none(), "{case}");
@@ -221,10 +361,14 @@ mod tests {
     }
 
     fn mutated() -> impl Strategy<Value = String> {
-        let base = prop_oneof![Just(OURS.to_string()), Just(PYTHON.to_string())];
+        let base = prop_oneof![
+            Just(OURS.to_string()),
+            Just(PYTHON.to_string()),
+            Just(NESTED.to_string())
+        ];
         (
             base,
-            proptest::collection::vec((any::<prop::sample::Index>(), 0u8..8, any::<u8>()), 0..4),
+            proptest::collection::vec((any::<prop::sample::Index>(), 0u8..14, any::<u8>()), 0..4),
         )
             .prop_map(|(mut line, edits)| {
                 for (at, op, byte) in edits {
@@ -238,6 +382,12 @@ mod tests {
                         4 => b"}",
                         5 => b"\"event_seq\":3,",
                         6 => b"\n",
+                        8 => b"e",
+                        9 => b"0",
+                        10 => b"-",
+                        11 => b".",
+                        12 => b"[",
+                        13 => b"]",
                         _ => &[],
                     };
                     if op == 7 && i < bytes.len() {
@@ -256,11 +406,41 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4000))]
         #[test]
+        fn the_first_stop_byte_is_found_eight_at_a_time(word in any::<[u8; 8]>()) {
+            let naive = word.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            let stops = stop_bytes(u64::from_le_bytes(word));
+            let swar = (stops != 0).then(|| (stops.trailing_zeros() / 8) as usize);
+            prop_assert_eq!(swar, naive);
+        }
+
+        #[test]
+        fn the_counter_fast_path_agrees_with_serde(
+            counter in prop_oneof![any::<u64>(), 0u64..100],
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
+        ) {
+            let ts = crate::domain::Timestamp::parse("2026-01-21T12:00:00.000Z").unwrap();
+            let mut line = crate::domain::line::encode_counter_line(counter, &ts).trim_end().as_bytes().to_vec();
+            let untouched = edits.is_empty();
+            for (at, byte) in edits {
+                let i = at.index(line.len() + 1);
+                line.insert(i, byte);
+            }
+            let slow = serde_json::from_slice::<crate::domain::line::CounterWire>(&line).ok().map(|c| c.counter);
+            match fast_counter(&line) {
+                Some(fast) => prop_assert_eq!(Some(fast), slow, "{}", String::from_utf8_lossy(&line)),
+                None => prop_assert!(!untouched, "the lines we write take the fast path"),
+            }
+        }
+
+        #[test]
         fn fast_path_agrees_with_serde(line in mutated()) {
             if let Some(fast) = fast_wire(&line) {
                 let slow = serde_wire(&line);
                 prop_assert!(slow.is_ok(), "fast accepted what serde rejects: {line}");
                 prop_assert!(same(&fast, &slow.unwrap()), "{line}");
+                // What the skim vouches for, the payload reader accepts.
+                let readable = crate::domain::payload_text::check_readable(fast.payload);
+                prop_assert!(readable.is_ok() || !fast.payload.starts_with('{'), "{line}");
             }
         }
     }

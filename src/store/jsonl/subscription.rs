@@ -57,7 +57,7 @@ impl FileSubscription {
         let events = &mut self.events;
         if total.saturating_sub(read).min(max_bytes) >= PARALLEL_FROM_BYTES {
             digest::parallel(
-                |on_line| events.poll_at_most(max_bytes, on_line),
+                |sink| events.poll_blocks_at_most(max_bytes, sink),
                 |line| each(Feed::Line(line)),
             )
         } else {
