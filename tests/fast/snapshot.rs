@@ -57,7 +57,10 @@ fn write_lines(path: &Path, lines: &[Vec<u8>]) {
 /// A full replay of the log writes its snapshot (as `list` does).
 fn save_snapshot(paths: &LogPaths) -> PathBuf {
     let mut index = LogIndex::load(paths).unwrap();
-    assert!(index.save_snapshot_if_due(true).unwrap(), "no snapshot written");
+    assert!(
+        index.save_snapshot_if_due(true).unwrap(),
+        "no snapshot written"
+    );
     let path = snapshot_path(paths);
     assert!(path.is_file(), "{} missing", path.display());
     path
@@ -85,7 +88,10 @@ fn assert_replayed_with_note(paths: &LogPaths, why: &str) -> String {
     assert!(note.contains(why), "the note does not say {why:?}: {note}");
     assert!(note.contains("ignored"), "{note}");
     assert!(!note.contains('\n'), "one line: {note:?}");
-    assert!(index.unverified().is_none(), "a replay leaves nothing unverified");
+    assert!(
+        index.unverified().is_none(),
+        "a replay leaves nothing unverified"
+    );
     assert_index_matches_replay(&index, &LogIndex::load(paths).unwrap());
     note
 }
@@ -241,7 +247,12 @@ fn edit_place(paths: &LogPaths) -> (usize, Vec<Vec<u8>>) {
     let text = String::from_utf8(lines_of(&paths.events)[line].clone()).unwrap();
     let start = text.find("\"source\":\"").unwrap() + 10;
     let place = &text[start..start + 4];
-    let lines = edit_line(paths, line, &format!("\"source\":\"{place}"), "\"source\":\"Xxxx");
+    let lines = edit_line(
+        paths,
+        line,
+        &format!("\"source\":\"{place}"),
+        "\"source\":\"Xxxx",
+    );
     (line, lines)
 }
 
@@ -359,7 +370,8 @@ fn a_bit_flipped_snapshot_is_ignored_with_a_note() {
 
 #[test]
 fn a_snapshot_of_another_version_is_ignored_with_a_note() {
-    let set = |version: u32| move |b: &mut Vec<u8>| b[8..12].copy_from_slice(&version.to_le_bytes());
+    let set =
+        |version: u32| move |b: &mut Vec<u8>| b[8..12].copy_from_slice(&version.to_le_bytes());
     damage(set(0), "format version 0");
     damage(set(FORMAT_VERSION - 1), "format version");
     damage(set(FORMAT_VERSION + 1), "format version");
@@ -451,7 +463,10 @@ fn two_processes_writing_snapshots_at_once_leave_one_whole_file() {
         assert!(appender.join().unwrap() > 0, "nothing appended meanwhile");
     });
     let (index, opened, adopted) = open_and_check(&paths);
-    assert!(matches!(opened, Opened::FromSnapshot(n) if n >= EVENTS), "{opened:?}");
+    assert!(
+        matches!(opened, Opened::FromSnapshot(n) if n >= EVENTS),
+        "{opened:?}"
+    );
     assert_eq!(adopted, Ok(()));
     assert_index_matches_replay(&index, &LogIndex::load(&paths).unwrap());
 }
@@ -484,7 +499,10 @@ fn list_on_a_damaged_snapshot_notes_it_and_answers_as_without_one() {
     assert_eq!(damaged.stdout, want.stdout, "the same rows");
     let note = damaged.stderr.trim();
     assert_eq!(note.lines().count(), 1, "one line: {note}");
-    assert!(note.contains("snapshot") && note.contains("ignored"), "{note}");
+    assert!(
+        note.contains("snapshot") && note.contains("ignored"),
+        "{note}"
+    );
     assert!(note.contains("damaged"), "{note}");
     assert!(note.contains("reading the whole log"), "{note}");
 
