@@ -42,6 +42,41 @@ pub struct ShipmentSummary {
 }
 
 impl ShipmentSummary {
+    /// A shipment's summary before its first event (`record`) is taken.
+    pub fn begin(record: &IndexedEvent) -> ShipmentSummary {
+        ShipmentSummary {
+            id: record.shipment_id,
+            state: record.event_type,
+            seq: 0,
+            event_count: 0,
+            created_at: record.timestamp,
+            last_updated: record.timestamp,
+            last_actor: record.actor,
+            last_operator: None,
+            details: Details::default(),
+            first_line: record.line_no,
+            last_event_no: 0,
+            first_offset: record.span.offset,
+            last: record.span,
+        }
+    }
+
+    /// Takes in the shipment's next event, event number `event_no` of the
+    /// log, whose operator is `operator`.
+    pub fn take(&mut self, record: IndexedEvent, event_no: u64, operator: Option<Name>) {
+        self.state = record.event_type;
+        self.seq = record.event_seq;
+        self.event_count += 1;
+        self.last_updated = record.timestamp;
+        self.last_actor = record.actor;
+        self.last_event_no = event_no;
+        self.last = record.span;
+        if let Some(patch) = record.details {
+            self.details.apply(*patch);
+        }
+        self.last_operator = operator;
+    }
+
     /// Where the store finds this shipment's lines.
     pub fn range(&self) -> ShipmentLines {
         ShipmentLines {
@@ -110,8 +145,7 @@ fn actor_index(a: Actor) -> usize {
 }
 
 impl Projection {
-    pub fn apply(&mut self, record: IndexedEvent) {
-        let (span, line_no) = (record.span, record.line_no);
+    pub fn apply(&mut self, mut record: IndexedEvent) {
         self.minutes.note(
             record.timestamp,
             self.tally.total_events,
@@ -136,38 +170,17 @@ impl Projection {
             None => {
                 self.tally.max_id = self.tally.max_id.max(record.shipment_id.number());
                 self.index.insert(record.shipment_id, self.shipments.len());
-                self.shipments.push(ShipmentSummary {
-                    id: record.shipment_id,
-                    state: record.event_type,
-                    seq: 0,
-                    event_count: 0,
-                    created_at: record.timestamp,
-                    last_updated: record.timestamp,
-                    last_actor: record.actor,
-                    last_operator: None,
-                    details: Details::default(),
-                    first_line: line_no,
-                    last_event_no: 0,
-                    first_offset: span.offset,
-                    last: span,
-                });
+                self.shipments.push(ShipmentSummary::begin(&record));
                 self.shipments.len() - 1
             }
         };
-        let summary = &mut self.shipments[slot];
-        summary.state = record.event_type;
-        summary.seq = record.event_seq;
-        summary.event_count += 1;
-        summary.last_updated = record.timestamp;
-        summary.last_actor = record.actor;
-        summary.last_event_no = event_no;
-        summary.last = span;
-        if let Some(patch) = record.details {
-            summary.details.apply(*patch);
-        }
-        let operator = record.operator.map(|o| name_of(&mut self.operators, o));
-        self.shipments[slot].last_operator = operator;
-        self.tally.state_counts[event_index(record.event_type)] += 1;
+        let event_type = record.event_type;
+        let operator = record
+            .operator
+            .take()
+            .map(|o| name_of(&mut self.operators, o));
+        self.shipments[slot].take(record, event_no, operator);
+        self.tally.state_counts[event_index(event_type)] += 1;
     }
 
     /// Takes back the last event taken in (`gone`): time travel one event

@@ -5,7 +5,7 @@
 //! is adopted, and its verify report covers only what it read until then.
 
 use super::index::LogIndex;
-use super::prefix_check::{Checked, fingerprint};
+use super::prefix_check::{Checked, Expected};
 use super::snapshot::{self, Found, Key, Snapshot};
 use super::verify::{ChainSeed, Verifier};
 use crate::error::Result;
@@ -20,7 +20,8 @@ pub struct Unverified {
     /// Counter lines before this line number are the check's to read.
     pub counter_lines: u64,
     chain: ChainSeed,
-    fingerprint: u64,
+    /// What the snapshot says its lines make.
+    pub expected: Expected,
 }
 
 /// How a reader opened its log.
@@ -79,7 +80,7 @@ impl LogIndex {
             bytes: key.next,
             counter_lines: key.counter.map_or(1, |(_, line_no)| line_no),
             chain,
-            fingerprint: fingerprint(&projection),
+            expected: Expected::of(&projection),
         });
         index.projection = projection;
         index.verifier = Verifier::resume(chain);
@@ -100,9 +101,14 @@ impl LogIndex {
         let Some(unverified) = &self.unverified else {
             return Ok(());
         };
-        if checked.fingerprint != unverified.fingerprint || checked.seed != unverified.chain {
+        let differs = match checked.differs {
+            Some(why) => Some(why),
+            None if checked.seed != unverified.chain => Some("its hash chain differs".into()),
+            None => None,
+        };
+        if let Some(why) = differs {
             return Err(format!(
-                "the snapshot of {} events does not match the log's first {} events (edited under it?)",
+                "the snapshot of {} events does not match the log's first {} events ({why}): edited under it?",
                 unverified.events, unverified.events
             ));
         }

@@ -20,6 +20,7 @@ mod policy;
 mod pulse;
 mod recovery;
 mod search;
+mod snapshot;
 mod store;
 mod travel;
 mod verify;

@@ -10,6 +10,7 @@ mod bench;
 mod screens;
 mod scripts;
 mod search;
+mod snapshot;
 mod terminals;
 mod tmux;
 mod tmux_attention;

@@ -308,11 +308,7 @@ fn cold_processes(
                 _ => a.to_string(),
             })
             .collect();
-        let runs = if args[0] == "show" {
-            3
-        } else {
-            1
-        };
+        let runs = if args[0] == "show" { 3 } else { 1 };
         let best = best_run(&exe, &dir, &args, runs)?;
         if args[0] == "create" {
             last_created = best.stdout.trim().to_string();

@@ -26,7 +26,9 @@ pub fn run(json: bool, events: Option<u64>, data_dir: Option<&Path>) -> Result<E
         output::cell(&scratch.path().display().to_string(), 300)
     );
     output::warn(format_args!("bench: {place}"));
-    let figures = measure::all(&scratch, events, |step| output::warn(format_args!("bench: {step}")))?;
+    let figures = measure::all(&scratch, events, |step| {
+        output::warn(format_args!("bench: {step}"))
+    })?;
     let mut out = Out::new();
     if json {
         out.json(&figures)?;
