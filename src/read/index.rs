@@ -166,7 +166,7 @@ impl LogIndex {
                     Feed::Counter { .. } | Feed::CountersReset => true,
                 };
                 if keep {
-                    apply(item, projection, verifier, counters, &mut refresh);
+                    apply(item, projection, verifier, counters, &mut refresh, false);
                 }
             })?;
             if polled.reset.is_none() {
@@ -209,6 +209,10 @@ impl LogIndex {
     /// Reads at most `max_bytes` of the event log (for a progress gauge).
     /// A log that shrank or was replaced is read again from the start.
     pub fn refresh_at_most(&mut self, max_bytes: u64) -> Result<Refresh> {
+        let (read, total) = self.feed.progress();
+        if self.projection.total_events() == 0 {
+            self.projection.reserve_for_log(total.saturating_sub(read));
+        }
         let mut refresh = std::mem::take(&mut self.unreported);
         let (polled, read) = self.poll(max_bytes)?;
         refresh.merge(read);
@@ -275,9 +279,9 @@ impl LogIndex {
         let polled = {
             let (projection, verifier, counters) =
                 (&mut self.projection, &mut self.verifier, &mut self.counters);
-            let refresh = &mut refresh;
+            let (refresh, reporting) = (&mut refresh, self.reporting);
             self.feed.poll(max_bytes, &mut |item| {
-                apply(item, projection, verifier, counters, refresh)
+                apply(item, projection, verifier, counters, refresh, reporting)
             })?
         };
         if let Some(reason) = &polled.reset {
@@ -424,12 +428,15 @@ impl Unreadable {
 }
 
 /// One item of the subscription, into the verifier and the projection.
+/// `touched`: note the shipments touched (for a reader that reports
+/// them; a load of millions of events would only pile them up).
 fn apply(
     item: Feed<'_>,
     projection: &mut Projection,
     verifier: &mut Verifier,
     counters: &mut CounterSet,
     refresh: &mut Refresh,
+    touched: bool,
 ) {
     match item {
         Feed::Line(line) => {
@@ -437,7 +444,9 @@ fn apply(
             match line {
                 IndexedLine::Event(event) => {
                     verifier.check(&event, projection);
-                    refresh.touched.push(event.shipment_id);
+                    if touched {
+                        refresh.touched.push(event.shipment_id);
+                    }
                     projection.apply(event);
                 }
                 IndexedLine::Malformed {
@@ -518,9 +527,9 @@ impl WriterState for LogIndex {
         let mut refresh = Refresh::default();
         let (projection, verifier, counters) =
             (&mut self.projection, &mut self.verifier, &mut self.counters);
-        let refresh_ref = &mut refresh;
+        let (refresh_ref, reporting) = (&mut refresh, self.reporting);
         self.feed.written(bytes, digests, &mut |item| {
-            apply(item, projection, verifier, counters, refresh_ref)
+            apply(item, projection, verifier, counters, refresh_ref, reporting)
         })?;
         self.keep_unreported(refresh);
         Ok(())

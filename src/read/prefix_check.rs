@@ -10,7 +10,7 @@
 //! exactly what its lines make (a log edited under it, a forged file) is
 //! found out, and the reader replays in full.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use crate::domain::id::IdMap;
@@ -58,9 +58,52 @@ fn counts_of(projection: &Projection) -> Vec<u64> {
     by_type.chain(by_actor).collect()
 }
 
+/// A quick hasher for `summary_hash` (a million summaries are hashed on
+/// opening): each word folded in by a rotate, xor and multiply.
+#[derive(Default)]
+struct Fold(u64);
+
+impl Fold {
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for Fold {
+    fn finish(&self) -> u64 {
+        let h = self.0 ^ (self.0 >> 31);
+        h.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (h >> 29)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
+        }
+        self.mix(bytes.len() as u64);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.mix(n);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.mix(u64::from(n));
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.mix(u64::from(n));
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.mix(n as u64);
+    }
+}
+
 /// Every field of a summary, as one number (names by their text).
 pub fn summary_hash(s: &ShipmentSummary) -> u64 {
-    let mut h = DefaultHasher::new();
+    let mut h = Fold::default();
     let name = |n: Name| n.as_str();
     (s.id.number(), s.state, s.seq, s.event_count).hash(&mut h);
     (s.created_at.to_parts(), s.last_updated.to_parts()).hash(&mut h);

@@ -267,6 +267,16 @@ impl Projection {
         })
     }
 
+    /// Room for the shipments of a log of `bytes` still to read (a
+    /// shipment's lines take a kilobyte or more): reserved address space
+    /// costs no memory until used, where growing by doubling copies the
+    /// whole list and holds both copies for a moment.
+    pub fn reserve_for_log(&mut self, bytes: u64) {
+        let more = usize::try_from(bytes / 1024).unwrap_or(0);
+        self.shipments.reserve(more);
+        self.index.reserve(more);
+    }
+
     /// The tower-wide counts (a checkpoint keeps them).
     pub fn tally(&self) -> &Tally {
         &self.tally
