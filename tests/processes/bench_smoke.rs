@@ -6,8 +6,8 @@ use std::process::Command;
 fn bench(args: &[&str]) -> std::process::Output {
     Command::new(crate::support::BIN)
         .arg("bench")
+        .args(["--events", "16000"])
         .args(args)
-        .env("CONTROL_TOWER_BENCH_EVENTS", "16000")
         .env_remove("CONTROL_TOWER_DATA_DIR")
         .output()
         .expect("run bench")
@@ -27,8 +27,13 @@ fn bench_reports_every_figure_with_positive_values() {
         "raw floor",
         "store append, empty log, p50",
         "batched appends",
-        "audit (full load + verify), fresh process: time",
-        "audit (full load + verify), fresh process: peak RSS",
+        "generated log: 16000 events",
+        "audit, fresh process (best of 3): time",
+        "audit, fresh process (best of 3): peak RSS",
+        "list --state HOLD_FOR_REVIEW, no snapshot (writes one): peak RSS",
+        "list --state HOLD_FOR_REVIEW, from the snapshot (best of 3): time",
+        "dashboard to its first full 160x45 frame, from the snapshot (best of 3): time",
+        "dashboard to its first full 160x45 frame, no snapshot: peak RSS",
         "show ID, fresh process: time",
         "export (a CSV row per event, to a file), fresh process: peak RSS",
         "advance ID",
