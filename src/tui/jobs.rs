@@ -119,6 +119,39 @@ impl Jobs {
     }
 }
 
+/// A worker's progress callback: reports `message(generation, percent)`
+/// on `tx` whenever the percent of `read` out of `total` changes, and
+/// says whether the work is still wanted (no newer generation started).
+pub(super) fn reporter(
+    tx: &Sender<Msg>,
+    generation: u64,
+    current: Arc<AtomicU64>,
+    message: fn(u64, u8) -> Job,
+) -> impl FnMut(u64, u64) -> bool + use<> {
+    let (tx, mut last) = (tx.clone(), 0u8);
+    move |read, total| {
+        let percent = (read.saturating_mul(100) / total.max(1)).min(99) as u8;
+        if percent != last {
+            last = percent;
+            let _ = tx.send(Msg::Job(message(generation, percent)));
+        }
+        current.load(Ordering::SeqCst) == generation
+    }
+}
+
+/// A worker's progress callback (`reporter`), boxed.
+type Progress = Box<dyn FnMut(u64, u64) -> bool>;
+
+/// The job a worker's answer comes back as.
+type Done<T> = fn(u64, std::result::Result<Box<T>, String>) -> Job;
+
+fn verify_progress(generation: u64, percent: u8) -> Job {
+    Job::VerifyProgress {
+        generation,
+        percent,
+    }
+}
+
 impl App {
     /// Workers report on the event loop's channel from now on.
     pub fn attach(&mut self, tx: Sender<Msg>) {
@@ -129,36 +162,12 @@ impl App {
     /// Starts reading and verifying the whole log again on a worker
     /// thread; a re-verification already running is abandoned.
     pub fn start_verify(&mut self, reason: Option<String>) {
-        let generation = self.jobs.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let current = self.jobs.generation.clone();
-        let tx = self.jobs.tx.clone();
         let location = self.index().location().clone();
-        thread::spawn(move || {
-            let mut last = 0u8;
-            let loaded = LogIndex::load_in_steps(&location, VERIFY_CHUNK, |read, total| {
-                let percent = (read.saturating_mul(100) / total.max(1)).min(99) as u8;
-                if percent != last {
-                    last = percent;
-                    let _ = tx.send(Msg::Job(Job::VerifyProgress {
-                        generation,
-                        percent,
-                    }));
-                }
-                current.load(Ordering::SeqCst) == generation
-            });
-            let result = match loaded {
-                Ok(Some(index)) => Ok(Box::new(index)),
-                Ok(None) => return, // superseded
-                Err(e) => Err(e.to_string()),
-            };
-            let _ = tx.send(Msg::Job(Job::Verified { generation, result }));
+        self.spawn_verifying(reason, move |progress| {
+            let loaded = LogIndex::load_in_steps(&location, VERIFY_CHUNK, progress);
+            let done = |generation, result| Job::Verified { generation, result };
+            (loaded, done)
         });
-        self.jobs.verifying = Some(Verifying {
-            generation,
-            percent: 0,
-            reason,
-        });
-        self.integrity.badge = Badge::Verifying(0);
     }
 
     /// Verifies, on a worker thread, the lines before the snapshot the
@@ -168,34 +177,39 @@ impl App {
         let Some(unverified) = self.index().unverified().cloned() else {
             return;
         };
+        let location = self.index().location().clone();
+        self.spawn_verifying(None, move |progress| {
+            let checked = check_prefix(&location, &unverified, progress);
+            let done = |generation, result| Job::PrefixChecked { generation, result };
+            (checked, done)
+        });
+    }
+
+    /// Runs `work` on a worker thread as the one verification under way
+    /// (a newer one makes it stop): its progress shows in the badge, and
+    /// its answer comes back as the job it names (`None`: it stopped).
+    fn spawn_verifying<T: Send + 'static>(
+        &mut self,
+        reason: Option<String>,
+        work: impl FnOnce(Progress) -> (Result<Option<T>>, Done<T>) + Send + 'static,
+    ) {
         let generation = self.jobs.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let current = self.jobs.generation.clone();
         let tx = self.jobs.tx.clone();
-        let location = self.index().location().clone();
         thread::spawn(move || {
-            let mut last = 0u8;
-            let checked = check_prefix(&location, &unverified, |read, total| {
-                let percent = (read.saturating_mul(100) / total.max(1)).min(99) as u8;
-                if percent != last {
-                    last = percent;
-                    let _ = tx.send(Msg::Job(Job::VerifyProgress {
-                        generation,
-                        percent,
-                    }));
-                }
-                current.load(Ordering::SeqCst) == generation
-            });
-            let result = match checked {
-                Ok(Some(checked)) => Ok(Box::new(checked)),
+            let progress = reporter(&tx, generation, current, verify_progress);
+            let (outcome, done) = work(Box::new(progress));
+            let result = match outcome {
+                Ok(Some(value)) => Ok(Box::new(value)),
                 Ok(None) => return, // superseded
                 Err(e) => Err(e.to_string()),
             };
-            let _ = tx.send(Msg::Job(Job::PrefixChecked { generation, result }));
+            let _ = tx.send(Msg::Job(done(generation, result)));
         });
         self.jobs.verifying = Some(Verifying {
             generation,
             percent: 0,
-            reason: None,
+            reason,
         });
         self.integrity.badge = Badge::Verifying(0);
     }

@@ -41,18 +41,14 @@ impl App {
         self.searching.building = Some((generation, 0));
         self.searching.pending.clear();
         thread::spawn(move || {
-            let mut last = 0u8;
-            let built = SearchIndex::build_from(&location, &ids, events, &mut |done, total| {
-                let percent = (done * 100 / total.max(1)).min(99) as u8;
-                if percent != last {
-                    last = percent;
-                    let _ = tx.send(Msg::Job(Job::SearchProgress {
+            let mut progress =
+                super::jobs::reporter(&tx, generation, current, |generation, percent| {
+                    Job::SearchProgress {
                         generation,
                         percent,
-                    }));
-                }
-                current.load(Ordering::SeqCst) == generation
-            });
+                    }
+                });
+            let built = SearchIndex::build_from(&location, &ids, events, &mut progress);
             let result = match built {
                 Ok(Some(search)) => Ok(Box::new(search)),
                 Ok(None) => return, // superseded
