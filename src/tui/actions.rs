@@ -90,6 +90,14 @@ impl App {
                 }
             });
         }
+        if self.index().unverified().is_some() {
+            // Decisions are made on the projection: not on a snapshot's
+            // until its lines are verified (seconds on a big tower).
+            let percent = self.verifying().map_or(0, |v| v.percent);
+            return Err(format!(
+                "opened from a snapshot: verifying the log ({percent}%); act when it is done"
+            ));
+        }
         if self.access.read_only().is_some() {
             return Err(self.access.read_only_reason());
         }

@@ -81,3 +81,44 @@ fn opened_from_a_snapshot_the_badge_says_verifying_then_valid() {
         "the whole log is in the table:\n{screen}"
     );
 }
+
+/// Opened from a snapshot, the dashboard decides nothing on it until its
+/// lines are verified: an action key is refused, saying why, and works
+/// once the background check is adopted.
+#[test]
+fn no_append_is_decided_on_an_unverified_snapshot() {
+    use control_tower::domain::Actor;
+    use control_tower::tui::{App, AppOptions};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = LogPaths::new(tmp.path().join("logs"));
+    loggen::generate(&paths, 20_000, 7).unwrap();
+    run(ct(&paths.dir)
+        .arg("list")
+        .stdout(std::process::Stdio::null()))
+    .ok();
+    let mut app = App::new(AppOptions {
+        paths: paths.clone(),
+        operator: "tester".into(),
+        role: Some(Actor::SenderManager),
+    });
+    while app.load_step(1 << 20).unwrap() {}
+    app.finish_load();
+    assert!(
+        app.index().unverified().is_some(),
+        "opened from the snapshot"
+    );
+    let refusal = "opened from a snapshot: verifying the log";
+    let press = |app: &mut App| {
+        app.handle_key(&KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE));
+        control_tower::tui::views::render_to_string(app, 160, 45, chrono::Utc::now())
+    };
+    let screen = press(&mut app);
+    assert!(screen.contains(refusal), "{screen}");
+    app.wait_for_jobs();
+    assert!(app.index().unverified().is_none(), "the check was adopted");
+    let screen = press(&mut app);
+    assert!(!screen.contains(refusal), "{screen}");
+    assert!(header(&screen).contains("VALID"), "{screen}");
+}
