@@ -351,6 +351,11 @@ impl Projection {
         self.index.get(&id).and_then(|i| self.shipments.get(i))
     }
 
+    /// Shipment → position in `shipments()` (a worker thread takes a copy).
+    pub fn id_index(&self) -> &IdIndex {
+        &self.index
+    }
+
     /// Where `id` is in `shipments()`: a stable position (shipments are only
     /// ever appended), so views can keep compact `u32` row orders.
     pub fn position(&self, id: ShipmentId) -> Option<usize> {

@@ -45,6 +45,15 @@ pub enum Job {
         generation: u64,
         result: std::result::Result<Box<LogIndex>, String>,
     },
+    /// Time travel's map of the log's events, read on a worker.
+    TravelProgress {
+        generation: u64,
+        percent: u8,
+    },
+    TravelMapped {
+        generation: u64,
+        result: std::result::Result<Box<crate::read::travel::events::EventMap>, String>,
+    },
     /// The lines the dashboard's snapshot stood for, verified.
     PrefixChecked {
         generation: u64,
@@ -97,6 +106,10 @@ pub struct Jobs {
     generation: Arc<AtomicU64>,
     pub verifying: Option<Verifying>,
     pub in_flight: Option<InFlight>,
+    /// Time travel being prepared on a big log (`tui::travel`): which
+    /// request, and how far it got.
+    pub(super) travel_generation: Arc<AtomicU64>,
+    pub(super) preparing_travel: Option<(u64, u8)>,
 }
 
 impl Default for Jobs {
@@ -108,6 +121,8 @@ impl Default for Jobs {
             generation: Arc::new(AtomicU64::new(0)),
             verifying: None,
             in_flight: None,
+            travel_generation: Arc::new(AtomicU64::new(0)),
+            preparing_travel: None,
         }
     }
 }
@@ -271,6 +286,11 @@ impl App {
                     self.verified(result);
                 }
             }
+            Job::TravelProgress {
+                generation,
+                percent,
+            } => self.travel_progress(generation, percent),
+            Job::TravelMapped { generation, result } => self.travel_mapped(generation, result),
             Job::PrefixChecked { generation, result } => {
                 if self
                     .jobs
@@ -327,6 +347,9 @@ impl App {
             }
         };
         self.travel = None; // its event map was of the old reading
+        if self.jobs.preparing_travel.take().is_some() {
+            self.jobs.travel_generation.fetch_add(1, Ordering::SeqCst);
+        }
         self.tower.replace_index(*index);
         self.search_reset();
         self.table.clear_highlights();
@@ -449,7 +472,11 @@ impl App {
     /// Without an event loop (tests): handles worker reports until no
     /// append is in flight and no re-verification runs.
     pub fn wait_for_jobs(&mut self) {
-        while self.appending() || self.jobs.verifying.is_some() || self.search_building() {
+        while self.appending()
+            || self.jobs.verifying.is_some()
+            || self.search_building()
+            || self.jobs.preparing_travel.is_some()
+        {
             let Some(rx) = self.jobs.own_rx.as_ref() else {
                 return;
             };

@@ -14,6 +14,15 @@ use super::views::theme;
 use crate::read::as_of::AsOf;
 use crate::read::projection::Projection;
 use crate::read::travel::Travel;
+use crate::read::travel::events::EventMap;
+use std::sync::atomic::Ordering;
+
+use super::event_loop::Msg;
+use super::jobs::Job;
+
+/// A log this big is mapped for time travel on a worker thread (about
+/// 0.5 s per million events); smaller ones at once, on the key.
+const PREPARE_FROM_BYTES: u64 = 128 << 20;
 use crate::text::thousands;
 
 /// How far a time-travel key moves.
@@ -65,12 +74,25 @@ impl App {
         self.travel.as_ref()
     }
 
-    /// `t`: into time travel at the latest event, or back to live.
+    /// `t`: into time travel at the latest event, or back to live (or,
+    /// while it is being prepared, not).
     pub(super) fn toggle_travel(&mut self) {
         if self.travel.is_some() {
             return self.leave_travel(None);
         }
-        match Travel::enter(self.tower.index()).map(Travel::build_checkpoints) {
+        if self.jobs.preparing_travel.take().is_some() {
+            self.jobs.travel_generation.fetch_add(1, Ordering::SeqCst);
+            return self.info("time travel cancelled");
+        }
+        if self.index().progress().0 >= PREPARE_FROM_BYTES {
+            return self.prepare_travel();
+        }
+        let entered = Travel::enter(self.tower.index());
+        self.entered(entered);
+    }
+
+    fn entered(&mut self, travel: crate::error::Result<Travel>) {
+        match travel.map(Travel::build_checkpoints) {
             Ok(travel) => {
                 self.travel = Some(travel);
                 self.table.clear_highlights();
@@ -78,6 +100,69 @@ impl App {
             }
             Err(e) => self.error(format!("cannot travel in time: {e}")),
         }
+    }
+
+    /// On a big log: maps its events on a worker thread (the dashboard
+    /// stays live meanwhile, the status line says how far it got), then
+    /// enters (`travel_mapped`).
+    fn prepare_travel(&mut self) {
+        let generation = self.jobs.travel_generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let current = self.jobs.travel_generation.clone();
+        let tx = self.jobs.sender();
+        let index = self.index();
+        let (location, ids) = (
+            index.location().clone(),
+            index.projection().id_index().clone(),
+        );
+        let upto = index.projection().total_events();
+        std::thread::spawn(move || {
+            let progress =
+                super::jobs::reporter(&tx, generation, current, |generation, percent| {
+                    Job::TravelProgress {
+                        generation,
+                        percent,
+                    }
+                });
+            let mapped =
+                EventMap::new(&location).and_then(|map| map.read_ahead(&ids, upto, progress));
+            let result = match mapped {
+                Ok(Some(map)) => Ok(Box::new(map)),
+                Ok(None) => return, // cancelled
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = tx.send(Msg::Job(Job::TravelMapped { generation, result }));
+        });
+        self.jobs.preparing_travel = Some((generation, 0));
+        self.info("preparing time travel: reading the log once… (t: cancel)");
+    }
+
+    pub(super) fn travel_progress(&mut self, generation: u64, percent: u8) {
+        if let Some((g, p)) = self.jobs.preparing_travel.as_mut()
+            && *g == generation
+        {
+            *p = percent;
+            self.info(format!("preparing time travel: {percent}% (t: cancel)"));
+        }
+    }
+
+    pub(super) fn travel_mapped(
+        &mut self,
+        generation: u64,
+        result: std::result::Result<Box<EventMap>, String>,
+    ) {
+        if self
+            .jobs
+            .preparing_travel
+            .is_none_or(|(g, _)| g != generation)
+        {
+            return;
+        }
+        self.jobs.preparing_travel = None;
+        let entered = match result {
+            Ok(map) => Travel::enter_with(self.tower.index(), *map),
+            Err(e) => return self.error(format!("cannot travel in time: {e}")),
+        };
+        self.entered(entered);
     }
 
     /// Back to live (`why`: said when it was not asked for).

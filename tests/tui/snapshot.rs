@@ -1,6 +1,8 @@
-//! The dashboard opened from a projection snapshot: the table comes from
-//! the snapshot at once, and the header badge says `verifying N%` while
-//! the lines it stood for are checked in the background, then `VALID`.
+//! The dashboard on a big tower: opened from a projection snapshot, the
+//! table comes from the snapshot at once, and the header badge says
+//! `verifying N%` while the lines it stood for are checked in the
+//! background, then `VALID` (nothing is appended meanwhile); time travel
+//! is prepared in the background too.
 
 use std::time::{Duration, Instant};
 
@@ -121,4 +123,38 @@ fn no_append_is_decided_on_an_unverified_snapshot() {
     let screen = press(&mut app);
     assert!(!screen.contains(refusal), "{screen}");
     assert!(header(&screen).contains("VALID"), "{screen}");
+}
+
+/// On a big log `t` maps the log's events on a worker thread: the
+/// dashboard stays live and says how far it got, then travels.
+#[test]
+fn time_travel_on_a_big_log_is_prepared_in_the_background() {
+    use control_tower::tui::{App, AppOptions};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = LogPaths::new(tmp.path().join("logs"));
+    // Past the 128 MB from which `t` prepares on a worker.
+    loggen::generate(&paths, 480_000, 7).unwrap();
+    let mut app = App::new(AppOptions {
+        paths: paths.clone(),
+        operator: "tester".into(),
+        role: None,
+    });
+    while app.load_step(8 << 20).unwrap() {}
+    app.finish_load();
+    app.wait_for_jobs();
+    let key = |app: &mut App, code| app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
+    key(&mut app, KeyCode::Char('t'));
+    assert!(app.travelling().is_none(), "not yet: the map is being read");
+    let screen = control_tower::tui::views::render_to_string(&app, 160, 45, chrono::Utc::now());
+    assert!(screen.contains("preparing time travel"), "{screen}");
+    app.wait_for_jobs();
+    let total = app.index().projection().total_events();
+    assert_eq!(app.travelling().map(|t| t.at()), Some(total));
+    key(&mut app, KeyCode::Left);
+    assert_eq!(app.travelling().map(|t| t.at()), Some(total - 1));
+    // `t` again: back to live.
+    key(&mut app, KeyCode::Char('t'));
+    assert!(app.travelling().is_none());
 }

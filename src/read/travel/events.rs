@@ -13,8 +13,12 @@ use crate::domain::ShipmentId;
 use crate::error::{Error, Result};
 use crate::log::digest::IndexedLine;
 use crate::log::lines::LineSpan;
+use crate::read::id_index::IdIndex;
 use crate::read::projection::Projection;
 use crate::store::{Feed, Location, Position, Subscription};
+
+/// Bytes read between two progress reports of `read_ahead`.
+const CHUNK: u64 = 8 << 20;
 
 /// One event: 24 bytes.
 #[derive(Debug, Clone, Copy)]
@@ -81,18 +85,62 @@ impl EventMap {
                 break;
             };
             let pos = live.position(id).ok_or_else(|| self.changed(span.offset))?;
-            if self.latest.len() <= pos {
-                self.latest.resize(pos + 1, 0);
-            }
-            self.events.push(Mapped {
-                offset: span.offset,
-                prev: self.latest[pos],
-                len: span.len,
-                pos: pos as u32,
-            });
-            self.latest[pos] = self.len();
+            self.admit(pos, span);
         }
         Ok(())
+    }
+
+    /// Maps the first `upto` events of the log, whose shipments `ids`
+    /// places (the live projection's, when travel was asked for), calling
+    /// `progress(bytes read, bytes)` now and then: a worker thread's part
+    /// of entering time travel on a big log. `None` if it said stop.
+    pub fn read_ahead(
+        mut self,
+        ids: &IdIndex,
+        upto: u64,
+        mut progress: impl FnMut(u64, u64) -> bool,
+    ) -> Result<Option<EventMap>> {
+        let mut unknown = None;
+        while self.len() < upto && unknown.is_none() {
+            let mut read = Vec::new();
+            let polled = self.feed.poll(CHUNK, &mut |item| {
+                if let Feed::Line(IndexedLine::Event(event)) = item {
+                    read.push((event.shipment_id, event.span));
+                }
+            })?;
+            for (id, span) in read {
+                match (self.len() < upto, ids.get(&id)) {
+                    (false, _) => self.pending.push_back((id, span)),
+                    (true, Some(pos)) => self.admit(pos, span),
+                    (true, None) => unknown = unknown.or(Some(span.offset)),
+                }
+            }
+            let (read, total) = self.feed.progress();
+            if !progress(read, total) {
+                return Ok(None);
+            }
+            if polled.reset.is_some() || !polled.more {
+                break;
+            }
+        }
+        match unknown {
+            Some(offset) => Err(self.changed(offset)),
+            None => Ok(Some(self)),
+        }
+    }
+
+    /// Event number `len() + 1` is a line of the shipment at `pos`.
+    fn admit(&mut self, pos: usize, span: LineSpan) {
+        if self.latest.len() <= pos {
+            self.latest.resize(pos + 1, 0);
+        }
+        self.events.push(Mapped {
+            offset: span.offset,
+            prev: self.latest[pos],
+            len: span.len,
+            pos: pos as u32,
+        });
+        self.latest[pos] = self.len();
     }
 
     /// Shipment position of event `n` (1-based), and whether it is its

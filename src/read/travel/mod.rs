@@ -57,7 +57,12 @@ pub struct Travel {
 impl Travel {
     /// Time travel at the latest event of `live`.
     pub fn enter(live: &LogIndex) -> Result<Travel> {
-        let mut events = EventMap::new(live.location())?;
+        Self::enter_with(live, EventMap::new(live.location())?)
+    }
+
+    /// `enter`, with the events `events` mapped already (read ahead on a
+    /// worker thread, `EventMap::read_ahead`).
+    pub fn enter_with(live: &LogIndex, mut events: EventMap) -> Result<Travel> {
         events.extend(live.projection())?;
         Ok(Travel {
             projection: live.projection().clone(),
