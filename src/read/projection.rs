@@ -256,8 +256,19 @@ impl Projection {
                 return None;
             }
         }
-        let total: u64 = tally.state_counts.iter().sum();
-        let fits = total == shipments.len() as u64 && tally.dwell.is_well_formed();
+        let total = tally
+            .state_counts
+            .iter()
+            .try_fold(0u64, |a, &n| a.checked_add(n))
+            .unwrap_or(u64::MAX);
+        let events = tally.total_events;
+        let sums = |counts: &[u64]| counts.iter().try_fold(0u64, |a, &n| a.checked_add(n));
+        let fits = total == shipments.len() as u64
+            && events >= total
+            && sums(&tally.event_type_counts) == Some(events)
+            && sums(&tally.actor_counts) == Some(events)
+            && tally.dwell.is_well_formed()
+            && minutes.is_well_formed(tally.total_events);
         fits.then_some(Projection {
             shipments,
             index,

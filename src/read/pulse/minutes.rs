@@ -78,6 +78,21 @@ impl Minutes {
         &self.marks
     }
 
+    /// Whether these could be the marks of `total` events (a snapshot
+    /// read from disk is checked before use): minutes increasing, counts
+    /// before them growing and within `total`.
+    pub fn is_well_formed(&self, total: u64) -> bool {
+        let ordered = self
+            .marks
+            .windows(2)
+            .all(|w| w[0].minute < w[1].minute && w[0].events_before <= w[1].events_before);
+        ordered
+            && self
+                .marks
+                .last()
+                .is_none_or(|m| m.events_before < total.max(1))
+    }
+
     /// The hour up to `now`, after `total` events with `actors` per actor.
     pub fn last_hour(&self, now: Timestamp, total: u64, actors: &[u64; ACTORS]) -> LastHour {
         let end = minute_of(now);
@@ -95,7 +110,10 @@ impl Minutes {
                 .get(k + 1)
                 .filter(|m| m.minute <= end)
                 .map_or(total, |m| m.events_before);
-            per_minute[(mark.minute - start) as usize] = next.saturating_sub(mark.events_before);
+            let slot = usize::try_from(mark.minute - start).ok();
+            if let Some(slot) = slot.and_then(|i| per_minute.get_mut(i)) {
+                *slot = next.saturating_sub(mark.events_before);
+            }
         }
         if let Some(first) = marks.first().filter(|m| m.minute <= end) {
             // Counts at the end of the window: `actors` unless marks lie
