@@ -1,4 +1,4 @@
-//! `PrefixCheck`: verifies the lines a projection snapshot stood for, on
+//! `check_prefix`: verifies the lines a projection snapshot stood for, on
 //! their own, in the background: a snapshot is never trusted for
 //! integrity, nor for what it says the shipments are. It runs the
 //! verifier over them and rebuilds each shipment's summary from its lines
