@@ -208,6 +208,37 @@ pub fn find_shipment_lines_in(
     Ok(found)
 }
 
+/// Every well-formed event line in `range` (which starts at a line
+/// start), in file order, with its offset and shipment: one pass, for
+/// reading many shipments' lines back at once.
+pub fn each_line_in(
+    file: &File,
+    path: &Path,
+    range: std::ops::Range<u64>,
+    mut each: impl FnMut(u64, &[u8], ShipmentId),
+) -> Result<()> {
+    let mut splitter = LineSplitter::unnumbered_at(range.start);
+    let span = range.end.saturating_sub(range.start);
+    let mut buf = vec![0u8; SEARCH_CHUNK.min(span as usize).max(1)];
+    let mut pos = range.start;
+    while pos < range.end {
+        let want = buf.len().min((range.end - pos) as usize);
+        let n = file
+            .read_at(&mut buf[..want], pos)
+            .map_err(|e| Error::io("read", path, e))?;
+        if n == 0 {
+            break;
+        }
+        pos += n as u64;
+        splitter.feed(&buf[..n], |line| {
+            if let Ok(record) = line.record() {
+                each(line.offset, line.bytes, record.shipment_id);
+            }
+        });
+    }
+    Ok(())
+}
+
 /// The highest shipment number of any event in `[0, end)`: a full read, for
 /// when the counter log cannot be trusted.
 pub fn max_shipment_id(file: &File, path: &Path, end: u64) -> Result<u64> {

@@ -27,6 +27,9 @@ use crate::store::{
 };
 use std::sync::Mutex;
 
+/// Shipments whose histories are read back together (`for_each_state`).
+const HISTORY_BATCH: usize = 2048;
+
 pub struct LogIndex {
     pub(super) location: Location,
     pub(super) feed: Box<dyn Subscription>,
@@ -336,14 +339,20 @@ impl LogIndex {
     pub fn history_of(&self, summary: &ShipmentSummary) -> Result<Vec<Event>> {
         self.shipment_lines(summary)?
             .into_iter()
-            .map(|(span, bytes)| match parse_line(&bytes) {
-                Ok(record) => Ok(record.to_event()),
-                Err(_) => Err(Error::ChangedUnderReader {
-                    path: self.location.describe().into(),
-                    offset: span.offset,
-                }),
-            })
+            .map(|(span, bytes)| self.event_at(span, &bytes))
             .collect()
+    }
+
+    /// The event of a line read back at `span`: a line that no longer
+    /// parses means the log changed under this reader.
+    fn event_at(&self, span: LineSpan, bytes: &[u8]) -> Result<Event> {
+        match parse_line(bytes) {
+            Ok(record) => Ok(record.to_event()),
+            Err(_) => Err(Error::ChangedUnderReader {
+                path: self.location.describe().into(),
+                offset: span.offset,
+            }),
+        }
     }
 
     /// The lines of `summary`'s shipment, with where each is, read back
@@ -388,12 +397,29 @@ impl LogIndex {
         keep: impl Fn(&ShipmentSummary) -> bool,
         mut each: impl FnMut(ShipmentState) -> Result<()>,
     ) -> Result<()> {
-        for summary in self.projection.newest_first(state) {
-            if !keep(summary) {
-                continue;
-            }
-            if let Some(state) = ShipmentState::from_events(self.history_of(summary)?) {
-                each(state)?;
+        let wanted: Vec<&ShipmentSummary> = self
+            .projection
+            .newest_first(state)
+            .into_iter()
+            .filter(|s| keep(s))
+            .collect();
+        // Read back a batch at a time: neighbours in activity share most
+        // of the log's bytes between their first and last lines.
+        for batch in wanted.chunks(HISTORY_BATCH) {
+            let ranges: Vec<ShipmentLines> = batch.iter().map(|s| s.range()).collect();
+            let read = self
+                .lines
+                .lock()
+                .map_err(|_| Error::Internal("a reader thread panicked".into()))?
+                .shipments(&ranges)?;
+            for lines in read {
+                let events = lines
+                    .into_iter()
+                    .map(|(span, bytes)| self.event_at(span, &bytes))
+                    .collect::<Result<Vec<Event>>>()?;
+                if let Some(state) = ShipmentState::from_events(events) {
+                    each(state)?;
+                }
             }
         }
         Ok(())

@@ -44,8 +44,18 @@ pub trait LineSource: Send {
     /// between its first and last line (a byte search on the file, an
     /// indexed query on a database). An error when they are not all
     /// there as recorded (the log changed under the reader).
-    fn shipment(&mut self, lines: ShipmentLines) -> Result<Vec<(LineSpan, Vec<u8>)>>;
+    fn shipment(&mut self, lines: ShipmentLines) -> Result<ShipmentRead>;
+
+    /// `shipment` for each of `many`, in order (a store may read them
+    /// together: the file does when one pass over their lines reads fewer
+    /// bytes than one search each).
+    fn shipments(&mut self, many: &[ShipmentLines]) -> Result<Vec<ShipmentRead>> {
+        many.iter().map(|&lines| self.shipment(lines)).collect()
+    }
 }
+
+/// One shipment's lines as read back: where each is, and its bytes.
+pub type ShipmentRead = Vec<(LineSpan, Vec<u8>)>;
 
 /// Where one shipment's lines are: from the start of its first line to
 /// the end of its last, `count` of them (what a projection keeps instead
@@ -266,7 +276,7 @@ impl LineSource for FileLines {
         Ok(out)
     }
 
-    fn shipment(&mut self, lines: ShipmentLines) -> Result<Vec<(LineSpan, Vec<u8>)>> {
+    fn shipment(&mut self, lines: ShipmentLines) -> Result<ShipmentRead> {
         let path = &self.paths.events;
         if self.file.is_none() {
             self.file = files::open_for_read(path)?;
@@ -278,7 +288,7 @@ impl LineSource for FileLines {
             }
             None => Vec::new(),
         };
-        let found: Vec<(LineSpan, Vec<u8>)> = found
+        let found: ShipmentRead = found
             .into_iter()
             .map(|line| {
                 let span = LineSpan {
@@ -291,11 +301,48 @@ impl LineSource for FileLines {
         lines.check(&found, &path.display().to_string())?;
         Ok(found)
     }
+
+    fn shipments(&mut self, many: &[ShipmentLines]) -> Result<Vec<ShipmentRead>> {
+        let end = |l: &ShipmentLines| l.last.offset + u64::from(l.last.len) + 1;
+        let start = many.iter().map(|l| l.first).min().unwrap_or(0);
+        let stop = many.iter().map(end).max().unwrap_or(0);
+        let each: u64 = many.iter().map(|l| end(l) - l.first).sum();
+        if many.len() < 2 || stop - start >= each {
+            return many.iter().map(|&lines| self.shipment(lines)).collect();
+        }
+        let path = self.paths.events.clone();
+        if self.file.is_none() {
+            self.file = files::open_for_read(&path)?;
+        }
+        let Some(file) = self.file.as_ref() else {
+            return Err(Error::ChangedUnderReader {
+                path,
+                offset: start,
+            });
+        };
+        let slot: std::collections::HashMap<ShipmentId, usize> =
+            many.iter().enumerate().map(|(i, l)| (l.id, i)).collect();
+        let mut found: Vec<ShipmentRead> = vec![Vec::new(); many.len()];
+        scan::each_line_in(file, &path, start..stop, |offset, bytes, id| {
+            if let Some(&i) = slot.get(&id) {
+                let span = LineSpan {
+                    offset,
+                    len: bytes.len() as u32,
+                };
+                found[i].push((span, bytes.to_vec()));
+            }
+        })?;
+        let label = path.display().to_string();
+        for (lines, found) in many.iter().zip(&found) {
+            lines.check(found, &label)?;
+        }
+        Ok(found)
+    }
 }
 
 #[cfg(feature = "postgres")]
 mod postgres {
-    use super::{LineSource, Position, Result, ShipmentLines, Subscription};
+    use super::{LineSource, Position, Result, ShipmentLines, ShipmentRead, Subscription};
     use crate::log::lines::LineSpan;
     use crate::store::EventStore;
     use crate::store::postgres::PgStore;
@@ -319,11 +366,11 @@ mod postgres {
     struct PgLines(PgStore);
 
     impl LineSource for PgLines {
-        fn shipment(&mut self, lines: ShipmentLines) -> Result<Vec<(LineSpan, Vec<u8>)>> {
+        fn shipment(&mut self, lines: ShipmentLines) -> Result<ShipmentRead> {
             let rows = self
                 .0
                 .read_shipment_lines(lines.id, lines.first, lines.last.offset)?;
-            let found: Vec<(LineSpan, Vec<u8>)> = rows
+            let found: ShipmentRead = rows
                 .into_iter()
                 .map(|(position, line)| {
                     let span = LineSpan {
