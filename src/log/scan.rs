@@ -159,7 +159,6 @@ pub fn find_shipment_lines_in(
     range: std::ops::Range<u64>,
     id: ShipmentId,
 ) -> Result<Vec<FoundLine>> {
-    let end = range.end;
     let needle = id.to_string();
     let finder = memmem::Finder::new(needle.as_bytes());
     let mut found = Vec::new();
@@ -172,20 +171,9 @@ pub fn find_shipment_lines_in(
         }
     };
     let mut splitter = LineSplitter::unnumbered_at(range.start);
-    let span = end.saturating_sub(range.start);
-    let mut buf = vec![0u8; SEARCH_CHUNK.min(span as usize).max(1)];
-    let mut pos = range.start;
-    while pos < end {
-        let want = buf.len().min((end - pos) as usize);
-        let n = file
-            .read_at(&mut buf[..want], pos)
-            .map_err(|e| Error::io("read", path, e))?;
-        if n == 0 {
-            break;
-        }
-        pos += n as u64;
+    each_chunk(file, path, range, |chunk| {
         // An unterminated last line is held back, as every reader does.
-        splitter.feed_runs(&buf[..n], |piece| match piece {
+        splitter.feed_runs(chunk, |piece| match piece {
             Piece::Line(line) => {
                 if finder.find(line.bytes).is_some() {
                     keep(line);
@@ -204,20 +192,18 @@ pub fn find_shipment_lines_in(
                 }
             }
         });
-    }
+    })?;
     Ok(found)
 }
 
-/// Every well-formed event line in `range` (which starts at a line
-/// start), in file order, with its offset and shipment: one pass, for
-/// reading many shipments' lines back at once.
-pub fn each_line_in(
+/// Reads `range` of `file` in chunks of up to `SEARCH_CHUNK` bytes, in
+/// order, handing each to `each` (it stops early at the end of the file).
+fn each_chunk(
     file: &File,
     path: &Path,
     range: std::ops::Range<u64>,
-    mut each: impl FnMut(u64, &[u8], ShipmentId),
+    mut each: impl FnMut(&[u8]),
 ) -> Result<()> {
-    let mut splitter = LineSplitter::unnumbered_at(range.start);
     let span = range.end.saturating_sub(range.start);
     let mut buf = vec![0u8; SEARCH_CHUNK.min(span as usize).max(1)];
     let mut pos = range.start;
@@ -230,13 +216,28 @@ pub fn each_line_in(
             break;
         }
         pos += n as u64;
-        splitter.feed(&buf[..n], |line| {
+        each(&buf[..n]);
+    }
+    Ok(())
+}
+
+/// Every well-formed event line in `range` (which starts at a line
+/// start), in file order, with its offset and shipment: one pass, for
+/// reading many shipments' lines back at once.
+pub fn each_line_in(
+    file: &File,
+    path: &Path,
+    range: std::ops::Range<u64>,
+    mut each: impl FnMut(u64, &[u8], ShipmentId),
+) -> Result<()> {
+    let mut splitter = LineSplitter::unnumbered_at(range.start);
+    each_chunk(file, path, range, |chunk| {
+        splitter.feed(chunk, |line| {
             if let Ok(record) = line.record() {
                 each(line.offset, line.bytes, record.shipment_id);
             }
         });
-    }
-    Ok(())
+    })
 }
 
 /// The highest shipment number of any event in `[0, end)`: a full read, for
