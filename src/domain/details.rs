@@ -14,6 +14,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::domain::Name;
+use crate::domain::line::plain_entries;
 
 /// The payload keys the views show as a shipment's details.
 pub const DETAIL_KEYS: [&str; 4] = ["source", "destination", "weight_kg", "delivery_type"];
@@ -62,18 +63,10 @@ impl Details {
             weight_kg,
             delivery_type,
         } = patch;
-        if let Some(source) = source {
-            self.source = Name::of(&source);
-        }
-        if let Some(destination) = destination {
-            self.destination = Name::of(&destination);
-        }
-        if let Some(weight_kg) = weight_kg {
-            self.weight_kg = weight_kg;
-        }
-        if let Some(delivery_type) = delivery_type {
-            self.delivery_type = Name::of(&delivery_type);
-        }
+        self.source = source.unwrap_or(self.source);
+        self.destination = destination.unwrap_or(self.destination);
+        self.weight_kg = weight_kg.unwrap_or(self.weight_kg);
+        self.delivery_type = delivery_type.unwrap_or(self.delivery_type);
     }
 
     /// The weight as `list`, `show` and the dashboard print it (`7`, `12.5`).
@@ -83,12 +76,14 @@ impl Details {
 }
 
 /// The detail fields one payload carries (`Some` when the key is present).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Names are interned where the payload is read (a reader's worker
+/// thread), so applying a patch is a copy.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct DetailsPatch {
-    pub source: Option<Box<str>>,
-    pub destination: Option<Box<str>>,
+    pub source: Option<Name>,
+    pub destination: Option<Name>,
     pub weight_kg: Option<Option<f64>>,
-    pub delivery_type: Option<Box<str>>,
+    pub delivery_type: Option<Name>,
 }
 
 impl DetailsPatch {
@@ -116,7 +111,32 @@ impl DetailsPatch {
     /// same texts fail, and then the patch is empty), without building the
     /// map. A reader runs this for every line that `may_carry_details`.
     pub fn from_json(payload_json: &str) -> DetailsPatch {
-        serde_json::from_str(payload_json).unwrap_or_default()
+        Self::from_plain_json(payload_json)
+            .unwrap_or_else(|| serde_json::from_str(payload_json).unwrap_or_default())
+    }
+
+    /// `from_json` without serde, for the plain payloads nearly every log
+    /// holds (`line::plain_entries`): a string or `null` value is its own
+    /// text, a weight goes through serde_json's own number parser. `None`
+    /// for anything else, which serde then decides.
+    fn from_plain_json(payload_json: &str) -> Option<DetailsPatch> {
+        let mut patch = DetailsPatch::default();
+        let mut plain = true;
+        plain_entries(payload_json, |key, raw| {
+            let text = || match raw.as_bytes() {
+                [b'"', .., b'"'] => Some(Name::of(&raw[1..raw.len() - 1])),
+                b"null" => Some(Name::default()),
+                _ => None,
+            };
+            match key {
+                "source" => patch.source = text().or_else(|| plain_off(&mut plain)),
+                "destination" => patch.destination = text().or_else(|| plain_off(&mut plain)),
+                "delivery_type" => patch.delivery_type = text().or_else(|| plain_off(&mut plain)),
+                "weight_kg" => patch.weight_kg = Some(number_of(raw)),
+                _ => {}
+            }
+        })?;
+        plain.then_some(patch)
     }
 
     fn set(&mut self, key: DetailKey, value: &Value) {
@@ -127,6 +147,21 @@ impl DetailsPatch {
             DetailKey::DeliveryType => self.delivery_type = Some(text_of(value)),
             DetailKey::Other => {}
         }
+    }
+}
+
+/// Marks a patch as not plain (a place given as a number or an object:
+/// serde's text of it is the one to keep).
+fn plain_off(plain: &mut bool) -> Option<Name> {
+    *plain = false;
+    None
+}
+
+/// The weight a raw JSON value gives, as `Value::as_f64` of it would.
+fn number_of(raw: &str) -> Option<f64> {
+    match raw.as_bytes().first() {
+        Some(b'-' | b'0'..=b'9') => serde_json::from_str(raw).ok(),
+        _ => None,
     }
 }
 
@@ -201,17 +236,18 @@ pub fn may_carry_details(payload_json: &str) -> bool {
 
 /// A place or delivery type as text: a string as it is, anything else as
 /// its JSON text (logs of other tools), `null` as nothing.
-fn text_of(value: &Value) -> Box<str> {
+fn text_of(value: &Value) -> Name {
     match value {
-        Value::String(s) => s.as_str().into(),
-        Value::Null => "".into(),
-        other => other.to_string().into(),
+        Value::String(s) => Name::of(s),
+        Value::Null => Name::default(),
+        other => Name::of(&other.to_string()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
 
     fn map(v: Value) -> Map<String, Value> {
@@ -267,6 +303,39 @@ mod tests {
                 DetailsPatch::from_map(&map),
                 "{text}"
             );
+        }
+    }
+
+    fn a_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Z ,]{0,12}".prop_map(|t| format!("\"{t}\"")),
+            Just("null".to_string()),
+            Just("true".to_string()),
+            (-1.0e6f64..1.0e6).prop_map(|w| format!("{w}")),
+            any::<i64>().prop_map(|n| n.to_string()),
+            Just("-0".to_string()),
+            Just("1e3".to_string()),
+            Just("\"a\\\"b\"".to_string()),
+            Just("{\"x\": [1, \"y\"]}".to_string()),
+            Just("[]".to_string()),
+        ]
+    }
+
+    proptest! {
+        /// The plain fast path and serde agree on every payload.
+        #[test]
+        fn from_json_agrees_with_the_parsed_map(
+            entries in proptest::collection::vec(
+                (prop::sample::select(vec!["source", "destination", "weight_kg", "delivery_type", "note"]), a_value()),
+                0..7,
+            ),
+            spaced in any::<bool>(),
+        ) {
+            let sep = if spaced { ", " } else { "," };
+            let body: Vec<String> = entries.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            let text = format!("{{{}}}", body.join(sep));
+            let map: Map<String, Value> = serde_json::from_str(&text).unwrap_or_default();
+            prop_assert_eq!(DetailsPatch::from_json(&text), DetailsPatch::from_map(&map), "{}", text);
         }
     }
 

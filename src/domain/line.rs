@@ -13,6 +13,7 @@ use super::{Actor, Event, EventType, ShipmentId, Timestamp};
 
 mod fast;
 use fast::fast_wire;
+pub(crate) use fast::plain_entries;
 
 /// SHA-256 of a line's exact bytes, without its `\n`.
 pub type LineHash = [u8; 32];

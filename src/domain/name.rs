@@ -19,9 +19,13 @@ pub struct Kept(Box<str>);
 #[derive(Clone, Copy)]
 pub struct Name(&'static Kept);
 
-fn table() -> &'static Mutex<HashMap<&'static str, &'static Kept>> {
-    static TABLE: OnceLock<Mutex<HashMap<&'static str, &'static Kept>>> = OnceLock::new();
-    TABLE.get_or_init(|| Mutex::new(HashMap::new()))
+/// Texts are short and the table is private to the process, so a fast
+/// hasher will do (every CREATED line of every load looks up three names).
+type Table = HashMap<&'static str, &'static Kept, foldhash::fast::RandomState>;
+
+fn table() -> &'static Mutex<Table> {
+    static TABLE: OnceLock<Mutex<Table>> = OnceLock::new();
+    TABLE.get_or_init(|| Mutex::new(Table::default()))
 }
 
 impl Name {
@@ -43,8 +47,10 @@ impl Name {
 }
 
 impl Default for Name {
+    /// The empty text, looked up once: every new summary starts with it.
     fn default() -> Self {
-        Name::of("")
+        static EMPTY: OnceLock<Name> = OnceLock::new();
+        *EMPTY.get_or_init(|| Name::of(""))
     }
 }
 

@@ -25,7 +25,7 @@ pub struct IndexedEvent {
     /// SHA-256 of this line: the next line's expected `prev_hash`.
     pub hash: LineHash,
     /// The detail fields this event's payload sets (any event type may).
-    pub details: Option<Box<DetailsPatch>>,
+    pub details: Option<DetailsPatch>,
     pub span: LineSpan,
     pub line_no: u64,
 }
@@ -84,8 +84,7 @@ pub fn digest_record(
     // cannot name a detail and are not parsed at all.
     let details = may_carry_details(record.payload.get())
         .then(|| DetailsPatch::from_json(record.payload.get()))
-        .filter(|patch| !patch.is_empty())
-        .map(Box::new);
+        .filter(|patch| !patch.is_empty());
     IndexedEvent {
         shipment_id: record.shipment_id,
         event_seq: record.event_seq,

@@ -72,7 +72,7 @@ impl ShipmentSummary {
         self.last_event_no = event_no;
         self.last = record.span;
         if let Some(patch) = record.details {
-            self.details.apply(*patch);
+            self.details.apply(patch);
         }
         self.last_operator = operator;
     }

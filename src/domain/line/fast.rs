@@ -62,6 +62,45 @@ pub(super) fn fast_counter(line: &[u8]) -> Option<u64> {
     plain.then_some(counter)
 }
 
+/// Hands `each` every key and raw value text of a plain JSON object (the
+/// grammar `fast_wire` takes for a payload: no escapes, no exponents,
+/// shallow), in order. `None` when `text` is not such an object; `each` may
+/// have seen some entries by then, and the caller must let serde decide.
+pub(crate) fn plain_entries<'a>(
+    text: &'a str,
+    mut each: impl FnMut(&'a str, &'a str),
+) -> Option<()> {
+    let mut cursor = Cursor { text, i: 0 };
+    cursor.skip_ws();
+    cursor.expect(b'{')?;
+    cursor.skip_ws();
+    if cursor.peek()? == b'}' {
+        cursor.i += 1;
+    } else {
+        loop {
+            cursor.skip_ws();
+            let key = cursor.plain_string()?;
+            cursor.skip_ws();
+            cursor.expect(b':')?;
+            cursor.skip_ws();
+            let start = cursor.i;
+            cursor.skim(SKIM_DEPTH - 1)?;
+            each(key, text.get(start..cursor.i)?);
+            cursor.skip_ws();
+            match cursor.peek()? {
+                b',' => cursor.i += 1,
+                b'}' => {
+                    cursor.i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    cursor.skip_ws();
+    (cursor.i == text.len()).then_some(())
+}
+
 /// A position in the line's text.
 struct Cursor<'a> {
     text: &'a str,
