@@ -233,36 +233,20 @@ pub fn parse_line(line: &[u8]) -> Result<LineRecord<'_>, LineError> {
     })
 }
 
-/// Hex digit values; 0xFF marks a byte that is not a lowercase hex digit.
-const HEX_VALUES: [u8; 256] = {
-    let mut table = [0xFF; 256];
-    let mut i = 0;
-    while i < 10 {
-        table[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        table[b'a' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    table
-};
-
-/// Table-driven: this runs for every line of every load. 64 hex digits.
+/// 64 lowercase hex digits, as `hash_hex` writes them; anything else is
+/// `None`. This runs for every line of every load, so it reads eight digits
+/// at a time (`fast::hex_word`).
 pub fn parse_hash(text: &str) -> Option<LineHash> {
     let bytes = text.as_bytes();
     if bytes.len() != 64 {
         return None;
     }
     let mut hash = [0u8; 32];
-    let mut invalid = 0u8;
-    for (out, pair) in hash.iter_mut().zip(bytes.chunks_exact(2)) {
-        let (hi, lo) = (HEX_VALUES[pair[0] as usize], HEX_VALUES[pair[1] as usize]);
-        invalid |= (hi | lo) & 0xF0;
-        *out = (hi << 4) | (lo & 0x0F);
+    for (out, digits) in hash.chunks_exact_mut(4).zip(bytes.chunks_exact(8)) {
+        let word = u64::from_le_bytes(digits.try_into().ok()?);
+        out.copy_from_slice(&fast::hex_word(word)?.to_le_bytes());
     }
-    (invalid == 0).then_some(hash)
+    Some(hash)
 }
 
 impl LineRecord<'_> {
@@ -379,6 +363,34 @@ mod tests {
     use super::*;
 
     const PYTHON_LINE: &str = r#"{"shipment_id": "SHP-0000000001", "event_seq": 1, "event_type": "CREATED", "timestamp": "2026-11-29T10:33:44.508181Z", "actor": "SENDER", "payload": {"source": "Chennai", "destination": "Kolkata", "weight_kg": 428.6, "delivery_type": "EXPRESS", "priority": "high"}}"#;
+
+    /// The plain reading of a hash: each pair of lowercase hex digits.
+    fn hash_by_pairs(text: &str) -> Option<LineHash> {
+        let lowercase_hex = |c: &u8| c.is_ascii_digit() || (b'a'..=b'f').contains(c);
+        if text.len() != 64 || !text.as_bytes().iter().all(lowercase_hex) {
+            return None;
+        }
+        let mut hash = [0u8; 32];
+        for (i, out) in hash.iter_mut().enumerate() {
+            *out = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(hash)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn hashes_read_eight_digits_at_a_time_as_pair_by_pair(
+            digits in "[0-9a-f]{64}",
+            odd in "[A-Fg/:`@\"\\ \u{7f}\u{0}é]?",
+            at in 0usize..64,
+            hash in proptest::prelude::any::<[u8; 32]>(),
+        ) {
+            // One digit replaced by a byte just outside the ranges, or none.
+            let text = format!("{}{odd}{}", &digits[..at], &digits[(at + usize::from(!odd.is_empty())).min(64)..]);
+            proptest::prop_assert_eq!(parse_hash(&text), hash_by_pairs(&text));
+            proptest::prop_assert_eq!(parse_hash(&hash_hex(&hash)), Some(hash));
+        }
+    }
 
     #[test]
     fn counter_lines_read_alike_by_both_parsers() {
