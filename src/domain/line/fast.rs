@@ -261,11 +261,13 @@ impl<'a> Cursor<'a> {
     }
 
     /// The plain string right after the text `before`.
+    #[inline(always)] // `before` is a constant: its compare is then inlined
     fn string_after(&mut self, before: &str) -> Option<&'a str> {
         self.literal(before)?;
         self.plain_string()
     }
 
+    #[inline(always)]
     fn literal(&mut self, word: &str) -> Option<()> {
         let rest = self.text.as_bytes().get(self.i..)?;
         rest.starts_with(word.as_bytes())
