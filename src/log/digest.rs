@@ -61,6 +61,7 @@ impl OperatorNames {
 }
 
 /// Digests one complete line.
+#[inline] // so a caller that stores the digest builds it in place
 pub fn index_line(line: &LineRef<'_>, names: &mut OperatorNames) -> IndexedLine {
     match line.record() {
         Ok(record) => IndexedLine::Event(digest_record(&record, line, names)),
@@ -74,6 +75,7 @@ pub fn index_line(line: &LineRef<'_>, names: &mut OperatorNames) -> IndexedLine 
 
 /// Digests a line already parsed (a writer parses every line it writes
 /// back before writing it: that parse is reused).
+#[inline]
 pub fn digest_record(
     record: &LineRecord<'_>,
     line: &LineRef<'_>,
