@@ -163,18 +163,9 @@ impl<'a> Cursor<'a> {
     fn plain_string(&mut self) -> Option<&'a str> {
         self.expect(b'"')?;
         let start = self.i;
-        // Eight bytes at a time up to the first that ends the plain text,
+        // Many bytes at a time up to the first that ends the plain text,
         // then byte by byte to say which it is.
-        let bytes = self.text.as_bytes();
-        while let Some(word) = bytes.get(self.i..self.i + 8) {
-            let word = u64::from_le_bytes(word.try_into().ok()?);
-            let stops = stop_bytes(word);
-            if stops != 0 {
-                self.i += (stops.trailing_zeros() / 8) as usize;
-                break;
-            }
-            self.i += 8;
-        }
+        self.i = first_stop(self.text.as_bytes(), self.i);
         loop {
             match self.peek()? {
                 b'"' => break,
@@ -351,6 +342,57 @@ pub(super) fn hex_word(word: u64) -> Option<u32> {
     Some(u32::from_le_bytes([byte(0), byte(1), byte(2), byte(3)]))
 }
 
+/// Where the first byte from `at` on that ends plain string text (see
+/// `stop_bytes`) lies, or where fewer than a word's bytes are left.
+#[cfg(target_arch = "x86_64")]
+fn first_stop(bytes: &[u8], mut at: usize) -> usize {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of every x86_64 CPU; each load reads 16 bytes
+    // that lie inside `bytes` (checked just before it), unaligned.
+    unsafe {
+        let quote = _mm_set1_epi8(b'"' as i8);
+        let backslash = _mm_set1_epi8(b'\\' as i8);
+        let last_control = _mm_set1_epi8(0x1F);
+        while at + 16 <= bytes.len() {
+            let chunk = _mm_loadu_si128(bytes.as_ptr().add(at).cast::<__m128i>());
+            // A byte is a control character when min(byte, 0x1F) is itself.
+            let control = _mm_cmpeq_epi8(_mm_min_epu8(chunk, last_control), chunk);
+            let quoting = _mm_or_si128(
+                _mm_cmpeq_epi8(chunk, quote),
+                _mm_cmpeq_epi8(chunk, backslash),
+            );
+            let stops = _mm_movemask_epi8(_mm_or_si128(control, quoting));
+            if stops != 0 {
+                return at + stops.trailing_zeros() as usize;
+            }
+            at += 16;
+        }
+    }
+    first_stop_by_words(bytes, at)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn first_stop(bytes: &[u8], at: usize) -> usize {
+    first_stop_by_words(bytes, at)
+}
+
+/// `first_stop` eight bytes at a time, in plain integer arithmetic.
+fn first_stop_by_words(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(word) = bytes.get(at..at + 8) {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        let stops = stop_bytes(u64::from_le_bytes(eight));
+        if stops != 0 {
+            return at + (stops.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    at
+}
+
 /// The values read so far, by key.
 #[derive(Default)]
 struct Fields<'a> {
@@ -431,6 +473,39 @@ mod tests {
             && a.payload == b.payload
             && a.operator == b.operator
             && a.prev_hash == b.prev_hash
+    }
+
+    proptest! {
+        /// Both scans stop where a byte-by-byte look would: at the first
+        /// quote, backslash or control byte (never at a byte over 0x7F).
+        #[test]
+        fn string_scans_stop_at_the_first_stop_byte(
+            bytes in proptest::collection::vec(
+                prop_oneof![
+                    60 => 0x20u8..0x7F,
+                    1 => Just(b'"'),
+                    1 => Just(b'\\'),
+                    1 => 0u8..0x20,
+                    10 => 0x80u8..=0xFF,
+                ],
+                0..80,
+            ),
+            at in 0usize..80,
+        ) {
+            let at = at.min(bytes.len());
+            let is_stop = |c: &u8| *c == b'"' || *c == b'\\' || *c < 0x20;
+            let first = bytes[at..].iter().position(is_stop).map(|p| at + p);
+            for scan in [first_stop, first_stop_by_words] {
+                let stopped = scan(&bytes, at);
+                prop_assert!(stopped >= at && stopped <= bytes.len());
+                match first {
+                    // A scan may stop short of a stop byte only where too
+                    // few bytes are left to read a word.
+                    Some(p) => prop_assert!(stopped == p || (stopped < p && bytes.len() - stopped < 16)),
+                    None => prop_assert!(bytes[at..stopped].iter().all(|c| !is_stop(c)) && bytes.len() - stopped < 16),
+                }
+            }
+        }
     }
 
     #[test]
