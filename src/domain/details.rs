@@ -225,12 +225,21 @@ impl<'de> Deserialize<'de> for DetailsPatch {
 /// (One pass over the quotes: this runs for every line of every load.)
 pub fn may_carry_details(payload_json: &str) -> bool {
     let bytes = payload_json.as_bytes();
+    let names_a_key = |key: &str, rest: &[u8]| {
+        rest.starts_with(key.as_bytes()) && rest.get(key.len()) == Some(&b'"')
+    };
     memchr::memchr(b'\\', bytes).is_some()
         || memchr::memchr_iter(b'"', bytes).any(|at| {
             let rest = &bytes[at + 1..];
-            DETAIL_KEYS
-                .iter()
-                .any(|key| rest.starts_with(key.as_bytes()) && rest.get(key.len()) == Some(&b'"'))
+            // The first letter rules out most texts at once.
+            match rest.first() {
+                Some(b's') => names_a_key("source", rest),
+                Some(b'd') => {
+                    names_a_key("destination", rest) || names_a_key("delivery_type", rest)
+                }
+                Some(b'w') => names_a_key("weight_kg", rest),
+                _ => false,
+            }
         })
 }
 
@@ -344,5 +353,11 @@ mod tests {
         assert!(!may_carry_details(r#"{"approval_type":"manual"}"#));
         assert!(may_carry_details(r#"{"weight_kg":1}"#));
         assert!(may_carry_details(r#"{"sourc\u0065":"x"}"#));
+        for key in DETAIL_KEYS {
+            assert!(may_carry_details(&format!(r#"{{"note":"a","{key}":1}}"#)));
+            assert!(!may_carry_details(&format!(
+                r#"{{"{key}s":1,"my_{key}":2}}"#
+            )));
+        }
     }
 }
