@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Actor, Event, EventType, ShipmentId, Timestamp};
 
+mod bytes;
 mod fast;
 use fast::fast_wire;
 pub(crate) use fast::plain_entries;
@@ -235,7 +236,7 @@ pub fn parse_line(line: &[u8]) -> Result<LineRecord<'_>, LineError> {
 
 /// 64 lowercase hex digits, as `hash_hex` writes them; anything else is
 /// `None`. This runs for every line of every load, so it reads eight digits
-/// at a time (`fast::hex_word`).
+/// at a time (`bytes::hex_word`).
 pub fn parse_hash(text: &str) -> Option<LineHash> {
     let bytes = text.as_bytes();
     if bytes.len() != 64 {
@@ -244,7 +245,7 @@ pub fn parse_hash(text: &str) -> Option<LineHash> {
     let mut hash = [0u8; 32];
     for (out, digits) in hash.chunks_exact_mut(4).zip(bytes.chunks_exact(8)) {
         let word = u64::from_le_bytes(digits.try_into().ok()?);
-        out.copy_from_slice(&fast::hex_word(word)?.to_le_bytes());
+        out.copy_from_slice(&bytes::hex_word(word)?.to_le_bytes());
     }
     Some(hash)
 }
