@@ -55,31 +55,8 @@ fn canonical_wire(text: &str) -> Option<Wire<'_>> {
 
 /// Any line `fast_wire` takes: keys in any order, JSON white space.
 fn any_order_wire(text: &str) -> Option<Wire<'_>> {
-    let mut cursor = Cursor { text, i: 0 };
     let mut fields = Fields::default();
-    cursor.skip_ws();
-    cursor.expect(b'{')?;
-    loop {
-        cursor.skip_ws();
-        let key = cursor.plain_string()?;
-        cursor.skip_ws();
-        cursor.expect(b':')?;
-        cursor.skip_ws();
-        fields.read_value(key, &mut cursor)?;
-        cursor.skip_ws();
-        match cursor.peek()? {
-            b',' => cursor.i += 1,
-            b'}' => {
-                cursor.i += 1;
-                break;
-            }
-            _ => return None,
-        }
-    }
-    cursor.skip_ws();
-    if cursor.i != text.len() {
-        return None;
-    }
+    Cursor { text, i: 0 }.whole_object(|key, cursor| fields.read_value(key, cursor))?;
     fields.into_wire()
 }
 
@@ -108,35 +85,12 @@ pub(crate) fn plain_entries<'a>(
     text: &'a str,
     mut each: impl FnMut(&'a str, &'a str),
 ) -> Option<()> {
-    let mut cursor = Cursor { text, i: 0 };
-    cursor.skip_ws();
-    cursor.expect(b'{')?;
-    cursor.skip_ws();
-    if cursor.peek()? == b'}' {
-        cursor.i += 1;
-    } else {
-        loop {
-            cursor.skip_ws();
-            let key = cursor.plain_string()?;
-            cursor.skip_ws();
-            cursor.expect(b':')?;
-            cursor.skip_ws();
-            let start = cursor.i;
-            cursor.skim(SKIM_DEPTH - 1)?;
-            each(key, text.get(start..cursor.i)?);
-            cursor.skip_ws();
-            match cursor.peek()? {
-                b',' => cursor.i += 1,
-                b'}' => {
-                    cursor.i += 1;
-                    break;
-                }
-                _ => return None,
-            }
-        }
-    }
-    cursor.skip_ws();
-    (cursor.i == text.len()).then_some(())
+    Cursor { text, i: 0 }.whole_object(|key, cursor| {
+        let start = cursor.i;
+        cursor.skim(SKIM_DEPTH - 1)?;
+        each(key, text.get(start..cursor.i)?);
+        Some(())
+    })
 }
 
 /// A position in the line's text.
@@ -158,6 +112,40 @@ impl<'a> Cursor<'a> {
 
     fn expect(&mut self, c: u8) -> Option<()> {
         (self.peek() == Some(c)).then(|| self.i += 1)
+    }
+
+    /// The rest of the text as one object, `{"key": value, …}` with JSON
+    /// white space around; `value` reads each value at the cursor.
+    fn whole_object(
+        &mut self,
+        mut value: impl FnMut(&'a str, &mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.skip_ws();
+        self.expect(b'{')?;
+        self.skip_ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+        } else {
+            loop {
+                self.skip_ws();
+                let key = self.plain_string()?;
+                self.skip_ws();
+                self.expect(b':')?;
+                self.skip_ws();
+                value(key, self)?;
+                self.skip_ws();
+                match self.peek()? {
+                    b',' => self.i += 1,
+                    b'}' => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.skip_ws();
+        (self.i == self.text.len()).then_some(())
     }
 
     /// A string without escapes or control characters: its text as is.
