@@ -23,6 +23,8 @@ const BACK_CHUNK: u64 = 256 * 1024;
 /// Read size when only looking for a `\n` (through a long line).
 const SKIP_CHUNK: usize = 1 << 20;
 const SEARCH_CHUNK: usize = 4 << 20;
+/// A byte search over at least this much is split between two threads.
+const PARALLEL_SEARCH_BYTES: u64 = 64 << 20;
 
 /// What a writer needs to know about the end of the log.
 #[derive(Debug, Clone, Default)]
@@ -152,8 +154,66 @@ pub fn find_shipment_lines(
     find_shipment_lines_in(file, path, 0..end, id)
 }
 
-/// `find_shipment_lines` in `range` (which starts at a line start).
+/// `find_shipment_lines` in `range` (which starts at a line start). A big
+/// range is searched in two halves at once: the search costs the kernel's
+/// copy of every byte, and both cores can share that.
 pub fn find_shipment_lines_in(
+    file: &File,
+    path: &Path,
+    range: std::ops::Range<u64>,
+    id: ShipmentId,
+) -> Result<Vec<FoundLine>> {
+    search_in_halves(file, path, range, id, PARALLEL_SEARCH_BYTES)
+}
+
+/// `find_shipment_lines_in`, in two halves when `range` spans `at_least`.
+fn search_in_halves(
+    file: &File,
+    path: &Path,
+    range: std::ops::Range<u64>,
+    id: ShipmentId,
+    at_least: u64,
+) -> Result<Vec<FoundLine>> {
+    let middle = if range.end.saturating_sub(range.start) >= at_least {
+        line_start_after(
+            file,
+            path,
+            range.start + (range.end - range.start) / 2,
+            range.end,
+        )?
+    } else {
+        None
+    };
+    let Some(middle) = middle else {
+        return search_lines(file, path, range, id);
+    };
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| search_lines(file, path, middle..range.end, id));
+        let first = search_lines(file, path, range.start..middle, id);
+        let second = second
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (first, second)
+    });
+    let mut found = first?;
+    found.extend(second?);
+    Ok(found)
+}
+
+/// The start of the first line that begins after `from` and before `end`,
+/// if one is found within `SKIP_CHUNK` bytes.
+fn line_start_after(file: &File, path: &Path, from: u64, end: u64) -> Result<Option<u64>> {
+    let mut window = vec![0u8; SKIP_CHUNK.min((end - from) as usize)];
+    let n = file
+        .read_at(&mut window, from)
+        .map_err(|e| Error::io("read", path, e))?;
+    Ok(memchr(b'\n', &window[..n])
+        .map(|i| from + i as u64 + 1)
+        .filter(|&start| start < end))
+}
+
+/// `find_shipment_lines_in` on one thread.
+fn search_lines(
     file: &File,
     path: &Path,
     range: std::ops::Range<u64>,
@@ -307,6 +367,46 @@ mod tests {
             }
         }
         (last, max, splitter.complete_offset())
+    }
+
+    #[test]
+    fn a_search_in_two_halves_finds_what_one_pass_finds() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let id = ShipmentId::new(3).unwrap();
+        for round in 0..60 {
+            let mut bytes = Vec::new();
+            for _ in 0..next(40) {
+                match next(6) {
+                    0 => bytes.extend(event_padded(3, 1 + next(4) as u32, next(3000) as usize)),
+                    // An event padded past the line limit: no event.
+                    1 => {
+                        bytes.extend(event(3, 2));
+                        bytes.resize(bytes.len() + MAX_LINE_BYTES, b' ');
+                    }
+                    _ => bytes.extend(event(1 + next(5), 1 + next(4) as u32)),
+                }
+                bytes.push(b'\n');
+            }
+            if next(2) == 0 {
+                bytes.extend(event(3, 9)); // a torn last line: held back
+            }
+            let mut file = tempfile::tempfile().unwrap();
+            file.write_all(&bytes).unwrap();
+            let (path, end) = (Path::new("t"), bytes.len() as u64);
+            let start = next(2) * memchr(b'\n', &bytes).map_or(0, |i| i as u64 + 1);
+            let offsets = |found: Vec<FoundLine>| -> Vec<(u64, usize)> {
+                found.iter().map(|l| (l.offset, l.bytes.len())).collect()
+            };
+            let whole = offsets(search_lines(&file, path, start..end, id).unwrap());
+            let halves = offsets(search_in_halves(&file, path, start..end, id, 1).unwrap());
+            assert_eq!(halves, whole, "round {round}");
+        }
     }
 
     #[test]
