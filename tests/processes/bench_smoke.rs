@@ -28,6 +28,7 @@ fn bench_reports_every_figure_with_positive_values() {
         "store append, empty log, p50",
         "batched appends",
         "generated log: 16000 events",
+        "syncing it to disk",
         "audit, fresh process (best of 3): time",
         "audit, fresh process (best of 3): peak RSS",
         "list --state HOLD_FOR_REVIEW, no snapshot (writes one): peak RSS",
