@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 use crate::read::as_of::AsOf;
 use crate::read::audit::AuditReport;
 use crate::read::heads::Head;
-use crate::read::pulse::PulseFigures;
 use crate::read::pulse::levels::{ServiceLevels, duration_text};
+use crate::read::pulse::{PulseFigures, figures};
 
 #[derive(Args, Debug)]
 pub struct AuditArgs {
@@ -110,11 +110,18 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<ExitCode> {
 fn report_of(ctx: &Context, args: &AuditArgs) -> Result<AuditReport> {
     let levels = service_levels(ctx)?;
     let index = ctx.index_as_of(args.as_of, args.json)?;
-    let report = index.audit_report();
-    Ok(match index.projection().last_event_time() {
-        Some(now) => report.with_pulse(index.projection(), levels, now),
-        None => report,
-    })
+    let projection = index.projection();
+    let Some(now) = projection.last_event_time() else {
+        return Ok(index.audit_report());
+    };
+    // The verifier's report and the pulse each walk every shipment: they
+    // are taken on both cores at once.
+    let (report, pulse) = std::thread::scope(|scope| {
+        let pulse = scope.spawn(|| figures(projection, &levels, now));
+        (index.audit_report(), pulse.join())
+    });
+    let pulse = pulse.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    Ok(report.with_figures(levels, pulse))
 }
 
 /// The service levels of the data directory (`tower.toml`), or the

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use crate::domain::{Actor, EventType, Timestamp};
 use crate::read::projection::Projection;
+use crate::read::pulse::PulseFigures;
 use crate::read::pulse::levels::ServiceLevels;
-use crate::read::pulse::{PulseFigures, figures};
 use crate::read::verify::VerifyReport;
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,14 +71,9 @@ impl AuditReport {
         }
     }
 
-    /// Adds the pulse figures of `projection` at `now`.
-    pub fn with_pulse(
-        mut self,
-        projection: &Projection,
-        levels: ServiceLevels,
-        now: Timestamp,
-    ) -> Self {
-        self.pulse = Some(figures(projection, &levels, now));
+    /// Adds the pulse figures (`read::pulse::figures`, against `levels`).
+    pub fn with_figures(mut self, levels: ServiceLevels, pulse: PulseFigures) -> Self {
+        self.pulse = Some(pulse);
         self.service_levels = Some(levels);
         self
     }

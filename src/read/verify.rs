@@ -386,8 +386,11 @@ impl Verifier {
                 message,
             ));
         }
+        let mut counted = 0usize;
         known.each_shipment(&mut |id, first_line, _| {
-            if !counters.contains(id.number()) {
+            if counters.contains(id.number()) {
+                counted += 1;
+            } else {
                 findings.push(Finding::new(
                     FindingKind::MissingFromCounter,
                     Some(first_line),
@@ -396,7 +399,10 @@ impl Verifier {
                 ));
             }
         });
-        for &(counter, line) in counters.entries() {
+        // As many counter lines as shipments they name: every counter has
+        // its shipment (and none is repeated), so no need to look each up.
+        let every_counter_named = counted == counters.entries().len();
+        for &(counter, line) in counters.entries().iter().filter(|_| !every_counter_named) {
             let exists = ShipmentId::new(counter).is_some_and(|id| known.seen(id).is_some());
             if !exists {
                 findings.push(Finding::new(

@@ -118,6 +118,30 @@ fn every_error_and_warning_class_is_reported_where_it_is() {
 }
 
 #[test]
+fn a_repeated_counter_line_hides_no_counter_without_its_shipment() {
+    let env = Env::new();
+    write_log(
+        &env,
+        &[
+            line(1, 1, "CREATED", "SENDER", T0),
+            line(2, 1, "CREATED", "SENDER", T1),
+        ],
+        &[1, 2, 1, 4],
+    );
+    let (code, report) = env.verify();
+    assert_eq!(code, 0, "{report:#}");
+    let warnings = kinds(&report, "warnings");
+    assert!(
+        warnings.contains(&k("counter_without_shipment", None, Some(4))),
+        "{report:#}"
+    );
+    assert!(
+        !warnings.contains(&k("counter_without_shipment", None, Some(1))),
+        "{report:#}"
+    );
+}
+
+#[test]
 fn warnings_alone_leave_the_log_valid() {
     let env = Env::new();
     write_log(
