@@ -149,6 +149,18 @@ impl LogIndex {
     /// Writes a snapshot when this index is `EVERY_EVENTS` past the last
     /// one (or, with `closing`, past it at all). Says whether it wrote one.
     pub fn save_snapshot_if_due(&mut self, closing: bool) -> Result<bool> {
+        match self.snapshot_if_due(closing)? {
+            Some(encoded) => encoded.write().map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// `save_snapshot_if_due` without the write: the snapshot encoded, for
+    /// the caller to write (maybe on another thread). Each step is tried
+    /// once: a cache that cannot be written (a read-only account, a full
+    /// disk) is tried again `EVERY_EVENTS` later, or on closing, not on
+    /// every refresh.
+    pub fn snapshot_if_due(&mut self, closing: bool) -> Result<Option<snapshot::Encoded>> {
         let ahead = self
             .projection
             .total_events()
@@ -157,10 +169,9 @@ impl LogIndex {
         let due = self.unverified.is_none()
             && (ahead >= snapshot::EVERY_EVENTS || (closing && ahead > 0));
         let Some((key, chain)) = due.then(|| self.snapshot_key()).flatten() else {
-            return Ok(false);
+            return Ok(None);
         };
-        snapshot::save(&self.location, key, chain, &self.projection)?;
         self.snapshot_events = key.events;
-        Ok(true)
+        snapshot::encode(&self.location, key, chain, &self.projection)
     }
 }

@@ -110,6 +110,8 @@ pub struct Jobs {
     /// request, and how far it got.
     pub(super) travel_generation: Arc<AtomicU64>,
     pub(super) preparing_travel: Option<(u64, u8)>,
+    /// The projection snapshot being written (`tui::live`).
+    pub(super) snapshot_write: Option<JoinHandle<()>>,
 }
 
 impl Default for Jobs {
@@ -123,6 +125,7 @@ impl Default for Jobs {
             in_flight: None,
             travel_generation: Arc::new(AtomicU64::new(0)),
             preparing_travel: None,
+            snapshot_write: None,
         }
     }
 }
@@ -491,6 +494,7 @@ impl App {
     /// On quit: stop a re-verification, cancel a lock wait, and give an
     /// append that already holds the lock a moment to finish its write.
     pub fn shutdown(&mut self) {
+        self.finish_snapshot_write();
         self.jobs.generation.fetch_add(1, Ordering::SeqCst);
         self.stop_search();
         let Some(mut flight) = self.jobs.in_flight.take() else {

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use super::app::{App, Badge};
 use crate::read::index::Refresh;
+use crate::read::snapshot::Encoded;
 
 /// Live updates frozen (`f`): the index is not refreshed meanwhile.
 #[derive(Debug, Clone, Default)]
@@ -43,7 +44,26 @@ impl App {
         }
         // Every `snapshot::EVERY_EVENTS` events the snapshot moves on (a
         // reader that may not write it goes on without).
-        let _ = self.tower.index_mut().save_snapshot_if_due(false);
+        if let Ok(Some(encoded)) = self.tower.index_mut().snapshot_if_due(false) {
+            self.write_snapshot_in_background(encoded);
+        }
+    }
+
+    /// Writes `encoded` on a thread of its own: tens of MB, synced, while
+    /// the dashboard goes on.
+    fn write_snapshot_in_background(&mut self, encoded: Encoded) {
+        self.finish_snapshot_write();
+        self.jobs.snapshot_write = Some(std::thread::spawn(move || {
+            let _ = encoded.write();
+        }));
+    }
+
+    /// Waits for the snapshot being written, if one is (before exiting:
+    /// a write cut short would leave its temporary file behind).
+    pub fn finish_snapshot_write(&mut self) {
+        if let Some(writing) = self.jobs.snapshot_write.take() {
+            let _ = writing.join();
+        }
     }
 
     /// Why the database is out of reach, while it is (the header shows

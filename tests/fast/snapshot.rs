@@ -572,3 +572,20 @@ fn shared_snapshot() -> (std::sync::Arc<tempfile::TempDir>, LogPaths, PathBuf) {
     fs::write(path, original).unwrap();
     (tmp.clone(), paths.clone(), path.clone())
 }
+
+/// A reader that may not write the cache (a read-only account, a full
+/// disk) tries once per step, not on every refresh: each try encodes the
+/// whole projection.
+#[test]
+fn a_cache_that_cannot_be_written_is_tried_once_per_step() {
+    let (_tmp, paths) = generated(EVENTS);
+    // A file where the cache directory would be: nobody can create it.
+    fs::write(paths.dir.join("cache"), b"not a directory").unwrap();
+    let mut index = LogIndex::load(&paths).unwrap();
+    assert!(
+        index.save_snapshot_if_due(true).is_err(),
+        "the write cannot succeed"
+    );
+    assert!(!index.save_snapshot_if_due(true).unwrap(), "tried again");
+    assert!(index.snapshot_if_due(false).unwrap().is_none());
+}

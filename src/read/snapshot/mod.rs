@@ -134,11 +134,40 @@ pub fn save(
     chain: ChainSeed,
     projection: &Projection,
 ) -> Result<()> {
+    match encode(location, key, chain, projection)? {
+        Some(encoded) => encoded.write(),
+        None => Ok(()),
+    }
+}
+
+/// A snapshot encoded and not written yet: the write (a file of tens of
+/// MB, synced) may then be done on another thread.
+#[derive(Debug)]
+pub struct Encoded {
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+/// `projection` encoded as the snapshot of `location` (`None` for a store
+/// with no place for one).
+pub fn encode(
+    location: &Location,
+    key: Key,
+    chain: ChainSeed,
+    projection: &Projection,
+) -> Result<Option<Encoded>> {
     let Some(path) = path_of(location) else {
-        return Ok(());
+        return Ok(None);
     };
     let bytes = format::encode(key, chain, projection).map_err(Error::Internal)?;
-    write_atomically(&path, &bytes)
+    Ok(Some(Encoded { path, bytes }))
+}
+
+impl Encoded {
+    /// Writes it in place of the snapshot there was, atomically.
+    pub fn write(self) -> Result<()> {
+        write_atomically(&self.path, &self.bytes)
+    }
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
