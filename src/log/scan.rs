@@ -346,6 +346,16 @@ mod tests {
         .encode()
     }
 
+    /// A repeatable stream of numbers below `n` (xorshift).
+    fn xorshift(mut state: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        }
+    }
+
     /// The tail as a forward reader sees it, newest line first.
     fn reference(bytes: &[u8]) -> (Option<LineHash>, u64, u64) {
         let mut lines = Vec::new();
@@ -371,13 +381,7 @@ mod tests {
 
     #[test]
     fn a_search_in_two_halves_finds_what_one_pass_finds() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let id = ShipmentId::new(3).unwrap();
         for round in 0..60 {
             let mut bytes = Vec::new();
@@ -411,13 +415,7 @@ mod tests {
 
     #[test]
     fn the_tail_scan_agrees_with_a_forward_read() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let sizes = [
             0,
             5,
