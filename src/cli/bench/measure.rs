@@ -7,7 +7,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -304,9 +304,7 @@ fn cold_processes(
     figures: &mut Vec<Figure>,
     progress: &impl Fn(&str),
 ) -> Result<()> {
-    let exe =
-        std::env::current_exe().map_err(|e| Error::io("locate", "the control-tower binary", e))?;
-    let dir = big.dir.to_string_lossy().to_string();
+    let on_big = OnBigLog::new(big)?;
     let middle = ShipmentId::new(shipments / 2)
         .ok_or(Error::IdsExhausted)?
         .to_string();
@@ -323,7 +321,7 @@ fn cold_processes(
             })
             .collect();
         let runs = if args[0] == "show" { 3 } else { 1 };
-        let best = best_run(&exe, &dir, &args, runs)?;
+        let best = on_big.best_run(&args, runs)?;
         if args[0] == "create" {
             last_created = best.stdout.trim().to_string();
         }
@@ -343,8 +341,28 @@ fn cold_processes(
     Ok(())
 }
 
+/// This binary, run in fresh processes on the big log.
+pub(super) struct OnBigLog {
+    exe: PathBuf,
+    dir: String,
+}
+
+impl OnBigLog {
+    pub(super) fn new(big: &LogPaths) -> Result<OnBigLog> {
+        let exe = std::env::current_exe()
+            .map_err(|e| Error::io("locate", "the control-tower binary", e))?;
+        let dir = big.dir.to_string_lossy().to_string();
+        Ok(OnBigLog { exe, dir })
+    }
+
+    /// The fastest of `runs` runs of `args` (see `best_run`).
+    pub(super) fn best_run(&self, args: &[String], runs: usize) -> Result<ProcessRun> {
+        best_run(&self.exe, &self.dir, args, runs)
+    }
+}
+
 /// The fastest of `runs` runs (at least one); any failed run fails the bench.
-pub(super) fn best_run(exe: &Path, dir: &str, args: &[String], runs: usize) -> Result<ProcessRun> {
+fn best_run(exe: &Path, dir: &str, args: &[String], runs: usize) -> Result<ProcessRun> {
     let mut best: Option<ProcessRun> = None;
     for _ in 0..runs.max(1) {
         let run = run_process(exe, dir, args)?;

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use super::measure::{Figure, Limit, ProcessRun, best_run, figure};
+use super::measure::{Figure, Limit, OnBigLog, ProcessRun, figure};
 use crate::error::{Error, Result};
 use crate::read::snapshot;
 use crate::store::{Location, LogPaths};
@@ -26,12 +26,10 @@ pub fn figures(
     figures: &mut Vec<Figure>,
     progress: &impl Fn(&str),
 ) -> Result<()> {
-    let exe =
-        std::env::current_exe().map_err(|e| Error::io("locate", "the control-tower binary", e))?;
-    let dir = big.dir.to_string_lossy().to_string();
+    let on_big = OnBigLog::new(big)?;
     let run = |args: &[&str], runs: usize| {
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        best_run(&exe, &dir, &args, runs)
+        on_big.best_run(&args, runs)
     };
     let forget = || remove_snapshot(big);
     progress("openssl sha256 of the log (the floor of one hashing pass)");
