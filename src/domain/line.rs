@@ -12,6 +12,8 @@ use sha2::{Digest, Sha256};
 use super::{Actor, Event, EventType, ShipmentId, Timestamp};
 
 mod bytes;
+mod hash_pair;
+pub use hash_pair::hash_pair;
 mod fast;
 use fast::fast_wire;
 pub(crate) use fast::plain_entries;

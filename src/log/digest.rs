@@ -8,7 +8,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread;
 
 use crate::domain::details::{DetailsPatch, may_carry_details};
-use crate::domain::line::{LineError, LineHash, LineRecord, hash_line};
+use crate::domain::line::{LineError, LineHash, LineRecord, hash_line, hash_pair};
 use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
 use crate::log::files::BlockSink;
 use crate::log::lines::{LineBlock, LineRef, LineSpan};
@@ -65,11 +65,15 @@ impl OperatorNames {
 pub fn index_line(line: &LineRef<'_>, names: &mut OperatorNames) -> IndexedLine {
     match line.record() {
         Ok(record) => IndexedLine::Event(digest_record(&record, line, names)),
-        Err(error) => IndexedLine::Malformed {
-            line_no: line.line_no,
-            error,
-            oversized: line.oversized,
-        },
+        Err(error) => malformed(line, error),
+    }
+}
+
+fn malformed(line: &LineRef<'_>, error: LineError) -> IndexedLine {
+    IndexedLine::Malformed {
+        line_no: line.line_no,
+        error,
+        oversized: line.oversized,
     }
 }
 
@@ -77,6 +81,18 @@ pub fn index_line(line: &LineRef<'_>, names: &mut OperatorNames) -> IndexedLine 
 /// back before writing it: that parse is reused).
 #[inline]
 pub fn digest_record(
+    record: &LineRecord<'_>,
+    line: &LineRef<'_>,
+    names: &mut OperatorNames,
+) -> IndexedEvent {
+    let mut event = digest_unhashed(record, line, names);
+    event.hash = hash_line(line.bytes);
+    event
+}
+
+/// `digest_record` but for the hash, which is left zero for the caller.
+#[inline(always)] // so the digest is built in place in the worker's list
+fn digest_unhashed(
     record: &LineRecord<'_>,
     line: &LineRef<'_>,
     names: &mut OperatorNames,
@@ -95,13 +111,44 @@ pub fn digest_record(
         timestamp: record.timestamp,
         operator: record.operator.as_deref().map(|name| names.share(name)),
         prev_hash: record.prev_hash,
-        hash: hash_line(line.bytes),
+        hash: [0; 32],
         details,
         span: LineSpan {
             offset: line.offset,
             len: line.len.min(u64::from(u32::MAX)) as u32,
         },
         line_no: line.line_no,
+    }
+}
+
+/// Digests every line of `block` into `digests`, as `index_line` would.
+/// Event lines are hashed two at a time (`hash_pair`): one waits for the
+/// next.
+fn digest_block(block: &LineBlock, names: &mut OperatorNames, digests: &mut Vec<IndexedLine>) {
+    let mut waiting: Option<(usize, &[u8])> = None;
+    block.lines(|line| {
+        digests.push(match line.record() {
+            Ok(record) => IndexedLine::Event(digest_unhashed(&record, &line, names)),
+            Err(error) => return digests.push(malformed(&line, error)),
+        });
+        let this = digests.len() - 1;
+        match waiting.take() {
+            None => waiting = Some((this, line.bytes)),
+            Some((earlier, earlier_bytes)) => {
+                let (first, second) = hash_pair(earlier_bytes, line.bytes);
+                set_hash(&mut digests[earlier], first);
+                set_hash(&mut digests[this], second);
+            }
+        }
+    });
+    if let Some((last, bytes)) = waiting {
+        set_hash(&mut digests[last], hash_line(bytes));
+    }
+}
+
+fn set_hash(digest: &mut IndexedLine, hash: LineHash) {
+    if let IndexedLine::Event(event) = digest {
+        event.hash = hash;
     }
 }
 
@@ -152,7 +199,7 @@ pub fn parallel<T>(
                 for block in block_rx {
                     let mut digests = spent_rx.try_recv().unwrap_or_default();
                     digests.reserve(block.line_count_hint());
-                    block.lines(|line| digests.push(index_line(&line, &mut names)));
+                    digest_block(&block, &mut names, &mut digests);
                     let _ = buffers_tx.send(block.data);
                     if done_tx.send(digests).is_err() {
                         return;
@@ -184,4 +231,49 @@ pub fn parallel<T>(
         drop(dispatch);
         output
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::lines::LineSplitter;
+
+    fn event_line(n: usize) -> String {
+        format!(
+            r#"{{"shipment_id":"SHP-{:010}","event_seq":1,"event_type":"CREATED","timestamp":"2026-10-31T04:36:15.479Z","actor":"SENDER","payload":{{"note":"{}"}},"operator":"ops","prev_hash":"{}"}}"#,
+            n + 1,
+            "x".repeat(n * 13 % 90),
+            "0".repeat(64)
+        )
+    }
+
+    /// Blocks of 0 to 7 lines, a malformed line anywhere or nowhere: the
+    /// pairs hashed together give every line the digest it gets alone.
+    #[test]
+    fn a_block_digests_as_its_lines_one_by_one() {
+        for count in 0..8 {
+            for bad_at in 0..=count + 1 {
+                let lines: Vec<String> = (0..count)
+                    .map(|n| match n == bad_at {
+                        true => "{not json".to_owned(),
+                        false => event_line(n),
+                    })
+                    .collect();
+                let data: Vec<u8> = lines
+                    .iter()
+                    .flat_map(|l| format!("{l}\n").into_bytes())
+                    .collect();
+                let mut alone = Vec::new();
+                let mut names = OperatorNames::default();
+                LineSplitter::starting_at(0, 1)
+                    .feed(&data, |line| alone.push(index_line(&line, &mut names)));
+                let block = LineSplitter::starting_at(0, 1).feed_block(data);
+                let mut together = Vec::new();
+                digest_block(&block, &mut names, &mut together);
+                assert_eq!(together, alone, "{count} lines, malformed at {bad_at}");
+                let events = alone.iter().filter(|d| matches!(d, IndexedLine::Event(_)));
+                assert_eq!(events.count(), count - usize::from(bad_at < count));
+            }
+        }
+    }
 }

@@ -151,7 +151,7 @@ pub struct CarriedLine {
 
 impl LineBlock {
     /// Every line of the block, in order.
-    pub fn lines(&self, mut each: impl FnMut(LineRef<'_>)) {
+    pub fn lines<'b>(&'b self, mut each: impl FnMut(LineRef<'b>)) {
         if let Some(c) = &self.carried {
             each(LineRef {
                 offset: c.offset,
