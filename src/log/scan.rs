@@ -25,6 +25,9 @@ const SKIP_CHUNK: usize = 1 << 20;
 const SEARCH_CHUNK: usize = 4 << 20;
 /// A byte search over at least this much is split between two threads.
 const PARALLEL_SEARCH_BYTES: u64 = 64 << 20;
+/// How far back `find_last_shipment_line` looks, in turn, before it reads
+/// the rest of the log.
+const RECENT_TIERS: [u64; 2] = [4 << 20, 64 << 20];
 
 /// What a writer needs to know about the end of the log.
 #[derive(Debug, Clone, Default)]
@@ -210,6 +213,42 @@ fn line_start_after(file: &File, path: &Path, from: u64, end: u64) -> Result<Opt
     Ok(memchr(b'\n', &window[..n])
         .map(|i| from + i as u64 + 1)
         .filter(|&start| start < end))
+}
+
+/// The last well-formed line of `id` in `[0, end)`: what a writer needs of
+/// a shipment (its head). Operators mostly act on shipments that moved
+/// lately, so the newest 4 MB is searched first, then the newest 64 MB,
+/// and only then the rest of the log: on a big log an append to a recent
+/// shipment no longer reads the whole file.
+pub fn find_last_shipment_line(
+    file: &File,
+    path: &Path,
+    end: u64,
+    id: ShipmentId,
+) -> Result<Option<FoundLine>> {
+    find_last_in_tiers(file, path, end, id, &RECENT_TIERS)
+}
+
+/// `find_last_shipment_line`, looking back `tiers` bytes in turn.
+fn find_last_in_tiers(
+    file: &File,
+    path: &Path,
+    end: u64,
+    id: ShipmentId,
+    tiers: &[u64],
+) -> Result<Option<FoundLine>> {
+    let mut searched_from = end;
+    for &back in tiers {
+        if searched_from == 0 {
+            return Ok(None);
+        }
+        let from = line_start_before(file, path, end.saturating_sub(back).min(searched_from))?;
+        if let Some(last) = search_lines(file, path, from..searched_from, id)?.pop() {
+            return Ok(Some(last));
+        }
+        searched_from = from;
+    }
+    Ok(find_shipment_lines_in(file, path, 0..searched_from, id)?.pop())
 }
 
 /// `find_shipment_lines_in` on one thread.
@@ -410,6 +449,44 @@ mod tests {
             let whole = offsets(search_lines(&file, path, start..end, id).unwrap());
             let halves = offsets(search_in_halves(&file, path, start..end, id, 1).unwrap());
             assert_eq!(halves, whole, "round {round}");
+        }
+    }
+
+    /// Wherever the shipment's last line lies (in the newest bytes, further
+    /// back, nowhere, after a malformed line of its own), the search by
+    /// tiers finds the line a whole search finds last.
+    #[test]
+    fn the_last_line_found_by_tiers_is_the_last_of_a_whole_search() {
+        let mut next = xorshift(0x5851_f42d_4c95_7f2d);
+        for round in 0..80 {
+            let mut bytes = Vec::new();
+            for _ in 0..next(300) {
+                match next(20) {
+                    0 => bytes.extend(event_padded(3, 1 + next(4) as u32, next(2000) as usize)),
+                    1 => bytes.extend(b"{\"shipment_id\":\"SHP-0000000003\",torn"),
+                    _ => bytes.extend(event_padded(
+                        1 + next(9),
+                        1 + next(4) as u32,
+                        next(500) as usize,
+                    )),
+                }
+                bytes.push(b'\n');
+            }
+            let mut file = tempfile::tempfile().unwrap();
+            file.write_all(&bytes).unwrap();
+            let path = Path::new("t");
+            let end = line_start_before(&file, path, bytes.len() as u64).unwrap();
+            for id in [3, 4, 10].map(|n| ShipmentId::new(n).unwrap()) {
+                let whole = search_lines(&file, path, 0..end, id).unwrap().pop();
+                let tiers = [next(5000), 1 + next(60_000)];
+                let tiered = find_last_in_tiers(&file, path, end, id, &tiers).unwrap();
+                let place = |l: Option<FoundLine>| l.map(|l| (l.offset, l.bytes));
+                assert_eq!(
+                    place(tiered),
+                    place(whole),
+                    "round {round}, {id}, {tiers:?}"
+                );
+            }
         }
     }
 

@@ -172,11 +172,8 @@ impl WriterState for OneShot {
             return Ok(None);
         };
         if !view.heads.contains_key(&id) && view.read_from > 0 {
-            let lines = scan::find_shipment_lines(file, &paths.events, view.read_from, id)?;
-            if let Some(head) = lines
-                .last()
-                .and_then(|l| l.record().map(|r| record_head(&r)))
-            {
+            let last = scan::find_last_shipment_line(file, &paths.events, view.read_from, id)?;
+            if let Some(head) = last.and_then(|l| l.record().map(|r| record_head(&r))) {
                 view.heads.insert(id, head);
             }
         }
