@@ -13,7 +13,7 @@ pub struct ShipmentHead {
     pub state: EventType,
     pub seq: u32,
     pub actor: Actor,
-    pub operator: Option<std::sync::Arc<str>>,
+    pub operator: Option<super::Name>,
     pub at: Timestamp,
 }
 

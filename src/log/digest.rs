@@ -3,13 +3,12 @@
 //! plus the line's hash), and big reads are parsed on worker threads while
 //! one thread applies the results in log order.
 
-use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread;
 
 use crate::domain::details::{DetailsPatch, may_carry_details};
 use crate::domain::line::{LineError, LineHash, LineRecord, hash_line, hash_pair};
-use crate::domain::{Actor, EventType, ShipmentId, Timestamp};
+use crate::domain::{Actor, EventType, Name, ShipmentId, Timestamp};
 use crate::log::files::BlockSink;
 use crate::log::lines::{LineBlock, LineRef, LineSpan};
 
@@ -20,7 +19,7 @@ pub struct IndexedEvent {
     pub event_type: EventType,
     pub actor: Actor,
     pub timestamp: Timestamp,
-    pub operator: Option<Arc<str>>,
+    pub operator: Option<Name>,
     pub prev_hash: Option<LineHash>,
     /// SHA-256 of this line: the next line's expected `prev_hash`.
     pub hash: LineHash,
@@ -40,23 +39,23 @@ pub enum IndexedLine {
     },
 }
 
-/// Shares operator names between events: a log has few operators and many
-/// events, so this saves an allocation per line.
+/// The `Name`s of the operators met so far: a log has few operators and
+/// many events, so most lines find theirs here without the name table.
 #[derive(Debug, Default)]
-pub struct OperatorNames(Vec<Arc<str>>);
+pub struct OperatorNames(Vec<Name>);
 
 impl OperatorNames {
     const MAX: usize = 64;
 
-    fn share(&mut self, name: &str) -> Arc<str> {
-        if let Some(known) = self.0.iter().find(|n| &***n == name) {
-            return known.clone();
+    fn share(&mut self, text: &str) -> Name {
+        if let Some(known) = self.0.iter().find(|n| n.as_str() == text) {
+            return *known;
         }
-        let shared: Arc<str> = Arc::from(name);
+        let name = Name::of(text);
         if self.0.len() < Self::MAX {
-            self.0.push(shared.clone());
+            self.0.push(name);
         }
-        shared
+        name
     }
 }
 

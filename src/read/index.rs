@@ -519,7 +519,7 @@ impl WriterState for LogIndex {
                     state: event.event_type,
                     seq: event.event_seq,
                     actor: event.actor,
-                    operator: event.operator.clone(),
+                    operator: event.operator,
                     at: event.timestamp,
                 },
                 hash: event.hash,

@@ -152,7 +152,7 @@ impl Known for InFlight {
 }
 
 impl InFlight {
-    fn apply(&mut self, mut event: crate::log::digest::IndexedEvent, expected: &Expected) {
+    fn apply(&mut self, event: crate::log::digest::IndexedEvent, expected: &Expected) {
         self.events += 1;
         let kinds = EventType::ALL.len();
         let type_at = EventType::ALL.iter().position(|&e| e == event.event_type);
@@ -170,8 +170,7 @@ impl InFlight {
                 (self.seen - 1, ShipmentSummary::begin(&event))
             }
         };
-        let operator = event.operator.take().map(|o| Name::of(&o));
-        summary.take(event, self.events, operator);
+        summary.take(event, self.events);
         match expected.shipments.get(pos) {
             Some(&(last, hash)) if last == self.events => {
                 if summary_hash(&summary) != hash {

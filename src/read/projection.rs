@@ -4,8 +4,6 @@
 //! from the store on demand, never kept per event), and the tower-wide
 //! counts.
 
-use std::sync::Arc;
-
 use crate::domain::details::Details;
 use crate::domain::{Actor, EventType, Name, ShipmentId, Timestamp};
 use crate::error::{Error, Result};
@@ -63,7 +61,7 @@ impl ShipmentSummary {
 
     /// Takes in the shipment's next event, event number `event_no` of the
     /// log, whose operator is `operator`.
-    pub fn take(&mut self, record: IndexedEvent, event_no: u64, operator: Option<Name>) {
+    pub fn take(&mut self, record: IndexedEvent, event_no: u64) {
         self.state = record.event_type;
         self.seq = record.event_seq;
         self.event_count += 1;
@@ -74,7 +72,7 @@ impl ShipmentSummary {
         if let Some(patch) = record.details {
             self.details.apply(patch);
         }
-        self.last_operator = operator;
+        self.last_operator = record.operator;
     }
 
     /// Where the store finds this shipment's lines.
@@ -96,9 +94,6 @@ pub struct Projection {
     /// Where each minute begins (events per minute, throughput by actor):
     /// not in the tally, as time travel cuts the live marks instead.
     minutes: Minutes,
-    /// The `Name` of each operator text the reader handed over (it shares
-    /// one `Arc` per name), so most events skip the name table's lock.
-    operators: Vec<(Arc<str>, Name)>,
 }
 
 /// The tower-wide counts of a projection: what a checkpoint keeps besides
@@ -129,23 +124,12 @@ fn stay_ms(from: Timestamp, to: Timestamp) -> u64 {
 }
 
 /// The `Name` of an operator text, through `cache`.
-fn name_of(cache: &mut Vec<(Arc<str>, Name)>, text: Arc<str>) -> Name {
-    if let Some((_, name)) = cache.iter().find(|(a, _)| Arc::ptr_eq(a, &text)) {
-        return *name;
-    }
-    let name = Name::of(&text);
-    if cache.len() < 64 {
-        cache.push((text, name));
-    }
-    name
-}
-
 fn actor_index(a: Actor) -> usize {
     Actor::ALL.iter().position(|&x| x == a).unwrap_or(0)
 }
 
 impl Projection {
-    pub fn apply(&mut self, mut record: IndexedEvent) {
+    pub fn apply(&mut self, record: IndexedEvent) {
         self.minutes.note(
             record.timestamp,
             self.tally.total_events,
@@ -175,11 +159,7 @@ impl Projection {
             }
         };
         let event_type = record.event_type;
-        let operator = record
-            .operator
-            .take()
-            .map(|o| name_of(&mut self.operators, o));
-        self.shipments[slot].take(record, event_no, operator);
+        self.shipments[slot].take(record, event_no);
         self.tally.state_counts[event_index(event_type)] += 1;
     }
 
@@ -274,7 +254,6 @@ impl Projection {
             index,
             tally,
             minutes,
-            operators: Vec::new(),
         })
     }
 

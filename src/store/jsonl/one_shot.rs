@@ -10,7 +10,7 @@ use std::fs::File;
 use crate::domain::id::IdMap;
 use crate::domain::line::{LineHash, LineRecord, hash_line};
 use crate::domain::rules::ShipmentHead;
-use crate::domain::{ShipmentId, Timestamp};
+use crate::domain::{Name, ShipmentId, Timestamp};
 use crate::error::{Error, Result};
 use crate::log::digest::IndexedEvent;
 use crate::log::files::{self, FileIdentity, LogPaths};
@@ -48,7 +48,7 @@ pub fn record_head(record: &LineRecord<'_>) -> ShipmentHead {
         state: record.event_type,
         seq: record.event_seq,
         actor: record.actor,
-        operator: record.operator.as_deref().map(std::sync::Arc::from),
+        operator: record.operator.as_deref().map(Name::of),
         at: record.timestamp,
     }
 }

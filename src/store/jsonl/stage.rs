@@ -123,7 +123,7 @@ impl Staging {
             state: event.event_type,
             seq,
             actor: event.actor,
-            operator: digest.operator.clone(),
+            operator: digest.operator,
             at: timestamp,
         };
         self.note(id, head, digest.hash);

@@ -16,7 +16,7 @@
 //! transaction each. Values are sent as SQL literals (simple-query messages
 //! take no parameters), escaped by `postgres_protocol`.
 
-use std::sync::Arc;
+use crate::domain::Name;
 
 use postgres::SimpleQueryMessage;
 use postgres_protocol::escape::escape_literal;
@@ -244,7 +244,7 @@ fn head_of(row: &postgres::SimpleQueryRow) -> Option<ShipmentHead> {
         seq: row.get(0)?.parse().ok()?,
         state: EventType::from_log_name(row.get(1)?)?,
         actor: Actor::from_log_name(row.get(2)?)?,
-        operator: row.get(3).map(Arc::from),
+        operator: row.get(3).map(Name::of),
         at: Timestamp::parse(row.get(4)?)?,
     })
 }
