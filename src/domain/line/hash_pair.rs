@@ -85,10 +85,12 @@ mod shani {
     use sha2::block_api::compress256;
 
     pub fn available() -> bool {
-        // The standard library caches what the CPU said.
-        is_x86_feature_detected!("sha")
-            && is_x86_feature_detected!("sse4.1")
-            && is_x86_feature_detected!("ssse3")
+        static AVAILABLE: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
+            is_x86_feature_detected!("sha")
+                && is_x86_feature_detected!("sse4.1")
+                && is_x86_feature_detected!("ssse3")
+        });
+        *AVAILABLE
     }
 
     pub fn hash_pair(a: &[u8], b: &[u8]) -> (LineHash, LineHash) {
