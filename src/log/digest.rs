@@ -90,7 +90,7 @@ pub fn digest_record(
 }
 
 /// `digest_record` but for the hash, which is left zero for the caller.
-#[inline(always)] // so the digest is built in place in the worker's list
+#[inline(always)] // one copy into each caller, which stores the digest at once
 fn digest_unhashed(
     record: &LineRecord<'_>,
     line: &LineRef<'_>,
@@ -126,10 +126,11 @@ fn digest_unhashed(
 fn digest_block(block: &LineBlock, names: &mut OperatorNames, digests: &mut Vec<IndexedLine>) {
     let mut waiting: Option<(usize, &[u8])> = None;
     block.lines(|line| {
-        digests.push(match line.record() {
-            Ok(record) => IndexedLine::Event(digest_unhashed(&record, &line, names)),
+        let record = match line.record() {
+            Ok(record) => record,
             Err(error) => return digests.push(malformed(&line, error)),
-        });
+        };
+        digests.push(IndexedLine::Event(digest_unhashed(&record, &line, names)));
         let this = digests.len() - 1;
         match waiting.take() {
             None => waiting = Some((this, line.bytes)),

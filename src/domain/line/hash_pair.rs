@@ -1,10 +1,10 @@
 //! SHA-256 of two lines at once (`hash_pair`), for full reads of the log.
 //!
 //! With the x86 SHA extensions each pair of rounds waits for the one before,
-//! so one message leaves the unit idle most of the time. Two independent
-//! messages, round for round, keep it busy: on this project's machine two
-//! 5-block messages hash in 0.66 of the time of two one after the other
-//! (BENCHMARKS.md, "Issue 12, third round"). The lines of the chain are
+//! so one message leaves the unit idle much of the time. Two independent
+//! messages, round for round, keep it busier: 280-byte lines hash in about
+//! 0.8 of the time (`cargo run --release --example hashspeed`; figures in
+//! BENCHMARKS.md, "Issue 12, third round"). The lines of the chain are
 //! independent until their hashes are compared, so a full read hashes them
 //! in pairs. Without the extensions it is two `hash_line`s.
 
@@ -143,8 +143,33 @@ mod shani {
         }
     }
 
+    /// Four rounds of each message: words `wa` of one, `wb` of the other.
+    macro_rules! rounds {
+        ($a:ident, $b:ident, $wa:expr, $wb:expr, $quad:expr) => {{
+            let k = round_constants($quad);
+            let (wa, wb) = (_mm_add_epi32($wa, k), _mm_add_epi32($wb, k));
+            $a.cdgh = _mm_sha256rnds2_epu32($a.cdgh, $a.abef, wa);
+            $b.cdgh = _mm_sha256rnds2_epu32($b.cdgh, $b.abef, wb);
+            $a.abef = _mm_sha256rnds2_epu32($a.abef, $a.cdgh, _mm_shuffle_epi32::<0x0E>(wa));
+            $b.abef = _mm_sha256rnds2_epu32($b.abef, $b.cdgh, _mm_shuffle_epi32::<0x0E>(wb));
+        }};
+    }
+
+    /// The next four words of each schedule (in place of the oldest four),
+    /// then their four rounds.
+    macro_rules! schedule_rounds {
+        ($a:ident, $b:ident, [$a0:ident, $a1:ident, $a2:ident, $a3:ident],
+         [$b0:ident, $b1:ident, $b2:ident, $b3:ident], $quad:expr) => {{
+            $a0 = next_words($a0, $a1, $a2, $a3);
+            $b0 = next_words($b0, $b1, $b2, $b3);
+            rounds!($a, $b, $a0, $b0, $quad);
+        }};
+    }
+
     /// The first `count` blocks of `a` into `state_a` and of `b` into
-    /// `state_b`, a round of one beside the same round of the other.
+    /// `state_b`, a round of one beside the same round of the other. Written
+    /// out round for round: a loop over the schedule kept the words in
+    /// memory and was slower than one message at a time.
     #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
     fn compress_both(
         state_a: &mut [u32; 8],
@@ -155,37 +180,29 @@ mod shani {
     ) {
         let (mut lanes_a, mut lanes_b) = (load(state_a), load(state_b));
         for i in 0..count {
-            let (saved_a, saved_b) = (lanes_a.abef, lanes_b.abef);
-            let (saved_a2, saved_b2) = (lanes_a.cdgh, lanes_b.cdgh);
-            let mut words_a = message_words(a.get(i));
-            let mut words_b = message_words(b.get(i));
-            for quad in 0..16 {
-                if quad >= 4 {
-                    schedule(&mut words_a, quad);
-                    schedule(&mut words_b, quad);
-                }
-                let k = round_constants(quad);
-                let (wa, wb) = (
-                    _mm_add_epi32(words_a[quad % 4], k),
-                    _mm_add_epi32(words_b[quad % 4], k),
-                );
-                lanes_a.cdgh = _mm_sha256rnds2_epu32(lanes_a.cdgh, lanes_a.abef, wa);
-                lanes_b.cdgh = _mm_sha256rnds2_epu32(lanes_b.cdgh, lanes_b.abef, wb);
-                lanes_a.abef = _mm_sha256rnds2_epu32(
-                    lanes_a.abef,
-                    lanes_a.cdgh,
-                    _mm_shuffle_epi32::<0x0E>(wa),
-                );
-                lanes_b.abef = _mm_sha256rnds2_epu32(
-                    lanes_b.abef,
-                    lanes_b.cdgh,
-                    _mm_shuffle_epi32::<0x0E>(wb),
-                );
-            }
-            lanes_a.abef = _mm_add_epi32(lanes_a.abef, saved_a);
-            lanes_b.abef = _mm_add_epi32(lanes_b.abef, saved_b);
-            lanes_a.cdgh = _mm_add_epi32(lanes_a.cdgh, saved_a2);
-            lanes_b.cdgh = _mm_add_epi32(lanes_b.cdgh, saved_b2);
+            let (saved_a, saved_b) = ((lanes_a.abef, lanes_a.cdgh), (lanes_b.abef, lanes_b.cdgh));
+            let [mut a0, mut a1, mut a2, mut a3] = message_words(a.get(i));
+            let [mut b0, mut b1, mut b2, mut b3] = message_words(b.get(i));
+            rounds!(lanes_a, lanes_b, a0, b0, 0);
+            rounds!(lanes_a, lanes_b, a1, b1, 1);
+            rounds!(lanes_a, lanes_b, a2, b2, 2);
+            rounds!(lanes_a, lanes_b, a3, b3, 3);
+            schedule_rounds!(lanes_a, lanes_b, [a0, a1, a2, a3], [b0, b1, b2, b3], 4);
+            schedule_rounds!(lanes_a, lanes_b, [a1, a2, a3, a0], [b1, b2, b3, b0], 5);
+            schedule_rounds!(lanes_a, lanes_b, [a2, a3, a0, a1], [b2, b3, b0, b1], 6);
+            schedule_rounds!(lanes_a, lanes_b, [a3, a0, a1, a2], [b3, b0, b1, b2], 7);
+            schedule_rounds!(lanes_a, lanes_b, [a0, a1, a2, a3], [b0, b1, b2, b3], 8);
+            schedule_rounds!(lanes_a, lanes_b, [a1, a2, a3, a0], [b1, b2, b3, b0], 9);
+            schedule_rounds!(lanes_a, lanes_b, [a2, a3, a0, a1], [b2, b3, b0, b1], 10);
+            schedule_rounds!(lanes_a, lanes_b, [a3, a0, a1, a2], [b3, b0, b1, b2], 11);
+            schedule_rounds!(lanes_a, lanes_b, [a0, a1, a2, a3], [b0, b1, b2, b3], 12);
+            schedule_rounds!(lanes_a, lanes_b, [a1, a2, a3, a0], [b1, b2, b3, b0], 13);
+            schedule_rounds!(lanes_a, lanes_b, [a2, a3, a0, a1], [b2, b3, b0, b1], 14);
+            schedule_rounds!(lanes_a, lanes_b, [a3, a0, a1, a2], [b3, b0, b1, b2], 15);
+            lanes_a.abef = _mm_add_epi32(lanes_a.abef, saved_a.0);
+            lanes_a.cdgh = _mm_add_epi32(lanes_a.cdgh, saved_a.1);
+            lanes_b.abef = _mm_add_epi32(lanes_b.abef, saved_b.0);
+            lanes_b.cdgh = _mm_add_epi32(lanes_b.cdgh, saved_b.1);
         }
         store(lanes_a, state_a);
         store(lanes_b, state_b);
@@ -214,17 +231,14 @@ mod shani {
         ]
     }
 
-    /// Words `4 * quad .. 4 * quad + 4` of the schedule, in place of the
-    /// four before them.
+    /// The four schedule words after `w0 … w3` (the sixteen before them).
     #[inline]
     #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
-    fn schedule(words: &mut [__m128i; 4], quad: usize) {
-        let (w0, w1) = (words[quad % 4], words[(quad + 1) % 4]);
-        let (w2, w3) = (words[(quad + 2) % 4], words[(quad + 3) % 4]);
-        words[quad % 4] = _mm_sha256msg2_epu32(
+    fn next_words(w0: __m128i, w1: __m128i, w2: __m128i, w3: __m128i) -> __m128i {
+        _mm_sha256msg2_epu32(
             _mm_add_epi32(_mm_sha256msg1_epu32(w0, w1), _mm_alignr_epi8::<4>(w3, w2)),
             w3,
-        );
+        )
     }
 
     #[inline]
