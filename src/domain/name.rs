@@ -28,9 +28,38 @@ fn table() -> &'static Mutex<Table> {
     TABLE.get_or_init(|| Mutex::new(Table::default()))
 }
 
+/// Names this thread looked up lately, by a hash of their text: a worker
+/// reading a log meets the same few hundred places again and again, and
+/// this spares it the shared table's lock.
+const RECENT: usize = 512;
+
+thread_local! {
+    static RECENT_NAMES: std::cell::RefCell<Vec<Option<Name>>> =
+        std::cell::RefCell::new(vec![None; RECENT]);
+}
+
 impl Name {
     /// The one `Name` of `text`.
     pub fn of(text: &str) -> Name {
+        use std::hash::BuildHasher;
+        static SEED: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x5eed);
+        let slot = (SEED.hash_one(text) as usize) % RECENT;
+        let recent = RECENT_NAMES.try_with(|names| names.borrow().get(slot).copied().flatten());
+        if let Ok(Some(name)) = recent
+            && name.as_str() == text
+        {
+            return name;
+        }
+        let name = Self::from_table(text);
+        let _ = RECENT_NAMES.try_with(|names| {
+            if let Some(entry) = names.borrow_mut().get_mut(slot) {
+                *entry = Some(name);
+            }
+        });
+        name
+    }
+
+    fn from_table(text: &str) -> Name {
         // A poisoned table still holds only whole entries.
         let mut table = table().lock().unwrap_or_else(|e| e.into_inner());
         if let Some(&kept) = table.get(text) {
@@ -127,5 +156,22 @@ mod tests {
         assert_eq!(&*a, "Mumbai, Maharashtra");
         assert_eq!(Name::default(), Name::of(""));
         assert_eq!(std::mem::size_of::<Option<Name>>(), 8);
+    }
+
+    /// The thread's recent names never stand in for another text, even
+    /// when many texts share a slot.
+    #[test]
+    fn recent_names_answer_only_for_their_own_text() {
+        let texts: Vec<String> = (0..5 * RECENT).map(|i| format!("place {i}")).collect();
+        for round in 0..2 {
+            for text in &texts {
+                assert_eq!(Name::of(text).as_str(), text, "round {round}");
+            }
+        }
+        let elsewhere = std::thread::spawn(|| Name::of("place 7")).join().unwrap();
+        assert!(std::ptr::eq(
+            elsewhere.as_str(),
+            Name::of("place 7").as_str()
+        ));
     }
 }
