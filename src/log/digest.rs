@@ -39,6 +39,15 @@ pub enum IndexedLine {
     },
 }
 
+impl IndexedLine {
+    fn set_line_no(&mut self, number: u64) {
+        match self {
+            IndexedLine::Event(event) => event.line_no = number,
+            IndexedLine::Malformed { line_no, .. } => *line_no = number,
+        }
+    }
+}
+
 /// The `Name`s of the operators met so far: a log has few operators and
 /// many events, so most lines find theirs here without the name table.
 #[derive(Debug, Default)]
@@ -181,10 +190,15 @@ impl BlockSink for Dispatch {
 /// digest in log order, on a thread of its own. Buffers and digest lists
 /// go round (reader, worker, applier, back) instead of being allocated
 /// per block.
+///
+/// The reader need not number the lines (that is a pass over every byte):
+/// the applier numbers them in order, from `first_line_no`. Returns what
+/// `read` returned and how many lines went to `apply`.
 pub fn parallel<T>(
     read: impl FnOnce(&mut dyn BlockSink) -> T,
+    first_line_no: u64,
     mut apply: impl FnMut(IndexedLine) + Send,
-) -> T {
+) -> (T, u64) {
     thread::scope(|scope| {
         let (buffers_tx, buffers) = mpsc::channel::<Vec<u8>>();
         let mut to_workers = Vec::with_capacity(WORKERS);
@@ -211,15 +225,21 @@ pub fn parallel<T>(
         }
         drop(buffers_tx);
         // Results come back in dispatch order: worker 0, 1, 0, 1, …
-        scope.spawn(move || {
+        let applier = scope.spawn(move || {
+            let mut next_line_no = first_line_no;
             for turn in 0.. {
                 let (done, spent) = &from_workers[turn % WORKERS];
                 let Ok(mut digests) = done.recv() else {
-                    return;
+                    break;
                 };
-                digests.drain(..).for_each(&mut apply);
+                for mut digest in digests.drain(..) {
+                    digest.set_line_no(next_line_no);
+                    next_line_no += 1;
+                    apply(digest);
+                }
                 let _ = spent.send(digests);
             }
+            next_line_no - first_line_no
         });
         let mut dispatch = Dispatch {
             to_workers,
@@ -229,7 +249,10 @@ pub fn parallel<T>(
         let output = read(&mut dispatch);
         // Closing the queues lets the workers, then the applier, finish.
         drop(dispatch);
-        output
+        let lines = applier
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (output, lines)
     })
 }
 

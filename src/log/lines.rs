@@ -227,6 +227,16 @@ impl LineSplitter {
         self.next_line_no
     }
 
+    /// Stops or resumes numbering lines, for a reader that numbers them
+    /// itself and then says where numbering goes on (`set_next_line_no`).
+    pub fn set_numbering(&mut self, on: bool) {
+        self.unnumbered = !on;
+    }
+
+    pub fn set_next_line_no(&mut self, line_no: u64) {
+        self.next_line_no = line_no;
+    }
+
     /// Feeds the next bytes of the stream; `on_line` gets every line they complete.
     pub fn feed(&mut self, chunk: &[u8], mut on_line: impl FnMut(LineRef<'_>)) {
         let Some(mut chunk) = self.finish_pending(chunk, &mut on_line) else {

@@ -105,16 +105,27 @@ impl LogTailer {
         })
     }
 
-    /// Like `poll_at_most`, but hands out whole chunks of lines (for a
-    /// big read parsed on other threads, see `log::digest::parallel`).
+    /// Like `poll_at_most`, but hands out whole chunks of lines, not
+    /// numbered (for a big read parsed on other threads, which numbers
+    /// them in log order: see `log::digest::parallel`). Then
+    /// `numbered_elsewhere` says how many lines were handed out.
     pub fn poll_blocks_at_most(
         &mut self,
         max_bytes: u64,
         sink: &mut dyn BlockSink,
     ) -> Result<TailPoll> {
-        self.poll_with(max_bytes, |file, path, from, to, splitter| {
+        self.splitter.set_numbering(false);
+        let polled = self.poll_with(max_bytes, |file, path, from, to, splitter| {
             files::read_blocks(file, path, from, to, splitter, sink)
-        })
+        });
+        self.splitter.set_numbering(true);
+        polled
+    }
+
+    /// `poll_blocks_at_most` handed out `count` lines, the first of them
+    /// line `first` (`next_line_no()` before it).
+    pub fn numbered_elsewhere(&mut self, first: u64, count: u64) {
+        self.splitter.set_next_line_no(first + count);
     }
 
     /// One poll, with `read` streaming bytes `[from, to)` through the splitter.

@@ -56,10 +56,17 @@ impl FileSubscription {
         let (read, total) = self.progress();
         let events = &mut self.events;
         if total.saturating_sub(read).min(max_bytes) >= PARALLEL_FROM_BYTES {
-            digest::parallel(
+            let first = events.next_line_no();
+            let (polled, lines) = digest::parallel(
                 |sink| events.poll_blocks_at_most(max_bytes, sink),
+                first,
                 |line| each(Feed::Line(line)),
-            )
+            );
+            // A log that shrank was read afresh from line 1: nothing to add.
+            if !matches!(polled, Ok(TailPoll::Reset { .. })) {
+                events.numbered_elsewhere(first, lines);
+            }
+            polled
         } else {
             let names = &mut self.names;
             events.poll_at_most(max_bytes, |line| {
@@ -203,5 +210,67 @@ impl Subscription for FileSubscription {
             };
             each(Feed::Line(item))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn event_line(n: usize) -> String {
+        format!(
+            r#"{{"shipment_id":"SHP-{n:010}","event_seq":1,"event_type":"CREATED","timestamp":"2026-10-31T04:36:15.479Z","actor":"SENDER","payload":{{"note":"{}"}},"operator":"ops","prev_hash":"{}"}}"#,
+            "x".repeat(n % 97),
+            "0".repeat(64)
+        )
+    }
+
+    /// The line numbers every item of a poll carries, in order.
+    fn numbers(subscription: &mut FileSubscription) -> Vec<u64> {
+        let mut seen = Vec::new();
+        let polled = subscription
+            .poll(u64::MAX, &mut |item| {
+                if let Feed::Line(line) = item {
+                    seen.push(match line {
+                        IndexedLine::Event(event) => event.line_no,
+                        IndexedLine::Malformed { line_no, .. } => line_no,
+                    });
+                }
+            })
+            .unwrap();
+        assert_eq!(polled.reset, None);
+        seen
+    }
+
+    /// A read big enough for the worker threads (which number nothing)
+    /// numbers its lines as a line-by-line read does, malformed ones and a
+    /// torn tail included, and the reads after it go on from there.
+    #[test]
+    fn lines_read_on_worker_threads_are_numbered_in_log_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = LogPaths::new(dir.path());
+        let mut log = std::fs::File::create(&paths.events).unwrap();
+        let big = 45_000; // ~12 MB: over PARALLEL_FROM_BYTES
+        for n in 1..=big {
+            let line = match n % 9_999 {
+                0 => "{not an event".to_owned(),
+                _ => event_line(n),
+            };
+            writeln!(log, "{line}").unwrap();
+        }
+        write!(log, "{}", &event_line(big + 1)[..50]).unwrap();
+        log.sync_all().unwrap();
+        assert!(std::fs::metadata(&paths.events).unwrap().len() >= PARALLEL_FROM_BYTES);
+        let mut subscription = FileSubscription::new(&paths, Position::START);
+        assert_eq!(
+            numbers(&mut subscription),
+            (1..=big as u64).collect::<Vec<_>>()
+        );
+        // The torn line ended, two more lines: read line by line.
+        writeln!(log, "{}", &event_line(big + 1)[50..]).unwrap();
+        writeln!(log, "{}\n{}", event_line(big + 2), "{not an event").unwrap();
+        let next = big as u64 + 1;
+        assert_eq!(numbers(&mut subscription), vec![next, next + 1, next + 2]);
     }
 }
