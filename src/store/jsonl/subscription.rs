@@ -269,7 +269,7 @@ mod tests {
         );
         // The torn line ended, two more lines: read line by line.
         writeln!(log, "{}", &event_line(big + 1)[50..]).unwrap();
-        writeln!(log, "{}\n{}", event_line(big + 2), "{not an event").unwrap();
+        writeln!(log, "{}\n{{not an event", event_line(big + 2)).unwrap();
         let next = big as u64 + 1;
         assert_eq!(numbers(&mut subscription), vec![next, next + 1, next + 2]);
     }
