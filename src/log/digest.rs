@@ -197,7 +197,7 @@ impl BlockSink for Dispatch {
 pub fn parallel<T>(
     read: impl FnOnce(&mut dyn BlockSink) -> T,
     first_line_no: u64,
-    mut apply: impl FnMut(IndexedLine) + Send,
+    mut apply: impl FnMut(&IndexedLine) + Send,
 ) -> (T, u64) {
     thread::scope(|scope| {
         let (buffers_tx, buffers) = mpsc::channel::<Vec<u8>>();
@@ -232,11 +232,12 @@ pub fn parallel<T>(
                 let Ok(mut digests) = done.recv() else {
                     break;
                 };
-                for mut digest in digests.drain(..) {
+                for digest in digests.iter_mut() {
                     digest.set_line_no(next_line_no);
                     next_line_no += 1;
                     apply(digest);
                 }
+                digests.clear();
                 let _ = spent.send(digests);
             }
             next_line_no - first_line_no

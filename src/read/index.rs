@@ -469,7 +469,7 @@ fn apply(
             refresh.new_lines += 1;
             match line {
                 IndexedLine::Event(event) => {
-                    verifier.check(&event, projection);
+                    verifier.check(event, projection);
                     if touched {
                         refresh.touched.push(event.shipment_id);
                     }
@@ -479,7 +479,7 @@ fn apply(
                     line_no,
                     error,
                     oversized,
-                } => verifier.malformed(line_no, &error, oversized),
+                } => verifier.malformed(*line_no, error, *oversized),
             }
         }
         Feed::Counter { line_no, bytes } => counters.apply_line(line_no, bytes),

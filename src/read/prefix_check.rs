@@ -152,7 +152,7 @@ impl Known for InFlight {
 }
 
 impl InFlight {
-    fn apply(&mut self, event: crate::log::digest::IndexedEvent, expected: &Expected) {
+    fn apply(&mut self, event: &crate::log::digest::IndexedEvent, expected: &Expected) {
         self.events += 1;
         let kinds = EventType::ALL.len();
         let type_at = EventType::ALL.iter().position(|&e| e == event.event_type);
@@ -167,7 +167,7 @@ impl InFlight {
             Some(known) => known,
             None => {
                 self.seen += 1;
-                (self.seen - 1, ShipmentSummary::begin(&event))
+                (self.seen - 1, ShipmentSummary::begin(event))
             }
         };
         summary.take(event, self.events);
@@ -224,14 +224,14 @@ pub fn check_prefix(
             match item {
                 Feed::Line(_) if past => {}
                 Feed::Line(IndexedLine::Event(event)) => {
-                    verifier.check(&event, &flight);
+                    verifier.check(event, &flight);
                     flight.apply(event, expected);
                 }
                 Feed::Line(IndexedLine::Malformed {
                     line_no,
                     error,
                     oversized,
-                }) => verifier.malformed(line_no, &error, oversized),
+                }) => verifier.malformed(*line_no, error, *oversized),
                 Feed::Counter { line_no, bytes } if line_no < unverified.counter_lines => {
                     counters.apply_line(line_no, bytes);
                 }

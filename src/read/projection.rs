@@ -61,7 +61,7 @@ impl ShipmentSummary {
 
     /// Takes in the shipment's next event, event number `event_no` of the
     /// log, whose operator is `operator`.
-    pub fn take(&mut self, record: IndexedEvent, event_no: u64) {
+    pub fn take(&mut self, record: &IndexedEvent, event_no: u64) {
         self.state = record.event_type;
         self.seq = record.event_seq;
         self.event_count += 1;
@@ -129,7 +129,7 @@ fn actor_index(a: Actor) -> usize {
 }
 
 impl Projection {
-    pub fn apply(&mut self, record: IndexedEvent) {
+    pub fn apply(&mut self, record: &IndexedEvent) {
         self.minutes.note(
             record.timestamp,
             self.tally.total_events,
@@ -154,7 +154,7 @@ impl Projection {
             None => {
                 self.tally.max_id = self.tally.max_id.max(record.shipment_id.number());
                 self.index.insert(record.shipment_id, self.shipments.len());
-                self.shipments.push(ShipmentSummary::begin(&record));
+                self.shipments.push(ShipmentSummary::begin(record));
                 self.shipments.len() - 1
             }
         };
@@ -216,7 +216,7 @@ impl Projection {
         last_event_no: u64,
     ) -> Option<ShipmentSummary> {
         let mut one = Projection::default();
-        events.into_iter().for_each(|e| one.apply(e));
+        events.into_iter().for_each(|e| one.apply(&e));
         let mut summary = one.shipments.pop()?;
         summary.last_event_no = last_event_no;
         Some(summary)

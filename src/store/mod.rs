@@ -205,7 +205,7 @@ pub trait EventStore: Send {
 /// One item a subscription hands out, in commit order.
 pub enum Feed<'a> {
     /// A line of the event log (an event, or a malformed line to report).
-    Line(IndexedLine),
+    Line(&'a IndexedLine),
     /// A line of the ID counter log.
     Counter { line_no: u64, bytes: &'a [u8] },
     /// The counter log shrank or was replaced: forget its lines read so far.

@@ -354,7 +354,7 @@ impl Travel {
             for ((bytes, span), line_no) in lines.iter().zip(&spans).zip(first_lines) {
                 let event = digest(&mut self.names, bytes, *span, line_no, &self.location)?;
                 self.note_touched(event.shipment_id);
-                self.projection.apply(event);
+                self.projection.apply(&event);
                 let at = self.at();
                 if self.checkpoints.wants(at) {
                     let count = |pos: usize| live.shipments().get(pos).map(|s| s.event_count);

@@ -70,7 +70,7 @@ impl FileSubscription {
         } else {
             let names = &mut self.names;
             events.poll_at_most(max_bytes, |line| {
-                each(Feed::Line(digest::index_line(&line, names)))
+                each(Feed::Line(&digest::index_line(&line, names)))
             })
         }
     }
@@ -208,7 +208,7 @@ impl Subscription for FileSubscription {
                 }
                 None => digest::index_line(&line, names),
             };
-            each(Feed::Line(item))
+            each(Feed::Line(&item))
         })
     }
 }
@@ -234,7 +234,7 @@ mod tests {
                 if let Feed::Line(line) = item {
                     seen.push(match line {
                         IndexedLine::Event(event) => event.line_no,
-                        IndexedLine::Malformed { line_no, .. } => line_no,
+                        IndexedLine::Malformed { line_no, .. } => *line_no,
                     });
                 }
             })

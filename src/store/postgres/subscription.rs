@@ -155,7 +155,7 @@ impl PgSubscription {
         let result = read_rows(&mut tx, &mut last, |position, line| {
             bytes += line.len() as u64 + 1;
             let line = LineRef::whole(position - 1, position, line.as_bytes());
-            each(Feed::Line(digest::index_line(&line, names)));
+            each(Feed::Line(&digest::index_line(&line, names)));
             bytes < max_bytes
         });
         self.last = last;
