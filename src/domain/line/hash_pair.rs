@@ -166,6 +166,18 @@ mod shani {
         }};
     }
 
+    /// Sixteen rounds from quad `$q` on: each of the four words in turn is
+    /// the oldest, and gives way to the next.
+    macro_rules! schedule_sixteen_rounds {
+        ($a:ident, $b:ident, [$a0:ident, $a1:ident, $a2:ident, $a3:ident],
+         [$b0:ident, $b1:ident, $b2:ident, $b3:ident], $q:expr) => {{
+            schedule_rounds!($a, $b, [$a0, $a1, $a2, $a3], [$b0, $b1, $b2, $b3], $q);
+            schedule_rounds!($a, $b, [$a1, $a2, $a3, $a0], [$b1, $b2, $b3, $b0], $q + 1);
+            schedule_rounds!($a, $b, [$a2, $a3, $a0, $a1], [$b2, $b3, $b0, $b1], $q + 2);
+            schedule_rounds!($a, $b, [$a3, $a0, $a1, $a2], [$b3, $b0, $b1, $b2], $q + 3);
+        }};
+    }
+
     /// The first `count` blocks of `a` into `state_a` and of `b` into
     /// `state_b`, a round of one beside the same round of the other. Written
     /// out round for round: a loop over the schedule kept the words in
@@ -187,18 +199,9 @@ mod shani {
             rounds!(lanes_a, lanes_b, a1, b1, 1);
             rounds!(lanes_a, lanes_b, a2, b2, 2);
             rounds!(lanes_a, lanes_b, a3, b3, 3);
-            schedule_rounds!(lanes_a, lanes_b, [a0, a1, a2, a3], [b0, b1, b2, b3], 4);
-            schedule_rounds!(lanes_a, lanes_b, [a1, a2, a3, a0], [b1, b2, b3, b0], 5);
-            schedule_rounds!(lanes_a, lanes_b, [a2, a3, a0, a1], [b2, b3, b0, b1], 6);
-            schedule_rounds!(lanes_a, lanes_b, [a3, a0, a1, a2], [b3, b0, b1, b2], 7);
-            schedule_rounds!(lanes_a, lanes_b, [a0, a1, a2, a3], [b0, b1, b2, b3], 8);
-            schedule_rounds!(lanes_a, lanes_b, [a1, a2, a3, a0], [b1, b2, b3, b0], 9);
-            schedule_rounds!(lanes_a, lanes_b, [a2, a3, a0, a1], [b2, b3, b0, b1], 10);
-            schedule_rounds!(lanes_a, lanes_b, [a3, a0, a1, a2], [b3, b0, b1, b2], 11);
-            schedule_rounds!(lanes_a, lanes_b, [a0, a1, a2, a3], [b0, b1, b2, b3], 12);
-            schedule_rounds!(lanes_a, lanes_b, [a1, a2, a3, a0], [b1, b2, b3, b0], 13);
-            schedule_rounds!(lanes_a, lanes_b, [a2, a3, a0, a1], [b2, b3, b0, b1], 14);
-            schedule_rounds!(lanes_a, lanes_b, [a3, a0, a1, a2], [b3, b0, b1, b2], 15);
+            schedule_sixteen_rounds!(lanes_a, lanes_b, [a0, a1, a2, a3], [b0, b1, b2, b3], 4);
+            schedule_sixteen_rounds!(lanes_a, lanes_b, [a0, a1, a2, a3], [b0, b1, b2, b3], 8);
+            schedule_sixteen_rounds!(lanes_a, lanes_b, [a0, a1, a2, a3], [b0, b1, b2, b3], 12);
             lanes_a.abef = _mm_add_epi32(lanes_a.abef, saved_a.0);
             lanes_a.cdgh = _mm_add_epi32(lanes_a.cdgh, saved_a.1);
             lanes_b.abef = _mm_add_epi32(lanes_b.abef, saved_b.0);
