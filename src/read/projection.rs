@@ -60,7 +60,7 @@ impl ShipmentSummary {
     }
 
     /// Takes in the shipment's next event, event number `event_no` of the
-    /// log, whose operator is `operator`.
+    /// log.
     pub fn take(&mut self, record: &IndexedEvent, event_no: u64) {
         self.state = record.event_type;
         self.seq = record.event_seq;
@@ -123,7 +123,6 @@ fn stay_ms(from: Timestamp, to: Timestamp) -> u64 {
     u64::try_from(ms).unwrap_or(0)
 }
 
-/// The `Name` of an operator text, through `cache`.
 fn actor_index(a: Actor) -> usize {
     Actor::ALL.iter().position(|&x| x == a).unwrap_or(0)
 }
@@ -158,9 +157,8 @@ impl Projection {
                 self.shipments.len() - 1
             }
         };
-        let event_type = record.event_type;
         self.shipments[slot].take(record, event_no);
-        self.tally.state_counts[event_index(event_type)] += 1;
+        self.tally.state_counts[event_index(record.event_type)] += 1;
     }
 
     /// Takes back the last event taken in (`gone`): time travel one event

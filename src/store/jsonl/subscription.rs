@@ -62,7 +62,7 @@ impl FileSubscription {
                 first,
                 |line| each(Feed::Line(line)),
             );
-            // A log that shrank was read afresh from line 1: nothing to add.
+            // A log that shrank or was replaced is read afresh from line 1.
             if !matches!(polled, Ok(TailPoll::Reset { .. })) {
                 events.numbered_elsewhere(first, lines);
             }
